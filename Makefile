@@ -1,0 +1,49 @@
+# Dossier: the two commands are `make run` and `make test`; everything else supports them.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test setup lint format check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Dossier needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
+
+$(VENV)/bin/python: | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+## make setup: install, migrate, load vocabulary and demo content, ensure an editor account.
+setup: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_vocabulary
+	$(PY) manage.py load_demo
+	$(PY) manage.py ensure_editor
+
+## make run: a fresh machine to a running catalogue on http://127.0.0.1:8000 (SQLite).
+run: setup
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: dev requirements, lint, Django checks, every test.
+test: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+format: $(VENV)/.installed-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,388 @@
+"""The catalogue: pieces, their authors, and the controlled vocabulary that tags them.
+
+Fields are chosen for what citations need later (BibTeX, BibLaTeX, RIS, CSL-JSON): a
+piece knows its type, its date and how precise that date is, its container (journal or
+book), its series and number, and ordered contributors with roles.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+
+CITATION_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$"
+citation_key_validator = RegexValidator(
+    CITATION_KEY_PATTERN,
+    "A citation key is 1–80 ASCII characters: a letter first, then letters, digits "
+    "or _ : . + - (no spaces, braces, commas or accents).",
+)
+
+
+class PieceType(models.TextChoices):
+    COMMENTARY = "commentary", "Commentary"
+    ARTICLE = "article", "Journal article"
+    REPORT = "report", "Report"
+    POLICY_BRIEF = "policy_brief", "Policy brief"
+    BOOK = "book", "Book"
+    CHAPTER = "chapter", "Book chapter"
+    WEB_ARTICLE = "web_article", "Web article"
+    THESIS = "thesis", "Thesis"
+    OTHER = "other", "Other"
+
+
+class DatePrecision(models.TextChoices):
+    YEAR = "year", "Year"
+    MONTH = "month", "Year and month"
+    DAY = "day", "Full date"
+
+
+class Provenance(models.TextChoices):
+    FORM = "form", "Entered in a form"
+    PASTE = "paste", "Pasted commentary text"
+    INGEST = "ingest", "Ingested from a file"
+    DEMO = "demo", "Demo content"
+    IMPORT = "import", "Imported citation"
+
+
+class VocabularyTerm(models.Model):
+    """A tag from a controlled vocabulary: a name, a slug, aliases and an optional parent."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Other names that mean the same thing, e.g. ISIS, ISIL and Daesh.",
+    )
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list[VocabularyTerm]:
+        """Parents from the nearest up, stopping on a cycle rather than looping."""
+        chain: list[VocabularyTerm] = []
+        seen = {self.pk}
+        node = self.parent
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = node.parent
+        return chain
+
+
+class Topic(VocabularyTerm):
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:topic", args=[self.slug])
+
+
+class RegionKind(models.TextChoices):
+    REGION = "region", "Region"
+    COUNTRY = "country", "Country or territory"
+    PLACE = "place", "Place"
+
+
+class Region(VocabularyTerm):
+    kind = models.CharField(max_length=10, choices=RegionKind.choices, default=RegionKind.REGION)
+    iso_code = models.CharField(
+        max_length=3, blank=True, help_text="ISO 3166-1 alpha-2 code, for countries."
+    )
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:region", args=[self.slug])
+
+
+class AuthorKind(models.TextChoices):
+    PERSON = "person", "Person"
+    ORGANISATION = "organisation", "Organisation"
+
+
+class Author(models.Model):
+    """A person (given, particle, family, suffix) or an organisation (``family`` holds its name)."""
+
+    kind = models.CharField(max_length=12, choices=AuthorKind.choices, default=AuthorKind.PERSON)
+    given = models.CharField("given names", max_length=200, blank=True)
+    particle = models.CharField(max_length=50, blank=True, help_text="e.g. van, de, al-")
+    family = models.CharField(
+        "family name or organisation name", max_length=300, help_text="For organisations: the name."
+    )
+    suffix = models.CharField(max_length=50, blank=True, help_text="e.g. Jr., III")
+    affiliation = models.CharField(max_length=500, blank=True)
+    bio = models.TextField(blank=True)
+    slug = models.SlugField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["family", "given"]
+        indexes = [models.Index(fields=["family", "given"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == AuthorKind.ORGANISATION
+
+    @property
+    def display_name(self) -> str:
+        """The name as written in a byline: ``Given particle Family, Suffix``."""
+        if self.is_organisation:
+            return self.family
+        name = " ".join(part for part in (self.given, self.particle, self.family) if part)
+        return f"{name}, {self.suffix}" if self.suffix else name
+
+    @property
+    def sort_name(self) -> str:
+        """The name as listed in an index: ``Family, Given particle``."""
+        if self.is_organisation:
+            return self.family
+        rest = " ".join(part for part in (self.given, self.particle) if part)
+        name = f"{self.family}, {rest}" if rest else self.family
+        return f"{name}, {self.suffix}" if self.suffix else name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:author", args=[self.slug])
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_slug(Author, self.display_name)
+        super().save(*args, **kwargs)
+
+
+def unique_slug(model: type[models.Model], text: str, *, field: str = "slug") -> str:
+    """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended)."""
+    base = slugify(text, allow_unicode=False)[:180] or "item"
+    candidate, n = base, 1
+    while model._default_manager.filter(**{field: candidate}).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a piece's body: an optional heading and its paragraphs."""
+
+    heading: str
+    paragraphs: tuple[str, ...]
+
+
+HEADING_PREFIX = "## "
+
+
+def split_body(body: str) -> list[Section]:
+    """Split stored body text into sections.
+
+    The stored form is plain text: paragraphs separated by blank lines, and a line that
+    starts with ``## `` is a section heading. It reads well in a textarea and survives
+    export, which a structured JSON body would not.
+    """
+    sections: list[Section] = []
+    heading, paragraphs = "", []
+    for block in (b.strip() for b in body.replace("\r\n", "\n").split("\n\n")):
+        if not block:
+            continue
+        lines = block.split("\n")
+        while lines and lines[0].startswith(HEADING_PREFIX):
+            if heading or paragraphs:
+                sections.append(Section(heading, tuple(paragraphs)))
+            heading, paragraphs = lines.pop(0)[len(HEADING_PREFIX) :].strip(), []
+        if lines:
+            paragraphs.append(" ".join(line.strip() for line in lines if line.strip()))
+    if heading or paragraphs:
+        sections.append(Section(heading, tuple(paragraphs)))
+    return sections
+
+
+def join_body(sections: list[Section]) -> str:
+    """The inverse of :func:`split_body`."""
+    blocks: list[str] = []
+    for section in sections:
+        if section.heading:
+            blocks.append(HEADING_PREFIX + section.heading)
+        blocks.extend(section.paragraphs)
+    return "\n\n".join(blocks)
+
+
+class PieceQuerySet(models.QuerySet):
+    def with_related(self) -> PieceQuerySet:
+        """Everything a list of pieces shows, in a fixed number of queries."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "authorships",
+                queryset=Authorship.objects.select_related("author").order_by("position"),
+            ),
+            "topics",
+            "regions",
+        )
+
+
+class Piece(models.Model):
+    """A catalogued work: a commentary, article, report, book and so on."""
+
+    type = models.CharField(max_length=20, choices=PieceType.choices, default=PieceType.COMMENTARY)
+    title = models.CharField(max_length=500)
+    subtitle = models.CharField(max_length=500, blank=True)
+    citation_key = models.CharField(
+        max_length=80,
+        unique=True,
+        validators=[citation_key_validator],
+        help_text="Stable key for \\cite{…}; generated when left blank, never changed after.",
+    )
+
+    date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="With a year-only or year-month precision, the day and month are ignored.",
+    )
+    date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+
+    publisher = models.CharField("publisher or institution", max_length=300, blank=True)
+    place = models.CharField("place of publication", max_length=200, blank=True)
+    series = models.CharField(max_length=300, blank=True, help_text="e.g. RSIS Commentaries")
+    number = models.CharField(max_length=50, blank=True, help_text="e.g. 263/2016")
+    container_title = models.CharField(
+        "journal or book title", max_length=500, blank=True, help_text="For articles and chapters."
+    )
+    volume = models.CharField(max_length=30, blank=True)
+    issue = models.CharField(max_length=30, blank=True)
+    pages = models.CharField(max_length=30, blank=True, help_text="e.g. 45–67")
+    edition = models.CharField(max_length=30, blank=True)
+
+    synopsis = models.TextField(blank=True)
+    body = models.TextField(
+        blank=True,
+        help_text="Paragraphs separated by blank lines; a line starting with “## ” is a heading.",
+    )
+    url = models.URLField("URL", max_length=1000, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    language = models.CharField(max_length=20, default="en", help_text="BCP 47 code, e.g. en, fr.")
+    keywords = models.JSONField(default=list, blank=True)
+
+    topics = models.ManyToManyField(Topic, blank=True, related_name="pieces")
+    regions = models.ManyToManyField(Region, blank=True, related_name="pieces")
+    contributors = models.ManyToManyField(Author, through="Authorship", related_name="pieces")
+
+    provenance = models.CharField(
+        max_length=10, choices=Provenance.choices, default=Provenance.FORM, editable=False
+    )
+    source_file = models.CharField(max_length=500, blank=True, editable=False)
+    source_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="SHA-256 of the normalised source text, to recognise a re-ingest.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+
+    objects = PieceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "title"]
+        indexes = [models.Index(fields=["date"]), models.Index(fields=["type"])]
+
+    def __str__(self) -> str:
+        return self.full_title
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:piece", args=[self.citation_key])
+
+    @property
+    def full_title(self) -> str:
+        if not self.subtitle:
+            return self.title
+        joiner = " " if self.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
+        return f"{self.title}{joiner}{self.subtitle}"
+
+    @property
+    def year(self) -> int | None:
+        return self.date.year if self.date else None
+
+    @property
+    def display_date(self) -> str:
+        """The date at its own precision: ``2016``, ``October 2016`` or ``28 October 2016``."""
+        if not self.date:
+            return "n.d."
+        if self.date_precision == DatePrecision.YEAR:
+            return str(self.date.year)
+        if self.date_precision == DatePrecision.MONTH:
+            return self.date.strftime("%B %Y")
+        return f"{self.date.day} {self.date.strftime('%B %Y')}"
+
+    @property
+    def sections(self) -> list[Section]:
+        return split_body(self.body)
+
+    @property
+    def headings(self) -> list[str]:
+        return [s.heading for s in self.sections if s.heading]
+
+    def ordered_authorships(self, role: str | None = None) -> list[Authorship]:
+        """Authorships in byline order; uses the prefetch cache when there is one."""
+        rows = sorted(self.authorships.all(), key=lambda a: a.position)
+        return [a for a in rows if role is None or a.role == role]
+
+    @property
+    def authors(self) -> list[Author]:
+        return [a.author for a in self.ordered_authorships(Role.AUTHOR)]
+
+    @property
+    def editors(self) -> list[Author]:
+        return [a.author for a in self.ordered_authorships(Role.EDITOR)]
+
+    def normalise_date(self) -> None:
+        """Store imprecise dates on the first day of their month or year."""
+        if self.date is None:
+            return
+        if self.date_precision == DatePrecision.YEAR:
+            self.date = datetime.date(self.date.year, 1, 1)
+        elif self.date_precision == DatePrecision.MONTH:
+            self.date = self.date.replace(day=1)
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalise_date()
+        super().save(*args, **kwargs)
+
+
+class Role(models.TextChoices):
+    AUTHOR = "author", "Author"
+    EDITOR = "editor", "Editor"
+
+
+class Authorship(models.Model):
+    """An author's or editor's place in a piece's byline."""
+
+    piece = models.ForeignKey(Piece, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AUTHOR)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["piece", "role", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["piece", "author", "role"], name="one_role_per_author_per_piece"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} ({self.get_role_display()}) in {self.piece}"
