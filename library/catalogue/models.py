@@ -131,6 +131,14 @@ class Author(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_slug(Author, self.display_name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:author", args=[self.slug])
+
     @property
     def is_organisation(self) -> bool:
         return self.kind == AuthorKind.ORGANISATION
@@ -151,14 +159,6 @@ class Author(models.Model):
         rest = " ".join(part for part in (self.given, self.particle) if part)
         name = f"{self.family}, {rest}" if rest else self.family
         return f"{name}, {self.suffix}" if self.suffix else name
-
-    def get_absolute_url(self) -> str:
-        return reverse("catalogue:author", args=[self.slug])
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = unique_slug(Author, self.display_name)
-        super().save(*args, **kwargs)
 
 
 def unique_slug(model: type[models.Model], text: str, *, field: str = "slug") -> str:
@@ -303,6 +303,10 @@ class Piece(models.Model):
     def __str__(self) -> str:
         return self.full_title
 
+    def save(self, *args, **kwargs) -> None:
+        self.normalise_date()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("catalogue:piece", args=[self.citation_key])
 
@@ -357,10 +361,6 @@ class Piece(models.Model):
             self.date = datetime.date(self.date.year, 1, 1)
         elif self.date_precision == DatePrecision.MONTH:
             self.date = self.date.replace(day=1)
-
-    def save(self, *args, **kwargs) -> None:
-        self.normalise_date()
-        super().save(*args, **kwargs)
 
 
 class Role(models.TextChoices):

@@ -1,0 +1,272 @@
+"""Catalogue pages. Views stay thin: filtering lives in ``browse``, writing in ``services``."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractYear
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from library.catalogue.browse import Filters, facets
+from library.catalogue.forms import PasteForm, PieceForm
+from library.catalogue.ingest import prepare_draft
+from library.catalogue.models import (
+    Author,
+    Piece,
+    PieceType,
+    Provenance,
+    Region,
+    RegionKind,
+    Role,
+    Topic,
+)
+from library.ingest.types import NotACommentary
+
+
+def editor_required(permission: str):
+    """Anonymous visitors go to the sign-in page; signed-in users without the permission get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(permission):
+                raise PermissionDenied(f"You need the {permission} permission.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _paginate(request: HttpRequest, queryset, per_page: int | None = None):
+    paginator = Paginator(queryset, per_page or settings.DOSSIER_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    pieces = Piece.objects.all()
+    context = {
+        "newest": Piece.objects.with_related().order_by("-created_at", "-pk")[:8],
+        "total": pieces.count(),
+        "topics": Topic.objects.annotate(n=Count("pieces"))
+        .filter(n__gt=0)
+        .order_by("-n", "name")[:15],
+        "regions": Region.objects.annotate(n=Count("pieces"))
+        .filter(n__gt=0)
+        .order_by("-n", "name")[:15],
+        "authors": Author.objects.annotate(
+            n=Count("authorships", filter=Q(authorships__role=Role.AUTHOR))
+        )
+        .filter(n__gt=0)
+        .order_by("-n", "family")[:15],
+        "years": pieces.filter(date__isnull=False)
+        .annotate(y=ExtractYear("date"))
+        .values("y")
+        .annotate(n=Count("pk"))
+        .order_by("-y"),
+        "types": [
+            (value, label, count)
+            for value, label in PieceType.choices
+            if (count := pieces.filter(type=value).count())
+        ],
+    }
+    return render(request, "catalogue/home.html", context)
+
+
+def piece_list(request: HttpRequest) -> HttpResponse:
+    filters = Filters.from_query(request.GET)
+    pieces = filters.apply(Piece.objects.with_related()).order_by("-date", "title", "pk")
+    page = _paginate(request, pieces)
+    return render(
+        request,
+        "catalogue/piece_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "facets": facets(filters),
+            "filter_query": filters.query_string(),
+        },
+    )
+
+
+def piece_detail(request: HttpRequest, key: str) -> HttpResponse:
+    piece = get_object_or_404(Piece.objects.with_related(), citation_key=key)
+    return render(request, "catalogue/piece_detail.html", {"piece": piece})
+
+
+@editor_required("catalogue.add_piece")
+@require_http_methods(["GET", "POST"])
+def piece_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = PieceForm(request.POST)
+        if form.is_valid():
+            piece = form.save()
+            _record_origin(piece, request)
+            messages.success(request, f"Added “{piece.title}” as {piece.citation_key}.")
+            return redirect(piece)
+    else:
+        form = PieceForm()
+    return render(request, "catalogue/piece_form.html", {"form": form, "creating": True})
+
+
+def _record_origin(piece: Piece, request: HttpRequest) -> None:
+    """Who added the piece and, for pasted text, the hash that recognises a re-paste."""
+    piece.created_by = request.user
+    update = ["created_by"]
+    source_hash = request.POST.get("source_hash", "")
+    if len(source_hash) == 64 and all(c in "0123456789abcdef" for c in source_hash):
+        piece.provenance = Provenance.PASTE
+        piece.source_hash = source_hash
+        update += ["provenance", "source_hash"]
+    piece.save(update_fields=update)
+
+
+@editor_required("catalogue.add_piece")
+@require_http_methods(["GET", "POST"])
+def piece_paste(request: HttpRequest) -> HttpResponse:
+    """Paste commentary text; the parsed result comes back as a form to correct and save."""
+    paste_form = PasteForm(request.POST or None)
+    if request.method == "POST" and paste_form.is_valid():
+        try:
+            draft = prepare_draft(paste_form.cleaned_data["text"], source="pasted text")
+        except NotACommentary as exc:
+            paste_form.add_error("text", f"This does not read as a commentary: {exc.reason}.")
+        else:
+            if draft.existing is not None:
+                return render(
+                    request,
+                    "catalogue/piece_paste.html",
+                    {"form": paste_form, "existing": draft.existing},
+                )
+            parsed = draft.parsed
+            initial = {
+                "type": PieceType.COMMENTARY,
+                "title": parsed.title,
+                "subtitle": parsed.subtitle,
+                "authors_text": "\n".join(
+                    f"{a.name} | {a.affiliation}" if a.affiliation else a.name
+                    for a in parsed.authors
+                ),
+                "date_text": parsed.date.isoformat() if parsed.date else "",
+                "publisher": parsed.publisher,
+                "series": parsed.series,
+                "number": parsed.number,
+                "synopsis": parsed.synopsis,
+                "body": draft.body,
+                "topics_text": ", ".join(s.name for s in draft.topic_suggestions),
+                "regions_text": ", ".join(s.name for s in draft.region_suggestions),
+            }
+            return render(
+                request,
+                "catalogue/piece_form.html",
+                {
+                    "form": PieceForm(initial=initial),
+                    "creating": True,
+                    "draft": draft,
+                    "source_hash": parsed.source_hash,
+                },
+            )
+    return render(request, "catalogue/piece_paste.html", {"form": paste_form})
+
+
+@editor_required("catalogue.change_piece")
+@require_http_methods(["GET", "POST"])
+def piece_edit(request: HttpRequest, key: str) -> HttpResponse:
+    piece = get_object_or_404(Piece, citation_key=key)
+    form = PieceForm(request.POST or None, instance=piece)
+    if request.method == "POST" and form.is_valid():
+        piece = form.save()
+        messages.success(request, f"Saved “{piece.title}”.")
+        return redirect(piece)
+    return render(request, "catalogue/piece_form.html", {"form": form, "piece": piece})
+
+
+@editor_required("catalogue.delete_piece")
+@require_http_methods(["GET", "POST"])
+def piece_delete(request: HttpRequest, key: str) -> HttpResponse:
+    piece = get_object_or_404(Piece, citation_key=key)
+    if request.method == "POST":
+        title = piece.title
+        piece.delete()
+        messages.success(request, f"Deleted “{title}”.")
+        return redirect("catalogue:piece_list")
+    return render(request, "catalogue/piece_confirm_delete.html", {"piece": piece})
+
+
+def author_index(request: HttpRequest) -> HttpResponse:
+    authors = (
+        Author.objects.annotate(n=Count("authorships__piece", distinct=True))
+        .filter(n__gt=0)
+        .order_by("family", "given")
+    )
+    return render(
+        request, "catalogue/author_index.html", {"page": _paginate(request, authors, 100)}
+    )
+
+
+def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    author = get_object_or_404(Author, slug=slug)
+    pieces = (
+        Piece.objects.with_related()
+        .filter(pk__in=author.authorships.values("piece_id"))
+        .order_by("-date", "title")
+    )
+    return render(
+        request,
+        "catalogue/author_detail.html",
+        {"author": author, "page": _paginate(request, pieces)},
+    )
+
+
+def topic_index(request: HttpRequest) -> HttpResponse:
+    topics = Topic.objects.annotate(n=Count("pieces")).order_by("name")
+    return render(request, "catalogue/topic_index.html", {"topics": topics})
+
+
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = get_object_or_404(Topic.objects.select_related("parent"), slug=slug)
+    pieces = Piece.objects.with_related().filter(topics=topic).order_by("-date", "title")
+    return render(
+        request,
+        "catalogue/term_detail.html",
+        {
+            "term": topic,
+            "filter_name": "topic",
+            "children": topic.children.order_by("name"),
+            "page": _paginate(request, pieces),
+        },
+    )
+
+
+def region_index(request: HttpRequest) -> HttpResponse:
+    show_all = request.GET.get("all") == "1"
+    regions = Region.objects.annotate(n=Count("pieces")).order_by("name")
+    if not show_all:
+        regions = regions.filter(Q(n__gt=0) | Q(kind=RegionKind.REGION))
+    groups = [(label, [r for r in regions if r.kind == kind]) for kind, label in RegionKind.choices]
+    return render(request, "catalogue/region_index.html", {"groups": groups, "show_all": show_all})
+
+
+def region_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    region = get_object_or_404(Region.objects.select_related("parent"), slug=slug)
+    pieces = Piece.objects.with_related().filter(regions=region).order_by("-date", "title")
+    return render(
+        request,
+        "catalogue/term_detail.html",
+        {
+            "term": region,
+            "filter_name": "region",
+            "children": region.children.annotate(n=Count("pieces")).order_by("name"),
+            "page": _paginate(request, pieces),
+        },
+    )

@@ -1,0 +1,20 @@
+"""``manage.py load_demo``: fill an empty catalogue with the seed and real demo works."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from library.catalogue.demo import DemoDataError, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo content (idempotent: pieces already present are skipped)."
+
+    def handle(self, *args, **options) -> None:
+        try:
+            report = load_demo()
+        except DemoDataError as exc:
+            raise CommandError(f"Demo content not loaded (nothing written): {exc}") from None
+        self.stdout.write(
+            f"Demo content: {report.created} piece(s) created, {report.skipped} already present."
+        )

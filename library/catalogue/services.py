@@ -1,0 +1,159 @@
+"""Writing pieces: the one place that creates and updates them.
+
+The web forms, the ``ingest`` and ``load_demo`` commands all call these functions, so a
+piece is saved the same way whichever door it came in by.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from library.catalogue.authors import AuthorSpec, find_or_create_author
+from library.catalogue.models import (
+    Author,
+    Authorship,
+    DatePrecision,
+    Piece,
+    Region,
+    Role,
+    Topic,
+)
+from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
+
+_DATE_PATTERNS = (
+    (re.compile(r"^(\d{4})$"), DatePrecision.YEAR),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), DatePrecision.MONTH),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), DatePrecision.DAY),
+)
+
+
+def parse_partial_date(text: str) -> tuple[datetime.date | None, str]:
+    """``2016`` / ``2016-10`` / ``2016-10-28`` -> (date, precision); empty -> (None, day).
+
+    Raises ``ValueError`` with a message for anything else, including impossible dates.
+    """
+    value = text.strip()
+    if not value:
+        return None, DatePrecision.DAY
+    for pattern, precision in _DATE_PATTERNS:
+        match = pattern.match(value)
+        if match:
+            parts = [int(p) for p in match.groups()] + [1] * (3 - len(match.groups()))
+            try:
+                return datetime.date(*parts), precision
+            except ValueError:
+                break
+    raise ValueError(f"{value!r} is not a date; write 2016, 2016-10 or 2016-10-28")
+
+
+def format_partial_date(date: datetime.date | None, precision: str) -> str:
+    """The inverse of :func:`parse_partial_date`."""
+    if date is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{date.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{date.year:04d}-{date.month:02d}"
+    return date.isoformat()
+
+
+def generate_citation_key(piece: Piece, first_author: Author | AuthorSpec | None) -> str:
+    """A free key by the documented pattern (see ``library.citations.keys``)."""
+    if first_author is None:
+        token = "anon"
+    elif first_author.kind == "organisation":
+        token = organisation_token(first_author.family)
+    else:
+        token = ascii_token(first_author.family)
+    base = base_key(author_token=token, year=piece.year, title=piece.title)
+    taken = set(
+        Piece.objects.annotate(k=Lower("citation_key"))
+        .filter(k__startswith=base.lower())
+        .exclude(pk=piece.pk)
+        .values_list("k", flat=True)
+    )
+    return disambiguate(base, lambda key: key.lower() in taken)
+
+
+def citation_key_is_free(key: str, *, exclude: Piece | None = None) -> bool:
+    """Keys are unique ignoring case: BibTeX itself treats ``Basit2016`` and ``basit2016`` alike."""
+    qs = Piece.objects.annotate(k=Lower("citation_key")).filter(k=key.lower())
+    if exclude is not None and exclude.pk:
+        qs = qs.exclude(pk=exclude.pk)
+    return not qs.exists()
+
+
+@dataclass
+class PieceContributors:
+    authors: Sequence[AuthorSpec] = ()
+    editors: Sequence[AuthorSpec] = ()
+
+
+@dataclass
+class PieceTags:
+    topics: Iterable[Topic] = ()
+    regions: Iterable[Region] = ()
+    keywords: list[str] = field(default_factory=list)
+
+
+def set_contributors(piece: Piece, contributors: PieceContributors) -> None:
+    """Replace the piece's byline with the given authors and editors, in order."""
+    piece.authorships.all().delete()
+    rows: list[Authorship] = []
+    seen: set[tuple[int, str]] = set()
+    for role, specs in ((Role.AUTHOR, contributors.authors), (Role.EDITOR, contributors.editors)):
+        for position, spec in enumerate(specs):
+            author = find_or_create_author(spec)
+            if (author.pk, role) in seen:  # the same name typed twice: keep the first
+                continue
+            seen.add((author.pk, role))
+            rows.append(Authorship(piece=piece, author=author, role=role, position=position))
+    Authorship.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def save_piece(
+    piece: Piece,
+    contributors: PieceContributors,
+    tags: PieceTags,
+) -> Piece:
+    """Save a new or changed piece with its byline and tags, assigning a key if it has none."""
+    if not piece.citation_key:
+        first = contributors.authors[0] if contributors.authors else None
+        if first is None and contributors.editors:
+            first = contributors.editors[0]
+        piece.normalise_date()
+        piece.citation_key = generate_citation_key(piece, first)
+    piece.keywords = list(dict.fromkeys(k.strip() for k in tags.keywords if k.strip()))
+    piece.full_clean()
+    piece.save()
+    set_contributors(piece, contributors)
+    piece.topics.set(list(tags.topics))
+    piece.regions.set(list(tags.regions))
+    return piece
+
+
+def find_existing_piece(
+    *, source_hash: str = "", title: str = "", authors: Sequence[AuthorSpec] = ()
+) -> Piece | None:
+    """A piece that is the same work: same source text, or same title and first author."""
+    if source_hash:
+        match = Piece.objects.filter(source_hash=source_hash).order_by("pk").first()
+        if match is not None:
+            return match
+    if not title:
+        return None
+    candidates = Piece.objects.annotate(t=Lower("title")).filter(t=title.strip().lower())
+    if authors:
+        candidates = candidates.filter(
+            authorships__role=Role.AUTHOR,
+            authorships__position=0,
+            authorships__author__family__iexact=authors[0].family,
+        )
+    return candidates.order_by("pk").first()

@@ -1,0 +1,47 @@
+"""Citation keys: the documented pattern, ASCII, deterministic disambiguation."""
+
+from __future__ import annotations
+
+import pytest
+
+from library.citations.keys import (
+    ascii_token,
+    base_key,
+    disambiguate,
+    first_title_word,
+    organisation_token,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Wæver", "waever"), ("Nguyễn", "nguyen"), ("O'Neill", "oneill"), ("Łódź", "lodz"), ("", "")],
+)
+def test_ascii_token_transliterates_and_drops_punctuation(text, expected):
+    assert ascii_token(text) == expected
+
+
+def test_organisation_token_is_an_acronym_of_significant_words():
+    assert organisation_token("International Crisis Group") == "icg"
+    assert organisation_token("Institute for Economics & Peace") == "iep"
+    assert organisation_token("RAND") == "rand"
+
+
+def test_first_title_word_skips_stopwords_and_punctuation():
+    assert first_title_word("The Endgame for IS?") == "endgame"
+    assert first_title_word("“Why” is it?") == "why"
+    assert first_title_word("") == ""
+
+
+def test_base_key_follows_family_year_word():
+    assert base_key(author_token="basit", year=2016, title="Mosul Operation") == "basit2016mosul"
+    assert base_key(author_token="", year=None, title="") == "anonnd"
+    assert base_key(author_token="9dash", year=2020, title="Line") == "k9dash2020line"
+
+
+def test_disambiguate_appends_letters_in_order():
+    taken = {"basit2016mosul", "basit2016mosula"}
+    assert disambiguate("basit2016mosul", taken.__contains__) == "basit2016mosulb"
+    assert disambiguate("free2016", taken.__contains__) == "free2016"
+    many = {"k"} | {f"k{c}" for c in "abcdefghijklmnopqrstuvwxyz"}
+    assert disambiguate("k", many.__contains__) == "kaa"

@@ -1,0 +1,79 @@
+"""Shared fixtures: the real vocabulary, users with and without editor rights, a piece factory."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+from library.catalogue.authors import parse_name
+from library.catalogue.models import Piece, PieceType, Region, Topic
+from library.catalogue.services import PieceContributors, PieceTags, save_piece
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return (FIXTURES / "mosul-operation.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def vocabulary(db) -> None:
+    """The shipped starter vocabulary, loaded for real."""
+    from library.catalogue.vocabulary import load_vocabulary
+
+    load_vocabulary()
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    user = django_user_model.objects.create_user(username="ed", password="correct horse 42")
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+@pytest.fixture
+def reader(db, django_user_model):
+    return django_user_model.objects.create_user(username="reader", password="correct horse 42")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def make_piece(db):
+    """Build a piece through the same service the forms use."""
+
+    def make(
+        title: str = "A piece",
+        *,
+        authors: tuple[str, ...] = ("Abdul Basit",),
+        date: datetime.date | None = datetime.date(2016, 10, 28),
+        type: str = PieceType.COMMENTARY,
+        topics: tuple[str, ...] = (),
+        regions: tuple[str, ...] = (),
+        **fields,
+    ) -> Piece:
+        piece = Piece(title=title, date=date, type=type, **fields)
+        return save_piece(
+            piece,
+            PieceContributors(authors=[parse_name(a) for a in authors]),
+            PieceTags(
+                topics=[
+                    Topic.objects.get_or_create(slug=s, defaults={"name": s.title()})[0]
+                    for s in topics
+                ],
+                regions=[
+                    Region.objects.get_or_create(slug=s, defaults={"name": s.title()})[0]
+                    for s in regions
+                ],
+            ),
+        )
+
+    return make
