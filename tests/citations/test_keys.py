@@ -29,7 +29,8 @@ def test_organisation_token_is_an_acronym_of_significant_words():
 
 def test_first_title_word_skips_stopwords_and_punctuation():
     assert first_title_word("The Endgame for IS?") == "endgame"
-    assert first_title_word("“Why” is it?") == "why"
+    assert first_title_word("“Hybrid” Warfare?") == "hybrid"
+    assert first_title_word("Why is it?") == ""
     assert first_title_word("") == ""
 
 
