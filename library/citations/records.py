@@ -1,0 +1,99 @@
+"""The format-neutral citation record every writer reads.
+
+A :class:`CitationRecord` is what one catalogued piece looks like to a citation format: plain
+Python values, no Django. Writers (BibTeX, BibLaTeX, RIS, CSL-JSON, formatted styles) map it
+to their own vocabulary, so the mapping from database rows happens once (``from_piece``) and
+every format can be tested on records built by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PIECE_TYPES = (
+    "commentary",
+    "article",
+    "report",
+    "policy_brief",
+    "book",
+    "chapter",
+    "web_article",
+    "thesis",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A contributor: a person's name parts, or an organisation whose name is in ``family``."""
+
+    family: str
+    given: str = ""
+    particle: str = ""
+    suffix: str = ""
+    is_organisation: bool = False
+
+    @property
+    def display(self) -> str:
+        """``Given particle Family, Suffix``, as a byline reads."""
+        if self.is_organisation:
+            return self.family
+        name = " ".join(part for part in (self.given, self.particle, self.family) if part)
+        return f"{name}, {self.suffix}" if self.suffix else name
+
+
+@dataclass(frozen=True)
+class CitationRecord:
+    """One citable work, with the date split at the precision it is known to.
+
+    ``month`` and ``day`` are ``None`` when the piece is dated only to the year (or month):
+    formats must not invent a 1 January.
+    """
+
+    key: str
+    type: str
+    title: str
+    subtitle: str = ""
+    authors: tuple[Name, ...] = ()
+    editors: tuple[Name, ...] = ()
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    publisher: str = ""
+    place: str = ""
+    series: str = ""
+    number: str = ""
+    container_title: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    edition: str = ""
+    url: str = ""
+    doi: str = ""
+    language: str = "en"
+    abstract: str = ""
+    keywords: tuple[str, ...] = ()
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in PIECE_TYPES:
+            raise ValueError(f"unknown piece type {self.type!r}; expected one of {PIECE_TYPES}")
+        if self.day is not None and self.month is None:
+            raise ValueError("a day without a month is not a date")
+        if self.month is not None and self.year is None:
+            raise ValueError("a month without a year is not a date")
+
+    @property
+    def full_title(self) -> str:
+        """Title and subtitle joined as the catalogue shows them (no colon after ``?``)."""
+        if not self.subtitle:
+            return self.title
+        joiner = " " if self.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
+        return f"{self.title}{joiner}{self.subtitle}"
+
+    @property
+    def page_range(self) -> tuple[str, str]:
+        """First and last page from ``45–67``, ``45-67`` or ``45--67``; last is '' if single."""
+        text = self.pages.replace("\u2013", "-").replace("\u2014", "-")
+        first, _, last = text.partition("-")
+        return first.strip(), last.strip("- ").strip()
