@@ -42,31 +42,38 @@ from pylatexenc.latexencode import (
     RULE_DICT,
     UnicodeToLatexConversionRule,
     UnicodeToLatexEncoder,
+    get_builtin_uni2latex_dict,
 )
 
-# The ten LaTeX specials, spelt so that braces stay balanced and nothing eats a following space.
+# The ten LaTeX specials. Each replacement is wrapped in braces when used, so that braces
+# stay balanced and a command never swallows the space after it.
 SPECIALS = {
-    "\\": r"{\textbackslash}",
-    "{": r"{\textbraceleft}",
-    "}": r"{\textbraceright}",
-    "&": r"{\&}",
-    "%": r"{\%}",
-    "$": r"{\$}",
-    "#": r"{\#}",
-    "_": r"{\_}",
-    "~": r"{\textasciitilde}",
-    "^": r"{\textasciicircum}",
+    "\\": r"\textbackslash",
+    "{": r"\textbraceleft",
+    "}": r"\textbraceright",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde",
+    "^": r"\textasciicircum",
 }
 
 # Added to pylatexenc's table for BibTeX: T1 has real glyphs for < and >, and the ʿayn and
 # hamza of transliterated Arabic are conventionally set as turned and plain apostrophes.
-_BIBTEX_EXTRA = {
-    "<": r"{\textless}",
-    ">": r"{\textgreater}",
-    "\u02bf": r"{\textquoteleft}",
-    "\u02be": r"{\textquoteright}",
-    "\u02bb": r"{\textquoteleft}",
-    "\u02bc": r"{\textquoteright}",
+_EXTRA = {
+    "<": r"\textless",
+    ">": r"\textgreater",
+    "\u02bf": r"\textquoteleft",
+    "\u02be": r"\textquoteright",
+    "\u02bb": r"\textquoteleft",
+    "\u02bc": r"\textquoteright",
+    # pylatexenc's \nobreakdash needs amsmath, which a bibliography cannot assume.
+    "\u2011": "-",
+    # From Letterlike Symbols, whose other entries need amssymb (\\mathbb, \\beth).
+    "\u2122": r"\texttrademark",
+    "\u2116": r"\textnumero",
 }
 
 # Combining marks -> LaTeX accent commands that pdflatex (T1) knows.
@@ -93,7 +100,7 @@ _BELOW = {"\u0323", "\u0327", "\u0328", "\u0331"}
 
 
 def _accented(char: str) -> str | None:
-    """``ễ`` -> ``{\\~{\\^e}}``: a decomposable Latin letter as nested accent commands.
+    """``ễ`` -> ``\\~{\\^{e}}``: a decomposable Latin letter as nested accent commands.
 
     Marks with no pdflatex command (the Vietnamese hook above) are dropped: the letter
     survives, which beats an undefined-character error that stops the whole bibliography.
@@ -103,19 +110,55 @@ def _accented(char: str) -> str | None:
         return None
     above = any(mark in _ACCENTS and mark not in _BELOW for mark in marks)
     latex = _DOTLESS.get(base, base) if above else base
-    for mark in marks:
+    # Accents above go on first, dots and cedillas below last: \\d{\\^{e}} sets the
+    # below-mark under T1's ê glyph, where \\^{\\d{e}} floats the circumflex off the letter.
+    for mark in sorted(marks, key=lambda m: m in _BELOW):
         if mark in _ACCENTS:
             latex = f"{_ACCENTS[mark]}{{{latex}}}"
-    return "{" + latex + "}" if latex != base else base
+    return latex if latex not in (base, _DOTLESS.get(base)) else None
 
 
-def _fallback(text: str, pos: int) -> tuple[int, str] | None:
-    """Last resort for characters pylatexenc has no table entry for."""
-    char = text[pos]
-    accented = _accented(char)
-    if accented is not None:
-        return 1, accented
-    return 1, "".join(SPECIALS.get(c, c) for c in anyascii(char))
+# Code points whose pylatexenc replacements compile with pdflatex, T1 fonts and no other
+# package (checked by tests/citations/test_latex.py). Elsewhere its table reaches
+# for amssymb, tipa or T2A commands, so we build accents ourselves or transliterate.
+_TABLE_RANGES = (
+    (0x00A0, 0x017F),  # Latin-1 Supplement, Latin Extended-A
+    (0x2000, 0x206F),  # General Punctuation
+    (0x20A0, 0x20CF),  # Currency Symbols
+)
+_TABLE_EXCEPTIONS = frozenset({0x0149, 0x2035})
+_TABLE = get_builtin_uni2latex_dict()
+
+
+def _from_table(code: int) -> str | None:
+    if code in _TABLE_EXCEPTIONS or not any(lo <= code <= hi for lo, hi in _TABLE_RANGES):
+        return None
+    return _TABLE.get(code)
+
+
+def _latex_for(char: str) -> str | None:
+    """LaTeX for one non-ASCII character, or None when pdflatex has no way to set it."""
+    return _EXTRA.get(char) or _from_table(ord(char)) or _accented(char)
+
+
+def _non_ascii_rule(text: str, pos: int) -> tuple[int, str] | None:
+    if text[pos].isascii():
+        return None
+    latex = _latex_for(text[pos])
+    return (1, latex) if latex is not None else None
+
+
+def _transliterate(text: str) -> str:
+    """Characters pdflatex cannot set (Cyrillic, Greek, Arabic, CJK, arrows) as ASCII.
+
+    A transliteration is readable and compiles; the alternatives (pylatexenc's ``\\CYRR``,
+    Greek in math mode) need font encodings or packages a bibliography cannot assume.
+    """
+    if text.isascii():
+        return text
+    return "".join(
+        anyascii(char) if not char.isascii() and _latex_for(char) is None else char for char in text
+    )
 
 
 @lru_cache(maxsize=1)
@@ -123,26 +166,15 @@ def _bibtex_encoder() -> UnicodeToLatexEncoder:
     return UnicodeToLatexEncoder(
         conversion_rules=[
             UnicodeToLatexConversionRule(RULE_DICT, {ord(k): v for k, v in SPECIALS.items()}),
-            UnicodeToLatexConversionRule(RULE_DICT, {ord(k): v for k, v in _BIBTEX_EXTRA.items()}),
-            UnicodeToLatexConversionRule(RULE_CALLABLE, _accented_rule),
-            "defaults",
-            UnicodeToLatexConversionRule(RULE_CALLABLE, _fallback),
+            UnicodeToLatexConversionRule(RULE_DICT, {ord(k): v for k, v in _EXTRA.items()}),
+            UnicodeToLatexConversionRule(RULE_CALLABLE, _non_ascii_rule),
         ],
-        # {\'e} is BibTeX's "special character": sorted, abbreviated and case-changed as one
-        # letter. Bare \'e would be three characters to BibTeX.
+        # Every replacement braced: {\\'e} is BibTeX's "special character", sorted,
+        # abbreviated and case-changed as one letter; bare \\'e would be three characters.
         replacement_latex_protection="braces-all",
         non_ascii_only=False,
         unknown_char_policy="fail",
     )
-
-
-def _accented_rule(text: str, pos: int) -> tuple[int, str] | None:
-    """Prefer our nested accents for stacked marks (ễ, ệ), which pylatexenc lacks."""
-    char = text[pos]
-    if len(unicodedata.normalize("NFD", char)) < 3:
-        return None
-    accented = _accented(char)
-    return (1, accented) if accented is not None else None
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -153,9 +185,21 @@ def clean(text: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+_ASCII_SPECIALS_RE = re.compile(r"[\\{}&%$#_~^<>]")
+_ASCII_TABLE = SPECIALS | {"<": _EXTRA["<"], ">": _EXTRA[">"]}
+
+
+@lru_cache(maxsize=4096)
 def to_latex(text: str) -> str:
-    """Pure-ASCII LaTeX for a BibTeX field: specials escaped, every other character a command."""
-    return _bibtex_encoder().unicode_to_latex(clean(text))
+    """Pure-ASCII LaTeX for a BibTeX field: specials escaped, every other character a command.
+
+    Cached, because publishers, places and series repeat across a catalogue; ASCII text
+    skips pylatexenc (which walks its rules character by character) for the same result.
+    """
+    text = clean(text)
+    if text.isascii():
+        return _ASCII_SPECIALS_RE.sub(lambda m: "{" + _ASCII_TABLE[m.group()] + "}", text)
+    return _bibtex_encoder().unicode_to_latex(_transliterate(text))
 
 
 _SPECIALS_RE = re.compile(r"[\\{}&%$#_~^]")
@@ -163,7 +207,7 @@ _SPECIALS_RE = re.compile(r"[\\{}&%$#_~^]")
 
 def escape_specials(text: str) -> str:
     """LaTeX specials escaped, UTF-8 kept: for biber, which handles Unicode itself."""
-    return _SPECIALS_RE.sub(lambda m: SPECIALS[m.group()], clean(text))
+    return _SPECIALS_RE.sub(lambda m: "{" + SPECIALS[m.group()] + "}", clean(text))
 
 
 # --- brace protection -------------------------------------------------------------------

@@ -8,6 +8,7 @@ every format can be tested on records built by hand.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 PIECE_TYPES = (
@@ -20,6 +21,11 @@ PIECE_TYPES = (
     "web_article",
     "thesis",
     "other",
+)
+
+# A note that only names the degree ("Master's thesis"): formats say it with the entry type.
+_DEGREE_ONLY = re.compile(
+    r"^\s*(master'?s|ma|msc|mphil|phd|doctoral)\s+(thesis|dissertation)\.?\s*$", re.IGNORECASE
 )
 
 
@@ -97,3 +103,13 @@ class CitationRecord:
         text = self.pages.replace("\u2013", "-").replace("\u2014", "-")
         first, _, last = text.partition("-")
         return first.strip(), last.strip("- ").strip()
+
+    @property
+    def is_masters_thesis(self) -> bool:
+        """Theses are doctoral unless the note says "master" (the catalogue has no degree)."""
+        return self.type == "thesis" and "master" in self.note.lower()
+
+    @property
+    def extra_note(self) -> str:
+        """The note, unless all it says is the degree, which the entry type already says."""
+        return "" if _DEGREE_ONLY.match(self.note) else self.note

