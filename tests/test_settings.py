@@ -12,14 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "0",
-    "SECRET_KEY": "x7!k" * 16,
+    "SECRET_KEY": "q8Vz-3mL_pW9rT2xN7bK4cY6hJ1dF5gS0aE8uI3oP2lZ7vX9nM4bQ6wR1tY5",
     "ALLOWED_HOSTS": "dossier.example.org",
 }
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
-    for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+    for name in (
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    ):
         clean.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
