@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test setup lint format check-python clean
+.PHONY: run test setup components lint format check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Dossier needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -33,8 +33,12 @@ setup: $(VENV)/.installed
 run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## make test: dev requirements, lint, Django checks, every test.
-test: $(VENV)/.installed-dev
+## make components: Debian packages the tests drive for real (Chromium, TeX, biber, pandoc).
+components:
+	bash scripts/install-components.sh
+
+## make test: components, dev requirements, lint, Django checks, every test.
+test: components $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check

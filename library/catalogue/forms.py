@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -112,6 +114,7 @@ class PieceForm(forms.ModelForm):
             "language",
             "citation_key",
         ]
+        field_classes = {"url": partial(forms.URLField, assume_scheme="https")}
         widgets = {
             "synopsis": forms.Textarea(attrs={"rows": 4}),
             "body": forms.Textarea(attrs={"rows": 16}),
