@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from library.catalogue import views
+from library.catalogue import export_views, views
 
 app_name = "catalogue"
 
@@ -12,8 +12,10 @@ urlpatterns = [
     path("pieces/new/", views.piece_create, name="piece_create"),
     path("pieces/paste/", views.piece_paste, name="piece_paste"),
     path("pieces/<str:key>/", views.piece_detail, name="piece"),
+    path("pieces/<str:key>/export/", export_views.piece_export, name="piece_export"),
     path("pieces/<str:key>/edit/", views.piece_edit, name="piece_edit"),
     path("pieces/<str:key>/delete/", views.piece_delete, name="piece_delete"),
+    path("export/", export_views.export, name="export"),
     path("authors/", views.author_index, name="author_index"),
     path("authors/<slug:slug>/", views.author_detail, name="author"),
     path("topics/", views.topic_index, name="topic_index"),

@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from library.catalogue.browse import Filters, facets
+from library.catalogue.export_views import cite_box
+from library.catalogue.exports import available_formats
 from library.catalogue.forms import PasteForm, PieceForm
 from library.catalogue.ingest import prepare_draft
 from library.catalogue.models import (
@@ -46,6 +48,11 @@ def editor_required(permission: str):
         return wrapped
 
     return decorator
+
+
+def _export_links(query: str) -> dict:
+    """Context for ``catalogue/_export_links.html``: the same filters, as a download."""
+    return {"export_formats": available_formats(), "export_query": query}
 
 
 def _paginate(request: HttpRequest, queryset, per_page: int | None = None):
@@ -95,13 +102,16 @@ def piece_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "facets": facets(filters),
             "filter_query": filters.query_string(),
+            **_export_links(filters.query_string()),
         },
     )
 
 
 def piece_detail(request: HttpRequest, key: str) -> HttpResponse:
     piece = get_object_or_404(Piece.objects.with_related(), citation_key=key)
-    return render(request, "catalogue/piece_detail.html", {"piece": piece})
+    return render(
+        request, "catalogue/piece_detail.html", {"piece": piece, "cite": cite_box(request, piece)}
+    )
 
 
 @editor_required("catalogue.add_piece")
@@ -224,7 +234,11 @@ def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "catalogue/author_detail.html",
-        {"author": author, "page": _paginate(request, pieces)},
+        {
+            "author": author,
+            "page": _paginate(request, pieces),
+            **_export_links(f"author={author.slug}"),
+        },
     )
 
 
@@ -244,6 +258,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "filter_name": "topic",
             "children": topic.children.order_by("name"),
             "page": _paginate(request, pieces),
+            **_export_links(f"topic={topic.slug}"),
         },
     )
 
@@ -268,5 +283,6 @@ def region_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "filter_name": "region",
             "children": region.children.annotate(n=Count("pieces")).order_by("name"),
             "page": _paginate(request, pieces),
+            **_export_links(f"region={region.slug}"),
         },
     )

@@ -1,0 +1,121 @@
+"""Downloads of citations: one piece, any filtered list, the whole catalogue.
+
+Readers need no account to export: everything exported is already public on the site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET
+
+from library.catalogue.browse import Filters
+from library.catalogue.exports import (
+    DEFAULT_STYLE,
+    Export,
+    ExportError,
+    available_formats,
+    build_export,
+    export_basename,
+    export_queryset,
+    validate_filters,
+)
+from library.catalogue.models import Piece
+from library.citations.bibtex import BibTeXWriter
+from library.citations.from_piece import record_from_piece
+from library.citations.styles import STYLES, format_bibliography
+
+
+def chosen_style(request: HttpRequest) -> str:
+    """The ``style`` query parameter if it names a known style, else the default."""
+    style = request.GET.get("style", "")
+    return style if style in STYLES else DEFAULT_STYLE
+
+
+def _download(export: Export) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _refuse(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "catalogue/export_error.html", {"message": message}, status=400)
+
+
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """``/export/?format=bibtex&topic=terrorism``: a download; without ``format``, the choices."""
+    filters = Filters.from_query(request.GET)
+    try:
+        validate_filters(filters)
+    except ExportError as exc:
+        return _refuse(request, str(exc))
+    pieces = export_queryset(filters)
+    fmt = request.GET.get("format", "")
+    if not fmt:
+        return render(
+            request,
+            "catalogue/export.html",
+            {
+                "filters": filters,
+                "count": pieces.count(),
+                "formats": available_formats(),
+                "filter_query": filters.query_string(),
+                "styles": STYLES,
+                "style": chosen_style(request),
+            },
+        )
+    try:
+        result = build_export(
+            pieces, fmt, basename=export_basename(filters), style=chosen_style(request)
+        )
+    except ExportError as exc:
+        return _refuse(request, str(exc))
+    return _download(result)
+
+
+@require_GET
+def piece_export(request: HttpRequest, key: str) -> HttpResponse:
+    """One piece in any format, named after its citation key."""
+    piece = get_object_or_404(Piece, citation_key=key)
+    pieces = Piece.objects.filter(pk=piece.pk)
+    try:
+        result = build_export(
+            pieces,
+            request.GET.get("format", ""),
+            basename=piece.citation_key,
+            style=chosen_style(request),
+        )
+    except ExportError as exc:
+        return _refuse(request, str(exc))
+    return _download(result)
+
+
+@dataclass(frozen=True)
+class CiteBox:
+    """What the piece page's "Cite" box shows."""
+
+    style: str
+    styles: dict[str, str]
+    formatted: SafeString
+    bibtex: str
+    formats: list[tuple[str, str]]
+
+
+def cite_box(request: HttpRequest, piece: Piece) -> CiteBox:
+    """The formatted citation in the reader's chosen style, and the piece's BibTeX."""
+    record = record_from_piece(piece)
+    style = chosen_style(request)
+    (entry,) = format_bibliography([record], style, "html")
+    return CiteBox(
+        style=style,
+        styles=STYLES,
+        # format_bibliography escapes every field; the only markup is the style's own.
+        formatted=mark_safe(entry),
+        bibtex=BibTeXWriter().entry(record),
+        formats=available_formats(),
+    )
