@@ -67,10 +67,21 @@ def export_queryset(filters: Filters, *, piece_ids: Iterable[int] | None = None)
 
 
 def iter_records(pieces: QuerySet, *, chunk_size: int = CHUNK_SIZE) -> Iterator[CitationRecord]:
-    """Citation records for ``pieces``, fetched ``chunk_size`` at a time with their authors."""
-    queryset = pieces.with_related() if hasattr(pieces, "with_related") else pieces
-    for piece in queryset.iterator(chunk_size=chunk_size):
-        yield record_from_piece(piece)
+    """Citation records for ``pieces`` in citation-key order, ``chunk_size`` pieces at a time.
+
+    Keyset pagination on the unique citation key keeps memory flat on every database: each
+    chunk is one query plus its prefetches, and nothing from earlier chunks is kept.
+    """
+    queryset = pieces.with_related().order_by("citation_key")
+    last_key = None
+    while True:
+        chunk = queryset if last_key is None else queryset.filter(citation_key__gt=last_key)
+        batch = list(chunk[:chunk_size])
+        for piece in batch:
+            yield record_from_piece(piece)
+        if len(batch) < chunk_size:
+            return
+        last_key = batch[-1].citation_key
 
 
 def build_export(

@@ -57,3 +57,35 @@ def test_pages_fit_a_phone_screen(browser, catalogue, screenshot):
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
         screenshot(page, name, full_page=True)
     context.close()
+
+
+def test_the_cite_box_switches_style_and_copies(browser, catalogue, screenshot):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(catalogue + "/pieces/basit2016mosul/")
+    formatted = page.locator("#cite-formatted")
+    assert formatted.inner_text().startswith("Basit, Abdul. 2016.")
+    page.select_option("#cite-style", "apa")
+    page.locator(".style-switcher button[type=submit]").click()
+    page.wait_for_url("**/pieces/basit2016mosul/?style=apa#cite")
+    assert page.locator("#cite-formatted").inner_text().startswith("Basit, A. (2016).")
+    copy = page.get_by_role("button", name="Copy citation")
+    assert copy.is_visible()  # shown by copy.js; hidden without JavaScript
+    copy.click()
+    assert page.evaluate("navigator.clipboard.readText()").startswith("Basit, A. (2016).")
+    screenshot(page.locator(".cite-box"), "cite-box")
+    context.close()
+
+
+def test_the_cite_box_works_without_javascript(browser, catalogue):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(catalogue + "/pieces/basit2016mosul/")
+    assert not page.get_by_role("button", name="Copy citation").is_visible()
+    page.select_option("#cite-style", "modern-language-association")
+    page.locator(".style-switcher button[type=submit]").click()
+    assert page.locator("#cite-formatted").inner_text().startswith("Basit, Abdul.")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="BibTeX").first.click()
+    assert download.value.suggested_filename == "basit2016mosul.bib"
+    context.close()
