@@ -7,12 +7,13 @@ With ``DEBUG=0`` it refuses to start without a real ``SECRET_KEY`` and ``ALLOWED
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from library.env import envbool, envint, envlist, envstr
+from library.env import envbool, envchoice, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,16 +44,24 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "library.catalogue",
+    "library.search",
+    "library.readinglists",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by each app instance itself (compressed, cached forever when
+    # hashed): no separate web server or shared volume needed behind the load balancer.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "library.urls"
@@ -81,9 +90,19 @@ def _database_config() -> dict:
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL={url!r} is not understood: {exc}") from None
     engine = config.get("ENGINE", "")
+    if engine == "django.db.backends.postgresql":
+        # Several app instances share one server: keep connections for a while (each
+        # gunicorn worker holds at most one) and check a reused one before a request uses it.
+        config["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+        config.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", envint("DB_CONNECT_TIMEOUT", 10, minimum=1)
+        )
+        return config
     if engine != "django.db.backends.sqlite3":
         raise ImproperlyConfigured(
-            f"DATABASE_URL={url!r}: only sqlite:/// URLs are supported in this version."
+            f"DATABASE_URL={url!r}: use a sqlite:/// or postgres:// URL "
+            "(SQLite and PostgreSQL are supported)."
         )
     # Concurrent readers with one writer; a writer waits instead of failing at once.
     config.setdefault("OPTIONS", {}).update(
@@ -105,6 +124,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Accounts: self-service sign-up (ALLOW_SIGNUP=0 leaves account creation to administrators).
+# Failed sign-ins are throttled per username and address by django-axes: after
+# LOGIN_FAILURE_LIMIT failures that pair is locked for LOGIN_COOLOFF_MINUTES.
+DOSSIER_ALLOW_SIGNUP = envbool("ALLOW_SIGNUP", True)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalogue:home"
 LOGOUT_REDIRECT_URL = "catalogue:home"
@@ -117,6 +150,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(envstr("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "library" / "static"]
+# Development and tests serve static files from the app folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if not DEBUG:
+    # Hashed, pre-compressed names from `collectstatic`, which a deployment runs once.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT") or BASE_DIR / "media")
 
@@ -124,7 +166,22 @@ MEDIA_ROOT = Path(envstr("MEDIA_ROOT") or BASE_DIR / "media")
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DOSSIER_MAX_INGEST_BYTES = envint("MAX_INGEST_BYTES", 2 * 1024 * 1024, minimum=1024)
+# Commentary PDFs (ingest command and /pieces/upload/): size and page limits, and the time and
+# memory the PDF reader (a child process) may use on one file before it is stopped.
+DOSSIER_MAX_PDF_BYTES = envint("MAX_PDF_BYTES", 25 * 1024 * 1024, minimum=1024)
+DOSSIER_MAX_PDF_PAGES = envint("MAX_PDF_PAGES", 500, minimum=1)
+DOSSIER_PDF_TIMEOUT_SECONDS = envint("PDF_TIMEOUT_SECONDS", 30, minimum=1)
+DOSSIER_PDF_MEMORY_MB = envint("PDF_MEMORY_MB", 768, minimum=128)
+# Citation files (BibTeX, RIS, CSL-JSON) for import_citations and /import/: checked before parsing.
+DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)
+
+# Search engine: "database" (SQLite FTS5, written in the saving transaction) or "whoosh"
+# (files in WHOOSH_INDEX_DIR, written after commit). See library/search/backends/.
+SEARCH_BACKEND = envchoice("SEARCH_BACKEND", "database", ("database", "whoosh"))
+WHOOSH_INDEX_DIR = Path(envstr("WHOOSH_INDEX_DIR") or BASE_DIR / "whoosh_index")
+WHOOSH_LOCK_TIMEOUT = envint("WHOOSH_LOCK_TIMEOUT", 10, minimum=1)
+SEARCH_RESULT_CACHE_SIZE = envint("SEARCH_RESULT_CACHE_SIZE", 128)
 
 # Security headers; the HTTPS-only ones follow DEBUG so development works over plain HTTP.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -133,6 +190,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe instances over plain HTTP on their private address.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000)
@@ -142,9 +201,21 @@ if not DEBUG:
         ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
     )
 
+# Logs go to standard error, one JSON object per line by default in production (see
+# library/jsonlog.py), plain text in development; LOG_FORMAT overrides either way.
+LOG_FORMAT = envchoice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO").upper()},
+    "formatters": {
+        "json": {"()": "library.jsonlog.JSONFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {
+        "handlers": ["console"],
+        "level": envchoice(
+            "LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")
+        ).upper(),
+    },
 }

@@ -20,6 +20,15 @@ FILTER_NAMES = ("topic", "region", "author", "year", "type")
 FACET_SIZE = 12
 
 
+def _slug_text(value: str) -> str:
+    """A filter value fit to compare with a slug column.
+
+    NUL characters are dropped: no slug contains one, and PostgreSQL refuses them in any
+    text parameter (a DataError, so a 500) where SQLite would merely find nothing.
+    """
+    return value.replace("\x00", "").strip()[:200]
+
+
 @dataclass(frozen=True)
 class Filters:
     topic: str = ""
@@ -34,10 +43,12 @@ class Filters:
         year_text = query.get("year", "").strip()
         piece_type = query.get("type", "").strip()
         return cls(
-            topic=query.get("topic", "").strip()[:200],
-            region=query.get("region", "").strip()[:200],
-            author=query.get("author", "").strip()[:200],
-            year=int(year_text) if year_text.isdigit() and len(year_text) <= 4 else None,
+            topic=_slug_text(query.get("topic", "")),
+            region=_slug_text(query.get("region", "")),
+            author=_slug_text(query.get("author", "")),
+            year=int(year_text)
+            if year_text.isascii() and year_text.isdigit() and len(year_text) <= 4
+            else None,
             type=piece_type if piece_type in PieceType.values else "",
         )
 

@@ -8,6 +8,7 @@ book), its series and number, and ordered contributors with roles.
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -216,6 +217,11 @@ def join_body(sections: list[Section]) -> str:
     return "\n\n".join(blocks)
 
 
+def attachment_path(instance: Piece, filename: str) -> str:
+    """A server-chosen name: the uploader's file name never reaches the file system."""
+    return f"attachments/{uuid.uuid4().hex}.pdf"
+
+
 class PieceQuerySet(models.QuerySet):
     def with_related(self) -> PieceQuerySet:
         """Everything a list of pieces shows, in a fixed number of queries."""
@@ -287,6 +293,20 @@ class Piece(models.Model):
         db_index=True,
         editable=False,
         help_text="SHA-256 of the normalised source text, to recognise a re-ingest.",
+    )
+    attachment = models.FileField(
+        upload_to=attachment_path,
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The PDF the piece was ingested from, stored under a generated name.",
+    )
+    attachment_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="SHA-256 of the attached file, to recognise the same file uploaded again.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

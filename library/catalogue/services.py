@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from library.catalogue.authors import AuthorSpec, find_or_create_author
+from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
     Author,
     Authorship,
@@ -25,6 +26,7 @@ from library.catalogue.models import (
     Topic,
 )
 from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
+from library.search.sync import index_piece
 
 _DATE_PATTERNS = (
     (re.compile(r"^(\d{4})$"), DatePrecision.YEAR),
@@ -124,6 +126,7 @@ def save_piece(
     tags: PieceTags,
 ) -> Piece:
     """Save a new or changed piece with its byline and tags, assigning a key if it has none."""
+    lock_piece_saves()  # before the key and author look-ups it protects
     if not piece.citation_key:
         first = contributors.authors[0] if contributors.authors else None
         if first is None and contributors.editors:
@@ -136,6 +139,7 @@ def save_piece(
     set_contributors(piece, contributors)
     piece.topics.set(list(tags.topics))
     piece.regions.set(list(tags.regions))
+    index_piece(piece.pk)  # bylines are bulk-created, which sends no signal to the index
     return piece
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from library.catalogue import export_views, views
+from library.catalogue import export_views, upload_views, views
 
 app_name = "catalogue"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("pieces/", views.piece_list, name="piece_list"),
     path("pieces/new/", views.piece_create, name="piece_create"),
     path("pieces/paste/", views.piece_paste, name="piece_paste"),
+    path("pieces/upload/", upload_views.piece_upload, name="piece_upload"),
+    path("pieces/upload/save/", upload_views.piece_upload_save, name="piece_upload_save"),
+    path("pieces/<str:key>/attachment/", upload_views.piece_attachment, name="piece_attachment"),
     path("pieces/<str:key>/", views.piece_detail, name="piece"),
     path("pieces/<str:key>/export/", export_views.piece_export, name="piece_export"),
     path("pieces/<str:key>/edit/", views.piece_edit, name="piece_edit"),

@@ -59,7 +59,9 @@ def test_ingesting_the_seed_creates_a_complete_piece(vocabulary):
 
 def test_json_output_has_the_documented_fields(vocabulary):
     out, _ = ingest(str(SEED), "--json", "--dry-run")
-    record = json.loads(out.strip())
+    summary = json.loads(out.strip())
+    assert summary["files_seen"] == summary["created"] == 1
+    (record,) = summary["files"]
     assert record["title"] == "Mosul Operation: The Endgame for IS?"
     assert record["authors"] == ["Abdul Basit"]
     assert record["synopsis"].startswith("The loss of Mosul")
@@ -85,7 +87,9 @@ def test_ingesting_the_same_text_twice_reports_the_existing_piece(vocabulary, tm
     assert Piece.objects.count() == 1
     assert "already in the catalogue as basitndmosul" in out
     out_json, _ = ingest(str(SEED), "--json")
-    assert json.loads(out_json)["status"] == "duplicate"
+    summary = json.loads(out_json)
+    assert summary["duplicates"] == 1
+    assert summary["files"][0]["status"] == "duplicate"
 
 
 @pytest.mark.parametrize(

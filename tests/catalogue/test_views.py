@@ -119,7 +119,15 @@ def test_a_multi_tag_piece_appears_once_in_a_filtered_list(client, make_piece):
 
 @pytest.mark.parametrize(
     "query",
-    [{"year": "twenty"}, {"type": "banana"}, {"page": "999"}, {"page": "-1"}, {"topic": "\x00"}],
+    [
+        {"year": "twenty"},
+        {"year": "²⁰¹⁶"},  # str.isdigit() says yes, int() says no
+        {"type": "banana"},
+        {"page": "999"},
+        {"page": "-1"},
+        {"topic": "\x00"},  # PostgreSQL refuses NUL in any text parameter
+        {"author": "basit\x00", "region": "\x00iraq"},
+    ],
 )
 def test_malformed_filters_never_cause_an_error(client, make_piece, query):
     make_piece("A")

@@ -1,71 +1,212 @@
-"""``manage.py ingest FILE...``: read commentary text files into the catalogue."""
+"""``manage.py ingest FILE_OR_FOLDER...``: commentary PDFs and text files into the catalogue.
+
+Folders are searched recursively. Every file seen ends in exactly one of four outcomes,
+counted in the closing table (or the ``--json`` object): created, duplicate (with the piece it
+duplicates), needs attention (a person must act: scanned, encrypted, or the parser had to
+guess) or failed (the file is broken, too big, not a commentary). A bad file writes nothing
+and the batch goes on; the command exits non-zero if any file was not ingested.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import time
+from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from library.catalogue.ingest import prepare_draft, save_draft
-from library.ingest.text import read_text_file
+from library.catalogue.file_ingest import (
+    draft_from_bytes,
+    expand_paths,
+    pdf_limits,
+    read_file,
+    save_file_draft,
+)
+from library.ingest.pdf import PdfExtractor, PdfProblem, file_name_problem
 from library.ingest.types import NotACommentary
+
+CREATED, DUPLICATE, ATTENTION, FAILED = "created", "duplicate", "needs-attention", "failed"
+
+
+@dataclass
+class Outcome:
+    file: str
+    status: str
+    reason: str = ""
+    record: dict = field(default_factory=dict)
+
+
+@dataclass
+class Tally:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    def summary(self, *, dry_run: bool, hidden: int) -> dict:
+        return {
+            "files_seen": len(self.outcomes),
+            "created": self.count(CREATED),
+            "duplicates": self.count(DUPLICATE),
+            "needs_attention": self.count(ATTENTION),
+            "failed": self.count(FAILED),
+            "dry_run": dry_run,
+            "hidden_files_skipped": hidden,
+        }
 
 
 class Command(BaseCommand):
+    _bar_shown = False
     help = (
-        "Parse commentary text files and add each as a piece, with suggested topics and "
-        "regions applied. A file that is not a commentary is reported and writes nothing."
+        "Parse commentary PDFs and text files (folders are searched recursively) and add each "
+        "as a piece with its suggested topics, regions and keywords. Duplicates and bad files "
+        "are reported and write nothing."
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER")
         parser.add_argument(
             "--dry-run", action="store_true", help="Parse and report; write nothing."
         )
         parser.add_argument(
-            "--json", action="store_true", help="Print one JSON object per file (JSON Lines)."
+            "--json",
+            action="store_true",
+            help="Print one JSON object: the counts and a record for every file.",
+        )
+        parser.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Show a progress bar on stderr (default: when stderr is a terminal).",
         )
 
-    def handle(self, *args, files: list[str], dry_run: bool, json: bool, **options) -> None:
-        failures = 0
-        for path in files:
-            try:
-                self._ingest_one(path, dry_run=dry_run, as_json=json)
-            except (NotACommentary, OSError) as exc:
-                failures += 1
-                reason = exc.reason if isinstance(exc, NotACommentary) else _describe_os_error(exc)
-                self.stderr.write(self.style.ERROR(f"{path}: not ingested: {reason}"))
-                if json:
-                    self._emit({"file": path, "status": "error", "error": reason})
-        if failures:
-            raise CommandError(f"{failures} of {len(files)} file(s) could not be ingested.")
-
-    def _ingest_one(self, path: str, *, dry_run: bool, as_json: bool) -> None:
-        text = read_text_file(path, max_bytes=settings.DOSSIER_MAX_INGEST_BYTES)
-        draft = prepare_draft(text, source=path)
-        record = draft.as_json()
-        if draft.existing is not None:
-            record |= {"status": "duplicate", "citation_key": draft.existing.citation_key}
-            message = (
-                f"{path}: already in the catalogue as {draft.existing.citation_key} "
-                f"({draft.existing.get_absolute_url()}); nothing added."
-            )
-        elif dry_run:
-            record |= {"status": "dry-run", "citation_key": None}
-            message = f"{path}: parsed (dry run; nothing written)."
+    def handle(self, *args, paths: list[str], dry_run: bool, json: bool, **options) -> None:
+        files, hidden = expand_paths(paths)
+        progress = options["progress"]
+        if progress is None:
+            progress = _is_terminal(self.stderr)
+        self._bar_shown = progress
+        describe = not json and (options["verbosity"] >= 2 or len(files) <= 3)
+        tally = Tally()
+        seen: dict[str, str] = {}
+        started = time.monotonic()
+        with PdfExtractor(pdf_limits()) as extractor:
+            for index, path in enumerate(files, start=1):
+                if progress:
+                    self._progress(index - 1, len(files), path)
+                outcome = self._ingest_one(path, extractor, dry_run=dry_run, seen=seen)
+                tally.outcomes.append(outcome)
+                self._report(outcome, describe=describe)
+        if progress:
+            self._progress(len(files), len(files), "", finished=True)
+        summary = tally.summary(dry_run=dry_run, hidden=hidden)
+        summary["seconds"] = round(time.monotonic() - started, 2)
+        if json:
+            records = [outcome.record for outcome in tally.outcomes]
+            self.stdout.write(_json_dumps(summary | {"files": records}))
         else:
-            piece = save_draft(draft)
-            record |= {"status": "created", "citation_key": piece.citation_key}
-            message = f"{path}: created {piece.citation_key} ({piece.get_absolute_url()})."
-        if as_json:
-            self._emit(record)
-            return
-        self._describe(record)
-        self.stdout.write(self.style.SUCCESS(message))
+            self._table(tally, summary)
+        not_ingested = summary["needs_attention"] + summary["failed"]
+        if not_ingested:
+            raise CommandError(f"{not_ingested} of {len(files)} file(s) could not be ingested.")
 
-    def _emit(self, record: dict) -> None:
-        self.stdout.write(json.dumps(record, ensure_ascii=False))
+    # --- one file --------------------------------------------------------------------------
+
+    def _ingest_one(
+        self, path: str, extractor: PdfExtractor, *, dry_run: bool, seen: dict[str, str]
+    ) -> Outcome:
+        name_problem = file_name_problem(os.path.basename(path))
+        if name_problem:
+            return _refused(path, FAILED, name_problem)
+        try:
+            data = read_file(path, limits=extractor.limits)
+            file_draft = draft_from_bytes(data, source=path, extractor=extractor)
+        except PdfProblem as exc:
+            return _refused(path, ATTENTION if exc.attention else FAILED, exc.reason)
+        except NotACommentary as exc:
+            return _refused(path, FAILED, exc.reason)
+        except OSError as exc:
+            return _refused(path, FAILED, f"cannot read the file ({exc.strerror or exc})")
+        record = file_draft.as_json()
+        if file_draft.duplicate is not None:
+            piece = file_draft.duplicate
+            reason = (
+                f"already in the catalogue as {piece.citation_key} "
+                f"({piece.get_absolute_url()}): {file_draft.duplicate_reason}"
+            )
+            return Outcome(path, DUPLICATE, reason, record | {"status": DUPLICATE})
+        earlier = seen.get(file_draft.sha256) or seen.get(file_draft.parsed.source_hash)
+        if earlier:
+            reason = f"the same as {earlier}, earlier in this run"
+            return Outcome(
+                path, DUPLICATE, reason, record | {"status": DUPLICATE, "reason": reason}
+            )
+        if file_draft.warnings:
+            reason = "the parser had to guess: " + " ".join(file_draft.warnings)
+            reason += " Add it through the upload page to check it."
+            return Outcome(
+                path, ATTENTION, reason, record | {"status": ATTENTION, "reason": reason}
+            )
+        seen[file_draft.sha256] = seen[file_draft.parsed.source_hash] = path
+        if dry_run:
+            return Outcome(
+                path, CREATED, "parsed (dry run; nothing written)", record | {"status": "dry-run"}
+            )
+        piece = save_file_draft(file_draft, data=data if file_draft.is_pdf else None)
+        message = f"created {piece.citation_key} ({piece.get_absolute_url()})"
+        return Outcome(
+            path,
+            CREATED,
+            message,
+            record | {"status": CREATED, "citation_key": piece.citation_key},
+        )
+
+    # --- output ------------------------------------------------------------------------------
+
+    def _report(self, outcome: Outcome, *, describe: bool) -> None:
+        if outcome.status in (ATTENTION, FAILED):
+            clear = f"\r{'':<{_BAR_CHARS}}\r" if self._bar_shown else ""
+            message = f"{_shown(outcome.file)}: not ingested: {outcome.reason}"
+            self.stderr.write(clear + self.style.ERROR(message), style_func=_plain)
+            return
+        if not describe:
+            return
+        self._describe(outcome.record)
+        style = self.style.SUCCESS if outcome.status == CREATED else self.style.WARNING
+        self.stdout.write(style(f"{_shown(outcome.file)}: {outcome.reason}."))
+
+    def _progress(self, done: int, total: int, path: str, *, finished: bool = False) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        name = _shown(os.path.basename(path))[:40]
+        end = "\n" if finished else ""
+        self.stderr.write(f"\r[{bar}] {done}/{total} {name:<40}", ending=end, style_func=_plain)
+        self.stderr.flush()
+
+    def _table(self, tally: Tally, summary: dict) -> None:
+        rows = [
+            ("Created" if not summary["dry_run"] else "Would create", summary["created"]),
+            ("Duplicates", summary["duplicates"]),
+            ("Needs attention", summary["needs_attention"]),
+            ("Failed", summary["failed"]),
+        ]
+        lines = ["", f"{'Outcome':<16} {'Files':>6}", f"{'-' * 16} {'-' * 6}"]
+        lines += [f"{label:<16} {count:>6}" for label, count in rows]
+        lines += [f"{'-' * 16} {'-' * 6}", f"{'Files seen':<16} {summary['files_seen']:>6}"]
+        if summary["hidden_files_skipped"]:
+            lines.append(f"({summary['hidden_files_skipped']} hidden files or folders skipped)")
+        for status, title in ((DUPLICATE, "Duplicates"), (ATTENTION, "Needs attention")):
+            listed = [o for o in tally.outcomes if o.status == status]
+            if listed:
+                lines += ["", f"{title}:"] + [f"  {_shown(o.file)}: {o.reason}" for o in listed]
+        failed = [o for o in tally.outcomes if o.status == FAILED]
+        if failed:
+            lines += ["", "Failed:"] + [f"  {_shown(o.file)}: {o.reason}" for o in failed]
+        lines.append(f"\n{summary['seconds']:.2f} s")
+        self.stdout.write("\n".join(lines))
 
     def _describe(self, record: dict) -> None:
         lines = [
@@ -84,9 +225,34 @@ class Command(BaseCommand):
         lines.append(f"Headings:  {'; '.join(record['headings']) or '(none)'}")
         lines.append(f"Topics:    {', '.join(record['topics']) or '(none suggested)'}")
         lines.append(f"Regions:   {', '.join(record['regions']) or '(none suggested)'}")
+        lines.append(f"Keywords:  {', '.join(record['keywords']) or '(none suggested)'}")
         lines.extend(f"Warning:   {warning}" for warning in record["warnings"])
         self.stdout.write("\n".join(lines))
 
 
-def _describe_os_error(exc: OSError) -> str:
-    return f"cannot read the file ({exc.strerror or exc})"
+_BAR_CHARS = 90
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def _shown(path: str) -> str:
+    """A path safe to print: control characters in a file name must not reach the terminal."""
+    return "".join(
+        c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        for c in path
+    )
+
+
+def _refused(path: str, status: str, reason: str) -> Outcome:
+    return Outcome(path, status, reason, {"file": path, "status": status, "reason": reason})
+
+
+def _is_terminal(stream) -> bool:
+    target = getattr(stream, "_out", stream)
+    return bool(getattr(target, "isatty", lambda: False)())
+
+
+def _json_dumps(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False)

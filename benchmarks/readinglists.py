@@ -1,0 +1,218 @@
+"""Reading lists: page cost by list size, and collaborators editing one list at once.
+
+``python benchmarks/readinglists.py [--entries 50,200] [--threads 4] [--ops 50]``
+
+Runs on a temporary SQLite file with the production settings (WAL, IMMEDIATE
+transactions). Prints, per list size, the first (cold citation cache) and median times
+and the query count of the list page, the print page and a BibTeX export. Then T threads
+each make N reorders from pages they loaded earlier (so many are stale), and T threads
+add different pieces at once; it prints how many changes applied and how many were
+refused, and checks that nothing was lost: every entry is still there once, positions
+are dense, and the list version went up by exactly the number of applied changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(folder: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["testserver"]
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_pieces(count: int, start: int) -> list:
+    from library.catalogue.authors import parse_name
+    from library.catalogue.models import Piece
+    from library.catalogue.services import PieceContributors, PieceTags, save_piece
+
+    names = ["Abdul Basit", "Nguyễn Thị Minh", "Ole Wæver", "Rohan Gunaratna", "Zoë Marks"]
+    return [
+        save_piece(
+            Piece(
+                title=f"Piece {start + i}: Mosul & the 100% question", citation_key=f"p{start + i}"
+            ),
+            PieceContributors(authors=[parse_name(names[i % len(names)])]),
+            PieceTags(),
+        )
+        for i in range(count)
+    ]
+
+
+def timed_get(client, url: str, runs: int = 5) -> tuple[float, int, float]:
+    """Median ms over ``runs``, queries of the last run, and the first (cold-cache) ms."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times), len(queries), times[0]
+
+
+def page_costs(owner, sizes: list[int]) -> None:
+    from django.test import Client
+
+    from library.readinglists import services
+
+    client = Client()
+    client.force_login(owner)
+    made = 0
+    print(
+        f"{'entries':>8} {'cold page ms':>13} {'page ms':>8} {'queries':>8} {'print ms':>9} "
+        f"{'bibtex ms':>10}"
+    )
+    for size in sizes:
+        rl = services.create_list(owner, f"{size} readings")
+        sections = [services.add_section(rl, f"Week {i + 1}", None) for i in range(4)]
+        for i, piece in enumerate(make_pieces(size, made)):
+            services.add_entry(rl, piece, sections[i % 4], annotation="Why: & % $ # _ {")
+        made += size
+        page_ms, queries, cold_ms = timed_get(client, rl.get_absolute_url())
+        print_ms, _, _ = timed_get(client, f"/lists/{rl.pk}/print/")
+        bib_ms, _, _ = timed_get(client, f"/lists/{rl.pk}/export/bibtex/")
+        print(
+            f"{size:>8} {cold_ms:>13.0f} {page_ms:>8.0f} {queries:>8} {print_ms:>9.0f} "
+            f"{bib_ms:>10.0f}"
+        )
+
+
+def concurrency(owner, threads: int, ops: int) -> None:
+    from django.db import connection
+
+    from library.readinglists import services
+    from library.readinglists.models import Entry, ReadingList
+
+    rl = services.create_list(owner, "Contended")
+    section = services.add_section(rl, "Week 1", None)
+    for piece in make_pieces(20, 10_000):
+        services.add_entry(rl, piece, section)
+    start_version = ReadingList.objects.get(pk=rl.pk).version
+    counts = {"applied": 0, "stale": 0, "at_end": 0}
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads)
+
+    def reorder(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        try:
+            for _ in range(ops):
+                seen = ReadingList.objects.get(pk=rl.pk).version  # "load the page"
+                time.sleep(rng.random() / 500)  # the person decides
+                entry = rng.choice(list(Entry.objects.filter(reading_list=rl)))
+                try:
+                    services.move_entry(entry, rng.choice(["up", "down"]), seen)
+                    outcome = "applied"
+                except services.StaleList:
+                    outcome = "stale"
+                except services.ListEditError:
+                    outcome = "at_end"
+                with lock:
+                    counts[outcome] += 1
+        finally:
+            connection.close()
+
+    began = time.perf_counter()
+    workers = [threading.Thread(target=reorder, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - began
+    positions = list(
+        Entry.objects.filter(reading_list=rl)
+        .order_by("position")
+        .values_list("position", flat=True)
+    )
+    version = ReadingList.objects.get(pk=rl.pk).version
+    total = threads * ops
+    print(
+        f"\nreorders: {threads} threads x {ops} = {total} in {elapsed:.1f} s; "
+        f"applied {counts['applied']}, refused as stale {counts['stale']}, "
+        f"refused at an end {counts['at_end']}"
+    )
+    print(
+        f"  entries kept: {len(positions)}/20; positions dense: {positions == list(range(20))}; "
+        f"version +{version - start_version} for {counts['applied']} applied"
+    )
+    assert positions == list(range(20))
+    assert version - start_version == counts["applied"]
+
+    extra = make_pieces(threads * 5, 20_000)
+    errors: list[Exception] = []
+
+    def add(chunk: list) -> None:
+        barrier.wait()
+        try:
+            for piece in chunk:
+                services.add_entry(ReadingList.objects.get(pk=rl.pk), piece, section)
+        except Exception as exc:  # reported below, the benchmark fails loudly
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [
+        threading.Thread(target=add, args=(extra[i * 5 : (i + 1) * 5],)) for i in range(threads)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    positions = list(
+        Entry.objects.filter(reading_list=rl)
+        .order_by("position")
+        .values_list("position", flat=True)
+    )
+    print(
+        f"additions: {len(extra)} at once from {threads} threads; errors {len(errors)}; "
+        f"entries now {len(positions)}; positions dense: {positions == list(range(len(positions)))}"
+    )
+    assert not errors, errors
+    assert positions == list(range(20 + len(extra)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", default="50,200")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--ops", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        setup_django(folder)
+        from django.contrib.auth import get_user_model
+
+        owner = get_user_model().objects.create_user(username="bench", password="x")
+        page_costs(owner, [int(n) for n in args.entries.split(",")])
+        concurrency(owner, args.threads, args.ops)
+
+
+if __name__ == "__main__":
+    main()

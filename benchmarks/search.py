@@ -1,0 +1,272 @@
+"""Search speed: index build rate, query latency with snippets and facets, update latency, size.
+
+``python benchmarks/search.py [--pieces 10000 100000] [--engines database whoosh]
+[--queries 210] [--db-dir DIR]``
+
+For each catalogue size it generates a deterministic synthetic catalogue (seeded RNG) of
+commentary-sized pieces -- a title, 1-3 authors, a 50-word synopsis, a ~1,000-word body with
+Zipf-distributed words, 3-6 topics from the real vocabulary and a year -- into a scratch
+SQLite database (never the project's own), then for each engine prints:
+
+* build: pieces indexed per second by ``rebuild_index``'s code path (reading the pieces
+  and their tags from the database included), and its ratio to a bare Python tokenisation
+  pass (``re.findall(r"\\w+", text.lower())``) over the same text;
+* query latency p50/p95 over a fixed mix of queries (common word, rare word, 2-3 words,
+  phrase, field filter, prefix, misspelling), through ``library.search.service.search``,
+  i.e. with snippets, facets, "did you mean" and the page's piece rows;
+* single-piece update latency (the index write for one changed piece);
+* index size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SEED = 2016
+SYLLABLES = ("ka ri to ma ne su lo vi da ze pa qu in or al et um es an ur ol ex ab ic").split()
+REAL_WORDS = (
+    "security state insurgency insurgents militant attack border maritime strategy policy "
+    "government military terrorism terrorist network regional conflict violence islamic "
+    "cyber nuclear deterrence alliance coast guard fleet election protest refugee crisis "
+    "mosul iraq syria asean china singapore indonesia philippines vietnam thailand"
+).split()
+
+
+def build_lexicon(rng: random.Random, size: int = 30_000) -> list[str]:
+    """Real words at the top of the Zipf ranking, then pseudo-words made of syllables."""
+    words = list(REAL_WORDS)
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def zipf_weights(n: int, s: float = 1.07) -> list[float]:
+    return [1.0 / (rank**s) for rank in range(1, n + 1)]
+
+
+def generate(count: int, rng: random.Random, lexicon: list[str]) -> None:
+    """Create ``count`` pieces with authors and tags by bulk inserts (signals bypassed)."""
+    from library.catalogue.models import Author, Authorship, Piece, Topic
+
+    weights = zipf_weights(len(lexicon))
+    cum = list(_accumulate(weights))
+    topics = list(Topic.objects.values_list("pk", flat=True))
+    authors = Author.objects.bulk_create(
+        Author(given=w(rng, lexicon[:3000]).title(), family=w(rng, lexicon[50:]).title(),
+               slug=f"author-{i}")
+        for i in range(max(50, count // 5))
+    )  # fmt: skip
+    through = Piece.topics.through
+    batch = 2000
+    for start in range(0, count, batch):
+        pieces = []
+        for i in range(start, min(count, start + batch)):
+            title = " ".join(rng.choices(lexicon[:5000], k=rng.randint(4, 9))).capitalize()
+            synopsis = " ".join(rng.choices(lexicon, cum_weights=cum, k=50))
+            paragraphs = [" ".join(rng.choices(lexicon, cum_weights=cum, k=100)) for _ in range(10)]
+            year = rng.randint(1990, 2025)
+            pieces.append(
+                Piece(
+                    title=title,
+                    citation_key=f"bench{i}",
+                    date=datetime.date(year, rng.randint(1, 12), 1),
+                    synopsis=synopsis,
+                    body="\n\n".join(paragraphs),
+                )
+            )
+        created = Piece.objects.bulk_create(pieces)
+        rows, tags = [], []
+        for piece in created:
+            for position, author in enumerate(rng.sample(authors, rng.randint(1, 3))):
+                rows.append(Authorship(piece=piece, author=author, position=position))
+            for topic in rng.sample(topics, rng.randint(3, 6)):
+                tags.append(through(piece_id=piece.pk, topic_id=topic))
+        Authorship.objects.bulk_create(rows)
+        through.objects.bulk_create(tags)
+
+
+def w(rng: random.Random, words: list[str]) -> str:
+    return rng.choice(words)
+
+
+def _accumulate(values):
+    total = 0.0
+    for value in values:
+        total += value
+        yield total
+
+
+def query_mix(rng: random.Random, lexicon: list[str], n: int) -> list[tuple[str, str]]:
+    """A fixed mix of query kinds, in equal shares, shuffled deterministically."""
+    from library.catalogue.models import Author, Piece, Topic
+
+    authors = list(Author.objects.values_list("family", flat=True)[:500])
+    topics = list(Topic.objects.values_list("slug", flat=True))
+    bodies = list(Piece.objects.order_by("?").values_list("body", flat=True)[:50])
+    kinds = {
+        "common word": lambda: rng.choice(lexicon[:20]),
+        "rare word": lambda: rng.choice(lexicon[5000:20000]),
+        "2-3 words": lambda: " ".join(rng.sample(lexicon[:2000], rng.randint(2, 3))),
+        "phrase": lambda: '"' + " ".join(_phrase(rng, bodies)) + '"',
+        "field filter": lambda: rng.choice(
+            [
+                f"author:{rng.choice(authors)}",
+                f"{rng.choice(lexicon[:200])} topic:{rng.choice(topics)}",
+                f"{rng.choice(lexicon[:200])} year:2014..2017",
+            ]
+        ),
+        "prefix": lambda: rng.choice(lexicon[:3000])[:4] + "*",
+        "misspelling": lambda: _misspell(rng, rng.choice(lexicon[:40])),
+    }
+    queries = [(kind, make()) for kind, make in kinds.items() for _ in range(n // len(kinds))]
+    rng.shuffle(queries)
+    return queries
+
+
+def _phrase(rng: random.Random, bodies: list[str]) -> list[str]:
+    words = rng.choice(bodies).split()
+    start = rng.randrange(0, len(words) - 3)
+    return words[start : start + rng.randint(2, 3)]
+
+
+def _misspell(rng: random.Random, word: str) -> str:
+    i = rng.randrange(1, len(word))
+    return word[:i] + rng.choice("aeiou") + word[i + 1 :]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def tokenise_rate(sample_ids: list[int]) -> float:
+    from library.search.documents import documents_for
+
+    documents = documents_for(sample_ids)
+    pattern = re.compile(r"\w+")
+    started = time.perf_counter()
+    for _ in range(3):
+        for d in documents:
+            for text in d.fields():
+                pattern.findall(text.lower())
+    return 3 * len(documents) / (time.perf_counter() - started)
+
+
+def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count: int) -> None:
+    from django.conf import settings
+    from django.db import transaction
+
+    from library.catalogue.models import Piece
+    from library.search import service
+    from library.search.backends import get_backend
+    from library.search.documents import build_document
+    from library.search.management.commands.rebuild_index import rebuild
+
+    settings.SEARCH_BACKEND = name
+    settings.WHOOSH_INDEX_DIR = Path(args.db_dir) / f"whoosh-{count}"
+    backend = get_backend()
+
+    started = time.perf_counter()
+    built = rebuild(chunk=1000)
+    build_rate = built / (time.perf_counter() - started)
+    ids = list(Piece.objects.values_list("pk", flat=True))
+    bare = tokenise_rate(rng.sample(ids, min(2000, len(ids))))
+
+    queries = query_mix(random.Random(SEED + count), lexicon, args.queries)
+    cache = getattr(backend, "cache", None)
+    for _, text in queries[:10]:  # load the vocabulary and facet data, as a server would
+        service.search(text)
+    runs = {}
+    for label, cache_size in (("cold", 0), ("cached", 128)):
+        if cache is None and label == "cached":
+            continue
+        if cache is not None:
+            cache.size = cache_size
+        wall: dict[str, list[float]] = {}
+        cpu: list[float] = []
+        for kind, text in queries:
+            t0, c0 = time.perf_counter(), time.process_time()
+            service.search(text)
+            wall.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+        runs[label] = (wall, cpu)
+
+    updates = []
+    for pk in rng.sample(ids, 30):
+        title = Piece.objects.values_list("title", flat=True).get(pk=pk)
+        Piece.objects.filter(pk=pk).update(title=f"{title} revised")  # no signal: timed below
+        document = build_document(Piece(pk=pk))
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            backend.add(document)
+        updates.append((time.perf_counter() - t0) * 1000)
+
+    print(f"\n== {name} engine, {count:,} pieces ==")
+    print(f"build:   {build_rate:,.0f} pieces/s  (bare tokenisation {bare:,.0f} pieces/s, "
+          f"ratio {build_rate / bare:.3f})")  # fmt: skip
+    for label, (wall, cpu) in runs.items():
+        every = [t for values in wall.values() for t in values]
+        print(f"queries ({label}): p50 {percentile(every, 50):.1f} ms, "
+              f"p95 {percentile(every, 95):.1f} ms wall; p95 {percentile(cpu, 95):.1f} ms CPU; "
+              f"{len(every)} queries with snippets and facets")  # fmt: skip
+        for kind, values in wall.items():
+            print(f"  {kind:<13} p50 {percentile(values, 50):7.1f} ms   "
+                  f"p95 {percentile(values, 95):7.1f} ms")  # fmt: skip
+    print(f"update:  p50 {percentile(updates, 50):.2f} ms, p95 {percentile(updates, 95):.2f} ms "
+          "(index write for one changed piece)")  # fmt: skip
+    print(f"size:    {backend.size_bytes() / 1e6:,.1f} MB index")
+    print(f"load:    {os.getloadavg()[0]:.1f} (1-minute load average on {os.cpu_count()} cores)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pieces", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--engines", nargs="+", default=["database", "whoosh"])
+    parser.add_argument("--queries", type=int, default=210)
+    parser.add_argument("--db-dir", default=tempfile.mkdtemp(prefix="dossier-search-bench-"))
+    args = parser.parse_args()
+    Path(args.db_dir).mkdir(parents=True, exist_ok=True)
+
+    for count in args.pieces:
+        path = Path(args.db_dir) / f"bench-{count}.sqlite3"
+        fresh = not path.exists()
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+
+        connections["default"].close()
+        connections["default"].settings_dict["NAME"] = str(path)
+        rng = random.Random(SEED)
+        lexicon = build_lexicon(rng)
+        if fresh:
+            t0 = time.perf_counter()
+            call_command("migrate", verbosity=0)
+            from library.catalogue.vocabulary import load_vocabulary
+
+            load_vocabulary()
+            generate(count, rng, lexicon)
+            print(f"generated {count:,} pieces in {time.perf_counter() - t0:.0f} s at {path}")
+        for engine in args.engines:
+            bench_engine(engine, args, random.Random(SEED + 1), lexicon, count)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""What every citation reader returns, and the helpers the three readers share.
+
+A reader turns the text of one file into a :class:`ReadResult`: the entries it understood
+(each a :class:`~library.citations.records.CitationRecord` with its line and original key),
+the entries it could not use (:class:`Rejection`, with line and reason), warnings, and
+``found``: the number of entries counted in the text *independently of the parser* (a
+regex over ``@type{`` for BibTeX, ``TY`` lines for RIS). The importer checks that
+``found`` equals what it created, skipped as duplicates and rejected, so an entry a parser
+drops without a word becomes an error instead of a silent loss.
+
+Pure Python: no Django here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from library.citations.records import CitationRecord, Name
+
+
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be read in the format asked for (not just one entry)."""
+
+
+@dataclass(frozen=True)
+class ImportedEntry:
+    """One entry a reader understood: the record, where it was, and what it was called."""
+
+    record: CitationRecord
+    line: int | None
+    source_key: str
+    original_type: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An entry that was found but cannot be imported, and why."""
+
+    line: int | None
+    key: str
+    reason: str
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "line": self.line, "reason": self.reason}
+
+
+@dataclass
+class ReadResult:
+    """A reader's answer for one file."""
+
+    format: str
+    found: int
+    entries: list[ImportedEntry] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def tidy(text: str) -> str:
+    """NFC, whitespace collapsed: what every stored string field gets."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+_SUBTITLE_JOINERS = (": ",)
+
+
+def split_title(full: str) -> tuple[str, str]:
+    """``Mosul Operation: The Endgame`` -> title and subtitle, split at the first ``: ``."""
+    title, sep, subtitle = full.partition(": ")
+    if sep and title.strip() and subtitle.strip():
+        return title.strip(), subtitle.strip()
+    return full.strip(), ""
+
+
+# "al-" and "d'" written onto the family name: the catalogue stores them as a particle.
+_ATTACHED_PARTICLE = re.compile(r"^([a-z]{1,3}[-'’])(\S.*)$")
+
+
+def person(family: str, given: str = "", particle: str = "", suffix: str = "") -> Name:
+    """A person's :class:`Name`, with an attached particle (``al-Raḥmān``) split off."""
+    family, given, particle, suffix = (tidy(p) for p in (family, given, particle, suffix))
+    if not particle:
+        match = _ATTACHED_PARTICLE.match(family)
+        if match:
+            particle, family = match.group(1), match.group(2)
+    return Name(family=family, given=given, particle=particle, suffix=suffix)
+
+
+def organisation(name: str) -> Name:
+    return Name(family=tidy(name), is_organisation=True)
+
+
+def check_date(year: int | None, month: int | None, day: int | None) -> list[str]:
+    """Problems with a date's parts, as messages (an empty list when it is fine)."""
+    problems = []
+    if year is not None and not 1 <= year <= 9999:
+        problems.append(f"year {year} is out of range")
+    if month is not None and not 1 <= month <= 12:
+        problems.append(f"month {month} is not between 1 and 12")
+    if day is not None and not 1 <= day <= 31:
+        problems.append(f"day {day} is not between 1 and 31")
+    return problems

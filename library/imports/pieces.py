@@ -1,0 +1,88 @@
+"""Citation records -> unsaved catalogue pieces, and why a record cannot become one."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+
+from library.catalogue.authors import AuthorSpec
+from library.catalogue.models import AuthorKind, DatePrecision, Piece, Provenance
+from library.citations.records import CitationRecord, Name
+
+
+def record_date(record: CitationRecord) -> tuple[datetime.date | None, str]:
+    if record.year is None:
+        return None, DatePrecision.DAY
+    if record.month is None:
+        return datetime.date(record.year, 1, 1), DatePrecision.YEAR
+    if record.day is None:
+        return datetime.date(record.year, record.month, 1), DatePrecision.MONTH
+    return datetime.date(record.year, record.month, record.day), DatePrecision.DAY
+
+
+def author_spec(name: Name) -> AuthorSpec:
+    kind = AuthorKind.ORGANISATION if name.is_organisation else AuthorKind.PERSON
+    return AuthorSpec(
+        family=name.family,
+        given=name.given,
+        particle=name.particle,
+        suffix=name.suffix,
+        kind=kind,
+    )
+
+
+def build_piece(
+    record: CitationRecord, *, filename: str, line: int | None, original_type: str
+) -> Piece:
+    """An unsaved piece with the record's fields; the source says where it came from."""
+    date, precision = record_date(record)
+    where = f", line {line}" if line else ""
+    return Piece(
+        type=record.type,
+        title=record.title,
+        subtitle=record.subtitle,
+        date=date,
+        date_precision=precision,
+        publisher=record.publisher,
+        place=record.place,
+        series=record.series,
+        number=record.number,
+        container_title=record.container_title,
+        volume=record.volume,
+        issue=record.issue,
+        pages=record.pages,
+        edition=record.edition,
+        synopsis=record.abstract,
+        url=record.url,
+        doi=record.doi,
+        language=record.language or "en",
+        keywords=list(record.keywords),
+        provenance=Provenance.IMPORT,
+        source_file=f"{filename}{where} ({original_type or record.type})"[:500],
+    )
+
+
+_NAME_LIMITS = {"family": 300, "given": 200, "particle": 50, "suffix": 50}
+
+
+def validate_record(
+    record: CitationRecord, filename: str, line: int | None, original_type: str
+) -> str:
+    """Why the record cannot become a piece, naming the field; ``""`` when it can."""
+    try:
+        record_date(record)
+    except ValueError:
+        return f"the date {record.year}-{record.month}-{record.day} does not exist"
+    piece = build_piece(record, filename=filename, line=line, original_type=original_type)
+    try:
+        piece.full_clean(exclude=["citation_key"], validate_unique=False)
+    except ValidationError as exc:
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+        )
+    for name in (*record.authors, *record.editors):
+        for part, limit in _NAME_LIMITS.items():
+            if len(getattr(name, part)) > limit:
+                return f"the name {name.display[:60]!r}: {part} is longer than {limit} characters"
+    return ""

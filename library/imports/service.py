@@ -1,0 +1,335 @@
+"""Importing citation files into the catalogue: plan first, then write all or nothing.
+
+:func:`plan_import` reads files and decides, for every entry found, exactly one outcome —
+create, duplicate or rejected — with the key each new piece will get, without writing
+anything. That plan is what ``--dry-run`` prints and what the editor's preview shows.
+:func:`apply_plan` writes it in one transaction through ``services.save_piece``: if any
+piece fails, the catalogue is left exactly as it was.
+
+Counts must add up: ``found`` (counted by the reader independently of its parser) must
+equal created + duplicates + rejected, or :class:`CountMismatch` stops the import.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+
+from library.catalogue.authors import AuthorSpec
+from library.catalogue.models import (
+    CITATION_KEY_PATTERN,
+    Author,
+    AuthorKind,
+    Authorship,
+    Piece,
+)
+from library.catalogue.services import PieceContributors, PieceTags, save_piece
+from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
+from library.citations.readers import ReadResult, UnreadableFile, read_citations
+from library.citations.records import CitationRecord, Name
+from library.imports.duplicates import Candidate, DuplicateIndex, author_token
+from library.imports.pieces import author_spec, build_piece, validate_record
+from library.imports.plan import (
+    CountMismatch,
+    FilePlan,
+    ImportFailed,
+    ImportPlan,
+    ImportStopped,
+    Outcome,
+)
+
+__all__ = [
+    "ON_DUPLICATE",
+    "CountMismatch",
+    "ImportFailed",
+    "ImportPlan",
+    "ImportStopped",
+    "apply_plan",
+    "existing_pieces",
+    "plan_import",
+    "read_paths",
+]
+
+ON_DUPLICATE = ("skip", "update", "keep-both")
+_KEY_RE = re.compile(CITATION_KEY_PATTERN)
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+def catalogue_index() -> tuple[DuplicateIndex, set[str]]:
+    """The duplicate index over every piece, and every key in use (lower-cased).
+
+    Three queries, whatever the size of the catalogue: pieces, dates, first names.
+    """
+    index = DuplicateIndex()
+    taken: set[str] = set()
+    # The first author, or the first editor of a piece without authors ("author" sorts first).
+    first_names: dict[int, tuple[str, str]] = {}
+    for piece_id, kind, family in (
+        Authorship.objects.filter(position=0)
+        .order_by("role")
+        .values_list("piece_id", "author__kind", "author__family")
+    ):
+        first_names.setdefault(piece_id, (kind, family))
+    dates = dict(Piece.objects.values_list("pk", "date"))
+    pieces = Piece.objects.values_list("pk", "citation_key", "title", "subtitle", "doi", "url")
+    for pk, key, title, subtitle, doi, url in pieces:
+        taken.add(key.lower())
+        author = ""
+        if pk in first_names:
+            kind, family = first_names[pk]
+            name = Name(family=family, is_organisation=kind == AuthorKind.ORGANISATION)
+            author = author_token((name,))
+        full = CitationRecord(key=key, type="other", title=title, subtitle=subtitle).full_title
+        date = dates.get(pk)
+        index.add(
+            Candidate(
+                ref=pk,
+                key=key,
+                title=full,
+                doi=doi,
+                url=url,
+                year=date.year if date else None,
+                author=author,
+            )
+        )
+    return index, taken
+
+
+def plan_import(
+    files: Sequence[tuple[str, bytes]],
+    *,
+    on_duplicate: str = "skip",
+    encoding: str | None = None,
+    fmt: str | None = None,
+) -> ImportPlan:
+    """Read every file and decide each entry's outcome; writes nothing.
+
+    A file that cannot be read at all (binary, not RIS, bad JSON) gets ``error`` set and
+    no outcomes; :func:`apply_plan` refuses a plan with such a file.
+    """
+    if on_duplicate not in ON_DUPLICATE:
+        raise ValueError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
+    index, taken = catalogue_index()
+    plan = ImportPlan(files=[], on_duplicate=on_duplicate)
+    for filename, data in files:
+        file_plan = FilePlan(filename=filename)
+        plan.files.append(file_plan)
+        try:
+            result = read_citations(data, filename=filename, encoding=encoding, fmt=fmt)
+        except UnreadableFile as exc:
+            file_plan.error = str(exc)
+            continue
+        _plan_file(file_plan, result, index, on_duplicate)
+        file_plan.check_counts()
+    _assign_keys([o for f in plan.files for o in f.created], taken)
+    return plan
+
+
+def _plan_file(
+    plan: FilePlan, result: ReadResult, index: DuplicateIndex, on_duplicate: str
+) -> None:
+    plan.format, plan.found = result.format, result.found
+    plan.warnings.extend(result.warnings)
+    for rejection in result.rejections:
+        plan.outcomes.append(
+            Outcome("rejected", rejection.line, rejection.key, reason=rejection.reason)
+        )
+    for entry in result.entries:
+        record = entry.record
+        outcome = Outcome(
+            "create",
+            entry.line,
+            entry.source_key,
+            title=record.full_title,
+            record=record,
+            original_type=entry.original_type,
+            warnings=list(entry.warnings),
+        )
+        problem = validate_record(record, plan.filename, entry.line, entry.original_type)
+        if problem:
+            outcome.status, outcome.reason = "rejected", problem
+        else:
+            _classify(outcome, index, on_duplicate)
+        plan.outcomes.append(outcome)
+    plan.outcomes.sort(key=lambda o: o.line or 0)
+
+
+def _classify(outcome: Outcome, index: DuplicateIndex, on_duplicate: str) -> None:
+    record = outcome.record
+    match = index.match(record)
+    if match is not None:
+        target = match.candidate
+        outcome.matched_key = target.key
+        outcome.reason = match.reason + (
+            " as an earlier entry in this file" if target.in_file else ""
+        )
+        if on_duplicate == "keep-both":
+            outcome.warnings.append(f"duplicate of {target.key} ({outcome.reason}); kept both")
+        else:
+            outcome.status = "duplicate"
+            if target.in_file or on_duplicate == "skip":
+                outcome.action = "skipped"
+            else:
+                outcome.action = "updated"
+                outcome.matched_pk = target.ref
+            return
+    index.add(Candidate.from_record(outcome, record, in_file=True))
+
+
+def _assign_keys(creates: list[Outcome], taken: set[str]) -> None:
+    """Keep each valid, free key (first come first served), then generate the rest."""
+    needs_key = []
+    for outcome in creates:
+        key = outcome.source_key
+        if key and _KEY_RE.match(key) and key.lower() not in taken:
+            outcome.key = key
+            taken.add(key.lower())
+        else:
+            needs_key.append(outcome)
+    for outcome in needs_key:
+        outcome.key = generate_key(outcome.record, taken)
+        taken.add(outcome.key.lower())
+        old = outcome.source_key
+        if not old:
+            outcome.key_note = f"no citation key; assigned {outcome.key}"
+        elif not _KEY_RE.match(old):
+            outcome.key_note = f"key {old!r} is not a valid citation key; assigned {outcome.key}"
+        else:
+            outcome.key_note = f"key {old!r} is already taken; assigned {outcome.key}"
+
+
+def generate_key(record: CitationRecord, taken: set[str]) -> str:
+    """The catalogue's key rule (``services.generate_citation_key``) against ``taken``."""
+    names = record.authors or record.editors
+    if not names:
+        token = "anon"
+    elif names[0].is_organisation:
+        token = organisation_token(names[0].family)
+    else:
+        token = ascii_token(names[0].family)
+    base = base_key(author_token=token, year=record.year, title=record.title)
+    return disambiguate(base, lambda key: key.lower() in taken)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def apply_plan(
+    plan: ImportPlan,
+    *,
+    user=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Piece]:
+    """Write the plan in one transaction; any failure rolls everything back."""
+    if plan.failed_files:
+        raise ImportFailed("; ".join(f"{f.filename}: {f.error}" for f in plan.failed_files))
+    work = [
+        (f, o)
+        for f in plan.files
+        for o in f.outcomes
+        if o.action == "updated" or o.status == "create"
+    ]
+    written: list[Piece] = []
+    try:
+        with transaction.atomic():
+            for done, (file_plan, outcome) in enumerate(work, start=1):
+                written.append(_write(file_plan, outcome, user))
+                if progress is not None:
+                    progress(done, len(work))
+    except (ValidationError, DatabaseError, ValueError) as exc:
+        raise ImportFailed(
+            f"writing failed ({type(exc).__name__}: {exc}); nothing was imported"
+        ) from exc
+    return written
+
+
+def _write(file_plan: FilePlan, outcome: Outcome, user) -> Piece:
+    record = outcome.record
+    contributors = PieceContributors(
+        authors=[author_spec(n) for n in record.authors],
+        editors=[author_spec(n) for n in record.editors],
+    )
+    fresh = build_piece(
+        record, filename=file_plan.filename, line=outcome.line, original_type=outcome.original_type
+    )
+    if outcome.action == "updated":
+        piece = Piece.objects.get(pk=outcome.matched_pk)
+        for name in UPDATED_FIELDS:
+            value = getattr(fresh, name)
+            if value not in ("", None, []):
+                setattr(piece, name, value)
+        if not record.authors and not record.editors:
+            contributors = PieceContributors(
+                authors=[_spec_of(a) for a in piece.authors],
+                editors=[_spec_of(a) for a in piece.editors],
+            )
+        tags = PieceTags(
+            topics=piece.topics.all(),
+            regions=piece.regions.all(),
+            keywords=list(dict.fromkeys([*piece.keywords, *record.keywords])),
+        )
+        return save_piece(piece, contributors, tags)
+    fresh.citation_key = outcome.key
+    fresh.created_by = user
+    return save_piece(fresh, contributors, PieceTags(keywords=list(record.keywords)))
+
+
+UPDATED_FIELDS = (
+    "type",
+    "title",
+    "subtitle",
+    "date",
+    "date_precision",
+    "publisher",
+    "place",
+    "series",
+    "number",
+    "container_title",
+    "volume",
+    "issue",
+    "pages",
+    "edition",
+    "synopsis",
+    "url",
+    "doi",
+    "language",
+)
+
+
+def _spec_of(author: Author) -> AuthorSpec:
+    return AuthorSpec(
+        family=author.family,
+        given=author.given,
+        particle=author.particle,
+        suffix=author.suffix,
+        kind=author.kind,
+    )
+
+
+def existing_pieces(plan: ImportPlan) -> dict[str, Piece]:
+    """The catalogue pieces that duplicates matched, by key, for the side-by-side preview."""
+    keys = {o.matched_key for f in plan.files for o in f.duplicates if o.matched_key}
+    keys |= {o.matched_key for f in plan.files for o in f.created if o.matched_key}
+    pieces = Piece.objects.with_related().filter(citation_key__in=keys)
+    return {p.citation_key: p for p in pieces}
+
+
+def read_paths(paths: Iterable[str], *, max_bytes: int) -> list[tuple[str, bytes]]:
+    """Each file's bytes, refusing one over ``max_bytes`` before reading (or parsing) it."""
+    files = []
+    for path in paths:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise ImportFailed(
+                f"{path}: {size:,} bytes is over the import limit of {max_bytes:,} bytes "
+                "(set MAX_IMPORT_BYTES to change it); nothing was imported"
+            )
+        with open(path, "rb") as handle:
+            files.append((path, handle.read()))
+    return files

@@ -1,0 +1,1 @@
+"""Reading lists: ordered, sectioned, annotated lists of catalogue pieces, shared and exported."""

@@ -1,0 +1,93 @@
+"""The search backend interface, chosen by ``settings.SEARCH_BACKEND``.
+
+Like Django's cache backends: one small class per engine, the same methods, the same
+results. An engine that lacks a feature raises ``NotImplementedError`` naming itself and
+the feature, never returns an empty answer that would look like "no matches".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from library.search.documents import PieceDocument
+from library.search.query import ParsedQuery
+from library.search.results import Hit, SearchResults, Sort
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or unreadable; ``rebuild_index`` fixes it."""
+
+
+class EngineUnavailable(IndexUnavailable):
+    """The configured engine cannot run here; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What check_index reports: ids in the database, in the index, and stale rows."""
+
+    missing: list[int]  # in the database, not in the index
+    extra: list[int]  # in the index, not in the database
+    stale: list[int]  # in both, but the indexed text is out of date
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.stale)
+
+
+class SearchBackend:
+    """Base class: subclasses implement every method or raise NotImplementedError."""
+
+    name = "base"
+    # Whether writes happen inside the saving transaction (database) or after commit.
+    transactional = False
+
+    def add(self, document: PieceDocument) -> None:
+        """Index one piece, replacing any previous version of it."""
+        raise NotImplementedError(f"{self.name} does not support add")
+
+    def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
+        """Index many pieces at once; returns how many were written."""
+        count = 0
+        for document in documents:
+            self.add(document)
+            count += 1
+        return count
+
+    def delete(self, piece_id: int) -> None:
+        """Remove one piece from the index (a no-op if it is not there)."""
+        raise NotImplementedError(f"{self.name} does not support delete")
+
+    def optimize(self) -> None:
+        """Compact the index after a rebuild (nothing to do for most engines)."""
+
+    def clear(self) -> None:
+        """Empty the index (rebuild starts here)."""
+        raise NotImplementedError(f"{self.name} does not support clear")
+
+    def search(
+        self, query: ParsedQuery, *, sort: Sort = Sort.RELEVANCE, offset: int = 0, limit: int = 20
+    ) -> SearchResults:
+        """Ranked hits for the query with snippets, the total and facet counts."""
+        raise NotImplementedError(f"{self.name} does not support search")
+
+    def suggest(self, word: str) -> str:
+        """A better-spelt word from the index vocabulary, or "" when none is close."""
+        raise NotImplementedError(f"{self.name} does not support suggest")
+
+    def document_count(self, word: str) -> int:
+        """How many pieces contain ``word`` (after the engine's stemming and folding)."""
+        raise NotImplementedError(f"{self.name} does not support document_count")
+
+    def related(self, document: PieceDocument, limit: int = 5) -> list[Hit]:
+        """Pieces most similar in text to ``document`` (the piece itself excluded)."""
+        raise NotImplementedError(f"{self.name} does not support related")
+
+    def indexed_digests(self) -> dict[int, str]:
+        """piece id -> digest of what the index holds, for check_index."""
+        raise NotImplementedError(f"{self.name} does not support indexed_digests")
+
+    def size_bytes(self) -> int:
+        """Bytes on disk used by the index (for benchmarks)."""
+        raise NotImplementedError(f"{self.name} does not support size_bytes")

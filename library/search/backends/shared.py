@@ -1,0 +1,102 @@
+"""Pieces of engine logic that do not depend on the engine: facet labels, spelling, related."""
+
+from __future__ import annotations
+
+import heapq
+from operator import itemgetter
+
+from django.db import connection
+
+from library.catalogue.models import Author, Piece, PieceType
+from library.search.documents import PieceDocument, display_name
+from library.search.results import FacetValue
+from library.search.text import (
+    STOPWORDS,
+    clean_for_index,
+    fold,
+    restore_original,
+)
+from library.search.vocab import Vocabulary
+
+FACET_LIMIT = 12
+
+
+def build_facets(counts: dict[str, list[tuple[object, int]]], vocabulary: Vocabulary) -> dict:
+    """Labelled facet values, biggest first (years newest first), at most FACET_LIMIT each."""
+    facets: dict[str, list[FacetValue]] = {}
+    for kind in ("topic", "region"):
+        values = _top(counts.get(kind, []), FACET_LIMIT)
+        facets[kind] = [
+            FacetValue(*vocabulary.label(kind, int(pk)), count=n)  # type: ignore[arg-type]
+            for pk, n in values
+        ]
+        facets[kind] = [FacetValue(f.key, f.label, f.count) for f in facets[kind]]
+    top_authors = _top(counts.get("author", []), FACET_LIMIT * 2)
+    names = author_names([pk for pk, _ in top_authors])
+    authors = [FacetValue(f'"{names[pk]}"', names[pk], n) for pk, n in top_authors if pk in names]
+    facets["author"] = sorted(authors, key=lambda f: (-f.count, f.label))[:FACET_LIMIT]
+    years = sorted(counts.get("year", []), key=lambda vn: -int(vn[0] or 0))
+    facets["year"] = [FacetValue(str(y), str(y), n) for y, n in years if y]
+    labels = dict(PieceType.choices)
+    types = sorted(counts.get("type", []), key=lambda vn: -vn[1])
+    facets["type"] = [FacetValue(str(t), str(labels.get(t, t)), n) for t, n in types]
+    return facets
+
+
+def closest(key: str, rows: list[tuple[str, int]]) -> str:
+    """The vocabulary word nearest to ``key`` (ties go to the commoner word)."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    limit = 1 if len(key) <= 5 else 2
+    best: tuple[int, int, str] | None = None
+    for term, docs in rows:
+        distance = DamerauLevenshtein.distance(key, term, score_cutoff=limit)
+        if distance <= limit and (best is None or (distance, -docs) < best[:2]):
+            best = (distance, -docs, term)
+    return best[2] if best else ""
+
+
+def related_words(document: PieceDocument, max_words: int = 24) -> list[str]:
+    """The piece's distinctive title, tag and synopsis words, folded, in order, once each."""
+    words: dict[str, None] = {}
+    for text in (document.title, document.tags, document.synopsis):
+        for raw in text.replace("\n", " ").split():
+            word = "".join(ch for ch in raw if ch.isalnum())
+            if len(word) > 2 and fold(word) not in STOPWORDS and not word.isdigit():
+                words[fold(word)] = None
+    return list(words)[:max_words]
+
+
+def restore_snippets(snippets: dict[int, str]) -> dict[int, str]:
+    """Put stroke letters (Đ, Ø, Ł…) back where folding replaced them for the index."""
+    if not snippets:
+        return snippets
+    originals = Piece.objects.filter(pk__in=list(snippets)).values_list(
+        "pk", "title", "subtitle", "synopsis", "body"
+    )
+    for pk, title, subtitle, synopsis, body in originals:
+        full_title = Piece(title=title, subtitle=subtitle).full_title
+        source = "\n".join((full_title, synopsis, body))
+        folded = clean_for_index(source)
+        if folded != source:
+            snippets[pk] = restore_original(snippets[pk], folded, source)
+    return snippets
+
+
+def _top(values: list[tuple[object, int]], n: int) -> list[tuple[object, int]]:
+    """The ``n`` biggest counts (a query can touch thousands of authors), ties by value."""
+    return sorted(heapq.nlargest(n, values, key=itemgetter(1)), key=lambda vn: (-vn[1], str(vn[0])))
+
+
+def author_names(ids: list[int]) -> dict[int, str]:
+    """Display names by author id, from one flat query (labels for the author facet)."""
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, kind, given, particle, family, suffix "
+            f"FROM {Author._meta.db_table} WHERE id IN ({marks})",
+            ids,
+        )
+        return {pk: display_name(*name) for pk, *name in cursor.fetchall()}

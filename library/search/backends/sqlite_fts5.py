@@ -1,0 +1,480 @@
+"""SQLite FTS5 dialect of the database engine.
+
+Tables (created by this app's migration):
+
+* ``search_piece_fts``: FTS5 over title, authors, tags, synopsis and body with the
+  ``porter unicode61 remove_diacritics 2`` tokenizer (stemming, case and accent folding),
+  plus an unindexed digest for check_index. It stores its own content so that snippets and
+  deletes need nothing else.
+* ``search_word_fts``: a contentless FTS5 table over the short fields without stemming;
+  its ``search_word_vocab`` (fts5vocab) lists the catalogue's own words for "did you mean".
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+
+import numpy as np
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from library.catalogue.models import Piece
+from library.search.backends.base import IndexUnavailable
+from library.search.backends.database import DatabaseBackend
+from library.search.backends.fts5 import FTS_TABLE, compile_query
+from library.search.backends.fts5 import quote as fts_quote
+from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
+from library.search.backends.sqlite_facets import Ranked, ResultCache, facet_data
+from library.search.documents import FIELDS, WEIGHTS, PieceDocument
+from library.search.query import ParsedQuery
+from library.search.results import Hit, SearchResults, Sort
+from library.search.text import MARK_END, MARK_START, fold
+from library.search.vocab import Vocabulary
+
+HEAD_FIELDS = ("title", "authors", "tags", "synopsis")
+WORD_TABLE = "search_word"
+HEAD_TABLE = "search_head_fts"
+STATE_TABLE = "search_state"
+PIECE_TABLE = Piece._meta.db_table
+_WEIGHTS = ", ".join(str(WEIGHTS[f]) for f in FIELDS)
+_BM25 = f"bm25({FTS_TABLE}, {_WEIGHTS}, 0.0, 0.0)"
+_HEAD_WEIGHTS = ", ".join(str(WEIGHTS[f]) for f in HEAD_FIELDS)
+_HEAD_BM25 = f"bm25({HEAD_TABLE}, {_HEAD_WEIGHTS})"
+_RANK_JOIN = (
+    f"LEFT JOIN (SELECT rowid AS rid, {_BM25} AS s FROM {FTS_TABLE} "
+    f"WHERE {FTS_TABLE} MATCH %s) r ON r.rid = p.id WHERE"
+)
+_SNIPPET_TOKENS = 24
+_SYNOPSIS_COLUMN = FIELDS.index("synopsis")
+_NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
+_TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
+
+CREATE_SQL = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    f"title, authors, tags, synopsis, body, digest UNINDEXED, folded UNINDEXED, {_TOKENIZER})",
+    # The short fields again, contentless: ranking a common word here reads a few
+    # positions per piece instead of every position in every body.
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {HEAD_TABLE} USING fts5("
+    f"title, authors, tags, synopsis, content='', {_TOKENIZER})",
+    # The catalogue's own words (short fields, folded, unstemmed) and how many pieces use
+    # each: "did you mean" candidates and prefix highlighting, by cheap b-tree range scans.
+    f"CREATE TABLE IF NOT EXISTS {WORD_TABLE} (word TEXT PRIMARY KEY, docs INTEGER NOT NULL) "
+    "WITHOUT ROWID",
+    f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    # "ORDER BY rank" lets FTS5 rank and sort internally, a third faster than bm25() in SQL.
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({_WEIGHTS}, 0.0, 0.0)')",
+    f"INSERT INTO {HEAD_TABLE}({HEAD_TABLE}, rank) VALUES ('rank', 'bm25({_HEAD_WEIGHTS})')",
+]
+DROP_SQL = [
+    f"DROP TABLE IF EXISTS {t}"
+    for t in (
+        "search_word_vocab",
+        "search_word_fts",
+        WORD_TABLE,
+        HEAD_TABLE,
+        FTS_TABLE,
+        STATE_TABLE,
+    )
+]
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]:
+    """The distinct folded words of a piece's short fields."""
+    return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
+
+
+def _count_words(cursor, pieces_words: list[set[str]], change: int) -> None:
+    counts: dict[str, int] = {}
+    for words in pieces_words:
+        for word in words:
+            counts[word] = counts.get(word, 0) + change
+    cursor.executemany(
+        f"INSERT INTO {WORD_TABLE}(word, docs) VALUES (%s, %s) "
+        "ON CONFLICT(word) DO UPDATE SET docs = docs + excluded.docs",
+        list(counts.items()),
+    )
+    if change < 0:
+        cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE docs <= 0")
+
+
+class SQLiteFTS5Backend(DatabaseBackend):
+    name = "database"
+    transactional = True
+
+    def __init__(self) -> None:
+        self.cache = ResultCache(size=getattr(settings, "SEARCH_RESULT_CACHE_SIZE", 128))
+
+    # --- writing -------------------------------------------------------------------------
+
+    def add(self, document: PieceDocument) -> None:
+        """Index one piece on the current connection (so inside the caller's transaction)."""
+        with self._cursor() as cursor:
+            old = cursor.execute(
+                f"SELECT digest, title, authors, tags, synopsis FROM {FTS_TABLE} WHERE rowid = %s",
+                [document.piece_id],
+            ).fetchone()
+            if old is not None and old[0] == document.digest:
+                return  # unchanged: several signals fire for one save
+            if old is not None:
+                self._delete_rows(cursor, document.piece_id, old[1:])
+            self._insert(cursor, [document])
+
+    def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
+        """Insert documents that are not in the index yet (rebuild's fast path)."""
+        batch = list(documents)
+        with self._cursor() as cursor:
+            self._insert(cursor, batch)
+        return len(batch)
+
+    def delete(self, piece_id: int) -> None:
+        """Remove a piece's rows (no-op when absent)."""
+        with self._cursor() as cursor:
+            old = cursor.execute(
+                f"SELECT title, authors, tags, synopsis FROM {FTS_TABLE} WHERE rowid = %s",
+                [piece_id],
+            ).fetchone()
+            if old is not None:
+                self._delete_rows(cursor, piece_id, old)
+
+    def clear(self) -> None:
+        """Drop and recreate the tables: faster than deleting rows and resets the vocabulary."""
+        with self._cursor() as cursor:
+            for sql in (*DROP_SQL, *CREATE_SQL):
+                cursor.execute(sql)
+
+    def _insert(self, cursor, documents: list[PieceDocument]) -> None:
+        cursor.executemany(
+            f"INSERT INTO {FTS_TABLE}(rowid, title, authors, tags, synopsis, body, digest, folded) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(d.piece_id, *d.fields(), d.digest, int(d.folded)) for d in documents],
+        )
+        cursor.executemany(
+            f"INSERT INTO {HEAD_TABLE}(rowid, title, authors, tags, synopsis) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(d.piece_id, d.title, d.authors, d.tags, d.synopsis) for d in documents],
+        )
+        _count_words(
+            cursor, [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents], 1
+        )
+        self._bump(cursor)
+
+    @staticmethod
+    def _bump(cursor) -> None:
+        """Give the index a new generation (facet caches in every process notice it).
+
+        A random value, not a counter: a rolled-back write must not leave a number that a
+        later, different write reuses while a cache still holds the rolled-back state.
+        """
+        cursor.execute(
+            f"INSERT INTO {STATE_TABLE}(name, value) VALUES ('generation', random()) "
+            "ON CONFLICT(name) DO UPDATE SET value = random()"
+        )
+
+    def _delete_rows(self, cursor, piece_id: int, short_fields) -> None:
+        _count_words(cursor, [_short_words(*short_fields)], -1)
+        # A contentless table forgets a row only when told exactly what it indexed.
+        cursor.execute(
+            f"INSERT INTO {HEAD_TABLE}({HEAD_TABLE}, rowid, title, authors, tags, synopsis) "
+            "VALUES ('delete', %s, %s, %s, %s, %s)",
+            [piece_id, *short_fields],
+        )
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [piece_id])
+        self._bump(cursor)
+
+    def _cursor(self):
+        return _GuardedCursor()
+
+    # --- searching -----------------------------------------------------------------------
+
+    def search(
+        self, query: ParsedQuery, *, sort: Sort = Sort.RELEVANCE, offset: int = 0, limit: int = 20
+    ) -> SearchResults:
+        """Ranked page, total, facets and snippets for ``query``.
+
+        Ranking is tiered: pieces whose title, authors, tags or synopsis match (ranked by
+        BM25 over those fields, from the small head table) come before pieces that match
+        only in the body (BM25 over every field). A common word therefore never needs BM25
+        over every body in the catalogue to fill the first pages.
+        """
+        vocabulary = Vocabulary.load()
+        with self._cursor() as cursor:
+            compiled = compile_query(
+                query.root, vocabulary, lambda prefix: self._prefix_words(cursor, prefix)
+            )
+            need = offset + limit
+            generation = self._generation(cursor)
+            key = (compiled.match, compiled.where, tuple(compiled.params), sort)
+            cached = self.cache.get(connection.alias, generation, key, need)
+            if cached is None:
+                cached = self._rank(cursor, compiled, sort, max(need, self.cache.depth))
+                cached.facets = self._facets(cursor, cached.ids, vocabulary, generation)
+                cached.ids = np.zeros(0, np.int64)  # keep the page and counts, not every id
+                self.cache.put(connection.alias, generation, key, cached)
+            rows = cached.rows[offset:need]
+            snippets = self._snippets(cursor, compiled.highlight, [r[0] for r in rows])
+        hits = [Hit(pk, -float(s or 0.0), snippets.get(pk, "")) for pk, s in rows]
+        return SearchResults(
+            hits=hits, total=cached.total, facets=cached.facets, hints=list(compiled.hints)
+        )
+
+    def _rank(self, cursor, compiled, sort: Sort, need: int) -> Ranked:
+        """Every matching id (for the count and facets) and the first ``need`` in order."""
+        base, params = self._base(compiled)
+        ids_sql, ids_params = self._ids(compiled, base, params)
+        # One comma-separated string parsed by numpy: a hundred thousand rows fetched one by
+        # one into Python cost ten times more than the match itself.
+        joined = cursor.execute(f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params)
+        text = joined.fetchone()[0]
+        ids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+        if not len(ids):
+            rows = []
+        elif sort is Sort.RELEVANCE and compiled.match is not None:
+            rows = self._tiered(cursor, compiled, base, params, need)
+        elif sort is Sort.RELEVANCE and compiled.highlight is not None:
+            rows = cursor.execute(
+                f"SELECT p.id, coalesce(r.s, 0.0) {base.replace('WHERE', _RANK_JOIN, 1)} "
+                "ORDER BY coalesce(r.s, 0.0), p.date IS NULL, p.date DESC, p.id LIMIT %s",
+                [compiled.highlight, *params, need],
+            ).fetchall()
+        else:
+            direction = "ASC" if sort is Sort.OLDEST else "DESC"
+            rows = cursor.execute(
+                f"SELECT p.id, 0.0 {base} ORDER BY p.date IS NULL, p.date {direction}, p.id "
+                "LIMIT %s",
+                [*params, need],
+            ).fetchall()
+        return Ranked(total=len(ids), rows=rows, ids=ids)
+
+    @staticmethod
+    def _prefix_words(cursor, prefix: str, limit: int = 6) -> list[str]:
+        key = fold(prefix)
+        return [
+            row[0]
+            for row in cursor.execute(
+                f"SELECT word FROM {WORD_TABLE} WHERE word >= %s AND word < %s "
+                "ORDER BY docs DESC LIMIT %s",
+                [key, key[:-1] + chr(ord(key[-1]) + 1), limit],
+            ).fetchall()
+        ]
+
+    @staticmethod
+    def _ids(compiled, base: str, params: list) -> tuple[str, list]:
+        """SQL for every matching id; skips the join with the piece table when it can.
+
+        Joining 10,000 matches to their (wide) piece rows costs several times the match
+        itself; filters that only test ``p.id`` work on the index's rowid as well.
+        """
+        where = compiled.where
+        if compiled.match is None or "p.date" in where or "p.type" in where:
+            return f"SELECT p.id AS id {base}", params
+        sql = f"SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        if where:
+            sql += " AND " + where.replace("p.id", f"+{FTS_TABLE}.rowid")
+        return sql, [compiled.match, *compiled.params]
+
+    @staticmethod
+    def _base(compiled) -> tuple[str, list]:
+        """FROM/WHERE selecting the matching pieces as ``p`` (no ranking)."""
+        if compiled.match is not None:
+            base = (
+                f"FROM {FTS_TABLE} JOIN {PIECE_TABLE} p ON p.id = {FTS_TABLE}.rowid "
+                f"WHERE {FTS_TABLE} MATCH %s"
+            )
+            if compiled.where:
+                # "+p.id": let the MATCH drive the query. Handing FTS5 an IN list of rowids
+                # makes it re-run the match once per id, hundreds of times slower.
+                where = compiled.where.replace("p.id", "+p.id")
+                return f"{base} AND {where}", [compiled.match, *compiled.params]
+            return base, [compiled.match]
+        return f"FROM {PIECE_TABLE} p WHERE {compiled.where or '1'}", list(compiled.params)
+
+    def _tiered(self, cursor, compiled, base: str, params: list, need: int) -> list:
+        """The first ``need`` hits, tier by tier: title, authors/tags, synopsis, body.
+
+        Within a tier, BM25 with the field weights. A tier is only ranked when the tiers
+        above it have fewer than ``need`` hits, so a common word found in many titles never
+        pays for ranking every synopsis and body.
+        """
+        rows: list[tuple[int, float]] = []
+        if compiled.where and "p.date" not in compiled.where and "p.type" not in compiled.where:
+            # A filtered set is ranked in one BM25 pass: every tier would scan the word's
+            # whole posting list again only to keep the few pieces that pass the filter.
+            # Topic and region filters test ids only, so the wide piece rows are not joined.
+            where = compiled.where.replace("p.id", f"+{FTS_TABLE}.rowid")
+            return cursor.execute(
+                f"SELECT rowid, {_BM25} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+                f"AND {where} ORDER BY {_BM25}, rowid LIMIT %s",
+                [compiled.match, *compiled.params, need],
+            ).fetchall()
+        if compiled.where:
+            return cursor.execute(
+                f"SELECT p.id, {_BM25} {base} "
+                f"ORDER BY {_BM25}, p.date IS NULL, p.date DESC, p.id LIMIT %s",
+                [*params, need],
+            ).fetchall()
+        # A positive expression that matches the head fields also matches the whole piece;
+        # an exclusion (whose word may sit in a body) is checked against the full match,
+        # and BM25 is then computed only for the rows that pass.
+        restrict, restrict_params = "", []
+        if _NEGATION in compiled.match:
+            restrict += f" AND +rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+            restrict_params.append(compiled.match)
+        score = "rank" if not restrict else _HEAD_BM25  # FTS5's own sort needs no filter
+        for columns in ("{title}", "{authors tags}", ""):
+            if len(rows) >= need:
+                return rows[:need]
+            expr = f"{columns} : ({compiled.match})" if columns else compiled.match
+            seen = [pk for pk, _ in rows]
+            exclude = f" AND rowid NOT IN ({', '.join(['%s'] * len(seen))})" if seen else ""
+            rows += cursor.execute(
+                f"SELECT rowid, {score} FROM {HEAD_TABLE} WHERE {HEAD_TABLE} MATCH %s"
+                f"{exclude}{restrict} ORDER BY {score} LIMIT %s",
+                [expr, *seen, *restrict_params, need - len(rows)],
+            ).fetchall()
+        if len(rows) >= need:
+            return rows[:need]
+        seen = [pk for pk, _ in rows]
+        exclude = f" AND p.id NOT IN ({', '.join(['%s'] * len(seen))})" if seen else ""
+        rows += cursor.execute(
+            f"SELECT p.id, {_BM25} {base}{exclude} "
+            f"ORDER BY {_BM25}, p.date IS NULL, p.date DESC, p.id LIMIT %s",
+            [*params, *seen, need - len(rows)],
+        ).fetchall()
+        return rows
+
+    def _facets(self, cursor, ids, vocabulary: Vocabulary, generation: int) -> dict:
+        if not len(ids):
+            return {}
+        data = facet_data(cursor, connection.alias, generation)
+        return build_facets(data.count(ids), vocabulary)
+
+    @staticmethod
+    def _generation(cursor) -> int:
+        row = cursor.execute(
+            f"SELECT value FROM {STATE_TABLE} WHERE name = 'generation'"
+        ).fetchone()
+        return row[0] if row else 0
+
+    def _snippets(self, cursor, highlight: str | None, ids: list[int]) -> dict[int, str]:
+        """A passage around the match: the synopsis when it matches, else the best field.
+
+        Trying the synopsis first is cheap (50 words); letting FTS5 pick among all fields
+        means scanning the whole body, so only pieces whose synopsis does not match pay it.
+        """
+        if not highlight or not ids:
+            return {}
+        snippets: dict[int, str] = {}
+        folded: set[int] = set()
+        remaining = list(ids)
+        for column in (_SYNOPSIS_COLUMN, -1):
+            if not remaining:
+                break
+            marks = ", ".join(["%s"] * len(remaining))
+            rows = cursor.execute(
+                f"SELECT rowid, snippet({FTS_TABLE}, {column}, %s, %s, '…', {_SNIPPET_TOKENS}), "
+                f"folded FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({marks})",
+                [MARK_START, MARK_END, highlight, *remaining],
+            ).fetchall()
+            for pk, text, was_folded in rows:
+                if text and MARK_START in text:
+                    snippets[pk] = text
+                    if was_folded:
+                        folded.add(pk)
+            remaining = [pk for pk in remaining if pk not in snippets]
+        restored = restore_snippets({pk: snippets[pk] for pk in folded})
+        return {**snippets, **restored}
+
+    # --- vocabulary ----------------------------------------------------------------------
+
+    def document_count(self, word: str) -> int:
+        """Pieces containing ``word`` anywhere (stemmed and folded like the index)."""
+        with self._cursor() as cursor:
+            row = cursor.execute(
+                f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [fts_quote(word)]
+            ).fetchone()
+        return row[0]
+
+    def suggest(self, word: str) -> str:
+        """The closest catalogue word (titles, names, tags, synopses) if ``word`` is not one."""
+        key = fold(word)
+        if len(key) < 4 or not key.isalpha():
+            return ""
+        with self._cursor() as cursor:
+            if cursor.execute(f"SELECT 1 FROM {WORD_TABLE} WHERE word = %s", [key]).fetchone():
+                return ""
+            # Misspellings rarely change the first letter; limiting to it keeps this fast.
+            rows = cursor.execute(
+                f"SELECT word, docs FROM {WORD_TABLE} WHERE word >= %s AND word < %s "
+                "AND length(word) BETWEEN %s AND %s",
+                [key[0], chr(ord(key[0]) + 1), len(key) - 2, len(key) + 2],
+            ).fetchall()
+        return closest(key, rows)
+
+    def related(self, document: PieceDocument, limit: int = 5) -> list[Hit]:
+        """Pieces sharing the most distinctive title, tag and synopsis words."""
+        expr = related_expression(document)
+        if not expr:
+            return []
+        with self._cursor() as cursor:
+            rows = cursor.execute(
+                f"SELECT rowid, {_BM25} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+                f"AND rowid != %s ORDER BY {_BM25} LIMIT %s",
+                [f"{{title tags synopsis}} : ({expr})", document.piece_id, limit],
+            ).fetchall()
+        return [Hit(pk, -float(score)) for pk, score in rows]
+
+    # --- maintenance ---------------------------------------------------------------------
+
+    def indexed_digests(self) -> dict[int, str]:
+        with self._cursor() as cursor:
+            return dict(cursor.execute(f"SELECT rowid, digest FROM {FTS_TABLE}").fetchall())
+
+    def size_bytes(self) -> int:
+        with self._cursor() as cursor:
+            try:
+                row = cursor.execute(
+                    "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search\\_%' ESCAPE '\\'"
+                ).fetchone()
+                return int(row[0] or 0)
+            except DatabaseError:
+                row = cursor.execute(f"SELECT sum(length(block)) FROM {FTS_TABLE}_data").fetchone()
+                return int(row[0] or 0)
+
+
+class _GuardedCursor:
+    """A cursor whose "no such table" becomes IndexUnavailable (run migrate/rebuild_index)."""
+
+    def __enter__(self):
+        self._cursor = connection.cursor()
+        self._inner = self._cursor.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._cursor.__exit__(*exc)
+
+    def execute(self, sql: str, params=None):
+        try:
+            self._inner.execute(sql, params)
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            if "no such table" in str(exc) or "malformed" in str(exc):
+                raise IndexUnavailable(str(exc)) from exc
+            raise
+        return self._inner
+
+    def executemany(self, sql: str, params) -> None:
+        try:
+            self._inner.executemany(sql, params)
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            if "no such table" in str(exc):
+                raise IndexUnavailable(str(exc)) from exc
+            raise
+
+
+def related_expression(document: PieceDocument, max_words: int = 24) -> str:
+    """An OR of the piece's title, tag and leading synopsis words, for "related pieces"."""
+    return " OR ".join(fts_quote(w) for w in related_words(document, max_words))

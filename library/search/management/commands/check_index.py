@@ -1,0 +1,54 @@
+"""``python manage.py check_index``: compare the catalogue with the index; non-zero on drift."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from library.search.backends import get_backend
+from library.search.backends.base import IndexStatus, IndexUnavailable
+from library.search.documents import iter_documents
+
+
+class Command(BaseCommand):
+    help = "Check that every piece is indexed, up to date, and nothing else is (exit 1 if not)."
+
+    def handle(self, *args, **options) -> None:
+        backend = get_backend()
+        try:
+            status = check(backend)
+        except IndexUnavailable as exc:
+            raise CommandError(
+                f"The {backend.name} index is unavailable ({exc}); "
+                "run python manage.py rebuild_index."
+            ) from exc
+        lines = [
+            f"engine: {backend.name}",
+            f"missing from the index: {len(status.missing)} {_sample(status.missing)}",
+            f"in the index but not the catalogue: {len(status.extra)} {_sample(status.extra)}",
+            f"out of date in the index: {len(status.stale)} {_sample(status.stale)}",
+        ]
+        for line in lines:
+            self.stdout.write(line.rstrip())
+        if not status.ok:
+            raise CommandError("The index has drifted; run python manage.py rebuild_index.")
+        self.stdout.write(self.style.SUCCESS("The index matches the catalogue."))
+
+
+def check(backend) -> IndexStatus:
+    """Expected digests from the catalogue against what the backend holds."""
+    indexed = backend.indexed_digests()
+    expected: dict[int, str] = {}
+    for batch in iter_documents():
+        expected.update((d.piece_id, d.digest) for d in batch)
+    return IndexStatus(
+        missing=sorted(set(expected) - set(indexed)),
+        extra=sorted(set(indexed) - set(expected)),
+        stale=sorted(pk for pk in set(expected) & set(indexed) if expected[pk] != indexed[pk]),
+    )
+
+
+def _sample(ids: list[int]) -> str:
+    if not ids:
+        return ""
+    shown = ", ".join(str(i) for i in ids[:10])
+    return f"(piece ids {shown}{', …' if len(ids) > 10 else ''})"

@@ -1,0 +1,259 @@
+"""Searching as the page and the ``search`` command see it: one function each, same answers.
+
+This layer owns what every engine shares: parsing, the plain-words fallback when an engine
+rejects a compiled query, pagination limits, "did you mean" and related pieces.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q
+
+from library.catalogue.models import Author, Authorship, Piece, Role
+from library.search.backends import get_backend
+from library.search.backends.base import EngineUnavailable, IndexUnavailable, SearchBackend
+from library.search.documents import build_document, display_name
+from library.search.query import And, Node, Not, Or, ParsedQuery, Term, parse_query, plain_words
+from library.search.results import Hit, SearchResults, Sort
+from library.search.text import tidy_snippet
+from library.search.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 500  # deep pages cost the engine; nobody reads result 10,000 of a reading list
+REBUILD_HINT = "The search index needs rebuilding: run python manage.py rebuild_index."
+
+
+@dataclass
+class SearchPage:
+    """One page of results with everything the page template and the command print."""
+
+    query: ParsedQuery
+    sort: Sort
+    page: int
+    page_size: int
+    total: int = 0
+    entries: list[tuple[Piece, Hit]] = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+    hints: list[str] = field(default_factory=list)
+    suggestion: str = ""
+    index_error: str = ""
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.page_size)
+
+
+def search(
+    text: str,
+    *,
+    sort: Sort | str = Sort.RELEVANCE,
+    page: int | str = 1,
+    page_size: int | None = None,
+    backend: SearchBackend | None = None,
+) -> SearchPage:
+    """Search the catalogue for what a reader typed; never raises on any input."""
+    backend = backend or get_backend()
+    sort = Sort.parse(sort)
+    size = max(1, page_size or settings.DOSSIER_PAGE_SIZE)
+    number = _page_number(page)
+    parsed = parse_query(text)
+    result = SearchPage(parsed, sort, number, size, hints=list(parsed.hints))
+    if parsed.root is None:
+        if text.strip():
+            result.hints.append("Nothing searchable was left in that query; try some words.")
+        return result
+    try:
+        results = _run(backend, parsed, sort, number, size, result.hints)
+    except IndexUnavailable as exc:
+        log.error("Search index unavailable (%s): %s", backend.name, exc)
+        result.index_error = str(exc) if isinstance(exc, EngineUnavailable) else REBUILD_HINT
+        return result
+    if results.total and number > math.ceil(results.total / size):
+        number = result.page = min(MAX_PAGE, math.ceil(results.total / size))
+        results = _run(backend, parsed, sort, number, size, [])
+    result.total = results.total
+    result.facets = results.facets
+    result.hints.extend(h for h in results.hints if h not in result.hints)
+    pieces = _result_pieces([h.piece_id for h in results.hits])
+    result.entries = [
+        (pieces[h.piece_id], replace(h, snippet=tidy_snippet(h.snippet)))
+        for h in results.hits
+        if h.piece_id in pieces
+    ]
+    result.suggestion = did_you_mean(parsed, backend)
+    return result
+
+
+def _run(
+    backend: SearchBackend, parsed: ParsedQuery, sort: Sort, page: int, size: int, hints: list
+) -> SearchResults:
+    offset = (page - 1) * size
+    try:
+        return backend.search(parsed, sort=sort, offset=offset, limit=size)
+    except IndexUnavailable:
+        raise
+    except Exception:
+        # The engine rejected the compiled query; the reader still gets the plain words.
+        log.warning("Search for %r failed; retrying as plain words", parsed.text, exc_info=True)
+    plain = plain_words(parsed.text)
+    if plain.root is None:
+        hints.append("That query could not be run and has no plain words to fall back on.")
+        return SearchResults(hits=[], total=0)
+    hints.append(f"That query could not be run as written; showing results for: {plain.text}")
+    try:
+        return backend.search(plain, sort=sort, offset=offset, limit=size)
+    except IndexUnavailable:
+        raise
+    except Exception:
+        log.exception("Plain-words search for %r failed too", plain.text)
+        hints.append("The plain words could not be searched either.")
+        return SearchResults(hits=[], total=0)
+
+
+_RESULT_FIELDS = (
+    "id",
+    "type",
+    "title",
+    "subtitle",
+    "citation_key",
+    "date",
+    "date_precision",
+    "synopsis",
+)  # fmt: skip (model field order, as Model.from_db expects)
+
+
+def _result_pieces(ids: list[int]) -> dict[int, Piece]:
+    """What a result line shows: title, byline, date, type, synopsis; never the body.
+
+    Two flat SQL queries instead of the ORM's prefetch graph, which cost more than the
+    search itself; the byline is attached as ``piece.byline`` (display names in order).
+    """
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    pieces: dict[int, Piece] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_RESULT_FIELDS)} FROM {Piece._meta.db_table} WHERE id IN ({marks})",
+            ids,
+        )
+        for row in cursor.fetchall():
+            values = dict(zip(_RESULT_FIELDS, row, strict=True))
+            if isinstance(values["date"], str):
+                values["date"] = datetime.date.fromisoformat(values["date"])
+            piece = Piece.from_db(connection.alias, _RESULT_FIELDS, list(values.values()))
+            piece.byline = []
+            pieces[piece.pk] = piece
+        cursor.execute(
+            "SELECT a.piece_id, au.kind, au.given, au.particle, au.family, au.suffix "
+            f"FROM {Authorship._meta.db_table} a JOIN {Author._meta.db_table} au "
+            f"ON au.id = a.author_id WHERE a.role = %s AND a.piece_id IN ({marks}) "
+            "ORDER BY a.piece_id, a.position",
+            [Role.AUTHOR.value, *ids],
+        )
+        for piece_id, kind, given, particle, family, suffix in cursor.fetchall():
+            pieces[piece_id].byline.append(display_name(kind, given, particle, family, suffix))
+    return pieces
+
+
+def _page_number(page: int | str) -> int:
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+# --- did you mean ---------------------------------------------------------------------------
+
+
+def did_you_mean(parsed: ParsedQuery, backend: SearchBackend) -> str:
+    """The query with misspelt words replaced by catalogue words, or "" when none are."""
+    replacements: dict[str, str] = {}
+    synonyms = None
+    for word in _plain_terms(parsed.root):
+        try:
+            candidate = backend.suggest(word)
+            if not candidate:
+                continue
+            synonyms = synonyms or Vocabulary.load()
+            if synonyms.synonyms(word):
+                continue  # ISIL is an alias of Islamic State, not a misspelling of ISIS
+            found = backend.document_count(word)
+            # Stemming may already find the right pieces ("insurgancy" stems like
+            # "insurgency"); the suggestion still shows the reader the real word.
+            if found == 0 or backend.document_count(candidate) >= found:
+                replacements[word] = candidate
+        except (IndexUnavailable, NotImplementedError):
+            return ""
+    if not replacements:
+        return ""
+    return str(_replace_terms(parsed.root, replacements))
+
+
+def _plain_terms(node: Node | None) -> list[str]:
+    if isinstance(node, Term):
+        return [node.text] if node.field in (None, "title") and not node.prefix else []
+    if isinstance(node, And | Or):
+        return [word for child in node.children for word in _plain_terms(child)]
+    return []  # negated words and phrases are kept as typed
+
+
+def _replace_terms(node: Node, mapping: dict[str, str]) -> Node:
+    if isinstance(node, Term) and node.text in mapping:
+        return replace(node, text=mapping[node.text])
+    if isinstance(node, And | Or):
+        return replace(node, children=tuple(_replace_terms(c, mapping) for c in node.children))
+    if isinstance(node, Not):
+        return node
+    return node
+
+
+# --- related pieces -------------------------------------------------------------------------
+
+
+def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None = None) -> list:
+    """Pieces most like ``piece``: similar title, tags and synopsis text, shared tags."""
+    backend = backend or get_backend()
+    try:
+        hits = backend.related(build_document(piece), limit=30)
+    except Exception:
+        # A piece page must render even when the index is broken; the search page says why.
+        log.warning("Related pieces unavailable for %s", piece.pk, exc_info=True)
+        hits = []
+    best = max((h.score for h in hits), default=0.0) or 1.0
+    scores = {h.piece_id: h.score / best for h in hits}
+    topic_ids = [t.pk for t in piece.topics.all()]
+    region_ids = [r.pk for r in piece.regions.all()]
+    if topic_ids or region_ids:
+        shared = (
+            Piece.objects.exclude(pk=piece.pk)
+            .filter(Q(topics__in=topic_ids) | Q(regions__in=region_ids))
+            .annotate(
+                st=Count("topics", filter=Q(topics__in=topic_ids), distinct=True),
+                sr=Count("regions", filter=Q(regions__in=region_ids), distinct=True),
+            )
+            .order_by("-st", "-sr", "-date")
+            .values_list("pk", "st", "sr")[:30]
+        )
+        for pk, st, sr in shared:
+            bonus = 0.6 * st / max(1, len(topic_ids)) + 0.3 * sr / max(1, len(region_ids))
+            scores[pk] = scores.get(pk, 0.0) + bonus
+    ranked = sorted(scores, key=lambda pk: -scores[pk])[:limit]
+    found = Piece.objects.with_related().in_bulk(ranked)
+    return [found[pk] for pk in ranked if pk in found]

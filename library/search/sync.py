@@ -1,0 +1,92 @@
+"""Keep the index in step with the catalogue.
+
+The database engine writes inside the transaction that saves the piece, so the index
+commits or rolls back with it. Engines outside the database (Whoosh) are written after
+commit, once per piece per transaction however many signals fired, and a failure there is
+logged and never undoes or blocks the save: ``check_index`` and the search page report it
+and ``rebuild_index`` repairs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from library.search.backends import get_backend
+from library.search.backends.base import IndexUnavailable
+from library.search.documents import documents_for
+
+log = logging.getLogger(__name__)
+
+
+def index_piece(piece_id: int) -> None:
+    """Bring the index up to date for one piece (added, changed or deleted)."""
+    index_pieces([piece_id])
+
+
+def index_pieces(piece_ids: Iterable[int]) -> None:
+    backend = get_backend()
+    ids = sorted(set(piece_ids))
+    if not ids:
+        return
+    if backend.transactional:
+        _write(backend, ids)
+    else:
+        _Batch.schedule(ids)
+
+
+def index_queryset(pieces: QuerySet) -> None:
+    """Reindex every piece in ``pieces`` (a renamed topic, author or region)."""
+    index_pieces(pieces.values_list("pk", flat=True))
+
+
+def _write(backend, ids: list[int]) -> None:
+    documents = documents_for(ids)
+    for document in documents:
+        backend.add(document)
+    for piece_id in set(ids) - {d.piece_id for d in documents}:
+        backend.delete(piece_id)
+
+
+class _Batch:
+    """Piece ids to write after the current transaction commits, one callback per batch."""
+
+    _open: dict[int, _Batch] = {}
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.flushed = False
+
+    @classmethod
+    def schedule(cls, ids: list[int]) -> None:
+        connection = transaction.get_connection()
+        batch = cls._open.get(id(connection))
+        queued = (
+            batch is not None
+            and not batch.flushed
+            and any(
+                getattr(entry[1], "__self__", None) is batch for entry in connection.run_on_commit
+            )
+        )
+        if batch is not None and queued:
+            batch.ids.update(ids)
+            return
+        batch = cls()
+        batch.ids.update(ids)
+        cls._open[id(connection)] = batch
+        # Outside a transaction this runs at once, which is why the ids go in first.
+        transaction.on_commit(batch.flush, robust=True)
+
+    def flush(self) -> None:
+        self.flushed = True
+        ids, self.ids = sorted(self.ids), set()
+        try:
+            _write(get_backend(), ids)
+        except IndexUnavailable as exc:
+            # The save has committed; a missing external index must not turn it into an error.
+            log.error("Search index not updated for pieces %s (%s); run rebuild_index", ids, exc)
+        except Exception:
+            log.exception("Search index update failed for pieces %s; run rebuild_index", ids)

@@ -1,0 +1,220 @@
+"""The BibTeX reader: macros, crossref, LaTeX, broken blocks, and counts that add up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from library.citations.readers import UnreadableFile, read_citations
+from library.citations.readers.bibtex import count_entries, read_bibtex
+from library.citations.readers.bibtex_middlewares import evaluate
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "import"
+
+
+@pytest.fixture(scope="module")
+def jabref():
+    return read_bibtex((FIXTURES / "jabref.bib").read_text(encoding="utf-8"))
+
+
+def test_the_independent_count_skips_string_preamble_and_comment_blocks():
+    text = (
+        '@string{a = "x"}\n@PREAMBLE{"y"}\n@comment{z}\n@article{k1, title={t}}\n'
+        "@Book (k2, title={t})\n  @misc{k3, title={t}}\n"
+    )
+    assert count_entries(text) == [4, 5, 6]
+
+
+def test_it_reads_every_entry_of_a_jabref_library_and_the_counts_add_up(jabref):
+    assert jabref.found == 10
+    assert len(jabref.entries) + len(jabref.rejections) == jabref.found
+
+
+def test_string_macros_and_month_macros_are_expanded(jabref):
+    basit = next(e for e in jabref.entries if e.line == 10).record
+    assert basit.publisher == "S. Rajaratnam School of International Studies"
+    assert basit.place == "Singapore"
+    assert (basit.year, basit.month) == (2016, 10)
+
+
+def test_hash_concatenation_joins_quoted_and_braced_parts(jabref):
+    waever = next(e for e in jabref.entries if e.source_key == "waever2011").record
+    assert waever.container_title == "Security Dialogue"
+
+
+def test_a_paren_delimited_entry_uses_a_macro_defined_with_parens(jabref):
+    nguyen = next(e for e in jabref.entries if e.source_key == "nguyen2019haze").record
+    assert nguyen.container_title == "Terrorism and Political Violence"
+    assert nguyen.month == 3
+
+
+def test_latex_accents_become_nfc_unicode_and_braced_names_are_organisations(jabref):
+    waever = next(e for e in jabref.entries if e.source_key == "waever2011").record
+    assert [n.display for n in waever.authors] == ["Ole Wæver", "Zoë Marks", "Jiří Šebek"]
+    nguyen = next(e for e in jabref.entries if e.source_key == "nguyen2019haze").record
+    assert nguyen.authors[0].family == "Nguyễn"
+    assert nguyen.authors[0].given == "Thị Minh"
+    assert nguyen.authors[1].is_organisation
+    assert nguyen.authors[1].family == "Centre for Non-Traditional Security Studies"
+
+
+def test_protective_braces_are_removed_from_titles_and_subtitles_split_at_the_colon(jabref):
+    basit = next(e for e in jabref.entries if e.line == 10).record
+    assert (basit.title, basit.subtitle) == ("Mosul Operation", "The Endgame for IS?")
+    assert basit.type == "commentary"
+    assert basit.series == "RSIS Commentaries"
+    assert basit.number == "263/2016"
+
+
+def test_crossref_fills_missing_fields_and_the_parent_title_becomes_the_booktitle(jabref):
+    chapter = next(e for e in jabref.entries if e.source_key == "creveld2017chapter").record
+    assert chapter.type == "chapter"
+    assert chapter.container_title == "Counter-Terrorism in Southeast Asia"
+    assert chapter.publisher == "Routledge"
+    assert chapter.year == 2017
+    assert [n.family for n in chapter.editors] == ["International Crisis Group"]
+    assert chapter.authors[0].particle == "van"
+    assert chapter.pages == "12–30"
+
+
+def test_an_unknown_entry_type_is_kept_as_other_with_the_original_type(jabref):
+    patent = next(e for e in jabref.entries if e.source_key == "lee2020patent")
+    assert patent.record.type == "other"
+    assert patent.original_type == "patent"
+    assert any("@patent" in w for w in patent.warnings)
+
+
+def test_a_field_given_twice_keeps_the_first_value_with_a_warning(jabref):
+    entry = next(e for e in jabref.entries if e.source_key == "dup2018fields")
+    assert entry.record.title == "Duplicate Fields Are Common"
+    assert any("given twice" in w for w in entry.warnings)
+
+
+def test_a_key_used_twice_keeps_both_entries_and_flags_the_second(jabref):
+    both = [e for e in jabref.entries if e.source_key == "basit2016mosul"]
+    assert [e.line for e in both] == [10, 71]
+    assert any("earlier entry" in w for w in both[1].warnings)
+
+
+def test_latex_specials_and_markup_come_back_as_plain_text(jabref):
+    entry = next(e for e in jabref.entries if e.source_key == "specials2021").record
+    assert entry.full_title == ("Costs & Benefits: 100% of $5 # _ and <script>alert(1)</script>")
+    assert entry.note == "50% of the time"  # a bare % is not a LaTeX comment in BibTeX
+    assert (entry.authors[0].particle, entry.authors[0].family) == ("al-", "Raḥmān")
+    assert entry.authors[1].suffix == "Jr"
+
+
+def test_a_broken_comment_block_is_a_file_warning_not_a_lost_entry(jabref):
+    assert any("@comment block is not valid" in w for w in jabref.warnings)
+    assert any(e.source_key == "hidden2015" for e in jabref.entries)
+
+
+def test_an_entry_hidden_inside_a_one_line_comment_is_a_counted_rejection():
+    text = "@comment{ old: @article{gone2001, title={Gone}} }\n@misc{kept, title={Kept}}\n"
+    result = read_bibtex(text)
+    assert result.found == 2
+    assert [e.source_key for e in result.entries] == ["kept"]
+    [rejection] = result.rejections
+    assert rejection.line == 1
+    assert "inside the @comment block" in rejection.reason
+
+
+def test_a_truncated_entry_among_good_ones_is_rejected_with_its_line():
+    result = read_bibtex((FIXTURES / "truncated.bib").read_text(encoding="utf-8"))
+    assert result.found == 5
+    assert [e.source_key for e in result.entries] == ["good2019one", "good2019two"]
+    reasons = {(r.line, r.key): r.reason for r in result.rejections}
+    assert set(reasons) == {(8, "broken2019"), (20, "nocomma2019"), (24, "notitle2019")}
+    assert "not valid BibTeX" in reasons[(8, "broken2019")]
+    assert reasons[(24, "notitle2019")] == "the entry has no title"
+
+
+def test_an_undefined_macro_is_kept_as_text_with_a_warning():
+    result = read_bibtex("@article{k, title = {T}, journal = nosuchmacro, year = 2020}\n")
+    entry = result.entries[0]
+    assert entry.record.container_title == "nosuchmacro"
+    assert any("undefined macro 'nosuchmacro'" in w for w in entry.warnings)
+
+
+def test_macros_may_use_earlier_macros_and_are_case_insensitive():
+    macros = {"jan": "January"}
+    value, unknown = evaluate('"Issue of " # JAN # {, } # "2020"', macros)
+    assert (value, unknown) == ("Issue of January, 2020", [])
+
+
+@pytest.mark.parametrize("name", ["latin1.bib", "utf8-bom-crlf.bib"])
+def test_latin1_and_utf8_with_bom_and_crlf_read_the_same(name):
+    result = read_citations((FIXTURES / name).read_bytes(), filename=name)
+    record = result.entries[0].record
+    assert record.title == "Sécurité et défense en Europe"
+    assert [n.family for n in record.authors] == ["Müller", "García"]
+    assert ("not UTF-8" in " ".join(result.warnings)) == (name == "latin1.bib")
+
+
+def test_an_explicit_encoding_is_used_and_a_wrong_one_is_reported():
+    data = (FIXTURES / "latin1.bib").read_bytes()
+    result = read_citations(data, filename="x.bib", encoding="latin-1")
+    assert result.warnings == []
+    with pytest.raises(UnreadableFile, match="not valid utf-8"):
+        read_citations(data, filename="x.bib", encoding="utf-8")
+
+
+def test_a_bib_file_without_entries_is_not_imported_as_nothing():
+    with pytest.raises(UnreadableFile, match="no BibTeX entries"):
+        read_citations(b"just some notes\n", filename="notes.bib")
+
+
+def test_dates_from_biblatex_date_fields_and_bad_months_are_reported():
+    result = read_bibtex(
+        "@online{a, title={A}, date={2016-10-28}}\n"
+        "@misc{b, title={B}, year={2016}, month={Smarch}}\n"
+    )
+    a, b = (e.record for e in result.entries)
+    assert (a.type, a.year, a.month, a.day) == ("web_article", 2016, 10, 28)
+    assert (b.year, b.month) == (2016, None)
+    assert any("Smarch" in w for w in result.entries[1].warnings)
+
+
+def test_empty_and_huge_field_values_do_not_break_the_reader():
+    huge = "word " * 20000
+    result = read_bibtex(f"@misc{{a, title={{Big}}, abstract={{{huge}}}, note={{}}}}\n")
+    assert result.entries[0].record.abstract.count("word") == 20000
+
+
+def test_a_redefined_macro_applies_from_where_it_is_redefined():
+    text = (
+        '@string{pub = "Old Press"}\n'
+        "@book{a, title={A}, publisher=pub}\n"
+        '@string{pub = "New Press"}\n'
+        "@book{b, title={B}, publisher=pub}\n"
+    )
+    result = read_bibtex(text)
+    assert [e.record.publisher for e in result.entries] == ["Old Press", "New Press"]
+    assert any("redefined" in w for w in result.warnings)
+
+
+def test_an_at_sign_inside_a_field_is_text_not_an_entry():
+    text = "@misc{k, title={Tweet by @IntlCrisisGroup (2019)}, note={me@home{now}}}\n"
+    result = read_bibtex(text)
+    assert (result.found, len(result.entries), result.rejections) == (1, 1, [])
+
+
+def test_an_entry_start_the_parser_cannot_read_is_a_counted_rejection():
+    result = read_bibtex("@misc-1{a, title={A}}\n@misc{b, title={B}}\n")
+    assert result.found == 2
+    assert [r.line for r in result.rejections] == [1]
+    assert "check the entry type" in result.rejections[0].reason
+
+
+def test_an_at_brace_without_a_type_is_skipped_with_a_warning():
+    result = read_bibtex("@{nokind, title={x}}\n@misc{k, title={y}}\n")
+    assert (result.found, [e.source_key for e in result.entries]) == (1, ["k"])
+    assert any("without an entry type" in w for w in result.warnings)
+
+
+def test_an_entry_cut_off_at_the_end_of_the_file_is_rejected():
+    result = read_bibtex("@article{ok, title={Fine}}\n@article{cut, title = {Unbalanced {brace}")
+    assert result.found == 2
+    assert [(r.line, r.key) for r in result.rejections] == [(2, "cut")]
+    assert "end of file" in result.rejections[0].reason

@@ -1,0 +1,53 @@
+"""The CSL-JSON reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from library.citations.readers import UnreadableFile, read_citations
+from library.citations.readers.csljson import read_csljson
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "import"
+
+
+@pytest.fixture(scope="module")
+def zotero():
+    return read_citations((FIXTURES / "zotero.json").read_bytes(), filename="zotero.json")
+
+
+def test_every_item_is_accounted_for(zotero):
+    assert zotero.found == 5
+    assert [e.source_key for e in zotero.entries] == ["basit2016mosul", "creveld1991", "icg2020"]
+    assert [(r.key, r.reason) for r in zotero.rejections] == [
+        ("item 4", "not a CSL item (expected a JSON object)"),
+        ("untitled", "item 5: the item has no title"),
+    ]
+
+
+def test_fields_map_to_the_record(zotero):
+    basit, creveld, icg = (e.record for e in zotero.entries)
+    assert (basit.type, basit.title, basit.subtitle) == (
+        "commentary",
+        "Mosul Operation",
+        "The Endgame for IS?",
+    )
+    assert (basit.series, basit.number, basit.day) == ("RSIS Commentaries", "263/2016", 28)
+    assert (creveld.authors[0].particle, creveld.year, creveld.keywords) == (
+        "van",
+        1991,
+        ("war", "strategy"),
+    )
+    assert icg.authors[0].is_organisation
+    assert (icg.type, icg.year, icg.month) == ("other", 2020, 5)
+    assert any("dataset" in w for w in zotero.entries[2].warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("[{]", "not valid JSON"), ('"just a string"', "expected a list")],
+)
+def test_bad_json_is_rejected_with_a_message(text, message):
+    with pytest.raises(UnreadableFile, match=message):
+        read_csljson(text)

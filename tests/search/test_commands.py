@@ -1,0 +1,77 @@
+"""manage.py search / rebuild_index / check_index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pieces(database_engine, make_piece):
+    return [
+        make_piece("Mosul's Coin", synopsis="Gold dinars minted in Mosul."),
+        make_piece("Mosul after the Battle", authors=("Rohan Gunaratna",)),
+        make_piece("Unrelated", body="nothing here"),
+    ]
+
+
+def test_search_prints_json_with_keys_titles_scores_and_snippets(pieces, capsys):
+    call_command("search", "mosul", "coin", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["citation_key"] for row in rows] == [pieces[0].citation_key]
+    assert set(rows[0]) >= {"citation_key", "title", "score", "snippet"}
+    assert "\x02" not in rows[0]["snippet"]
+    assert "Mosul" in rows[0]["snippet"]
+
+
+def test_search_limit_and_plain_output(pieces, capsys):
+    call_command("search", "mosul", "--limit", "1")
+    out = capsys.readouterr().out
+    assert out.startswith("2 piece(s)")
+    assert "  1. [" in out
+    assert "  2. [" not in out
+
+
+def test_search_reports_hints_on_stderr(pieces, capsys):
+    call_command("search", '"mosul', "--json")
+    captured = capsys.readouterr()
+    assert "missing closing quote" in captured.err
+    assert json.loads(captured.out)
+
+
+@pytest.mark.parametrize("limit", ["0", "501", "-1"])
+def test_search_rejects_a_bad_limit(pieces, limit):
+    with pytest.raises(CommandError, match="--limit"):
+        call_command("search", "mosul", "--limit", limit)
+
+
+def test_rebuild_index_reports_progress_and_counts(pieces, capsys):
+    call_command("rebuild_index", "--chunk-size", "2")
+    out = capsys.readouterr().out
+    assert "2/3 pieces" in out
+    assert "3/3 pieces" in out
+    assert "Indexed 3 pieces." in out
+    call_command("check_index")
+    assert "matches the catalogue" in capsys.readouterr().out
+
+
+def test_check_index_on_a_missing_whoosh_index_fails_with_advice(settings, tmp_path, db):
+    settings.SEARCH_BACKEND = "whoosh"
+    settings.WHOOSH_INDEX_DIR = tmp_path / "missing"
+    with pytest.raises(CommandError, match="rebuild_index"):
+        call_command("check_index")
+
+
+def test_rebuild_builds_a_whoosh_index_from_nothing(settings, tmp_path, pieces, capsys):
+    settings.SEARCH_BACKEND = "whoosh"
+    settings.WHOOSH_INDEX_DIR = tmp_path / "fresh"
+    call_command("rebuild_index")
+    call_command("check_index")
+    capsys.readouterr()
+    call_command("search", "mosul", "coin", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["citation_key"] for row in rows] == [pieces[0].citation_key]

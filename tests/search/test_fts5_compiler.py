@@ -1,0 +1,78 @@
+"""The FTS5 compiler: reader text only ever reaches FTS5 as quoted strings."""
+
+from __future__ import annotations
+
+from library.search.backends.fts5 import compile_query, quote
+from library.search.query import parse_query
+from library.search.vocab import VocabTerm, Vocabulary
+
+VOCAB = Vocabulary(
+    [VocabTerm("topic", 1, "islamic-state", "Islamic State", ("IS", "ISIL", "Daesh"), None)]
+)
+
+
+def compiled(text: str):
+    return compile_query(parse_query(text).root, VOCAB)
+
+
+def test_words_are_quoted_and_anded():
+    assert compiled("mosul coin").match == '("mosul") AND ("coin")'
+
+
+def test_quotes_inside_a_word_are_doubled():
+    assert quote('say"what') == '"say""what"'
+
+
+def test_fts5_operators_typed_by_a_reader_are_just_words():
+    match = compiled("NEAR(mosul coin) {title}:x").match
+    assert '"NEAR"' in match
+    assert "NEAR(" not in match
+
+
+def test_aliases_expand_but_never_to_a_short_acronym():
+    match = compiled("ISIL").match
+    assert '"Islamic State"' in match
+    assert '"Daesh"' in match
+    assert '"IS"' not in match
+
+
+def test_lower_case_short_words_are_not_acronyms():
+    assert compiled("is").match == '"is"'
+
+
+def test_field_terms_use_their_column():
+    assert compiled("title:mosul author:basit").match == (
+        '(title : ("mosul")) AND (authors : ("basit"))'
+    )
+
+
+def test_negation_without_a_positive_term_becomes_sql():
+    result = compiled("-mosul")
+    assert result.match is None
+    assert result.where.startswith("NOT coalesce(")
+
+
+def test_filters_are_sql_with_parameters():
+    result = compiled("mosul topic:ISIL year:2014..2017 type:report")
+    assert result.match == '("mosul")'
+    assert "topic_id IN (%s)" in result.where
+    assert result.params == [1, "2014-01-01", "2017-12-31", "report"]
+
+
+def test_unknown_filter_values_become_words_with_a_hint():
+    result = compiled("topic:nonsense")
+    assert result.match == '"nonsense"'
+    assert any("No topic called" in hint for hint in result.hints)
+
+
+def test_expansions_that_cannot_add_a_match_are_left_out():
+    vocabulary = Vocabulary(
+        [
+            VocabTerm(
+                "topic", 2, "terrorism", "Terrorism", ("terrorist", "terrorist attack"), None
+            ),
+            VocabTerm("topic", 3, "cyber", "Cyber", ("cyber-attack", "information security"), None),
+        ]
+    )
+    assert vocabulary.synonyms("terrorism") == ["terrorist"]
+    assert vocabulary.synonyms("Cyber") == ["information security"]

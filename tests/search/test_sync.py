@@ -1,0 +1,173 @@
+"""The index follows the catalogue: in the same transaction (database), after commit (Whoosh)."""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from library.catalogue.models import Author, Piece, Topic
+from library.search import service
+from library.search.backends.base import IndexUnavailable
+from library.search.backends.sqlite_fts5 import FTS_TABLE
+from library.search.documents import PieceDocument
+from library.search.management.commands.check_index import check
+
+pytestmark = pytest.mark.django_db
+
+
+def indexed_ids() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT rowid FROM {FTS_TABLE}")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_rolled_back_save_leaves_no_index_row(database_engine, make_piece):
+    seen_inside: list[set[int]] = []
+
+    def save_then_fail() -> None:
+        with transaction.atomic():
+            make_piece("Rolled back")
+            seen_inside.append(indexed_ids())  # written inside the transaction…
+            raise RuntimeError("the save fails after the index write")
+
+    with pytest.raises(RuntimeError):
+        save_then_fail()
+    assert len(seen_inside[0]) == 1
+    assert indexed_ids() == set()  # …and gone with it
+
+
+def test_every_kind_of_change_reaches_the_index(database_engine, make_piece):
+    piece = make_piece("Original title", topics=("terrorism",))
+    assert check(database_engine).ok
+    piece.title = "Changed title"
+    piece.save()
+    Topic.objects.filter(slug="terrorism").get().save()  # unchanged: still in step
+    topic = Topic.objects.get(slug="terrorism")
+    topic.name = "Political terrorism"
+    topic.save()
+    author = Author.objects.get()
+    author.family = "Renamed"
+    author.save()
+    assert check(database_engine).ok
+    assert service.search("renamed political changed").total == 1
+    topic.pieces.clear()
+    assert check(database_engine).ok
+    piece.delete()
+    assert indexed_ids() == set()
+
+
+def test_check_index_fails_on_drift_and_rebuild_repairs_it(database_engine, make_piece, capsys):
+    make_piece("One")
+    make_piece("Two")
+    call_command("check_index")
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {FTS_TABLE} SET digest = 'stale' WHERE rowid = 1")
+    with pytest.raises(CommandError, match="drifted"):  # manage.py exits 1 on CommandError
+        call_command("check_index")
+    assert "out of date in the index: 1" in capsys.readouterr().out
+    call_command("rebuild_index")
+    assert "Indexed 2 pieces" in capsys.readouterr().out
+    call_command("check_index")
+
+
+def test_whoosh_updates_after_commit_only(
+    whoosh_engine, make_piece, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        piece = make_piece("After commit")
+        assert whoosh_engine.indexed_digests() == {}
+    assert len(callbacks) == 1  # one batch for the piece, however many signals fired
+    callbacks[0]()
+    assert set(whoosh_engine.indexed_digests()) == {piece.pk}
+
+
+def test_a_broken_whoosh_index_never_blocks_a_save(
+    whoosh_engine, make_piece, django_capture_on_commit_callbacks, caplog
+):
+    for path in whoosh_engine.location.iterdir():
+        path.write_bytes(b"garbage")
+    with django_capture_on_commit_callbacks(execute=True):
+        piece = make_piece("Saved anyway")
+    assert Piece.objects.filter(pk=piece.pk).exists()
+    assert "rebuild_index" in caplog.text
+    result = service.search("saved")
+    assert "rebuilding" in result.index_error
+
+
+def test_a_missing_whoosh_index_says_it_needs_rebuilding(settings, tmp_path, db, client):
+    settings.SEARCH_BACKEND = "whoosh"
+    settings.WHOOSH_INDEX_DIR = tmp_path / "never-built"
+    response = client.get("/search/", {"q": "mosul"})
+    assert response.status_code == 200
+    assert "rebuild_index" in response.content.decode()
+
+
+def _doc(pk: int) -> PieceDocument:
+    return PieceDocument(
+        pk, f"Title {pk}", "Author", "", "Synopsis", "Body", 2016, "report", f"k{pk}"
+    )
+
+
+def _add_many(location: str, start: int) -> None:
+    from library.search.backends.whoosh import WhooshBackend
+
+    backend = WhooshBackend(location)
+    for pk in range(start, start + 15):
+        backend.add(_doc(pk))
+
+
+def test_two_processes_writing_whoosh_at_once_lose_nothing(whoosh_engine):
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=_add_many, args=(str(whoosh_engine.location), start))
+        for start in (1, 101)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    assert set(whoosh_engine.indexed_digests()) == set(range(1, 16)) | set(range(101, 116))
+
+
+def test_the_whoosh_lock_times_out_instead_of_waiting_forever(whoosh_engine, settings):
+    from whoosh import index
+
+    whoosh_engine.lock_timeout = 0.2
+    holder = index.open_dir(str(whoosh_engine.location)).writer()
+    try:
+        with pytest.raises(TimeoutError, match="stayed locked"):
+            whoosh_engine.add(_doc(1))
+    finally:
+        holder.cancel()
+    whoosh_engine.add(_doc(1))
+    assert set(whoosh_engine.indexed_digests()) == {1}
+
+
+def test_pieces_saved_before_the_search_app_existed_are_indexed_by_migrate(
+    database_engine, make_piece
+):
+    from library.search.apps import index_existing_pieces
+
+    make_piece("Old piece", date=datetime.date(2001, 1, 1))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {FTS_TABLE}")
+    index_existing_pieces(sender=None, verbosity=0)
+    assert service.search("old piece").total == 1
+
+
+def test_a_database_without_a_search_dialect_keeps_saving_and_says_search_is_unavailable(db):
+    from library.search.backends.database import NoDialectBackend
+
+    backend = object.__new__(NoDialectBackend)  # what PostgreSQL gets until its dialect lands
+    backend.add(_doc(1))  # writes are no-ops: saving must keep working
+    backend.delete(1)
+    result = service.search("mosul", backend=backend)
+    assert "no" in result.index_error
+    assert "SEARCH_BACKEND=whoosh" in result.index_error
+    with pytest.raises(IndexUnavailable):
+        backend.indexed_digests()
