@@ -21,6 +21,7 @@ from library.catalogue.exports import (
     build_export,
     export_basename,
     export_queryset,
+    search_piece_ids,
     validate_filters,
 )
 from library.catalogue.models import Piece
@@ -50,11 +51,12 @@ def _refuse(request: HttpRequest, message: str) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     """``/export/?format=bibtex&topic=terrorism``: a download; without ``format``, the choices."""
     filters = Filters.from_query(request.GET)
+    query = request.GET.get("q", "")[:1000]
     try:
         validate_filters(filters)
+        pieces = export_queryset(filters, piece_ids=search_piece_ids(query))
     except ExportError as exc:
         return _refuse(request, str(exc))
-    pieces = export_queryset(filters)
     fmt = request.GET.get("format", "")
     if not fmt:
         return render(
@@ -65,13 +67,14 @@ def export(request: HttpRequest) -> HttpResponse:
                 "count": pieces.count(),
                 "formats": available_formats(),
                 "filter_query": filters.query_string(),
+                "query": query,
                 "styles": STYLES,
                 "style": chosen_style(request),
             },
         )
     try:
         result = build_export(
-            pieces, fmt, basename=export_basename(filters), style=chosen_style(request)
+            pieces, fmt, basename=export_basename(filters, query), style=chosen_style(request)
         )
     except ExportError as exc:
         return _refuse(request, str(exc))

@@ -21,6 +21,7 @@ from library.citations.records import CitationRecord
 from library.citations.styles import STYLES, format_bibliography
 
 CHUNK_SIZE = 500
+SEARCH_PAGE_SIZE = 200
 #: A formatted bibliography is sorted by citeproc in memory, so it has a ceiling; the
 #: machine-readable formats stream and have none.
 MAX_BIBLIOGRAPHY_ENTRIES = 2000
@@ -56,6 +57,28 @@ def validate_filters(filters: Filters) -> None:
             raise ExportError(f"there is no {label} {slug!r}")
     if filters.author and not Author.objects.filter(slug=filters.author).exists():
         raise ExportError(f"there is no author {filters.author!r}")
+
+
+def search_piece_ids(query: str) -> list[int] | None:
+    """The ids of every piece a search query matches (None for no query), page by page.
+
+    Uses the same search as the results page, so an export of a search gives exactly the
+    pieces the reader saw listed.
+    """
+    if not query.strip():
+        return None
+    from library.search.service import search
+
+    ids: list[int] = []
+    page = 1
+    while True:
+        result = search(query, page=page, page_size=SEARCH_PAGE_SIZE)
+        if result.index_error:
+            raise ExportError(f"the search could not be run: {result.index_error}")
+        ids.extend(piece.pk for piece, _ in result.entries)
+        if page >= result.pages or not result.entries:
+            return ids
+        page += 1
 
 
 def export_queryset(filters: Filters, *, piece_ids: Iterable[int] | None = None) -> QuerySet:

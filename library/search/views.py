@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from library.catalogue.exports import available_formats
 from library.search import service
 from library.search.results import FACET_NAMES, Sort
 from library.search.text import markup
@@ -31,6 +32,7 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {
         "q": text,
         "result": result,
+        "export_formats": available_formats(),
         "entries": entries,
         "sorts": [(s.value, s.value.capitalize()) for s in Sort],
         "sort": sort,

@@ -226,3 +226,37 @@ def test_the_ris_export_reads_back_with_every_piece(client, nasty_catalogue):
     assert len(entries) == nasty_catalogue
     titles = {e.get("title") or e.get("primary_title") for e in entries}
     assert NASTY_TITLE in titles
+
+
+# --- search results ------------------------------------------------------------------------------
+
+
+def test_a_search_exports_exactly_the_pieces_it_lists(client, make_piece):
+    mosul = make_piece("Mosul Operation", synopsis="The endgame in Mosul.")
+    make_piece("Maritime Security in the Sulu Sea", synopsis="Piracy and patrols.")
+    page = client.get("/search/?q=mosul").content.decode()
+    assert "/export/?q=mosul&amp;format=bibtex" in page
+    body, response = download(client, "/export/?q=mosul&format=bibtex")
+    assert [e.key for e in bibtexparser.parse_string(body).entries] == [mosul.citation_key]
+    assert response["Content-Disposition"] == 'attachment; filename="dossier-search-mosul.bib"'
+
+
+def test_the_export_command_takes_a_search_query(make_piece):
+    make_piece("Mosul Operation", synopsis="The endgame in Mosul.")
+    make_piece("Maritime Security in the Sulu Sea", synopsis="Piracy and patrols.")
+    out = StringIO()
+    call_command("export", "--format", "csljson", "--query", "piracy", stdout=out)
+    assert [item["title"] for item in json.loads(out.getvalue())] == [
+        "Maritime Security in the Sulu Sea"
+    ]
+
+
+def test_signed_in_readers_add_to_a_list_straight_from_search_results(client, make_piece, reader):
+    from library.readinglists.models import ReadingList
+
+    make_piece("Mosul Operation", synopsis="The endgame in Mosul.")
+    ReadingList.objects.create(title="Week 3", owner=reader)
+    client.force_login(reader)
+    page = client.get("/search/?q=mosul").content.decode()
+    assert 'class="add-to-list"' in page
+    assert "Week 3" in page

@@ -17,6 +17,7 @@ from library.catalogue.exports import (
     build_export,
     export_basename,
     export_queryset,
+    search_piece_ids,
     validate_filters,
 )
 from library.citations.styles import STYLES
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         filters = _filters(options)
         try:
             validate_filters(filters)
-            pieces = export_queryset(filters, piece_ids=_search_ids(options["query"]))
+            pieces = export_queryset(filters, piece_ids=search_piece_ids(options["query"]))
             count = pieces.count()
             export = build_export(
                 pieces,
@@ -83,17 +84,6 @@ def _filters(options: dict) -> Filters:
     if options["type"] and not filters.type:
         raise CommandError(f"--type {options['type']!r} is not a piece type")
     return filters
-
-
-def _search_ids(query: str) -> list[int] | None:
-    """The ids of the pieces a search query matches, or None for no query."""
-    if not query.strip():
-        return None
-    try:
-        from library.search.service import matching_ids
-    except ImportError:
-        raise CommandError("--query needs the search engine (issue 3), not in this build") from None
-    return matching_ids(query)
 
 
 def _write_atomically(path: Path, chunks) -> None:
