@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db import transaction
+from django.db.models.signals import post_delete, post_migrate
 
 EDITORS_GROUP = "Editors"
 
@@ -11,6 +12,19 @@ class CatalogueConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_editors_group, sender=self)
+        post_delete.connect(
+            remove_attachment_file, sender=self.get_model("Piece"), dispatch_uid="piece-file"
+        )
+
+
+def remove_attachment_file(sender, instance, **kwargs) -> None:
+    """A deleted piece takes its PDF with it, once the delete has committed.
+
+    After commit, so a rolled-back delete never leaves a piece pointing at a missing file.
+    """
+    if instance.attachment:
+        storage, name = instance.attachment.storage, instance.attachment.name
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def ensure_editors_group(sender, using: str = "default", **kwargs) -> None:

@@ -72,6 +72,20 @@ def test_a_commentary_pdf_becomes_a_complete_piece_with_its_attachment(vocabular
     assert "created santos2016maritime" in out
 
 
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_piece_removes_its_pdf(vocabulary, tmp_path, editor_client):
+    path = tmp_path / "sulu.pdf"
+    path.write_bytes(commentary_pdf())
+    ingest(str(path))
+    piece = Piece.objects.get()
+    stored = Path(settings.MEDIA_ROOT) / piece.attachment.name
+    assert stored.exists()
+    response = editor_client.post(f"/pieces/{piece.citation_key}/delete/")
+    assert response.status_code == 302
+    assert not Piece.objects.exists()
+    assert not stored.exists()
+
+
 def build_folder(root: Path) -> dict[str, int]:
     """A curator's backlog: good PDFs in nested folders, a copy, and every kind of bad file."""
     (root / "2016" / "october").mkdir(parents=True)
