@@ -74,7 +74,17 @@ def test_a_teacher_builds_shares_and_prints_a_syllabus(page, browser, site, scre
         page, "mosul", "Mosul Operation: The Endgame for IS?", "Week 1: The fall of Mosul"
     )
     add_from_search(page, "wood isis", "What ISIS Really Wants", "Week 1: The fall of Mosul")
-    add_from_search(page, "marawi battle", "The Battle for Marawi", "Week 2: Southeast Asia")
+    # The third comes straight from the site's search results page.
+    page.get_by_role("searchbox").first.fill("marawi battle")
+    page.get_by_role("searchbox").first.press("Enter")
+    page.wait_for_url("**/search/?q=marawi*")
+    title = "The Battle for Marawi: Three Months On"
+    result = page.locator(".piece-item", has=page.get_by_role("link", name=title))
+    result.get_by_label("Add to reading list").select_option(
+        label="Islamic State after Mosul › Week 2: Southeast Asia"
+    )
+    result.get_by_role("button", name="Add").click()
+    page.get_by_text("Added “The Battle for Marawi").wait_for()
 
     page.goto(list_url)
     week1 = entry_titles(page, "Week 1: The fall of Mosul")
