@@ -318,7 +318,12 @@ class Piece(models.Model):
 
     class Meta:
         ordering = ["-date", "title"]
-        indexes = [models.Index(fields=["date"]), models.Index(fields=["type"])]
+        indexes = [
+            models.Index(fields=["date"]),
+            models.Index(fields=["type"]),
+            # The home page's "newest pieces" sorts on it; without an index, a full sort.
+            models.Index(fields=["created_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.full_title
