@@ -47,14 +47,10 @@ test: components $(VENV)/.installed-dev
 	env -u DATABASE_URL $(PY) -m pytest -m "not postgresql"
 	$(MAKE) --no-print-directory test-postgresql
 
-# Until the search engine has a PostgreSQL dialect (issue 8), the PostgreSQL pass indexes
-# into Whoosh and leaves out tests/search, whose database engine is SQLite FTS5 only.
-PG_TEST_ENV  ?= SEARCH_BACKEND=whoosh
-PG_TEST_ARGS ?= --ignore=tests/search
-
-## make test-postgresql: every test against a throwaway PostgreSQL cluster.
+## make test-postgresql: every test against a throwaway PostgreSQL cluster (the database
+## search engine uses its PostgreSQL dialect there).
 test-postgresql: $(VENV)/.installed-dev
-	bash scripts/pg-cluster.sh run -- env $(PG_TEST_ENV) $(PY) -m pytest $(PG_TEST_ARGS)
+	bash scripts/pg-cluster.sh run -- $(PY) -m pytest
 
 format: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .

@@ -15,6 +15,8 @@ SQLite database (never the project's own), then for each engine prints:
   phrase, field filter, prefix, misspelling), through ``library.search.service.search``,
   i.e. with snippets, facets, "did you mean" and the page's piece rows;
 * single-piece update latency (the index write for one changed piece);
+* single-save latency: ``services.save_piece`` for an existing piece with a changed title,
+  its byline and tags (what the edit form does), and how many index writes it caused;
 * index size on disk.
 """
 
@@ -205,7 +207,7 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
             cpu.append((time.process_time() - c0) * 1000)
         runs[label] = (wall, cpu)
 
-    updates = []
+    updates, index_writes = [], []
     for pk in rng.sample(ids, 30):
         title = Piece.objects.values_list("title", flat=True).get(pk=pk)
         Piece.objects.filter(pk=pk).update(title=f"{title} revised")  # no signal: timed below
@@ -213,6 +215,9 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
         t0 = time.perf_counter()
         with transaction.atomic():
             backend.add(document)
+            # Without the commit, which a piece's own save pays anyway (and with it SQLite's
+            # periodic WAL checkpoint, the p95 of the figure with commit).
+            index_writes.append((time.perf_counter() - t0) * 1000)
         updates.append((time.perf_counter() - t0) * 1000)
 
     print(f"\n== {name} engine, {count:,} pieces ==")
@@ -227,9 +232,46 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
             print(f"  {kind:<13} p50 {percentile(values, 50):7.1f} ms   "
                   f"p95 {percentile(values, 95):7.1f} ms")  # fmt: skip
     print(f"update:  p50 {percentile(updates, 50):.2f} ms, p95 {percentile(updates, 95):.2f} ms "
-          "(index write for one changed piece)")  # fmt: skip
+          f"with commit; index write alone p50 {percentile(index_writes, 50):.2f} ms, "
+          f"p95 {percentile(index_writes, 95):.2f} ms (one changed piece)")  # fmt: skip
+    saves, writes = save_latency(rng, ids)
+    print(f"save:    p50 {percentile(saves, 50):.2f} ms, p95 {percentile(saves, 95):.2f} ms "
+          f"(save_piece with byline and tags; {writes:.1f} index writes per save)")  # fmt: skip
     print(f"size:    {backend.size_bytes() / 1e6:,.1f} MB index")
     print(f"load:    {os.getloadavg()[0]:.1f} (1-minute load average on {os.cpu_count()} cores)")
+
+
+def save_latency(rng: random.Random, ids: list[int], n: int = 30) -> tuple[list[float], float]:
+    """Wall time of ``save_piece`` on existing pieces, and index writes per save."""
+    from library.catalogue.authors import AuthorSpec
+    from library.catalogue.models import Piece
+    from library.catalogue.services import PieceContributors, PieceTags, save_piece
+    from library.search import sync
+
+    writes = 0
+    original = sync._write
+
+    def counting(backend, piece_ids):
+        nonlocal writes
+        writes += len(piece_ids)
+        return original(backend, piece_ids)
+
+    sync._write = counting
+    timings = []
+    try:
+        for pk in rng.sample(ids, n):
+            piece = Piece.objects.get(pk=pk)
+            piece.title = f"{piece.title} edited"
+            contributors = PieceContributors(
+                authors=[AuthorSpec(given=a.given, family=a.family) for a in piece.authors]
+            )
+            tags = PieceTags(topics=list(piece.topics.all()), regions=list(piece.regions.all()))
+            t0 = time.perf_counter()
+            save_piece(piece, contributors, tags)
+            timings.append((time.perf_counter() - t0) * 1000)
+    finally:
+        sync._write = original
+    return timings, writes / n
 
 
 def main() -> None:
@@ -237,14 +279,27 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, nargs="+", default=[10_000])
     parser.add_argument("--engines", nargs="+", default=["database", "whoosh"])
     parser.add_argument("--queries", type=int, default=210)
+    parser.add_argument(
+        "--save-only", action="store_true", help="only time save_piece (index must exist)"
+    )
     parser.add_argument("--db-dir", default=tempfile.mkdtemp(prefix="dossier-search-bench-"))
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="use the PostgreSQL database in DATABASE_URL instead of a scratch SQLite file "
+        "(bash scripts/pg-cluster.sh run -- .venv/bin/python benchmarks/search.py --postgres "
+        "--engines database); one --pieces value, and the database must be empty",
+    )
     args = parser.parse_args()
+    postgres_url = os.environ.get("DATABASE_URL", "") if args.postgres else ""
+    if args.postgres and (not postgres_url.startswith("postgres") or len(args.pieces) != 1):
+        parser.error("--postgres needs DATABASE_URL=postgres://… and a single --pieces value")
     Path(args.db_dir).mkdir(parents=True, exist_ok=True)
 
     for count in args.pieces:
         path = Path(args.db_dir) / f"bench-{count}.sqlite3"
-        fresh = not path.exists()
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+        fresh = args.postgres or not path.exists()
+        os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
         import django
 
@@ -253,7 +308,8 @@ def main() -> None:
         from django.db import connections
 
         connections["default"].close()
-        connections["default"].settings_dict["NAME"] = str(path)
+        if not args.postgres:
+            connections["default"].settings_dict["NAME"] = str(path)
         rng = random.Random(SEED)
         lexicon = build_lexicon(rng)
         if fresh:
@@ -263,8 +319,22 @@ def main() -> None:
 
             load_vocabulary()
             generate(count, rng, lexicon)
-            print(f"generated {count:,} pieces in {time.perf_counter() - t0:.0f} s at {path}")
+            where = "PostgreSQL" if args.postgres else path
+            print(f"generated {count:,} pieces in {time.perf_counter() - t0:.0f} s at {where}")
         for engine in args.engines:
+            if args.save_only:
+                from django.conf import settings
+
+                from library.catalogue.models import Piece
+
+                settings.SEARCH_BACKEND = engine
+                saves, writes = save_latency(
+                    random.Random(SEED + 2), list(Piece.objects.values_list("pk", flat=True))
+                )
+                p50, p95 = percentile(saves, 50), percentile(saves, 95)
+                print(f"{engine}, {count:,} pieces: save p50 {p50:.2f} ms, p95 {p95:.2f} ms; "
+                      f"{writes:.1f} index writes per save")  # fmt: skip
+                continue
             bench_engine(engine, args, random.Random(SEED + 1), lexicon, count)
 
 

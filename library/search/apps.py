@@ -33,16 +33,23 @@ def index_existing_pieces(sender, using: str = "default", **kwargs) -> None:
     from django.db import connections
 
     from library.catalogue.models import Piece
-    from library.search.backends.sqlite_fts5 import FTS_TABLE, SQLiteFTS5Backend
+    from library.search.backends import postgres, sqlite_fts5
     from library.search.documents import iter_documents
 
     connection = connections[using]
-    if connection.vendor != "sqlite" or not Piece.objects.using(using).exists():
+    dialects = {
+        "sqlite": (sqlite_fts5.FTS_TABLE, sqlite_fts5.SQLiteFTS5Backend),
+        "postgresql": (postgres.DOC_TABLE, postgres.PostgresBackend),
+    }
+    if connection.vendor not in dialects or not Piece.objects.using(using).exists():
         return
+    table, backend_class = dialects[connection.vendor]
     with connection.cursor() as cursor:
-        if cursor.execute(f"SELECT 1 FROM {FTS_TABLE} LIMIT 1").fetchone():
+        cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+        if cursor.fetchone():
             return
-    backend = SQLiteFTS5Backend()
+    backend = object.__new__(backend_class)
+    backend.__init__()
     count = sum(backend.add_bulk(batch) for batch in iter_documents())
     if kwargs.get("verbosity", 1):
         print(f"Indexed {count} existing pieces for search.")

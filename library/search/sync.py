@@ -10,7 +10,9 @@ and ``rebuild_index`` repairs it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -33,9 +35,38 @@ def index_pieces(piece_ids: Iterable[int]) -> None:
     if not ids:
         return
     if backend.transactional:
-        _write(backend, ids)
+        pending = getattr(_deferred, "ids", None)
+        if pending is not None:
+            pending.update(ids)
+        else:
+            _write(backend, ids)
     else:
         _Batch.schedule(ids)
+
+
+_deferred = threading.local()
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Collect the pieces that signals mark as changed and index each once, on exit.
+
+    One ``save_piece`` fires a signal for the piece, every tag change and every byline
+    row; inside this block they only note the piece id, and the index is written once
+    when the block ends. Use it inside the saving transaction, so the index rows still
+    commit or roll back with the piece. An exception discards the pending ids (the
+    transaction is rolling back anyway). Nested blocks write when the outermost one ends.
+    """
+    if getattr(_deferred, "ids", None) is not None:
+        yield
+        return
+    _deferred.ids = set()
+    try:
+        yield
+        ids = _deferred.ids
+    finally:
+        _deferred.ids = None
+    index_pieces(ids)
 
 
 def index_queryset(pieces: QuerySet) -> None:

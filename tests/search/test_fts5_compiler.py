@@ -76,3 +76,10 @@ def test_expansions_that_cannot_add_a_match_are_left_out():
     )
     assert vocabulary.synonyms("terrorism") == ["terrorist"]
     assert vocabulary.synonyms("Cyber") == ["information security"]
+
+
+def test_a_year_range_is_an_id_filter_read_from_the_date_index():
+    result = compiled("coin year:2014..2017")
+    assert "p.date" not in result.where  # no join with the wide piece rows
+    assert "date >= %s AND date <= %s" in result.where
+    assert result.params == ["2014-01-01", "2017-12-31"]

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from library.catalogue.models import Author, Piece, Topic
 from library.search import service
 from library.search.backends.base import IndexUnavailable
+from library.search.backends.postgres import DOC_TABLE
 from library.search.backends.sqlite_fts5 import FTS_TABLE
 from library.search.documents import PieceDocument
 from library.search.management.commands.check_index import check
@@ -19,9 +20,15 @@ from library.search.management.commands.check_index import check
 pytestmark = pytest.mark.django_db
 
 
+def index_table() -> tuple[str, str]:
+    """The database engine's index table and its piece id column, for this database."""
+    return (DOC_TABLE, "piece_id") if connection.vendor == "postgresql" else (FTS_TABLE, "rowid")
+
+
 def indexed_ids() -> set[int]:
+    table, column = index_table()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT rowid FROM {FTS_TABLE}")
+        cursor.execute(f"SELECT {column} FROM {table}")
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -61,11 +68,12 @@ def test_every_kind_of_change_reaches_the_index(database_engine, make_piece):
 
 
 def test_check_index_fails_on_drift_and_rebuild_repairs_it(database_engine, make_piece, capsys):
-    make_piece("One")
+    one = make_piece("One")
     make_piece("Two")
     call_command("check_index")
+    table, column = index_table()
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {FTS_TABLE} SET digest = 'stale' WHERE rowid = 1")
+        cursor.execute(f"UPDATE {table} SET digest = 'stale' WHERE {column} = %s", [one.pk])
     with pytest.raises(CommandError, match="drifted"):  # manage.py exits 1 on CommandError
         call_command("check_index")
     assert "out of date in the index: 1" in capsys.readouterr().out
@@ -155,7 +163,7 @@ def test_pieces_saved_before_the_search_app_existed_are_indexed_by_migrate(
 
     make_piece("Old piece", date=datetime.date(2001, 1, 1))
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        cursor.execute(f"DELETE FROM {index_table()[0]}")
     index_existing_pieces(sender=None, verbosity=0)
     assert service.search("old piece").total == 1
 
@@ -171,3 +179,56 @@ def test_a_database_without_a_search_dialect_keeps_saving_and_says_search_is_una
     assert "SEARCH_BACKEND=whoosh" in result.index_error
     with pytest.raises(IndexUnavailable):
         backend.indexed_digests()
+
+
+def test_one_save_writes_the_index_once_inside_its_transaction(
+    database_engine, make_piece, monkeypatch
+):
+    from library.search import sync
+
+    written: list[list[int]] = []
+    original = sync._write
+
+    def counting(backend, ids):
+        written.append(list(ids))
+        with connection.cursor() as cursor:  # the piece row is visible: same transaction
+            cursor.execute("SELECT count(*) FROM catalogue_piece WHERE id IN (%s)", ids[:1])
+            assert cursor.fetchone()[0] == 1
+        return original(backend, ids)
+
+    monkeypatch.setattr(sync, "_write", counting)
+    piece = make_piece("Once only", authors=("Abdul Basit", "Zoë Ng"), topics=("terrorism",))
+    assert written == [[piece.pk]]
+    assert service.search("once only").total == 1
+
+
+def test_a_failing_deferred_block_writes_nothing(database_engine, make_piece):
+    from library.search import sync
+
+    def save_then_fail() -> None:
+        with transaction.atomic(), sync.deferred():
+            make_piece("Never indexed")
+            raise RuntimeError("fails before the block ends")
+
+    with pytest.raises(RuntimeError):
+        save_then_fail()
+    assert indexed_ids() == set()
+    make_piece("Indexed afterwards")  # the pending set was cleared
+    assert len(indexed_ids()) == 1
+
+
+def test_a_filtered_search_ranks_like_the_unfiltered_one(database_engine, make_piece):
+    dates = [datetime.date(y, 1, 1) for y in (2015, 2016, 2020, 2017)]
+    make_piece("Coin coin coin", date=dates[0])
+    make_piece("Notes", synopsis="A coin.", date=dates[1])
+    make_piece("Coin hoard", date=dates[2])
+    make_piece("Coin", body="coin " * 50, date=dates[3])
+    everything = [p.citation_key for p, _ in service.search("coin").entries]
+    filtered = service.search("coin year:2014..2017")
+    assert [p.citation_key for p, _ in filtered.entries] == [
+        key for key in everything if not key.endswith("2020coin")
+    ]
+    assert filtered.total == 3
+    assert [h.score for _, h in filtered.entries] == sorted(
+        (h.score for _, h in filtered.entries), reverse=True
+    )

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,129 +15,362 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Author',
+            name="Author",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('person', 'Person'), ('organisation', 'Organisation')], default='person', max_length=12)),
-                ('given', models.CharField(blank=True, max_length=200, verbose_name='given names')),
-                ('particle', models.CharField(blank=True, help_text='e.g. van, de, al-', max_length=50)),
-                ('family', models.CharField(help_text='For organisations: the name.', max_length=300, verbose_name='family name or organisation name')),
-                ('suffix', models.CharField(blank=True, help_text='e.g. Jr., III', max_length=50)),
-                ('affiliation', models.CharField(blank=True, max_length=500)),
-                ('bio', models.TextField(blank=True)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "Person"), ("organisation", "Organisation")],
+                        default="person",
+                        max_length=12,
+                    ),
+                ),
+                ("given", models.CharField(blank=True, max_length=200, verbose_name="given names")),
+                (
+                    "particle",
+                    models.CharField(blank=True, help_text="e.g. van, de, al-", max_length=50),
+                ),
+                (
+                    "family",
+                    models.CharField(
+                        help_text="For organisations: the name.",
+                        max_length=300,
+                        verbose_name="family name or organisation name",
+                    ),
+                ),
+                ("suffix", models.CharField(blank=True, help_text="e.g. Jr., III", max_length=50)),
+                ("affiliation", models.CharField(blank=True, max_length=500)),
+                ("bio", models.TextField(blank=True)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
             ],
             options={
-                'ordering': ['family', 'given'],
-                'indexes': [models.Index(fields=['family', 'given'], name='catalogue_a_family_7ed216_idx')],
+                "ordering": ["family", "given"],
+                "indexes": [
+                    models.Index(fields=["family", "given"], name="catalogue_a_family_7ed216_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Authorship',
+            name="Authorship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('author', 'Author'), ('editor', 'Editor')], default='author', max_length=10)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='authorships', to='catalogue.author')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("author", "Author"), ("editor", "Editor")],
+                        default="author",
+                        max_length=10,
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authorships",
+                        to="catalogue.author",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['piece', 'role', 'position'],
+                "ordering": ["piece", "role", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Piece',
+            name="Piece",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('commentary', 'Commentary'), ('article', 'Journal article'), ('report', 'Report'), ('policy_brief', 'Policy brief'), ('book', 'Book'), ('chapter', 'Book chapter'), ('web_article', 'Web article'), ('thesis', 'Thesis'), ('other', 'Other')], default='commentary', max_length=20)),
-                ('title', models.CharField(max_length=500)),
-                ('subtitle', models.CharField(blank=True, max_length=500)),
-                ('citation_key', models.CharField(help_text='Stable key for \\cite{…}; generated when left blank, never changed after.', max_length=80, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$', 'A citation key is 1–80 ASCII characters: a letter first, then letters, digits or _ : . + - (no spaces, braces, commas or accents).')])),
-                ('date', models.DateField(blank=True, help_text='With a year-only or year-month precision, the day and month are ignored.', null=True)),
-                ('date_precision', models.CharField(choices=[('year', 'Year'), ('month', 'Year and month'), ('day', 'Full date')], default='day', max_length=5)),
-                ('publisher', models.CharField(blank=True, max_length=300, verbose_name='publisher or institution')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='place of publication')),
-                ('series', models.CharField(blank=True, help_text='e.g. RSIS Commentaries', max_length=300)),
-                ('number', models.CharField(blank=True, help_text='e.g. 263/2016', max_length=50)),
-                ('container_title', models.CharField(blank=True, help_text='For articles and chapters.', max_length=500, verbose_name='journal or book title')),
-                ('volume', models.CharField(blank=True, max_length=30)),
-                ('issue', models.CharField(blank=True, max_length=30)),
-                ('pages', models.CharField(blank=True, help_text='e.g. 45–67', max_length=30)),
-                ('edition', models.CharField(blank=True, max_length=30)),
-                ('synopsis', models.TextField(blank=True)),
-                ('body', models.TextField(blank=True, help_text='Paragraphs separated by blank lines; a line starting with “## ” is a heading.')),
-                ('url', models.URLField(blank=True, max_length=1000, verbose_name='URL')),
-                ('doi', models.CharField(blank=True, max_length=200, verbose_name='DOI')),
-                ('language', models.CharField(default='en', help_text='BCP 47 code, e.g. en, fr.', max_length=20)),
-                ('keywords', models.JSONField(blank=True, default=list)),
-                ('provenance', models.CharField(choices=[('form', 'Entered in a form'), ('paste', 'Pasted commentary text'), ('ingest', 'Ingested from a file'), ('demo', 'Demo content'), ('import', 'Imported citation')], default='form', editable=False, max_length=10)),
-                ('source_file', models.CharField(blank=True, editable=False, max_length=500)),
-                ('source_hash', models.CharField(blank=True, db_index=True, editable=False, help_text='SHA-256 of the normalised source text, to recognise a re-ingest.', max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('contributors', models.ManyToManyField(related_name='pieces', through='catalogue.Authorship', to='catalogue.author')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("commentary", "Commentary"),
+                            ("article", "Journal article"),
+                            ("report", "Report"),
+                            ("policy_brief", "Policy brief"),
+                            ("book", "Book"),
+                            ("chapter", "Book chapter"),
+                            ("web_article", "Web article"),
+                            ("thesis", "Thesis"),
+                            ("other", "Other"),
+                        ],
+                        default="commentary",
+                        max_length=20,
+                    ),
+                ),
+                ("title", models.CharField(max_length=500)),
+                ("subtitle", models.CharField(blank=True, max_length=500)),
+                (
+                    "citation_key",
+                    models.CharField(
+                        help_text="Stable key for \\cite{…}; generated when left blank, never changed after.",
+                        max_length=80,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$",
+                                "A citation key is 1–80 ASCII characters: a letter first, then letters, digits or _ : . + - (no spaces, braces, commas or accents).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "date",
+                    models.DateField(
+                        blank=True,
+                        help_text="With a year-only or year-month precision, the day and month are ignored.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[
+                            ("year", "Year"),
+                            ("month", "Year and month"),
+                            ("day", "Full date"),
+                        ],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "publisher",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="publisher or institution"
+                    ),
+                ),
+                (
+                    "place",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="place of publication"
+                    ),
+                ),
+                (
+                    "series",
+                    models.CharField(
+                        blank=True, help_text="e.g. RSIS Commentaries", max_length=300
+                    ),
+                ),
+                ("number", models.CharField(blank=True, help_text="e.g. 263/2016", max_length=50)),
+                (
+                    "container_title",
+                    models.CharField(
+                        blank=True,
+                        help_text="For articles and chapters.",
+                        max_length=500,
+                        verbose_name="journal or book title",
+                    ),
+                ),
+                ("volume", models.CharField(blank=True, max_length=30)),
+                ("issue", models.CharField(blank=True, max_length=30)),
+                ("pages", models.CharField(blank=True, help_text="e.g. 45–67", max_length=30)),
+                ("edition", models.CharField(blank=True, max_length=30)),
+                ("synopsis", models.TextField(blank=True)),
+                (
+                    "body",
+                    models.TextField(
+                        blank=True,
+                        help_text="Paragraphs separated by blank lines; a line starting with “## ” is a heading.",
+                    ),
+                ),
+                ("url", models.URLField(blank=True, max_length=1000, verbose_name="URL")),
+                ("doi", models.CharField(blank=True, max_length=200, verbose_name="DOI")),
+                (
+                    "language",
+                    models.CharField(
+                        default="en", help_text="BCP 47 code, e.g. en, fr.", max_length=20
+                    ),
+                ),
+                ("keywords", models.JSONField(blank=True, default=list)),
+                (
+                    "provenance",
+                    models.CharField(
+                        choices=[
+                            ("form", "Entered in a form"),
+                            ("paste", "Pasted commentary text"),
+                            ("ingest", "Ingested from a file"),
+                            ("demo", "Demo content"),
+                            ("import", "Imported citation"),
+                        ],
+                        default="form",
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                ("source_file", models.CharField(blank=True, editable=False, max_length=500)),
+                (
+                    "source_hash",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        editable=False,
+                        help_text="SHA-256 of the normalised source text, to recognise a re-ingest.",
+                        max_length=64,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "contributors",
+                    models.ManyToManyField(
+                        related_name="pieces", through="catalogue.Authorship", to="catalogue.author"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', 'title'],
+                "ordering": ["-date", "title"],
             },
         ),
         migrations.AddField(
-            model_name='authorship',
-            name='piece',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='authorships', to='catalogue.piece'),
+            model_name="authorship",
+            name="piece",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="authorships",
+                to="catalogue.piece",
+            ),
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('aliases', models.JSONField(blank=True, default=list, help_text='Other names that mean the same thing, e.g. ISIS, ISIL and Daesh.')),
-                ('description', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('region', 'Region'), ('country', 'Country or territory'), ('place', 'Place')], default='region', max_length=10)),
-                ('iso_code', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2 code, for countries.', max_length=3)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='catalogue.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                (
+                    "aliases",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Other names that mean the same thing, e.g. ISIS, ISIL and Daesh.",
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("region", "Region"),
+                            ("country", "Country or territory"),
+                            ("place", "Place"),
+                        ],
+                        default="region",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "iso_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="ISO 3166-1 alpha-2 code, for countries.",
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="catalogue.region",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='piece',
-            name='regions',
-            field=models.ManyToManyField(blank=True, related_name='pieces', to='catalogue.region'),
+            model_name="piece",
+            name="regions",
+            field=models.ManyToManyField(blank=True, related_name="pieces", to="catalogue.region"),
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('aliases', models.JSONField(blank=True, default=list, help_text='Other names that mean the same thing, e.g. ISIS, ISIL and Daesh.')),
-                ('description', models.TextField(blank=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='catalogue.topic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                (
+                    "aliases",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Other names that mean the same thing, e.g. ISIS, ISIL and Daesh.",
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="catalogue.topic",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='piece',
-            name='topics',
-            field=models.ManyToManyField(blank=True, related_name='pieces', to='catalogue.topic'),
+            model_name="piece",
+            name="topics",
+            field=models.ManyToManyField(blank=True, related_name="pieces", to="catalogue.topic"),
         ),
         migrations.AddConstraint(
-            model_name='authorship',
-            constraint=models.UniqueConstraint(fields=('piece', 'author', 'role'), name='one_role_per_author_per_piece'),
+            model_name="authorship",
+            constraint=models.UniqueConstraint(
+                fields=("piece", "author", "role"), name="one_role_per_author_per_piece"
+            ),
         ),
         migrations.AddIndex(
-            model_name='piece',
-            index=models.Index(fields=['date'], name='catalogue_p_date_cc35d0_idx'),
+            model_name="piece",
+            index=models.Index(fields=["date"], name="catalogue_p_date_cc35d0_idx"),
         ),
         migrations.AddIndex(
-            model_name='piece',
-            index=models.Index(fields=['type'], name='catalogue_p_type_966dab_idx'),
+            model_name="piece",
+            index=models.Index(fields=["type"], name="catalogue_p_type_966dab_idx"),
         ),
     ]

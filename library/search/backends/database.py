@@ -22,11 +22,15 @@ class DatabaseBackend(SearchBackend):
             from library.search.backends.sqlite_fts5 import SQLiteFTS5Backend
 
             return super().__new__(SQLiteFTS5Backend)
+        if connection.vendor == "postgresql":
+            from library.search.backends.postgres import PostgresBackend
+
+            return super().__new__(PostgresBackend)
         return super().__new__(NoDialectBackend)
 
 
 class NoDialectBackend(DatabaseBackend):
-    """A database without a search dialect yet (PostgreSQL until its own issue lands).
+    """A database without a search dialect (neither SQLite nor PostgreSQL).
 
     Saving pieces must keep working, so writes do nothing; every read says plainly that
     search is unavailable and what to do, rather than answering "no matches".

@@ -20,6 +20,7 @@ FTS_TABLE = "search_piece_fts"
 PrefixWords = Callable[[str], list[str]]
 _COLUMN = {"title": "title", "author": "authors"}
 TOPIC_TABLE = Piece.topics.through._meta.db_table
+_PIECE_TABLE = Piece._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
 
 
@@ -134,14 +135,20 @@ class Compiler:
         return _Part(sql=[(sql, sorted(ids))])
 
     def _year(self, node: YearRange) -> _Part:
+        """An id filter read from the date index alone.
+
+        ``p.date BETWEEN …`` would join every matching piece's (wide) row; ids from the
+        date index (which holds the rowid) keep the query on the index, like a topic filter.
+        """
         clauses, params = [], []
         if node.low is not None:
-            clauses.append("p.date >= %s")
+            clauses.append("date >= %s")
             params.append(f"{node.low:04d}-01-01")
         if node.high is not None:
-            clauses.append("p.date <= %s")
+            clauses.append("date <= %s")
             params.append(f"{node.high:04d}-12-31")
-        return _Part(sql=[(" AND ".join(clauses) or "p.date IS NOT NULL", params)])
+        where = " AND ".join(clauses) or "date IS NOT NULL"
+        return _Part(sql=[(f"p.id IN (SELECT id FROM {_PIECE_TABLE} WHERE {where})", params)])
 
     # --- combinations --------------------------------------------------------------------
 

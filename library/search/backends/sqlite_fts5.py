@@ -48,6 +48,8 @@ _RANK_JOIN = (
 )
 _SNIPPET_TOKENS = 24
 _SYNOPSIS_COLUMN = FIELDS.index("synopsis")
+_BODY_COLUMN = FIELDS.index("body")
+_SCAN_TERMS = 3  # quoted strings in a highlight expression from which snippets scan
 _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
 _TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
 
@@ -63,7 +65,7 @@ CREATE_SQL = [
     f"CREATE TABLE IF NOT EXISTS {WORD_TABLE} (word TEXT PRIMARY KEY, docs INTEGER NOT NULL) "
     "WITHOUT ROWID",
     f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
-    # "ORDER BY rank" lets FTS5 rank and sort internally, a third faster than bm25() in SQL.
+    # The same BM25 as "rank", for ad-hoc queries; the code calls bm25() itself (faster here).
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({_WEIGHTS}, 0.0, 0.0)')",
     f"INSERT INTO {HEAD_TABLE}({HEAD_TABLE}, rank) VALUES ('rank', 'bm25({_HEAD_WEIGHTS})')",
 ]
@@ -224,6 +226,8 @@ class SQLiteFTS5Backend(DatabaseBackend):
 
     def _rank(self, cursor, compiled, sort: Sort, need: int) -> Ranked:
         """Every matching id (for the count and facets) and the first ``need`` in order."""
+        if sort is Sort.RELEVANCE and compiled.match is not None and _ids_only(compiled.where):
+            return self._rank_filtered(cursor, compiled, need)
         base, params = self._base(compiled)
         ids_sql, ids_params = self._ids(compiled, base, params)
         # One comma-separated string parsed by numpy: a hundred thousand rows fetched one by
@@ -248,6 +252,26 @@ class SQLiteFTS5Backend(DatabaseBackend):
                 "LIMIT %s",
                 [*params, need],
             ).fetchall()
+        return Ranked(total=len(ids), rows=rows, ids=ids)
+
+    @staticmethod
+    def _rank_filtered(cursor, compiled, need: int) -> Ranked:
+        """Every match in BM25 order in one pass, as "id,score,id,score…" for numpy.
+
+        A topic, region or year filter is ranked in one BM25 pass anyway (see ``_tiered``);
+        returning every id in rank order from that same pass saves the second scan that
+        counting the matches would cost (a third of a filtered query's time).
+        """
+        where = compiled.where.replace("p.id", f"+{FTS_TABLE}.rowid")
+        text = cursor.execute(
+            f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {where} ORDER BY s, rowid)",
+            [compiled.match, *compiled.params],
+        ).fetchone()[0]
+        pairs = np.fromstring(text, sep=",") if text else np.zeros(0)
+        ids = pairs[0::2].astype(np.int64)
+        top = zip(ids[:need], pairs[1::2][:need], strict=True)
+        rows = [(int(pk), float(score)) for pk, score in top]
         return Ranked(total=len(ids), rows=rows, ids=ids)
 
     @staticmethod
@@ -324,7 +348,8 @@ class SQLiteFTS5Backend(DatabaseBackend):
         if _NEGATION in compiled.match:
             restrict += f" AND +rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
             restrict_params.append(compiled.match)
-        score = "rank" if not restrict else _HEAD_BM25  # FTS5's own sort needs no filter
+        # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
+        score = _HEAD_BM25
         for columns in ("{title}", "{authors tags}", ""):
             if len(rows) >= need:
                 return rows[:need]
@@ -339,11 +364,13 @@ class SQLiteFTS5Backend(DatabaseBackend):
         if len(rows) >= need:
             return rows[:need]
         seen = [pk for pk, _ in rows]
-        exclude = f" AND p.id NOT IN ({', '.join(['%s'] * len(seen))})" if seen else ""
+        exclude = f" AND +rowid NOT IN ({', '.join(['%s'] * len(seen))})" if seen else ""
+        # No filter here, so the piece rows need not be joined for a date tie-break
+        # (measured: 10% less CPU; bm25() in SQL also beats FTS5's "rank" for this table).
         rows += cursor.execute(
-            f"SELECT p.id, {_BM25} {base}{exclude} "
-            f"ORDER BY {_BM25}, p.date IS NULL, p.date DESC, p.id LIMIT %s",
-            [*params, *seen, need - len(rows)],
+            f"SELECT rowid, {_BM25} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{exclude} "
+            f"ORDER BY {_BM25}, rowid LIMIT %s",
+            [compiled.match, *seen, need - len(rows)],
         ).fetchall()
         return rows
 
@@ -361,27 +388,39 @@ class SQLiteFTS5Backend(DatabaseBackend):
         return row[0] if row else 0
 
     def _snippets(self, cursor, highlight: str | None, ids: list[int]) -> dict[int, str]:
-        """A passage around the match: the synopsis when it matches, else the best field.
+        """A passage around the match: the synopsis, else the body, else the best field.
 
-        Trying the synopsis first is cheap (50 words); letting FTS5 pick among all fields
-        means scanning the whole body, so only pieces whose synopsis does not match pay it.
+        Trying the synopsis first is cheap (50 words); the body means scanning the whole
+        text, so only pieces whose synopsis does not match pay for it.
         """
         if not highlight or not ids:
             return {}
         snippets: dict[int, str] = {}
         folded: set[int] = set()
         remaining = list(ids)
-        for column in (_SYNOPSIS_COLUMN, -1):
+        # FTS5 runs an IN list of rowids as one seek per id and per term; for an OR of
+        # several words (aliases, prefix expansions) scanning their posting lists once and
+        # letting SQLite keep the page's ids ("+rowid") is several times faster.
+        scan = "+" if highlight.count('"') >= 2 * _SCAN_TERMS else ""
+        # Synopsis, then body: prose reads better than the tag list, which FTS5 would
+        # often pick for a tag word (it scores columns by matches, not by readability).
+        # Both come from one pass over the match (a second pass cost more than the wasted
+        # body snippets); the best field only for pieces matching in neither.
+        for columns in ((_SYNOPSIS_COLUMN, _BODY_COLUMN), (-1,)):
             if not remaining:
                 break
             marks = ", ".join(["%s"] * len(remaining))
+            calls = ", ".join(
+                f"snippet({FTS_TABLE}, {c}, %s, %s, '…', {_SNIPPET_TOKENS})" for c in columns
+            )
             rows = cursor.execute(
-                f"SELECT rowid, snippet({FTS_TABLE}, {column}, %s, %s, '…', {_SNIPPET_TOKENS}), "
-                f"folded FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({marks})",
-                [MARK_START, MARK_END, highlight, *remaining],
+                f"SELECT rowid, folded, {calls} FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH %s AND {scan}rowid IN ({marks})",
+                [*[MARK_START, MARK_END] * len(columns), highlight, *remaining],
             ).fetchall()
-            for pk, text, was_folded in rows:
-                if text and MARK_START in text:
+            for pk, was_folded, *texts in rows:
+                text = next((t for t in texts if t and MARK_START in t), "")
+                if text:
                     snippets[pk] = text
                     if was_folded:
                         folded.add(pk)
@@ -473,6 +512,11 @@ class _GuardedCursor:
             if "no such table" in str(exc):
                 raise IndexUnavailable(str(exc)) from exc
             raise
+
+
+def _ids_only(where: str) -> bool:
+    """Whether an SQL filter tests piece ids only (topic, region, year), not piece columns."""
+    return bool(where) and "p.date" not in where and "p.type" not in where
 
 
 def related_expression(document: PieceDocument, max_words: int = 24) -> str:

@@ -1,0 +1,176 @@
+"""Compile the query tree (library.search.query) into a PostgreSQL ``tsquery`` plus SQL.
+
+Text leaves become one ``tsquery`` where it can express them (``&``, ``|``, ``!``, phrases
+with ``<->``, prefixes with ``:*``, field restrictions as weights: title ``A``, authors
+``B``); facet filters, year ranges and any mix of those with text become SQL predicates on
+the piece row ``p`` and the index row ``d``. Every reader word is written as a quoted
+``tsquery`` string, so no reader input is ever ``tsquery`` syntax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from library.catalogue.models import Piece
+from library.search.query import And, Filter, Node, Not, Phrase, Term, YearRange
+from library.search.text import clean_for_index
+from library.search.vocab import Vocabulary, resolve_type
+
+CONFIG = "dossier_english"
+TSQUERY = f"to_tsquery('{CONFIG}', %s)"
+# Weights in the tsvector: title A; authors, topics and regions B; synopsis C; body D.
+_WEIGHT = {"title": "A", "author": "B"}
+TOPIC_TABLE = Piece.topics.through._meta.db_table
+REGION_TABLE = Piece.regions.through._meta.db_table
+
+
+def quote(text: str) -> str:
+    """A ``tsquery`` string literal: the text-search parser splits it, nothing in it is syntax."""
+    cleaned = clean_for_index(text).replace("\x00", " ")
+    return "'" + cleaned.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass
+class _Part:
+    """Rows matching ``ts`` (if any) and every SQL predicate in ``sql``."""
+
+    ts: str | None = None
+    sql: list[tuple[str, list]] = field(default_factory=list)
+
+    def as_sql(self) -> tuple[str, list]:
+        clauses, params = [], []
+        if self.ts is not None:
+            clauses.append(f"d.vec @@ {TSQUERY}")
+            params.append(self.ts)
+        for sql, args in self.sql:
+            clauses.append(sql)
+            params.extend(args)
+        text = " AND ".join(f"({c})" for c in clauses) if clauses else "TRUE"
+        return text, params
+
+
+@dataclass
+class Compiled:
+    """``match`` (a tsquery text) and ``where`` (SQL on ``p``/``d``) both restrict;
+    ``highlight`` is every positive word OR-ed, for ranking and snippets."""
+
+    match: str | None
+    where: str
+    params: list
+    highlight: str | None
+    hints: list[str]
+
+
+class Compiler:
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.hints: list[str] = []
+        self.positive: list[str] = []
+
+    def compile(self, root: Node | None) -> Compiled:
+        part = self._node(root) if root is not None else _Part()
+        where, params = "", []
+        if part.sql:
+            where, params = _Part(sql=part.sql).as_sql()
+        highlight = " | ".join(f"({p})" for p in dict.fromkeys(self.positive)) or None
+        return Compiled(part.ts, where, params, highlight, self.hints)
+
+    # --- leaves --------------------------------------------------------------------------
+
+    def _text(self, literals: list[str], weight: str, negated: bool) -> _Part:
+        expr = " | ".join(f"{lit}:{weight}" if weight else lit for lit in literals)
+        expr = f"({expr})" if len(literals) > 1 else expr
+        if not negated:
+            self.positive.append(expr)
+        return _Part(ts=expr)
+
+    def _term(self, node: Term, neg: bool) -> _Part:
+        weight = _WEIGHT.get(node.field or "", "")
+        literal = quote(node.text)
+        if node.prefix:
+            return self._text([literal], weight + "*", neg)
+        others = [] if node.field else [quote(s) for s in self.vocabulary.synonyms(node.text)]
+        return self._text([literal, *others], weight, neg)
+
+    def _phrase(self, node: Phrase, neg: bool) -> _Part:
+        text = " ".join(node.words)
+        others = [] if node.field else [quote(s) for s in self.vocabulary.synonyms(text)]
+        return self._text([quote(text), *others], _WEIGHT.get(node.field or "", ""), neg)
+
+    def _filter(self, node: Filter, neg: bool) -> _Part:
+        if node.field == "type":
+            value = resolve_type(node.value)
+            if value is None:
+                self.hints.append(f"No piece type called “{node.value}”; that filter was ignored.")
+                return _Part()
+            return _Part(sql=[("p.type = %s", [value])])
+        ids = self.vocabulary.resolve(node.field, node.value)
+        if not ids:
+            self.hints.append(
+                f"No {node.field} called “{node.value}”; searched for it as words instead."
+            )
+            return self._text([quote(node.value)], "", neg)
+        table, column = (
+            (TOPIC_TABLE, "topic_id") if node.field == "topic" else (REGION_TABLE, "region_id")
+        )
+        sql = f"p.id IN (SELECT piece_id FROM {table} WHERE {column} = ANY(%s))"
+        return _Part(sql=[(sql, [sorted(ids)])])
+
+    def _year(self, node: YearRange) -> _Part:
+        clauses, params = [], []
+        if node.low is not None:
+            clauses.append("p.date >= %s")
+            params.append(f"{node.low:04d}-01-01")
+        if node.high is not None:
+            clauses.append("p.date <= %s")
+            params.append(f"{node.high:04d}-12-31")
+        return _Part(sql=[(" AND ".join(clauses) or "p.date IS NOT NULL", params)])
+
+    # --- combinations --------------------------------------------------------------------
+
+    def _node(self, node: Node, neg: bool = False) -> _Part:
+        if isinstance(node, Term):
+            return self._term(node, neg)
+        if isinstance(node, Phrase):
+            return self._phrase(node, neg)
+        if isinstance(node, Filter):
+            return self._filter(node, neg)
+        if isinstance(node, YearRange):
+            return self._year(node)
+        if isinstance(node, Not):
+            inner = self._node(node.child, not neg)
+            if inner.ts is None and not inner.sql:
+                return _Part()  # excluding an ignored filter excludes nothing
+            if not inner.sql:
+                return _Part(ts=f"!({inner.ts})")
+            sql, params = inner.as_sql()
+            # coalesce: an undated piece is "not in 2010..2030", not unknown (SQL's NULLs).
+            return _Part(sql=[(f"NOT coalesce(({sql}), FALSE)", params)])
+        if isinstance(node, And):
+            return self._and([self._node(child, neg) for child in node.children])
+        return self._or([self._node(child, neg) for child in node.children])
+
+    @staticmethod
+    def _and(parts: list[_Part]) -> _Part:
+        texts = [p.ts for p in parts if p.ts is not None]
+        sql = [clause for p in parts for clause in p.sql]
+        ts = " & ".join(f"({t})" for t in texts) if texts else None
+        return _Part(ts=ts, sql=sql)
+
+    @staticmethod
+    def _or(parts: list[_Part]) -> _Part:
+        if any(p.ts is None and not p.sql for p in parts):
+            return _Part()  # an ignored filter makes the alternative always true
+        if all(not p.sql for p in parts):
+            return _Part(ts=" | ".join(f"({p.ts})" for p in parts))
+        clauses, params = [], []
+        for p in parts:
+            sql, args = p.as_sql()
+            clauses.append(f"({sql})")
+            params.extend(args)
+        return _Part(sql=[(" OR ".join(clauses), params)])
+
+
+def compile_query(root: Node | None, vocabulary: Vocabulary) -> Compiled:
+    """Compile a parsed query's tree for the PostgreSQL backend."""
+    return Compiler(vocabulary).compile(root)

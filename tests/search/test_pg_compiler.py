@@ -1,0 +1,74 @@
+"""The PostgreSQL compiler: reader text only ever reaches ``to_tsquery`` as quoted strings."""
+
+from __future__ import annotations
+
+from library.search.backends.pg_compiler import compile_query, quote
+from library.search.query import parse_query
+from library.search.vocab import VocabTerm, Vocabulary
+
+VOCAB = Vocabulary(
+    [
+        VocabTerm("topic", 1, "islamic-state", "Islamic State", ("IS", "ISIL", "Daesh"), None),
+        VocabTerm("region", 2, "iraq", "Iraq", (), None),
+    ]
+)
+
+
+def compiled(text: str):
+    return compile_query(parse_query(text).root, VOCAB)
+
+
+def test_words_are_quoted_and_anded():
+    assert compiled("mosul coin").match == "('mosul') & ('coin')"
+
+
+def test_quotes_and_backslashes_inside_a_word_are_escaped():
+    assert quote("O'Neill") == "'O''Neill'"
+    assert quote("a\\b") == "'a\\\\b'"
+    assert quote("nul\x00byte") == "'nul byte'"
+
+
+def test_tsquery_operators_typed_by_a_reader_are_just_words():
+    match = compiled("mosul&coin | !x :* <-> it's").match
+    assert "'mosul&coin'" in match
+    assert "'it''s'" in match  # the reader's quote doubled inside a quoted word
+    assert "<->" not in match
+
+
+def test_phrase_prefix_negation_and_fields():
+    assert compiled('"foreign fighters"').match == "'foreign fighters'"
+    assert compiled("propag*").match == "'propag':*"
+    assert compiled("title:propag*").match == "'propag':A*"
+    assert compiled("author:basit").match == "'basit':B"
+    assert compiled("mosul -coin").match == "('mosul') & (!('coin'))"
+    assert compiled("a OR b").match == "('a') | ('b')"
+
+
+def test_aliases_expand_but_never_to_a_short_acronym():
+    match = compiled("ISIL").match
+    assert "'Islamic State'" in match
+    assert "'Daesh'" in match
+    assert "'IS'" not in match
+
+
+def test_filters_are_sql_with_parameters_and_never_ranked():
+    result = compiled("mosul region:iraq year:2014..2017")
+    assert result.match == "('mosul')"
+    assert "region_id = ANY(%s)" in result.where
+    assert result.params == [[2], "2014-01-01", "2017-12-31"]
+    assert result.highlight == "('mosul')"
+
+
+def test_text_or_filter_and_negated_filters_become_sql():
+    result = compiled("coin OR region:iraq")
+    assert result.match is None
+    assert "d.vec @@ to_tsquery" in result.where
+    negated = compiled("-year:2010..2030")
+    assert negated.where.startswith("(NOT coalesce(")
+    assert negated.highlight is None
+
+
+def test_unknown_filter_values_become_words_with_a_hint():
+    result = compiled("topic:nonexistent")
+    assert result.match == "'nonexistent'"
+    assert any("No topic called" in hint for hint in result.hints)
