@@ -55,8 +55,10 @@ class PieceAdmin(admin.ModelAdmin):
                     "pages",
                     "edition",
                     "url",
+                    "accessed",
                     "doi",
                     "language",
+                    "note",
                 ]
             },
         ),

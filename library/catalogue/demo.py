@@ -29,7 +29,7 @@ DEMO_FILE = DATA_DIR / "demo.json"
 SEED_FILES = sorted((DATA_DIR / "seed").glob("*.txt"))
 PIECE_FIELDS = (
     "type title subtitle publisher place series number container_title volume issue pages "
-    "edition url doi language synopsis"
+    "edition url doi language synopsis note"
 ).split()
 
 

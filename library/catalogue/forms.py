@@ -7,6 +7,7 @@ from functools import partial
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from library.catalogue.authors import AuthorSpec, format_name_for_editing, parse_name
 from library.catalogue.models import Piece, Region, Role, Topic
@@ -110,19 +111,27 @@ class PieceForm(forms.ModelForm):
             "pages",
             "edition",
             "url",
+            "accessed",
             "doi",
             "language",
+            "note",
             "citation_key",
         ]
         field_classes = {"url": partial(forms.URLField, assume_scheme="https")}
         widgets = {
             "synopsis": forms.Textarea(attrs={"rows": 4}),
             "body": forms.Textarea(attrs={"rows": 16}),
+            "accessed": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "note": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["citation_key"].required = False
+        self.fields["accessed"].help_text = (
+            "When the URL was last checked (BibLaTeX urldate). Left blank, a new or changed "
+            "URL is recorded as checked today."
+        )
         self.order_fields(
             ["type", "title", "subtitle", "authors_text", "editors_text", "date_text"]
         )
@@ -177,6 +186,14 @@ class PieceForm(forms.ModelForm):
         if key and not citation_key_is_free(key, exclude=self.instance):
             raise ValidationError(f"The citation key {key!r} is already used by another piece.")
         return key
+
+    def clean(self) -> dict:
+        """A new or changed URL with no access date was checked today, by the editor."""
+        data = super().clean()
+        url_changed = "url" in self.changed_data or not self.instance.pk
+        if data.get("url") and not data.get("accessed") and url_changed:
+            data["accessed"] = timezone.localdate()
+        return data
 
     def _post_clean(self) -> None:
         # The date arrives as one text field; set both model fields before model validation.

@@ -275,9 +275,18 @@ class Piece(models.Model):
         help_text="Paragraphs separated by blank lines; a line starting with “## ” is a heading.",
     )
     url = models.URLField("URL", max_length=1000, blank=True)
+    accessed = models.DateField(
+        "URL accessed",
+        null=True,
+        blank=True,
+        help_text="When the URL was last checked (BibLaTeX urldate); online sources need it.",
+    )
     doi = models.CharField("DOI", max_length=200, blank=True)
     language = models.CharField(max_length=20, default="en", help_text="BCP 47 code, e.g. en, fr.")
     keywords = models.JSONField(default=list, blank=True)
+    note = models.TextField(
+        blank=True, help_text="Anything a citation should add, e.g. “Translated from Arabic.”"
+    )
 
     topics = models.ManyToManyField(Topic, blank=True, related_name="pieces")
     regions = models.ManyToManyField(Region, blank=True, related_name="pieces")

@@ -113,6 +113,7 @@ class BibLaTeXWriter:
             "note": escape(record.extra_note),
             "doi": safe_url(record.doi),
             "url": safe_url(record.url),
+            "urldate": record.accessed if record.url else "",
             "abstract": escape(record.abstract),
             "keywords": escape(", ".join(record.keywords)),
         }

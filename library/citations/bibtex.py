@@ -163,6 +163,8 @@ class BibTeXWriter:
         }
         if "howpublished" not in specific:
             fields["url"] = safe_url(record.url)
+        # Classic styles ignore urldate; biblatex-style readers (JabRef, Zotero, biber) keep it.
+        fields["urldate"] = record.accessed if record.url else ""
         return format_entry(entry_type, record.key, fields)
 
     def type_fields(self, record: CitationRecord) -> tuple[str, dict[str, str]]:

@@ -53,6 +53,12 @@ def csl_date(record: CitationRecord) -> dict[str, Any] | None:
     return {"date-parts": [known]}
 
 
+def csl_accessed(record: CitationRecord) -> dict[str, Any] | None:
+    """When the URL was checked, only for a record that has a URL."""
+    parts = record.accessed_parts if record.url else None
+    return {"date-parts": [list(parts)]} if parts else None
+
+
 def _genre(record: CitationRecord) -> str:
     if record.type == "thesis":
         return "Master's thesis" if record.is_masters_thesis else "PhD thesis"
@@ -83,6 +89,7 @@ def csl_item(record: CitationRecord) -> dict[str, Any]:
         "page": record.pages,
         "edition": record.edition,
         "URL": record.url,
+        "accessed": csl_accessed(record),
         "DOI": record.doi,
         "abstract": record.abstract,
         "keyword": ", ".join(record.keywords),

@@ -58,8 +58,10 @@ def record_from_piece(piece: Piece) -> CitationRecord:
         pages=piece.pages,
         edition=piece.edition,
         url=piece.url,
+        accessed=piece.accessed.isoformat() if piece.accessed else "",
         doi=piece.doi,
         language=piece.language or "en",
         abstract=piece.synopsis,
         keywords=tuple(str(k) for k in piece.keywords or ()),
+        note=piece.note,
     )

@@ -29,6 +29,9 @@ _DEGREE_ONLY = re.compile(
 )
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 @dataclass(frozen=True)
 class Name:
     """A contributor: a person's name parts, or an organisation whose name is in ``family``."""
@@ -75,6 +78,8 @@ class CitationRecord:
     pages: str = ""
     edition: str = ""
     url: str = ""
+    #: When the URL was last checked, ``YYYY-MM-DD`` (or ``""``): BibLaTeX's ``urldate``.
+    accessed: str = ""
     doi: str = ""
     language: str = "en"
     abstract: str = ""
@@ -88,6 +93,8 @@ class CitationRecord:
             raise ValueError("a day without a month is not a date")
         if self.month is not None and self.year is None:
             raise ValueError("a month without a year is not a date")
+        if self.accessed and not _ISO_DATE.fullmatch(self.accessed):
+            raise ValueError(f"accessed {self.accessed!r} is not a YYYY-MM-DD date")
 
     @property
     def full_title(self) -> str:
@@ -96,6 +103,14 @@ class CitationRecord:
             return self.title
         joiner = " " if self.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
         return f"{self.title}{joiner}{self.subtitle}"
+
+    @property
+    def accessed_parts(self) -> tuple[int, int, int] | None:
+        """The access date as (year, month, day), or ``None``."""
+        if not self.accessed:
+            return None
+        year, month, day = self.accessed.split("-")
+        return int(year), int(month), int(day)
 
     @property
     def page_range(self) -> tuple[str, str]:

@@ -86,6 +86,8 @@ def ris_lines(record: CitationRecord) -> Iterator[tuple[str, str]]:
     yield "EP", last_page
     yield "ET", record.edition
     yield "UR", record.url
+    # Y2 is the access date in the RIS specification (rispy: access_date), as YYYY/MM/DD.
+    yield "Y2", record.accessed.replace("-", "/") if record.url else ""
     yield "DO", record.doi
     yield "AB", record.abstract
     for keyword in record.keywords:

@@ -55,9 +55,11 @@ def build_piece(
         edition=record.edition,
         synopsis=record.abstract,
         url=record.url,
+        accessed=datetime.date.fromisoformat(record.accessed) if record.accessed else None,
         doi=record.doi,
         language=record.language or "en",
         keywords=list(record.keywords),
+        note=record.note,
         provenance=Provenance.IMPORT,
         source_file=f"{filename}{where} ({original_type or record.type})"[:500],
     )

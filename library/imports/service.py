@@ -297,8 +297,10 @@ UPDATED_FIELDS = (
     "edition",
     "synopsis",
     "url",
+    "accessed",
     "doi",
     "language",
+    "note",
 )
 
 

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from library.catalogue.models import Piece, PieceType, Provenance
 
@@ -50,11 +51,12 @@ def test_unknown_piece_is_a_404(client):
     assert client.get(reverse("catalogue:piece", args=["nobody2020nothing"])).status_code == 404
 
 
-@pytest.mark.parametrize("field", ["title", "synopsis", "tag", "author", "body"])
+@pytest.mark.parametrize("field", ["title", "synopsis", "tag", "author", "body", "note"])
 def test_pages_escape_script_in_every_user_field(client, make_piece, field):
     piece = make_piece(
         XSS if field == "title" else "Harmless",
         synopsis=XSS if field == "synopsis" else "",
+        note=XSS if field == "note" else "",
         body=f"## {XSS}\n\n{XSS}" if field == "body" else "",
         authors=(f"{{{XSS}}}",) if field == "author" else ("Abdul Basit",),
         topics=("xss-topic",) if field == "tag" else (),
@@ -69,7 +71,7 @@ def test_pages_escape_script_in_every_user_field(client, make_piece, field):
     for url in urls:
         html = client.get(url).content.decode()
         assert XSS not in html, url
-        if field != "body" or url == piece.get_absolute_url():
+        if field not in ("body", "note") or url == piece.get_absolute_url():
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
 
 
@@ -259,6 +261,46 @@ def test_the_form_reports_a_bad_date_and_unknown_tags_and_saves_nothing(editor_c
     assert "is not a date" in errors["date_text"][0]
     assert "underwater basket weaving" in errors["topics_text"][0]
     assert Piece.objects.count() == 0
+
+
+def test_a_new_url_without_an_access_date_was_checked_today(editor_client):
+    editor_client.post(
+        reverse("catalogue:piece_create"),
+        _form_data(url="https://example.org/a", note="Translated & abridged"),
+    )
+    piece = Piece.objects.get()
+    assert piece.accessed == timezone.localdate()
+    assert piece.note == "Translated & abridged"
+    html = editor_client.get(piece.get_absolute_url()).content.decode()
+    assert f'<time datetime="{piece.accessed:%Y-%m-%d}">' in html
+    assert "Translated &amp; abridged" in html
+
+
+def test_an_access_date_given_is_kept_and_an_unchanged_url_keeps_its_date(editor_client):
+    data = _form_data(url="https://example.org/a", accessed="2016-10-30")
+    editor_client.post(reverse("catalogue:piece_create"), data)
+    piece = Piece.objects.get()
+    assert piece.accessed == datetime.date(2016, 10, 30)
+    edit = reverse("catalogue:piece_edit", args=[piece.citation_key])
+    editor_client.post(edit, {**data, "accessed": "", "citation_key": piece.citation_key})
+    piece.refresh_from_db()
+    assert piece.accessed is None  # cleared on purpose: the URL did not change
+    editor_client.post(
+        edit,
+        {
+            **data,
+            "url": "https://example.org/b",
+            "accessed": "",
+            "citation_key": piece.citation_key,
+        },
+    )
+    piece.refresh_from_db()
+    assert piece.accessed == timezone.localdate()
+
+
+def test_a_piece_without_a_url_gets_no_access_date(editor_client):
+    editor_client.post(reverse("catalogue:piece_create"), _form_data())
+    assert Piece.objects.get().accessed is None
 
 
 def test_the_form_resolves_tag_aliases(editor_client, vocabulary):

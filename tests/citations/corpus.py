@@ -39,6 +39,7 @@ NASTY: tuple[CitationRecord, ...] = (
         series="RSIS Commentaries",
         number="263/2016",
         url="https://www.rsis.edu.sg/wp-content/uploads/2016/10/CO16263.pdf",
+        accessed="2024-01-15",
         abstract="The loss of Mosul will be a huge setback for the self-proclaimed IS group.",
         keywords=("Islamic State", "Iraq", "counter-terrorism"),
     ),
@@ -81,6 +82,7 @@ NASTY: tuple[CitationRecord, ...] = (
         place="Singapore",
         series="NTS Reports",
         number="7",
+        note="Prepared for the 10% & $5 workshop; annex_B {draft} ~ Nguyễn",
     ),
     CitationRecord(
         key="hasan2020yemen",
@@ -126,6 +128,7 @@ NASTY: tuple[CitationRecord, ...] = (
         day=3,
         container_title="The Diplomat",
         url="https://thediplomat.com/2021/02/whither_the-quad/?utm=a%20b&x=~y#section-2",
+        accessed="2021-02-04",
     ),
     CitationRecord(
         key="nguyen2015maritime",

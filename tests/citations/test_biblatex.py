@@ -88,6 +88,13 @@ def test_biblatex_web_article_is_online_with_the_raw_url():
     assert online["organization"] == "{The Diplomat}"
 
 
+def test_biblatex_writes_the_access_date_as_urldate_and_the_note_escaped():
+    assert fields("anon2021diplomat")["urldate"] == "2021-02-04"
+    assert fields("basit2016mosul")["urldate"] == "2024-01-15"
+    assert "urldate" not in fields("cntsnguyen2019haze")  # no URL, no access date
+    assert fields("cntsnguyen2019haze")["note"].startswith(r"Prepared for the 10{\%} {\&} {\$}5")
+
+
 def test_biblatex_writes_the_ayn_as_a_quote_every_engine_can_set():
     assert fields("hasan2020yemen")["author"] == "Ḥasan, ‘Abd al-Raḥmān"
 

@@ -104,6 +104,12 @@ def test_bibtex_never_escapes_url_or_doi():
     )
 
 
+def test_bibtex_keeps_the_access_date_for_readers_that_know_urldate():
+    assert fields("anon2021diplomat")["urldate"] == "2021-02-04"
+    record = CitationRecord(key="k", type="other", title="T", accessed="2024-01-15")
+    assert "urldate" not in BibTeXWriter().entry(record)  # an access date needs a URL
+
+
 def test_bibtex_edition_number_becomes_the_word_plain_expects():
     assert fields("creveld1991transformation")["edition"] == "Second"
 

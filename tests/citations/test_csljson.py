@@ -68,6 +68,11 @@ def test_csljson_item_without_a_date_has_no_issued(items):
     assert "issued" not in items["anonndleaflet"]
 
 
+def test_csljson_accessed_is_a_full_date_only_where_there_is_a_url(items):
+    assert items["anon2021diplomat"]["accessed"] == {"date-parts": [[2021, 2, 4]]}
+    assert "accessed" not in items["cntsnguyen2019haze"]
+
+
 @pytest.mark.parametrize(
     ("key", "csl_type"),
     [

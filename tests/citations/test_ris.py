@@ -82,6 +82,11 @@ def test_ris_keeps_series_pages_keywords_and_doi(parsed):
     assert article["secondary_title"] == "Security Dialogue"
 
 
+def test_ris_writes_the_access_date_as_y2(parsed):
+    assert parsed["anon2021diplomat"]["access_date"] == "2021/02/04"
+    assert "access_date" not in parsed["cntsnguyen2019haze"]
+
+
 def test_ris_keeps_special_characters_and_markup_as_plain_text(parsed):
     assert parsed["waever2011specials"]["title"].endswith("<script>alert(1)</script>")
 

@@ -24,10 +24,12 @@ from library.citations.latex import protect_title, to_latex
 from library.citations.readers.bibtex_middlewares import MONTHS, WARN_KEY, block_line
 from library.citations.readers.common import (
     ImportedEntry,
+    access_date,
     check_date,
     organisation,
     person,
     split_title,
+    unkept_fields,
 )
 from library.citations.readers.latex import latex_to_text, verbatim
 from library.citations.records import CitationRecord, Name
@@ -58,6 +60,17 @@ TYPE_MAP = {
     "manual": "other",
     "unpublished": "other",
 }
+
+
+#: Every field the mapping below reads. ``key`` is only a sort label (our exporter writes
+#: the title there for entries without authors) and ``crossref`` is resolved before
+#: mapping; anything else an entry carries is named in a warning.
+KEPT_FIELDS = frozenset(
+    """author editor title subtitle journaltitle journal booktitle publisher institution
+    school organization address location series number issue type howpublished date year
+    month day volume pages edition url urldate doi langid language abstract keywords note
+    key crossref""".split()
+)
 
 
 def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[Name, ...]:
@@ -278,6 +291,7 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         pages=fields.get("pages", ""),
         edition=fields.get("edition", ""),
         url=url,
+        accessed=access_date(fields.get("urldate", ""), "urldate", warnings),
         doi=verbatim(raw.get("doi", "")),
         language=_language(fields.get("langid") or fields.get("language", "")),
         abstract=fields.get("abstract", ""),
@@ -285,6 +299,9 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         note=fields.get("note", "")
         or ("Master's thesis" if original_type == "mastersthesis" else ""),
     )
+    unkept = unkept_fields(fields, KEPT_FIELDS)
+    if unkept:
+        warnings.append(unkept)
     if entry.parser_metadata.get("dossier_duplicate_key"):
         warnings.append(f"the key {entry.key!r} is used by an earlier entry in this file")
     return ImportedEntry(

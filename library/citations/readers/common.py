@@ -13,8 +13,10 @@ Pure Python: no Django here.
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from library.citations.records import CitationRecord, Name
@@ -105,3 +107,36 @@ def check_date(year: int | None, month: int | None, day: int | None) -> list[str
     if day is not None and not 1 <= day <= 31:
         problems.append(f"day {day} is not between 1 and 31")
     return problems
+
+
+_ACCESS_DATE = re.compile(r"^\s*(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T/].*)?$")
+
+
+def access_date(value: str, field: str, warnings: list[str]) -> str:
+    """``2016-10-28``, ``2016/10/28/`` or ``2016-10-28T09:00`` -> ``2016-10-28``.
+
+    The catalogue keeps a whole day; anything else is not kept, with a warning naming it.
+    """
+    text = (value or "").strip()
+    if not text:
+        return ""
+    match = _ACCESS_DATE.match(text)
+    if match:
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            return datetime.date(year, month, day).isoformat()
+        except ValueError:
+            pass
+    warnings.append(f"{field} {text!r} is not a whole date (YYYY-MM-DD); not kept")
+    return ""
+
+
+def unkept_fields(present: Iterable[str], kept: Collection[str], *, noun: str = "fields") -> str:
+    """A warning naming what the file had and the catalogue has no place for, or ``""``.
+
+    Nothing is dropped silently: an importer that cannot store a field says so.
+    """
+    names = sorted({name for name in present if name.lower() not in kept})
+    if not names:
+        return ""
+    return f"{noun} not kept (the catalogue has no place for them): {', '.join(names)}"

@@ -16,11 +16,13 @@ from library.citations.readers.common import (
     ReadResult,
     Rejection,
     UnreadableFile,
+    access_date,
     check_date,
     organisation,
     person,
     split_title,
     tidy,
+    unkept_fields,
 )
 from library.citations.records import CitationRecord, Name
 
@@ -43,6 +45,13 @@ TYPE_MAP = {
     "document": "other",
 }
 GENRES = {"commentary": "commentary", "policy brief": "policy_brief"}
+
+#: The CSL variables the mapping below reads; any other an item carries is named in a warning.
+KEPT_VARIABLES = frozenset(
+    """id citation-key type title author editor issued container-title collection-title
+    collection-number number genre publisher publisher-place volume issue page edition url
+    accessed doi language abstract keyword note""".split()
+)
 
 
 def read_csljson(text: str) -> ReadResult:
@@ -105,6 +114,17 @@ def _date(value: Any) -> tuple[int | None, int | None, int | None]:
     return None, None, None
 
 
+def _accessed(value: Any, warnings: list[str]) -> str:
+    """A CSL ``accessed`` date, kept only as a whole day."""
+    if value is None:
+        return ""
+    year, month, day = _date(value)
+    if year and month and day:
+        return access_date(f"{year:04d}-{month:02d}-{day:02d}", "accessed", warnings)
+    warnings.append(f"accessed {value!r} is not a whole date; not kept")
+    return ""
+
+
 def _text(item: dict, variable: str) -> str:
     value = item.get(variable)
     return tidy(str(value)) if value is not None else ""
@@ -154,12 +174,16 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
         pages=_text(item, "page"),
         edition=_text(item, "edition"),
         url=_text(item, "URL"),
+        accessed=_accessed(item.get("accessed"), warnings),
         doi=_text(item, "DOI"),
         language=_text(item, "language") or "en",
         abstract=_text(item, "abstract"),
         keywords=tuple(k.strip() for k in str(keywords).split(",") if k.strip()),
         note=_text(item, "note") or ("Master's thesis" if "master" in genre.lower() else ""),
     )
+    unkept = unkept_fields(item, KEPT_VARIABLES, noun="variables")
+    if unkept:
+        warnings.append(unkept)
     return ImportedEntry(
         record=record,
         line=None,

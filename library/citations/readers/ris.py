@@ -21,11 +21,13 @@ from library.citations.readers.common import (
     ReadResult,
     Rejection,
     UnreadableFile,
+    access_date,
     check_date,
     organisation,
     person,
     split_title,
     tidy,
+    unkept_fields,
 )
 from library.citations.records import CitationRecord, Name
 
@@ -54,6 +56,18 @@ TYPE_MAP = {
     "GEN": "other",
 }
 GENRES = {"commentary": "commentary", "policy brief": "policy_brief"}
+
+#: The rispy keys the mapping below reads; any other tag a record carries is named in a
+#: warning (``unknown_tag`` holds tags rispy does not know, of which only ED is read).
+KEPT_KEYS = frozenset(
+    """type_of_reference id first_authors authors secondary_authors title primary_title
+    type_of_work date year publication_year start_page end_page urls access_date number
+    secondary_title journal_name alternate_title3 notes publisher place_published
+    tertiary_title volume edition doi language abstract notes_abstract keywords
+    unknown_tag""".split()
+)
+# rispy key -> the tag it came from, so warnings name what the file says.
+_TAG_OF = {key: tag for tag, key in rispy.TAG_KEY_MAPPING.items()}
 
 
 def count_records(text: str) -> int:
@@ -185,6 +199,11 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     container = item.get("secondary_title") or item.get("journal_name")
     container = container or item.get("alternate_title3") or ""
     notes = item.get("notes") or []
+    unkept_tags = [_TAG_OF.get(key, key) for key in item if key not in KEPT_KEYS]
+    unkept_tags += [tag for tag in unknown if tag != "ED"]
+    unkept = unkept_fields(unkept_tags, (), noun="tags")
+    if unkept:
+        warnings.append(unkept)
     record = CitationRecord(
         key=tidy(_first(item.get("id"))),
         type=kind,
@@ -205,6 +224,7 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         pages=tidy(pages),
         edition=tidy(_first(item.get("edition"))),
         url=tidy(urls[0]) if urls else "",
+        accessed=access_date(_first(item.get("access_date")), "Y2 (access date)", warnings),
         doi=tidy(_first(item.get("doi"))),
         language=tidy(_first(item.get("language"))) or "en",
         abstract=tidy(_first(item.get("abstract") or item.get("notes_abstract"))),

@@ -218,3 +218,24 @@ def test_an_entry_cut_off_at_the_end_of_the_file_is_rejected():
     assert result.found == 2
     assert [(r.line, r.key) for r in result.rejections] == [(2, "cut")]
     assert "end of file" in result.rejections[0].reason
+
+
+def test_urldate_and_note_are_kept_and_a_partial_urldate_is_reported():
+    result = read_bibtex(
+        "@online{a, title={A}, url={https://example.org/a}, urldate={2024-01-15},"
+        " note={Translated from Arabic}}\n"
+        "@online{b, title={B}, url={https://example.org/b}, urldate={2024-01}}\n"
+    )
+    first, second = result.entries
+    assert (first.record.accessed, first.record.note) == ("2024-01-15", "Translated from Arabic")
+    assert second.record.accessed == ""
+    assert "urldate '2024-01' is not a whole date (YYYY-MM-DD); not kept" in second.warnings
+
+
+def test_fields_the_catalogue_has_no_place_for_are_named_in_a_warning():
+    result = read_bibtex(
+        "@book{k, title={T}, ISBN={978-0-02-933155-9}, file={:t.pdf:PDF}, year={1991}}"
+    )
+    (entry,) = result.entries
+    assert entry.record.year == 1991
+    assert "fields not kept (the catalogue has no place for them): file, isbn" in entry.warnings

@@ -51,3 +51,26 @@ def test_fields_map_to_the_record(zotero):
 def test_bad_json_is_rejected_with_a_message(text, message):
     with pytest.raises(UnreadableFile, match=message):
         read_csljson(text)
+
+
+def test_accessed_and_note_are_kept_and_unknown_variables_are_named():
+    result = read_csljson(
+        '[{"id": "q", "type": "webpage", "title": "Whither the Quad?",'
+        ' "URL": "https://example.org/q", "accessed": {"date-parts": [[2021, 2, 4]]},'
+        ' "note": "Paywalled", "ISBN": "x", "container-title-short": "Dipl."}]'
+    )
+    (entry,) = result.entries
+    assert (entry.record.accessed, entry.record.note) == ("2021-02-04", "Paywalled")
+    assert (
+        "variables not kept (the catalogue has no place for them): ISBN, container-title-short"
+        in entry.warnings
+    )
+
+
+def test_an_accessed_date_without_a_day_is_reported():
+    result = read_csljson(
+        '[{"id": "q", "type": "webpage", "title": "T", "accessed": {"date-parts": [[2021, 2]]}}]'
+    )
+    (entry,) = result.entries
+    assert entry.record.accessed == ""
+    assert any(w.startswith("accessed") and "not kept" in w for w in entry.warnings)

@@ -92,3 +92,20 @@ def test_ris_names_split_into_parts(written, parts):
     name = ris_name(written)
     assert (name.family, name.given, name.particle, name.suffix) == parts
     assert not name.is_organisation
+
+
+def test_the_access_date_is_kept_and_unknown_tags_are_named_in_a_warning():
+    result = read_ris(
+        "TY  - ELEC\nTI  - Whither the Quad?\nUR  - https://example.org/q\n"
+        "Y2  - 2021/02/04/\nSN  - 1234-5678\nZZ  - made up\nER  - \n"
+    )
+    (entry,) = result.entries
+    assert entry.record.accessed == "2021-02-04"
+    assert "tags not kept (the catalogue has no place for them): SN, ZZ" in entry.warnings
+
+
+def test_an_access_date_that_is_no_date_is_reported():
+    result = read_ris("TY  - ELEC\nTI  - T\nUR  - https://example.org\nY2  - last week\nER  - \n")
+    (entry,) = result.entries
+    assert entry.record.accessed == ""
+    assert any("'last week' is not a whole date" in w for w in entry.warnings)
