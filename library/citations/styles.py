@@ -25,12 +25,15 @@ showed with our records (each is tested in tests/citations/test_styles.py):
   ``Key.sort_keys`` to compare them as a reader alphabetises (:func:`collation_key`).
 * Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
 
-Known remaining limitation: for works without authors, citeproc-py prints the title that
-replaced the author a second time.
+* **Substituted titles**: a work without authors has its title in the author's place, and
+  CSL suppresses it later in the entry; citeproc-py did that only when the title variable
+  itself stood in, not a macro printing it (APA, MLA, Harvard), so the title came twice.
+  ``Substitute.render`` is wrapped to suppress whatever text variables it printed.
 """
 
 from __future__ import annotations
 
+import contextvars
 import html
 import re
 import unicodedata
@@ -149,8 +152,47 @@ def _collated_sort_keys(self: citeproc_model.Key, items: Any, context: Any) -> l
     return [collation_key(key) if isinstance(key, str) else key for key in keys]
 
 
+_TEXT_TAG = f"{{{CSL}}}text"
+# The text variables printed while a cs:substitute renders (None outside one).
+_substituted: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "dossier_substituted", default=None
+)
+_citeproc_text_variable = citeproc_model.Text._variable
+_citeproc_substitute_render = citeproc_model.Substitute.render
+
+
+def _text_variable(self: citeproc_model.Text, item: Any, context: Any) -> Any:
+    """citeproc-py's ``Text._variable``, noting what it prints inside a substitute."""
+    text = _citeproc_text_variable(self, item, context)
+    printed = _substituted.get()
+    if printed is not None and text:
+        printed.append(self.get("variable"))
+    return text
+
+
+def _substitute_render(self: citeproc_model.Substitute, item: Any, context=None, **kwargs):
+    """citeproc-py's ``Substitute.render``, then every text variable it printed suppressed.
+
+    CSL suppresses substituted variables in the rest of the entry. citeproc-py does so only
+    for a ``cs:text variable=...`` child, but APA, MLA and Harvard substitute the title
+    through a macro or a ``cs:choose``, so an author-less work printed its title twice.
+    Recording what was actually printed suppresses the title only when it stood in.
+    """
+    token = _substituted.set([])
+    try:
+        text = _citeproc_substitute_render(self, item, context=context, **kwargs)
+        printed = _substituted.get()
+    finally:
+        _substituted.reset(token)
+    if text and printed and context is not None:
+        context.get_layout().repressed.setdefault(_TEXT_TAG, []).extend(printed)
+    return text
+
+
 citeproc_model.Name.initialize = _initialize
 citeproc_model.Key.sort_keys = _collated_sort_keys
+citeproc_model.Text._variable = _text_variable
+citeproc_model.Substitute.render = _substitute_render
 
 
 def _shield(value: Any) -> Any:

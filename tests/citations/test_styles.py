@@ -139,3 +139,40 @@ def test_a_single_record_formats_in_every_style_for_every_type(style_id):
         [entry] = format_bibliography([record], style_id)
         assert "Doe" in entry
         assert "A Title" in entry
+
+
+ANONYMOUS_WEB = CitationRecord(
+    key="anon2021quad",
+    type="web_article",
+    title="Whither the Quad?",
+    container_title="The Diplomat",
+    year=2021,
+    url="https://thediplomat.com/quad",
+)
+ANONYMOUS_NEWS = CitationRecord(
+    key="anon2017patrols",
+    type="article",
+    title="Sulu Sea Patrols Begin",
+    container_title="The Straits Times",
+    year=2017,
+)
+
+
+def test_an_author_less_work_prints_its_title_once_in_every_style(style_id):
+    # The title stands in for the missing author and CSL suppresses it after that.
+    (entry,) = format_bibliography([ANONYMOUS_WEB], style_id, "text")
+    assert entry.count("Whither the Quad?") == 1, entry
+    assert "https://thediplomat.com/quad" in entry
+
+
+def test_a_title_that_did_not_stand_in_is_never_suppressed(style_id):
+    # Harvard puts a newspaper's name in the author's place: then the title still prints.
+    (entry,) = format_bibliography([ANONYMOUS_NEWS], style_id, "text")
+    assert entry.count("Sulu Sea Patrols Begin") == 1, entry
+    assert "The Straits Times" in entry
+
+
+def test_suppression_does_not_leak_into_the_next_entry(style_id):
+    entries = format_bibliography([ANONYMOUS_WEB, NASTY[0]], style_id, "text")
+    mosul = next(e for e in entries if "Basit" in e)
+    assert "Mosul Operation" in mosul
