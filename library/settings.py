@@ -176,6 +176,17 @@ DOSSIER_PDF_MEMORY_MB = envint("PDF_MEMORY_MB", 768, minimum=128)
 DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)
 
+# The process cache holds formatted citations for reading lists (citeproc-py takes 5-30 ms
+# an entry). Django's default of 300 entries would not hold one 200-entry list in two
+# styles; an entry is well under a kilobyte.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "dossier",
+        "OPTIONS": {"MAX_ENTRIES": envint("CITATION_CACHE_ENTRIES", 20_000, minimum=1)},
+    }
+}
+
 # Search engine: "database" (SQLite FTS5, written in the saving transaction) or "whoosh"
 # (files in WHOOSH_INDEX_DIR, written after commit). See library/search/backends/.
 SEARCH_BACKEND = envchoice("SEARCH_BACKEND", "database", ("database", "whoosh"))

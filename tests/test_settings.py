@@ -62,6 +62,7 @@ def test_production_without_allowed_hosts_refuses_to_start():
         ("PAGE_SIZE", "lots", "PAGE_SIZE='lots' is not a whole number"),
         ("DATABASE_URL", "mongodb://db/x", "DATABASE_URL='mongodb://db/x'"),
         ("MAX_UPLOAD_BYTES", "-5", "MAX_UPLOAD_BYTES='-5' must be at least"),
+        ("CITATION_CACHE_ENTRIES", "0", "CITATION_CACHE_ENTRIES='0' must be at least 1"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, message):

@@ -395,3 +395,20 @@ def test_the_drag_and_drop_script_is_only_for_editors(syllabus, client, login, o
     services.set_visibility(syllabus, Visibility.PUBLIC)
     assert "readinglists.js" not in page(client, syllabus.get_absolute_url())
     assert "readinglists.js" in page(login(owner), syllabus.get_absolute_url())
+
+
+def test_the_citation_cache_holds_a_long_list_in_two_styles(monkeypatch):
+    # 320 citations: Django's default cache of 300 entries would already evict some.
+    from library.citations.records import CitationRecord
+    from library.readinglists import presentation
+
+    records = [CitationRecord(key=f"k{i}", type="other", title=f"T{i}") for i in range(160)]
+    for style in ("apa", "chicago-author-date"):
+        for record in records:
+            presentation.formatted_citation(record, style)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("formatted again: the cache lost an entry")
+
+    monkeypatch.setattr(presentation, "format_bibliography", refuse)
+    assert presentation.formatted_citation(records[0], "apa") == "<i>T0</i>. (n.d.)."
