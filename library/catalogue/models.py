@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -127,7 +129,13 @@ class Author(models.Model):
 
     class Meta:
         ordering = ["family", "given"]
-        indexes = [models.Index(fields=["family", "given"])]
+        indexes = [
+            models.Index(fields=["family", "given"]),
+            # find_or_create_author matches names case-insensitively on every save and import.
+            models.Index(
+                Lower("family"), Lower("given"), Lower("particle"), F("kind"), name="author_name_ci"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
