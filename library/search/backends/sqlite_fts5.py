@@ -427,19 +427,25 @@ class SQLiteFTS5Backend(DatabaseBackend):
         scan = "+" if highlight.count('"') >= 2 * _SCAN_TERMS else ""
         # Synopsis, then body: prose reads better than the tag list, which FTS5 would
         # often pick for a tag word (it scores columns by matches, not by readability).
-        # Both come from one pass over the match (a second pass cost more than the wasted
-        # body snippets); the best field only for pieces matching in neither.
-        for columns in ((_SYNOPSIS_COLUMN, _BODY_COLUMN), (-1,)):
+        # The body (a thousand words to tokenise again) is cut only when the synopsis has
+        # no match: SQL's CASE evaluates one branch (measured 3-4x faster for common words
+        # than cutting both). The best field only for pieces matching in neither.
+        synopsis = _snippet_sql(_SYNOPSIS_COLUMN)
+        prose = (
+            f"CASE WHEN instr({synopsis}, %s) THEN {synopsis} ELSE {_snippet_sql(_BODY_COLUMN)} END"
+        )
+        passes = (
+            (prose, [MARK_START, MARK_END, MARK_START, *[MARK_START, MARK_END] * 2]),
+            (_snippet_sql(-1), [MARK_START, MARK_END]),
+        )
+        for call, call_params in passes:
             if not remaining:
                 break
             marks = ", ".join(["%s"] * len(remaining))
-            calls = ", ".join(
-                f"snippet({FTS_TABLE}, {c}, %s, %s, '…', {_SNIPPET_TOKENS})" for c in columns
-            )
             rows = cursor.execute(
-                f"SELECT rowid, folded, {calls} FROM {FTS_TABLE} "
+                f"SELECT rowid, folded, {call} FROM {FTS_TABLE} "
                 f"WHERE {FTS_TABLE} MATCH %s AND {scan}rowid IN ({marks})",
-                [*[MARK_START, MARK_END] * len(columns), highlight, *remaining],
+                [*call_params, highlight, *remaining],
             ).fetchall()
             for pk, was_folded, *texts in rows:
                 text = next((t for t in texts if t and MARK_START in t), "")
@@ -535,6 +541,10 @@ class _GuardedCursor:
             if "no such table" in str(exc):
                 raise IndexUnavailable(str(exc)) from exc
             raise
+
+
+def _snippet_sql(column: int) -> str:
+    return f"snippet({FTS_TABLE}, {column}, %s, %s, '…', {_SNIPPET_TOKENS})"
 
 
 def _ids_only(where: str) -> bool:
