@@ -23,7 +23,7 @@ from django.db import DatabaseError, connection
 from library.catalogue.models import Piece
 from library.search.backends.base import IndexUnavailable
 from library.search.backends.database import DatabaseBackend
-from library.search.backends.fts5 import FTS_TABLE, compile_query
+from library.search.backends.fts5 import FTS_TABLE, REGION_TABLE, TOPIC_TABLE, compile_query
 from library.search.backends.fts5 import quote as fts_quote
 from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
 from library.search.backends.sqlite_facets import Ranked, ResultCache, facet_data
@@ -60,6 +60,22 @@ _TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
 _BULK = {"hashsize": 64 * 1024 * 1024, "automerge": 16}
 _INCREMENTAL = {"hashsize": 1024 * 1024, "automerge": 4}
 
+# Topic and region filters select piece ids by term id ("p.id IN (SELECT piece_id FROM …
+# WHERE topic_id IN …)"). Django's indexes on the tag tables are (piece_id, topic_id) and
+# (topic_id) alone, so that read fetched every tag row from the table; with the term id
+# first and the piece id beside it the filter is read from the index alone (measured at
+# 100,000 pieces: a common word with a broad topic filter, 84 -> 52 ms). Created by this
+# app (migration 0003), so the catalogue's models do not change.
+FILTER_INDEXES = {
+    "search_topic_piece": (TOPIC_TABLE, "topic_id"),
+    "search_region_piece": (REGION_TABLE, "region_id"),
+}
+FILTER_INDEX_SQL = [
+    f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column}, piece_id)"
+    for name, (table, column) in FILTER_INDEXES.items()
+]
+DROP_FILTER_INDEX_SQL = [f"DROP INDEX IF EXISTS {name}" for name in FILTER_INDEXES]
+
 CREATE_SQL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
     f"title, authors, tags, synopsis, body, digest UNINDEXED, folded UNINDEXED, {_TOKENIZER})",
@@ -75,6 +91,7 @@ CREATE_SQL = [
     # The same BM25 as "rank", for ad-hoc queries; the code calls bm25() itself (faster here).
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({_WEIGHTS}, 0.0, 0.0)')",
     f"INSERT INTO {HEAD_TABLE}({HEAD_TABLE}, rank) VALUES ('rank', 'bm25({_HEAD_WEIGHTS})')",
+    *FILTER_INDEX_SQL,
 ]
 DROP_SQL = [
     f"DROP TABLE IF EXISTS {t}"
