@@ -58,8 +58,8 @@ _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always 
 _TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
 # Bulk load (rebuild_index): FTS5 buffers up to 1 MB of new postings before writing a
 # segment, and merges whenever 4 segments share a level. Buffering a whole transaction's
-# postings (64 MB) and merging 16 at a time measured 1,250 -> 2,280 pieces/s at 100,000
-# pieces, with the same query times afterwards. Single-piece saves then merge as usual
+# postings (64 MB) and merging 16 at a time measured 1,220 -> 2,220 pieces/s at 100,000
+# pieces, with the same query CPU afterwards. Single-piece saves then merge as usual
 # (FTS5's defaults: hashsize 1 MB, automerge 4).
 _BULK = {"hashsize": 64 * 1024 * 1024, "automerge": 16}
 _INCREMENTAL = {"hashsize": 1024 * 1024, "automerge": 4}
@@ -68,7 +68,7 @@ _INCREMENTAL = {"hashsize": 1024 * 1024, "automerge": 4}
 # WHERE topic_id IN …)"). Django's indexes on the tag tables are (piece_id, topic_id) and
 # (topic_id) alone, so that read fetched every tag row from the table; with the term id
 # first and the piece id beside it the filter is read from the index alone (measured at
-# 100,000 pieces: a common word with a broad topic filter, 84 -> 52 ms). Created by this
+# 100,000 pieces: ranking a common word within a broad topic, 84 -> 52 ms). Created by this
 # app (migration 0003), so the catalogue's models do not change.
 FILTER_INDEXES = {
     "search_topic_piece": (TOPIC_TABLE, "topic_id"),
