@@ -79,6 +79,20 @@ def test_rebuild_index_loads_in_bulk_then_sets_the_index_back_for_single_saves(p
     assert _fts5_config(connection) == {"automerge": 4, "hashsize": 1024 * 1024}
 
 
+def test_rebuild_index_works_where_fts5_lacks_a_bulk_option(pieces, monkeypatch, capsys):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 settings")
+    from library.search.backends import sqlite_fts5
+
+    monkeypatch.setattr(sqlite_fts5, "_BULK", {"nosuchoption": 1, **sqlite_fts5._BULK})
+    call_command("rebuild_index", "--verbosity", "0")
+    call_command("check_index")
+    assert "matches the catalogue" in capsys.readouterr().out
+    assert _fts5_config(connection) == {"automerge": 4, "hashsize": 1024 * 1024}
+
+
 def _fts5_config(connection) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(

@@ -191,7 +191,14 @@ class SQLiteFTS5Backend(DatabaseBackend):
     def _configure(cursor, options: dict[str, int]) -> None:
         for table in (FTS_TABLE, HEAD_TABLE):
             for name, value in options.items():
-                cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES (%s, %s)", [name, value])
+                try:
+                    cursor.execute(
+                        f"INSERT INTO {table}({table}, rank) VALUES (%s, %s)", [name, value]
+                    )
+                except DatabaseError:
+                    # An SQLite whose FTS5 lacks the option ("SQL logic error"): the
+                    # rebuild is only slower; SQLite undoes just the failed statement.
+                    continue
 
     def _insert(self, cursor, documents: list[PieceDocument]) -> None:
         cursor.executemany(
