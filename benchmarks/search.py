@@ -118,7 +118,11 @@ def query_mix(rng: random.Random, lexicon: list[str], n: int) -> list[tuple[str,
 
     authors = list(Author.objects.values_list("family", flat=True)[:500])
     topics = list(Topic.objects.values_list("slug", flat=True))
-    bodies = list(Piece.objects.order_by("?").values_list("body", flat=True)[:50])
+    # Phrases come from 50 bodies chosen by the seeded generator (not ORDER BY RANDOM()),
+    # so every run times the same queries.
+    pks = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
+    chosen = rng.sample(pks, min(50, len(pks)))
+    bodies = list(Piece.objects.filter(pk__in=chosen).order_by("pk").values_list("body", flat=True))
     kinds = {
         "common word": lambda: rng.choice(lexicon[:20]),
         "rare word": lambda: rng.choice(lexicon[5000:20000]),

@@ -59,6 +59,48 @@ def test_rebuild_index_reports_progress_and_counts(pieces, capsys):
     assert "matches the catalogue" in capsys.readouterr().out
 
 
+def test_rebuild_index_loads_in_bulk_then_sets_the_index_back_for_single_saves(pieces, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 settings")
+    from library.search.backends import sqlite_fts5
+
+    seen = []
+    optimize = sqlite_fts5.SQLiteFTS5Backend.optimize
+
+    def spy(backend):
+        seen.append(_fts5_config(connection))
+        optimize(backend)
+
+    monkeypatch.setattr(sqlite_fts5.SQLiteFTS5Backend, "optimize", spy)
+    call_command("rebuild_index", "--verbosity", "0")
+    assert seen == [{"automerge": 16, "hashsize": 64 * 1024 * 1024}]
+    assert _fts5_config(connection) == {"automerge": 4, "hashsize": 1024 * 1024}
+
+
+def test_rebuild_index_works_where_fts5_lacks_a_bulk_option(pieces, monkeypatch, capsys):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 settings")
+    from library.search.backends import sqlite_fts5
+
+    monkeypatch.setattr(sqlite_fts5, "_BULK", {"nosuchoption": 1, **sqlite_fts5._BULK})
+    call_command("rebuild_index", "--verbosity", "0")
+    call_command("check_index")
+    assert "matches the catalogue" in capsys.readouterr().out
+    assert _fts5_config(connection) == {"automerge": 4, "hashsize": 1024 * 1024}
+
+
+def _fts5_config(connection) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k, v FROM search_piece_fts_config WHERE k IN ('automerge', 'hashsize')"
+        )
+        return dict(cursor.fetchall())
+
+
 def test_check_index_on_a_missing_whoosh_index_fails_with_advice(settings, tmp_path, db):
     settings.SEARCH_BACKEND = "whoosh"
     settings.WHOOSH_INDEX_DIR = tmp_path / "missing"

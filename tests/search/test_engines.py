@@ -242,3 +242,18 @@ def test_prefix_matches_are_highlighted(corpus):
     (piece, hit), *_ = service.search("propag*").entries
     assert piece.citation_key in {key(corpus, "daesh"), key(corpus, "mosul")}
     assert MARK_START in hit.snippet
+
+
+def test_a_phrase_matches_adjacent_words_only_title_matches_first(engine, add_piece):
+    title = add_piece("Common Ground at Sea", body="Nothing else.")
+    body = add_piece("Fisheries", body="Both navies sought common ground on the shoals.")
+    synopsis = add_piece("Talks", synopsis="A search for common ground.", body="Talks.")
+    add_piece("Apart", body="Common patrols covered ground near the shore.")
+    add_piece("Reversed", body="The ground was common to both.")
+    found = keys('"common ground"')
+    assert found[0] == title.citation_key
+    assert set(found) == {title.citation_key, body.citation_key, synopsis.citation_key}
+    assert service.search('"common ground"', page_size=1).total == 3
+    assert keys('"common ground"', page=3, page_size=1) == found[2:]
+    snippets = {p.pk: hit.snippet for p, hit in service.search('"common ground"').entries}
+    assert MARK_START in snippets[body.pk]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from library.search.backends.fts5 import compile_query, quote
 from library.search.query import parse_query
+from library.search.text import MARK_START
 from library.search.vocab import VocabTerm, Vocabulary
 
 VOCAB = Vocabulary(
@@ -83,3 +86,46 @@ def test_a_year_range_is_an_id_filter_read_from_the_date_index():
     assert "p.date" not in result.where  # no join with the wide piece rows
     assert "date >= %s AND date <= %s" in result.where
     assert result.params == ["2014-01-01", "2017-12-31"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "index"), [("topic", "search_topic_piece"), ("region", "search_region_piece")]
+)
+def test_topic_and_region_filters_are_read_from_an_index_alone(kind, index):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query plan")
+    vocab = Vocabulary([VocabTerm(kind, 1, "iraq", "Iraq", (), None)])
+    where = compile_query(parse_query(f"mosul {kind}:iraq").root, vocab)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN QUERY PLAN SELECT p.id FROM catalogue_piece p WHERE {where.where}",
+            where.params,
+        )
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert f"USING COVERING INDEX {index}" in plan
+
+
+@pytest.mark.django_db
+def test_snippets_are_the_same_whether_postings_are_scanned_or_seeked(
+    database_engine, vocabulary, make_piece, monkeypatch
+):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite snippets")
+    from library.search import service
+    from library.search.backends import sqlite_fts5
+
+    make_piece("Mosul's Coin", synopsis="Gold minted by Daesh.", topics=("islamic-state",))
+    make_piece("Daesh Online", body="ISIS media units and ISIL propaganda.")
+    snippets = []
+    for docs_per_seek in (0, 10**9):  # never scan, always scan
+        monkeypatch.setattr(sqlite_fts5, "_SCAN_DOCS_PER_SEEK", docs_per_seek)
+        result = service.search("ISIL")
+        snippets.append({piece.pk: hit.snippet for piece, hit in result.entries})
+    assert snippets[0] == snippets[1]
+    assert len(snippets[0]) == 2
+    assert all(MARK_START in s for s in snippets[0].values())
