@@ -274,33 +274,38 @@ class PostgresBackend(DatabaseBackend):
         direction = "ASC" if sort is Sort.OLDEST else "DESC"
         dated = f"m.date IS NULL, m.date {direction}, m.id"
         relevance = sort is Sort.RELEVANCE and compiled.highlight is not None
-        tier = f"d.title @@ {TSQUERY}" if relevance else "FALSE"
-        tier_params = [compiled.highlight] if relevance else []
         if relevance:
             order = "r DESC, date IS NULL, date DESC, id"
-
-            def ranked(condition: str) -> str:
-                return (
-                    f"SELECT m.id, m.date, ts_rank(x.head, q.q) AS r FROM m JOIN {TEXT_TABLE} x "
-                    f"ON x.piece_id = m.id, (SELECT {TSQUERY} AS q) q WHERE {condition} "
-                    f"ORDER BY {order} LIMIT %s"
-                )
-
-            # The second tier is ranked only when the first has fewer rows than the page
-            # needs (a one-time filter: otherwise its rows are never read).
-            page = (
-                f"SELECT 1 AS tier, id, row_number() OVER (ORDER BY {order}) AS n, r "
-                f"FROM ({ranked('m.t')}) p1 "
-                f"UNION ALL SELECT 2, id, row_number() OVER (ORDER BY {order}), r FROM "
-                f"({ranked('NOT m.t AND (SELECT count(*) FROM m WHERE m.t) < %s')}) p2"
+            rank = (
+                f"(SELECT ts_rank(x.head, {TSQUERY}) FROM {TEXT_TABLE} x WHERE x.piece_id = {{id}})"
             )
-            page_params = [compiled.highlight, need, compiled.highlight, need, need]
+            # Tier 1 straight from the title index, the match re-tested on those rows only
+            # (a bitmap AND); each row's head is read by its key, never by a scan.
+            tier1 = (
+                f"SELECT d.piece_id AS id, d.date, {rank.format(id='d.piece_id')} AS r "
+                f"{base} AND d.title @@ {TSQUERY} ORDER BY {order} LIMIT %s"
+            )
+            # Tier 2 is ranked only when tier 1 has fewer rows than the page needs (a
+            # one-time filter: otherwise none of its rows is read).
+            tier2 = (
+                f"SELECT m.id, m.date, {rank.format(id='m.id')} AS r FROM m "
+                "WHERE (SELECT count(*) FROM p1) < %s AND m.id NOT IN (SELECT id FROM p1) "
+                f"ORDER BY {order} LIMIT %s"
+            )
+            page = (
+                f"SELECT 1 AS tier, id, row_number() OVER (ORDER BY {order}) AS n, r FROM p1 "
+                f"UNION ALL SELECT 2, id, row_number() OVER (ORDER BY {order}), r "
+                f"FROM ({tier2}) p2"
+            )
+            ctes = f", p1 AS MATERIALIZED ({tier1})"
+            cte_params = [compiled.highlight, *params, compiled.highlight, need]
+            page_params = [compiled.highlight, need, need]
         else:
             page = (
                 f"SELECT 1 AS tier, m.id, row_number() OVER (ORDER BY {dated}) AS n, "
                 f"0.0::real AS r FROM m ORDER BY {dated} LIMIT %s"
             )
-            page_params = [need]
+            ctes, cte_params, page_params = "", [], [need]
         if shared:
             facets = (
                 "SELECT 'ids', NULL, count(*), NULL, string_agg(int8send(m.id), ''::bytea) FROM m"
@@ -323,10 +328,9 @@ class PostgresBackend(DatabaseBackend):
             )
             facet_params = [Role.AUTHOR.value]
         cursor.execute(
-            f"WITH m AS MATERIALIZED (SELECT d.piece_id AS id, d.date, d.type, {tier} AS t "
-            f"{base}) SELECT 'hit:' || tier, id, n, r, NULL FROM ({page}) pages "
-            f"UNION ALL {facets}",
-            [*tier_params, *params, *page_params, *facet_params],
+            f"WITH m AS MATERIALIZED (SELECT d.piece_id AS id, d.date, d.type {base}){ctes} "
+            f"SELECT 'hit:' || tier, id, n, r, NULL FROM ({page}) pages UNION ALL {facets}",
+            [*params, *cte_params, *page_params, *facet_params],
         )
         tiers: list[tuple[str, int, int, float]] = []
         total, counts = 0, {}
@@ -378,8 +382,8 @@ class PostgresBackend(DatabaseBackend):
     # --- vocabulary ----------------------------------------------------------------------
 
     def document_count(self, word: str) -> int:
-        with _cursor() as cursor:
-            sql = f"SELECT count(*) FROM {DOC_TABLE} WHERE vec @@ {TSQUERY}"
+        sql = f"SELECT count(*) FROM {DOC_TABLE} WHERE vec @@ {TSQUERY}"
+        with transaction.atomic(), _cursor() as cursor, _index_scans(cursor):
             cursor.execute(sql, [quote(word)])
             return cursor.fetchone()[0]
 
