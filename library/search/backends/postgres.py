@@ -72,6 +72,7 @@ TABLE_SQL = [
     f"CREATE TABLE {TEXT_TABLE} (piece_id bigint PRIMARY KEY, title text NOT NULL, "
     "authors text NOT NULL, tags text NOT NULL, synopsis text NOT NULL, body text NOT NULL, "
     "folded boolean NOT NULL, head tsvector NOT NULL)",
+    f"CREATE INDEX {TEXT_TABLE}_head ON {TEXT_TABLE} USING gin (head)",
     f"CREATE TABLE {WORD_TABLE} (word text PRIMARY KEY, docs integer NOT NULL)",
     f"CREATE TABLE {CHANGE_TABLE} (xid xid8 NOT NULL DEFAULT pg_current_xact_id(), "
     "piece_id bigint NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())",
@@ -265,10 +266,10 @@ class PostgresBackend(DatabaseBackend):
         The match is computed once (a materialised CTE over the narrow doc rows): a phrase
         of two common words makes PostgreSQL recheck most pieces' full ``tsvector``, and
         paying that twice doubled the query's time. Ranking is in tiers, so a common word
-        never ranks every match: pieces whose title matches first (ranked by ``ts_rank``
-        of ``head``, the short fields weighted A > B > C), then, only when the titles do
-        not fill the page, every other match ranked the same way (so authors, tags and
-        synopsis before body-only matches, which follow newest first).
+        never ranks every match: pieces whose title matches first, then (only when the
+        titles do not fill the page) those matching in people, tags or synopsis, both
+        ranked by ``ts_rank`` of ``head`` (the short fields weighted A > B > C), then
+        (only when those do not fill it either) body-only matches, newest first.
         """
         need = offset + limit
         direction = "ASC" if sort is Sort.OLDEST else "DESC"
@@ -277,29 +278,41 @@ class PostgresBackend(DatabaseBackend):
         if relevance:
             order = "r DESC, date IS NULL, date DESC, id"
             rank = (
-                f"(SELECT ts_rank(x.head, {TSQUERY}) FROM {TEXT_TABLE} x WHERE x.piece_id = {{id}})"
+                f"(SELECT ts_rank(x.head, {TSQUERY}) FROM {TEXT_TABLE} x "
+                "WHERE x.piece_id = d.piece_id)"
             )
             # Tier 1 straight from the title index, the match re-tested on those rows only
             # (a bitmap AND); each row's head is read by its key, never by a scan.
             tier1 = (
-                f"SELECT d.piece_id AS id, d.date, {rank.format(id='d.piece_id')} AS r "
-                f"{base} AND d.title @@ {TSQUERY} ORDER BY {order} LIMIT %s"
-            )
-            # Tier 2 is ranked only when tier 1 has fewer rows than the page needs (a
-            # one-time filter: otherwise none of its rows is read).
-            tier2 = (
-                f"SELECT m.id, m.date, {rank.format(id='m.id')} AS r FROM m "
-                "WHERE (SELECT count(*) FROM p1) < %s AND m.id NOT IN (SELECT id FROM p1) "
+                f"SELECT d.piece_id AS id, d.date, {rank} AS r {base} AND d.title @@ {TSQUERY} "
                 f"ORDER BY {order} LIMIT %s"
+            )
+            # Tiers 2 and 3 run only when the tiers above have fewer rows than the page
+            # needs (one-time filters: otherwise none of their rows is read). Tier 2: the
+            # head index's rows (people, tags, synopsis) in the match; tier 3: the rest
+            # (body only), newest first, never ranked.
+            tier2 = (
+                f"SELECT x.piece_id AS id, m.date, ts_rank(x.head, q.q) AS r "
+                f"FROM (SELECT {TSQUERY} AS q) q, {TEXT_TABLE} x JOIN m ON m.id = x.piece_id "
+                "WHERE (SELECT count(*) FROM p1) < %s AND x.head @@ q.q "
+                f"AND x.piece_id NOT IN (SELECT id FROM p1) ORDER BY {order} LIMIT %s"
+            )
+            tier3 = (
+                "SELECT m.id, m.date, 0.0::real AS r FROM m "
+                "WHERE (SELECT count(*) FROM p1) + (SELECT count(*) FROM p2) < %s "
+                "AND m.id NOT IN (SELECT id FROM p1 UNION ALL SELECT id FROM p2) "
+                f"ORDER BY {dated} LIMIT %s"
             )
             page = (
                 f"SELECT 1 AS tier, id, row_number() OVER (ORDER BY {order}) AS n, r FROM p1 "
-                f"UNION ALL SELECT 2, id, row_number() OVER (ORDER BY {order}), r "
-                f"FROM ({tier2}) p2"
+                f"UNION ALL SELECT 2, id, row_number() OVER (ORDER BY {order}), r FROM p2 "
+                f"UNION ALL SELECT 3, id, row_number() OVER (ORDER BY {dated.replace('m.', '')}), "
+                f"r FROM ({tier3}) p3"
             )
-            ctes = f", p1 AS MATERIALIZED ({tier1})"
+            ctes = f", p1 AS MATERIALIZED ({tier1}), p2 AS MATERIALIZED ({tier2})"
             cte_params = [compiled.highlight, *params, compiled.highlight, need]
-            page_params = [compiled.highlight, need, need]
+            cte_params += [compiled.highlight, need, need]
+            page_params = [need, need]
         else:
             page = (
                 f"SELECT 1 AS tier, m.id, row_number() OVER (ORDER BY {dated}) AS n, "
@@ -435,20 +448,26 @@ class PostgresBackend(DatabaseBackend):
 
 @contextmanager
 def _index_scans(cursor) -> Iterator[None]:
-    """Match through the GIN index even when most pieces match.
+    """Match through the GIN index even when most pieces match, and without JIT.
 
     The planner reads every row instead for a common word, and testing each piece's
-    (large, compressed) ``tsvector`` cost ~140 ms at 10,000 pieces where the index's exact
-    bitmap takes ~15 ms. The setting is local to the transaction and restored after.
+    (large) ``tsvector`` cost ~140 ms at 10,000 pieces where the index's exact bitmap takes
+    ~15 ms. At 100,000 pieces the plans' estimated cost passed the JIT threshold, and
+    compiling cost more than it saved. Both settings are local to the transaction and
+    restored after.
     """
     cursor.execute(
-        "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+        "SELECT current_setting('enable_seqscan'), current_setting('jit'), "
+        "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
     )
-    previous = cursor.fetchone()[0]
+    seqscan, jit = cursor.fetchone()[:2]
     try:
         yield
     finally:
-        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+        cursor.execute(
+            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
+            [seqscan, jit],
+        )
 
 
 class _cursor:
