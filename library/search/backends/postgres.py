@@ -424,10 +424,12 @@ class PostgresBackend(DatabaseBackend):
         if not words:
             return []
         expr = " | ".join(f"{quote(w)}:ABC" for w in words)
-        with _cursor() as cursor:
+        # ``head`` is ``vec`` without the body, at the same positions: the same ranks, from
+        # a small vector (ranking the full vectors took ~800 ms at 100,000 pieces).
+        with transaction.atomic(), _cursor() as cursor, _index_scans(cursor):
             cursor.execute(
-                f"SELECT piece_id, ts_rank(vec, q) AS r FROM {DOC_TABLE}, {TSQUERY} q "
-                "WHERE vec @@ q AND piece_id <> %s ORDER BY r DESC, piece_id LIMIT %s",
+                f"SELECT piece_id, ts_rank(head, q) AS r FROM {TEXT_TABLE}, {TSQUERY} q "
+                "WHERE head @@ q AND piece_id <> %s ORDER BY r DESC, piece_id LIMIT %s",
                 [expr, document.piece_id, limit],
             )
             return [Hit(pk, float(score)) for pk, score in cursor.fetchall()]
