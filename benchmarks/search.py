@@ -224,8 +224,11 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
         updates.append((time.perf_counter() - t0) * 1000)
 
     print(f"\n== {name} engine, {count:,} pieces ==")
-    print(f"build:   {build_rate:,.0f} pieces/s  (bare tokenisation {bare:,.0f} pieces/s, "
-          f"ratio {build_rate / bare:.3f})")  # fmt: skip
+    if build_rate != build_rate:  # NaN: --reuse-index kept the index
+        print("build:   not measured (--reuse-index kept the index)")
+    else:
+        print(f"build:   {build_rate:,.0f} pieces/s  (bare tokenisation {bare:,.0f} pieces/s, "
+              f"ratio {build_rate / bare:.3f})")  # fmt: skip
     for label, (wall, cpu) in runs.items():
         every = [t for values in wall.values() for t in values]
         print(f"queries ({label}): p50 {percentile(every, 50):.1f} ms, "
