@@ -11,16 +11,19 @@ for ``--duration`` seconds:
 
 * ``--clients`` reader threads, each with a keep-alive connection per instance (requests
   alternate between instances, like a round-robin balancer), fetch a mix of the home page,
-  ``/pieces/`` pages, filtered browse (topic, year, type) and random piece pages;
+  ``/pieces/`` pages, filtered browse (topic, year, type), searches (benchmarks/search.py's
+  query mix: common and rare words, 2-3 words, phrases, field filters, prefixes,
+  misspellings; snippets and facets) and random piece pages;
 * one editor, signed in through the real login form, creates pieces and edits earlier
   ones (synopsis) through the real forms, CSRF and all.
 
-It prints requests/s and p50/p95 per endpoint, counts 5xx answers, and verifies in the
-database: pieces after = pieces before + pieces created, and every edit visible.
-Search traffic is not part of this mix (its own figures are in benchmarks/search.py) and
-both configurations index with SEARCH_BACKEND=whoosh, because the database engine has no
-PostgreSQL dialect yet. The load generator shares the 2 cores with the servers, so
-absolute figures are a floor.
+Both configurations search with SEARCH_BACKEND=database (FTS5 on SQLite, the tsvector
+dialect on PostgreSQL); the catalogue is indexed before the run (or kept, when a reused
+PostgreSQL database already holds the same pieces and their index). It prints requests/s
+and p50/p95 per endpoint, counts 5xx answers, and verifies in the database: pieces after =
+pieces before + pieces created, every edit visible, and ``check_index`` clean (every
+piece, the editor's included, indexed with its current text). The load generator shares
+the 2 cores with the servers, so absolute figures are a floor.
 """
 
 from __future__ import annotations
@@ -84,20 +87,31 @@ def prepare(count: int) -> dict:
         rng = random.Random(search_bench.SEED)
         search_bench.generate(count, rng, search_bench.build_lexicon(rng))
     generated = time.perf_counter() - started
-    # An empty Whoosh index, so the editor's saves index: indexing 100,000 generated pieces
-    # at Whoosh's ~85/s would take longer than the benchmark, and no reader searches.
     from library.search.backends import get_backend
+    from library.search.management.commands.check_index import check
+    from library.search.management.commands.rebuild_index import rebuild
 
-    get_backend().clear()
+    started = time.perf_counter()
+    status = check(get_backend())
+    if status.missing or status.extra or status.stale:
+        rebuild(chunk=1000)
+    indexed = time.perf_counter() - started
     user, _ = User.objects.get_or_create(username=EDITOR[0])
     user.set_password(EDITOR[1])
     user.save()
     user.groups.add(Group.objects.get(name="Editors"))
     rng = random.Random(7)
     keys = list(Piece.objects.values_list("citation_key", flat=True))
+    queries = search_bench.query_mix(
+        random.Random(search_bench.SEED),
+        search_bench.build_lexicon(random.Random(search_bench.SEED)),
+        210,
+    )
     return {
         "pieces": len(keys),
         "generated_s": round(generated, 1),
+        "indexed_s": round(indexed, 1),
+        "queries": [text for _, text in queries],
         "keys": rng.sample(keys, min(2000, len(keys))),
         "topics": list(
             Topic.objects.filter(pieces__isnull=False)
@@ -116,7 +130,12 @@ def verify(edits: dict[str, str]) -> dict:
         Piece.objects.filter(citation_key__in=edits).values_list("citation_key", "synopsis")
     )
     lost = [key for key, synopsis in edits.items() if found.get(key) != synopsis]
-    return {"pieces": Piece.objects.count(), "lost_edits": lost}
+    from library.search.backends import get_backend
+    from library.search.management.commands.check_index import check
+
+    status = check(get_backend())
+    index = {name: len(getattr(status, name)) for name in ("missing", "extra", "stale")}
+    return {"pieces": Piece.objects.count(), "lost_edits": lost, "index": index}
 
 
 # --- the orchestrator ----------------------------------------------------------------
@@ -220,9 +239,11 @@ def pick(rng: random.Random, data: dict) -> tuple[str, str]:
     roll = rng.random()
     if roll < 0.10:
         return "home", "/"
-    if roll < 0.30:
+    if roll < 0.25:
         return "browse", f"/pieces/?page={rng.randint(1, 50)}"
-    if roll < 0.55:
+    if roll < 0.45:
+        return "search", "/search/?" + urllib.parse.urlencode({"q": rng.choice(data["queries"])})
+    if roll < 0.65:
         choice = rng.random()
         if choice < 0.5:
             query = {"topic": rng.choice(data["topics"])}
@@ -361,7 +382,10 @@ def editor(ports: list[int], stop: threading.Event, stats: Stats, result: dict) 
 def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dict:
     print(f"\n{name}")
     before = in_env(env, "_prepare", str(args.pieces))
-    print(f"  catalogue: {before['pieces']:,} pieces (generated in {before['generated_s']} s)")
+    print(
+        f"  catalogue: {before['pieces']:,} pieces (generated in {before['generated_s']} s, "
+        f"index checked or built in {before['indexed_s']} s)"
+    )
     servers = start_instances(env, servers_wanted, args.workers, logs)
     ports = [port for port, _, _ in servers]
     stats, stop, editor_result = Stats(), threading.Event(), {}
@@ -389,9 +413,11 @@ def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dic
         f"after {after['pieces']:,} -> lost {lost_pieces}; edits not visible: "
         f"{len(after['lost_edits'])}; editor failures: {editor_result.get('failures', [])[:5]}"
     )
+    print(f"  check_index: {after['index']} (missing, extra, stale pieces)")
     return {
         "errors": sum(stats.errors.values()),
         "lost": lost_pieces + len(after["lost_edits"]) + len(editor_result.get("failures", [])),
+        "index_drift": sum(after["index"].values()),
     }
 
 
@@ -434,7 +460,7 @@ def main() -> None:
         SECRET_KEY=SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
-        SEARCH_BACKEND="whoosh",
+        SEARCH_BACKEND="database",
         STATIC_ROOT=str(scratch / "static"),
         MEDIA_ROOT=str(scratch / "media"),
         LOGIN_FAILURE_LIMIT="1000",
@@ -453,23 +479,16 @@ def main() -> None:
     outcomes = {}
     try:
         if args.only != "postgresql":
-            env = {
-                **base,
-                "DATABASE_URL": f"sqlite:///{scratch / 'load.sqlite3'}",
-                "WHOOSH_INDEX_DIR": str(scratch / "whoosh-sqlite"),
-            }
+            env = {**base, "DATABASE_URL": f"sqlite:///{scratch / 'load.sqlite3'}"}
             outcomes["sqlite"] = run_load("1 instance + SQLite", env, 1, args, scratch)
         if args.only != "sqlite":
-            env = {
-                **base,
-                "DATABASE_URL": database_url,
-                "WHOOSH_INDEX_DIR": str(scratch / "whoosh-postgresql"),
-            }
+            env = {**base, "DATABASE_URL": database_url}
             outcomes["postgresql"] = run_load("2 instances + PostgreSQL", env, 2, args, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    bad = {name: o for name, o in outcomes.items() if o["errors"] or o["lost"]}
-    print("\nverdict:", "FAILED " + json.dumps(bad) if bad else "no 5xx, no lost writes")
+    bad = {name: o for name, o in outcomes.items() if any(o.values())}
+    verdict = "no 5xx, no lost writes, index clean"
+    print("\nverdict:", "FAILED " + json.dumps(bad) if bad else verdict)
     sys.exit(1 if bad else 0)
 
 

@@ -186,9 +186,12 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
     settings.WHOOSH_INDEX_DIR = Path(args.db_dir) / f"whoosh-{count}"
     backend = get_backend()
 
-    started = time.perf_counter()
-    built = rebuild(chunk=1000)
-    build_rate = built / (time.perf_counter() - started)
+    if args.reuse_index and backend.indexed_digests():
+        build_rate = float("nan")  # index kept from an earlier run: not rebuilt, not timed
+    else:
+        started = time.perf_counter()
+        built = rebuild(chunk=1000)
+        build_rate = built / (time.perf_counter() - started)
     ids = list(Piece.objects.values_list("pk", flat=True))
     bare = tokenise_rate(rng.sample(ids, min(2000, len(ids))))
 
@@ -225,8 +228,11 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
         updates.append((time.perf_counter() - t0) * 1000)
 
     print(f"\n== {name} engine, {count:,} pieces ==")
-    print(f"build:   {build_rate:,.0f} pieces/s  (bare tokenisation {bare:,.0f} pieces/s, "
-          f"ratio {build_rate / bare:.3f})")  # fmt: skip
+    if build_rate != build_rate:  # NaN: --reuse-index kept the index
+        print("build:   not measured (--reuse-index kept the index)")
+    else:
+        print(f"build:   {build_rate:,.0f} pieces/s  (bare tokenisation {bare:,.0f} pieces/s, "
+              f"ratio {build_rate / bare:.3f})")  # fmt: skip
     for label, (wall, cpu) in runs.items():
         every = [t for values in wall.values() for t in values]
         print(f"queries ({label}): p50 {percentile(every, 50):.1f} ms, "
@@ -292,7 +298,19 @@ def main() -> None:
         action="store_true",
         help="use the PostgreSQL database in DATABASE_URL instead of a scratch SQLite file "
         "(bash scripts/pg-cluster.sh run -- .venv/bin/python benchmarks/search.py --postgres "
-        "--engines database); one --pieces value, and the database must be empty",
+        "--engines database); one --pieces value, and the database must be empty "
+        "unless --reuse",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --postgres: keep the pieces already in the database (from an earlier run "
+        "against a cluster kept by `pg-cluster.sh start DIR`) instead of generating them",
+    )
+    parser.add_argument(
+        "--reuse-index",
+        action="store_true",
+        help="also keep the search index if it has rows (build rate not measured)",
     )
     args = parser.parse_args()
     postgres_url = os.environ.get("DATABASE_URL", "") if args.postgres else ""
@@ -302,7 +320,7 @@ def main() -> None:
 
     for count in args.pieces:
         path = Path(args.db_dir) / f"bench-{count}.sqlite3"
-        fresh = args.postgres or not path.exists()
+        fresh = not args.reuse if args.postgres else not path.exists()
         os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
         import django
@@ -316,6 +334,8 @@ def main() -> None:
             connections["default"].settings_dict["NAME"] = str(path)
         rng = random.Random(SEED)
         lexicon = build_lexicon(rng)
+        if args.reuse:
+            call_command("migrate", verbosity=0)  # a new index migration, if any
         if fresh:
             t0 = time.perf_counter()
             call_command("migrate", verbosity=0)

@@ -93,3 +93,75 @@ def test_a_huge_body_is_indexed_without_error(make_piece):
     piece = make_piece("Huge", body=" ".join(f"word{n}" for n in range(120_000)))
     assert service.search("word5").total == 1
     assert weights(piece.pk)
+
+
+def _topic_counts(result) -> dict[str, int]:
+    return {v.key: v.count for v in result.facets["topic"]}
+
+
+@pytest.fixture
+def committed_index():
+    """An empty index for a test that commits (a flush leaves the index tables alone)."""
+    from library.search.backends import get_backend, pg_facets
+
+    get_backend().clear()
+    pg_facets.forget()
+    yield
+    get_backend().clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_facets_from_the_process_arrays_follow_every_commit(
+    make_piece, vocabulary, committed_index
+):
+    first = make_piece("Kestrel one", topics=("harrier",))
+    result = service.search("kestrel")  # no write in this transaction: the shared arrays
+    assert (result.total, _topic_counts(result)) == (1, {"harrier": 1})
+    second = make_piece("Kestrel two", topics=("harrier",))
+    result = service.search("kestrel")
+    assert (result.total, _topic_counts(result)) == (2, {"harrier": 2})
+    first.delete()
+    result = service.search("kestrel")
+    assert (result.total, _topic_counts(result)) == (1, {"harrier": 1})
+    assert {v.key for v in result.facets["type"]} == {second.type}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_committed_after_a_later_one_still_reaches_the_facets(
+    make_piece, vocabulary, committed_index
+):
+    """Snapshot visibility, not the order of transaction ids, decides what is new."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from library.catalogue.models import Piece, Topic
+
+    written, release, errors = threading.Event(), threading.Event(), []
+
+    def late_writer() -> None:
+        try:
+            with transaction.atomic():
+                # Not save_piece: its save lock would make the other save wait for this one.
+                piece = Piece.objects.create(title="Osprey", citation_key="late", body="kestrel")
+                piece.topics.add(Topic.objects.create(slug="harrier", name="Harrier"))
+                written.set()
+                release.wait(timeout=30)
+        except BaseException as exc:
+            errors.append(exc)
+            written.set()
+        finally:
+            connections.close_all()
+
+    service.search("kestrel")  # load the arrays before either write
+    thread = threading.Thread(target=late_writer)
+    thread.start()
+    assert written.wait(timeout=30)
+    make_piece("Falcon", topics=("merlin",), body="kestrel")
+    result = service.search("kestrel")
+    assert (result.total, _topic_counts(result)) == (1, {"merlin": 1})
+    release.set()
+    thread.join(timeout=30)
+    assert errors == []
+    result = service.search("kestrel")
+    assert (result.total, _topic_counts(result)) == (2, {"harrier": 1, "merlin": 1})

@@ -3,8 +3,8 @@
 Text leaves become one ``tsquery`` where it can express them (``&``, ``|``, ``!``, phrases
 with ``<->``, prefixes with ``:*``, field restrictions as weights: title ``A``, authors
 ``B``); facet filters, year ranges and any mix of those with text become SQL predicates on
-the piece row ``p`` and the index row ``d``. Every reader word is written as a quoted
-``tsquery`` string, so no reader input is ever ``tsquery`` syntax.
+the index row ``d`` (``search_pg_doc``: piece id, date, type, vectors). Every reader word
+is written as a quoted ``tsquery`` string, so no reader input is ever ``tsquery`` syntax.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class _Part:
 
 @dataclass
 class Compiled:
-    """``match`` (a tsquery text) and ``where`` (SQL on ``p``/``d``) both restrict;
+    """``match`` (a tsquery text) and ``where`` (SQL on ``d``) both restrict;
     ``highlight`` is every positive word OR-ed, for ranking and snippets."""
 
     match: str | None
@@ -103,7 +103,7 @@ class Compiler:
             if value is None:
                 self.hints.append(f"No piece type called “{node.value}”; that filter was ignored.")
                 return _Part()
-            return _Part(sql=[("p.type = %s", [value])])
+            return _Part(sql=[("d.type = %s", [value])])
         ids = self.vocabulary.resolve(node.field, node.value)
         if not ids:
             self.hints.append(
@@ -113,18 +113,18 @@ class Compiler:
         table, column = (
             (TOPIC_TABLE, "topic_id") if node.field == "topic" else (REGION_TABLE, "region_id")
         )
-        sql = f"p.id IN (SELECT piece_id FROM {table} WHERE {column} = ANY(%s))"
+        sql = f"d.piece_id IN (SELECT piece_id FROM {table} WHERE {column} = ANY(%s))"
         return _Part(sql=[(sql, [sorted(ids)])])
 
     def _year(self, node: YearRange) -> _Part:
         clauses, params = [], []
         if node.low is not None:
-            clauses.append("p.date >= %s")
+            clauses.append("d.date >= %s")
             params.append(f"{node.low:04d}-01-01")
         if node.high is not None:
-            clauses.append("p.date <= %s")
+            clauses.append("d.date <= %s")
             params.append(f"{node.high:04d}-12-31")
-        return _Part(sql=[(" AND ".join(clauses) or "p.date IS NOT NULL", params)])
+        return _Part(sql=[(" AND ".join(clauses) or "d.date IS NOT NULL", params)])
 
     # --- combinations --------------------------------------------------------------------
 
