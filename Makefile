@@ -47,10 +47,10 @@ test: components $(VENV)/.installed-dev
 	env -u DATABASE_URL $(PY) -m pytest -m "not postgresql"
 	$(MAKE) --no-print-directory test-postgresql
 
-## make test-postgresql: every test against a throwaway PostgreSQL cluster (the database
-## search engine uses its PostgreSQL dialect there).
+## make test-postgresql: every test but the SQLite-dialect ones against a throwaway
+## PostgreSQL cluster (the database search engine uses its PostgreSQL dialect there).
 test-postgresql: $(VENV)/.installed-dev
-	bash scripts/pg-cluster.sh run -- $(PY) -m pytest
+	bash scripts/pg-cluster.sh run -- $(PY) -m pytest -m "not sqlite"
 
 format: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .

@@ -59,6 +59,7 @@ def test_rebuild_index_reports_progress_and_counts(pieces, capsys):
     assert "matches the catalogue" in capsys.readouterr().out
 
 
+@pytest.mark.sqlite
 def test_rebuild_index_loads_in_bulk_then_sets_the_index_back_for_single_saves(pieces, monkeypatch):
     from django.db import connection
 
@@ -79,6 +80,7 @@ def test_rebuild_index_loads_in_bulk_then_sets_the_index_back_for_single_saves(p
     assert _fts5_config(connection) == {"automerge": 4, "hashsize": 1024 * 1024}
 
 
+@pytest.mark.sqlite
 def test_rebuild_index_works_where_fts5_lacks_a_bulk_option(pieces, monkeypatch, capsys):
     from django.db import connection
 

@@ -88,6 +88,7 @@ def test_a_year_range_is_an_id_filter_read_from_the_date_index():
     assert result.params == ["2014-01-01", "2017-12-31"]
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("kind", "index"), [("topic", "search_topic_piece"), ("region", "search_region_piece")]
@@ -108,6 +109,7 @@ def test_topic_and_region_filters_are_read_from_an_index_alone(kind, index):
     assert f"USING COVERING INDEX {index}" in plan
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_snippets_are_the_same_whether_postings_are_scanned_or_seeked(
     database_engine, vocabulary, make_piece, monkeypatch

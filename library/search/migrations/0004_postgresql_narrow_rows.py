@@ -20,6 +20,6 @@ def recreate_tables(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("search", "0002_postgresql")]
+    dependencies = [("search", "0003_sqlite_filter_indexes")]
 
     operations = [migrations.RunPython(recreate_tables, migrations.RunPython.noop)]
