@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
 
 from library.catalogue.models import Author, Authorship, Piece, Role
 from library.search.backends import get_backend
@@ -227,6 +226,45 @@ def _replace_terms(node: Node, mapping: dict[str, str]) -> Node:
 # --- related pieces -------------------------------------------------------------------------
 
 
+_TOPIC_TABLE = Piece.topics.through._meta.db_table
+_REGION_TABLE = Piece.regions.through._meta.db_table
+
+
+def shared_tags(
+    piece_id: int, topic_ids: list[int], region_ids: list[int], limit: int = 30
+) -> list[tuple[int, int, int]]:
+    """(piece id, topics shared, regions shared) for the pieces sharing the most tags.
+
+    Most shared topics first, then regions, then newest. Counted on the tag tables (read
+    from their term-first indexes) and joined to the pieces once per candidate: joining
+    pieces to both tag tables multiplied each piece's topics by its regions, which cost
+    ~20 ms a piece page at 10,000 pieces and grew with the catalogue.
+    """
+    parts, params = [], []
+    for table, column, ids, shared in (
+        (_TOPIC_TABLE, "topic_id", topic_ids, "1 AS st, 0 AS sr"),
+        (_REGION_TABLE, "region_id", region_ids, "0 AS st, 1 AS sr"),
+    ):
+        if ids:
+            marks = ", ".join(["%s"] * len(ids))
+            parts.append(f"SELECT piece_id, {shared} FROM {table} WHERE {column} IN ({marks})")
+            params.extend(ids)
+    if not parts:
+        return []
+    sql = (
+        f"SELECT t.piece_id, SUM(t.st) AS st, SUM(t.sr) AS sr "
+        f"FROM ({' UNION ALL '.join(parts)}) t WHERE t.piece_id <> %s GROUP BY t.piece_id"
+    )
+    sql = (
+        f"SELECT s.piece_id, s.st, s.sr FROM ({sql}) s "
+        f"JOIN {Piece._meta.db_table} p ON p.id = s.piece_id "
+        "ORDER BY s.st DESC, s.sr DESC, p.date IS NULL, p.date DESC, p.id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, piece_id, limit])
+        return [(pk, int(st), int(sr)) for pk, st, sr in cursor.fetchall()]
+
+
 def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None = None) -> list:
     """Pieces most like ``piece``: similar title, tags and synopsis text, shared tags."""
     backend = backend or get_backend()
@@ -240,20 +278,9 @@ def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None =
     scores = {h.piece_id: h.score / best for h in hits}
     topic_ids = [t.pk for t in piece.topics.all()]
     region_ids = [r.pk for r in piece.regions.all()]
-    if topic_ids or region_ids:
-        shared = (
-            Piece.objects.exclude(pk=piece.pk)
-            .filter(Q(topics__in=topic_ids) | Q(regions__in=region_ids))
-            .annotate(
-                st=Count("topics", filter=Q(topics__in=topic_ids), distinct=True),
-                sr=Count("regions", filter=Q(regions__in=region_ids), distinct=True),
-            )
-            .order_by("-st", "-sr", "-date")
-            .values_list("pk", "st", "sr")[:30]
-        )
-        for pk, st, sr in shared:
-            bonus = 0.6 * st / max(1, len(topic_ids)) + 0.3 * sr / max(1, len(region_ids))
-            scores[pk] = scores.get(pk, 0.0) + bonus
+    for pk, st, sr in shared_tags(piece.pk, topic_ids, region_ids):
+        bonus = 0.6 * st / max(1, len(topic_ids)) + 0.3 * sr / max(1, len(region_ids))
+        scores[pk] = scores.get(pk, 0.0) + bonus
     ranked = sorted(scores, key=lambda pk: -scores[pk])[:limit]
     found = Piece.objects.with_related().in_bulk(ranked)
     return [found[pk] for pk in ranked if pk in found]

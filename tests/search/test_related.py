@@ -1,0 +1,52 @@
+"""Related pieces by shared tags: most shared topics, then regions, then newest."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from library.search.service import shared_tags
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pieces_sharing_more_topics_then_regions_then_newer_come_first(make_piece):
+    piece = make_piece("Mosul", topics=("terrorism", "insurgency"), regions=("iraq", "syria"))
+    both_topics = make_piece("Both topics", topics=("terrorism", "insurgency"))
+    one_topic_two_regions = make_piece(
+        "One topic, two regions", topics=("terrorism",), regions=("iraq", "syria")
+    )
+    one_topic_old = make_piece(
+        "One topic, old", topics=("terrorism",), date=datetime.date(2001, 1, 1)
+    )
+    one_topic_new = make_piece(
+        "One topic, new", topics=("insurgency",), date=datetime.date(2020, 1, 1)
+    )
+    undated = make_piece("One topic, undated", topics=("terrorism",), date=None)
+    make_piece("Nothing shared", topics=("cyber-security",), regions=("china",))
+
+    topic_ids = [t.pk for t in piece.topics.all()]
+    region_ids = [r.pk for r in piece.regions.all()]
+    rows = shared_tags(piece.pk, topic_ids, region_ids)
+
+    assert rows == [
+        (both_topics.pk, 2, 0),
+        (one_topic_two_regions.pk, 1, 2),
+        (one_topic_new.pk, 1, 0),
+        (one_topic_old.pk, 1, 0),
+        (undated.pk, 1, 0),
+    ]
+
+
+def test_a_piece_without_tags_shares_none_and_never_lists_itself(make_piece):
+    piece = make_piece("Alone", topics=("terrorism",))
+    assert shared_tags(piece.pk, [], []) == []
+    assert shared_tags(piece.pk, [t.pk for t in piece.topics.all()], []) == []
+
+
+def test_the_limit_is_kept(make_piece):
+    piece = make_piece("Hub", topics=("terrorism",))
+    for n in range(5):
+        make_piece(f"Spoke {n}", topics=("terrorism",))
+    assert len(shared_tags(piece.pk, [t.pk for t in piece.topics.all()], [], limit=3)) == 3
