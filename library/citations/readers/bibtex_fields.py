@@ -29,7 +29,7 @@ from library.citations.readers.common import (
     organisation,
     person,
     split_title,
-    unkept_fields,
+    warn_unkept,
 )
 from library.citations.readers.latex import latex_to_text, verbatim
 from library.citations.records import CitationRecord, Name
@@ -299,9 +299,7 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         note=fields.get("note", "")
         or ("Master's thesis" if original_type == "mastersthesis" else ""),
     )
-    unkept = unkept_fields(fields, KEPT_FIELDS)
-    if unkept:
-        warnings.append(unkept)
+    warn_unkept(fields, KEPT_FIELDS, warnings)
     if entry.parser_metadata.get("dossier_duplicate_key"):
         warnings.append(f"the key {entry.key!r} is used by an earlier entry in this file")
     return ImportedEntry(

@@ -131,12 +131,15 @@ def access_date(value: str, field: str, warnings: list[str]) -> str:
     return ""
 
 
-def unkept_fields(present: Iterable[str], kept: Collection[str], *, noun: str = "fields") -> str:
-    """A warning naming what the file had and the catalogue has no place for, or ``""``.
+def warn_unkept(
+    present: Iterable[str], kept: Collection[str], warnings: list[str], *, noun: str = "fields"
+) -> None:
+    """Add a warning naming what the entry had and the catalogue has no place for.
 
     Nothing is dropped silently: an importer that cannot store a field says so.
     """
     names = sorted({name for name in present if name.lower() not in kept})
-    if not names:
-        return ""
-    return f"{noun} not kept (the catalogue has no place for them): {', '.join(names)}"
+    if names:
+        warnings.append(
+            f"{noun} not kept (the catalogue has no place for them): {', '.join(names)}"
+        )

@@ -22,7 +22,7 @@ from library.citations.readers.common import (
     person,
     split_title,
     tidy,
-    unkept_fields,
+    warn_unkept,
 )
 from library.citations.records import CitationRecord, Name
 
@@ -181,9 +181,7 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
         keywords=tuple(k.strip() for k in str(keywords).split(",") if k.strip()),
         note=_text(item, "note") or ("Master's thesis" if "master" in genre.lower() else ""),
     )
-    unkept = unkept_fields(item, KEPT_VARIABLES, noun="variables")
-    if unkept:
-        warnings.append(unkept)
+    warn_unkept(item, KEPT_VARIABLES, warnings, noun="variables")
     return ImportedEntry(
         record=record,
         line=None,

@@ -27,7 +27,7 @@ from library.citations.readers.common import (
     person,
     split_title,
     tidy,
-    unkept_fields,
+    warn_unkept,
 )
 from library.citations.records import CitationRecord, Name
 
@@ -201,9 +201,7 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     notes = item.get("notes") or []
     unkept_tags = [_TAG_OF.get(key, key) for key in item if key not in KEPT_KEYS]
     unkept_tags += [tag for tag in unknown if tag != "ED"]
-    unkept = unkept_fields(unkept_tags, (), noun="tags")
-    if unkept:
-        warnings.append(unkept)
+    warn_unkept(unkept_tags, (), warnings, noun="tags")
     record = CitationRecord(
         key=tidy(_first(item.get("id"))),
         type=kind,
