@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db import connection
+from django.db.models import CharField, Count, IntegerField, Q, QuerySet
+from django.db.models.functions import Cast, ExtractYear, Substr
 from django.http import QueryDict
 
 from library.catalogue.models import Piece, PieceType, Role
@@ -100,34 +101,61 @@ class Facet:
     values: list[FacetValue] = field(default_factory=list)
 
 
-def _facet_rows(name: str, pieces: QuerySet[Piece]) -> list[tuple[str, str, int]]:
-    """(value, label, count) rows for one facet over ``pieces``, most common first."""
-    ids = pieces.values("pk")
-    if name == "topic":
-        rows = (
-            Piece.topics.through.objects.filter(piece_id__in=ids)
-            .values("topic__slug", "topic__name")
-            .annotate(n=Count("piece_id"))
-            .order_by("-n", "topic__name")
-        )
-        return [(r["topic__slug"], r["topic__name"], r["n"]) for r in rows]
-    if name == "region":
-        rows = (
-            Piece.regions.through.objects.filter(piece_id__in=ids)
-            .values("region__slug", "region__name")
-            .annotate(n=Count("piece_id"))
-            .order_by("-n", "region__name")
-        )
-        return [(r["region__slug"], r["region__name"], r["n"]) for r in rows]
-    if name == "author":
-        from library.catalogue.models import Authorship
+def _year():
+    """The year of ``date`` as an expression the database evaluates itself.
 
-        rows = (
-            Authorship.objects.filter(piece_id__in=ids, role=Role.AUTHOR)
-            .values("author__slug", "author__family", "author__given")
-            .annotate(n=Count("piece_id", distinct=True))
-            .order_by("-n", "author__family", "author__given")
+    On SQLite, Django's ExtractYear calls back into Python for every row (~130 ms at
+    100,000 pieces); the stored ISO text's first four characters are the same year.
+    """
+    if connection.vendor == "sqlite":
+        return Cast(Substr(Cast("date", CharField()), 1, 4), IntegerField())
+    return ExtractYear("date")
+
+
+def _facet_rows(
+    name: str, pieces: QuerySet[Piece] | None, *, limit: int | None = None, only: str = ""
+) -> list[tuple[str, str, int]]:
+    """(value, label, count) rows for one facet over ``pieces``, most common first.
+
+    ``pieces=None`` counts the whole catalogue straight from the tag tables, with no id
+    list to evaluate; ``limit`` keeps the most common rows in SQL (an author facet has a
+    row per author); ``only`` counts just that value (the selected one, when it is not
+    among the most common).
+    """
+    from library.catalogue.models import Authorship
+
+    if name == "topic":
+        rows = Piece.topics.through.objects.values("topic__slug", "topic__name")
+        key, ids, order = "topic__slug", "piece_id", ("-n", "topic__name")
+        rows = rows.annotate(n=Count("piece_id"))
+    elif name == "region":
+        rows = Piece.regions.through.objects.values("region__slug", "region__name")
+        key, ids, order = "region__slug", "piece_id", ("-n", "region__name")
+        rows = rows.annotate(n=Count("piece_id"))
+    elif name == "author":
+        rows = Authorship.objects.filter(role=Role.AUTHOR).values(
+            "author__slug", "author__family", "author__given"
         )
+        key, ids, order = "author__slug", "piece_id", ("-n", "author__family", "author__given")
+        # One row per (piece, author, role) is a constraint, so no DISTINCT is needed.
+        rows = rows.annotate(n=Count("piece_id"))
+    elif name == "year":
+        rows = Piece.objects.filter(date__isnull=False).annotate(y=_year())
+        rows = rows.values("y").annotate(n=Count("pk"))
+        key, ids, order = "y", "pk", ("-y",)
+    elif name == "type":
+        rows = Piece.objects.values("type").annotate(n=Count("pk"))
+        key, ids, order = "type", "pk", ("-n", "type")
+    else:
+        raise ValueError(f"unknown facet {name!r}")
+    if pieces is not None:
+        rows = rows.filter(**{f"{ids}__in": pieces.values("pk")})
+    if only:
+        rows = rows.filter(**{key: int(only) if name == "year" else only})
+    rows = rows.order_by(*order)
+    if limit is not None:
+        rows = rows[:limit]
+    if name == "author":
         return [
             (
                 r["author__slug"],
@@ -137,21 +165,12 @@ def _facet_rows(name: str, pieces: QuerySet[Piece]) -> list[tuple[str, str, int]
             for r in rows
         ]
     if name == "year":
-        rows = (
-            Piece.objects.filter(pk__in=ids, date__isnull=False)
-            .annotate(y=ExtractYear("date"))
-            .values("y")
-            .annotate(n=Count("pk"))
-            .order_by("-y")
-        )
         return [(str(r["y"]), str(r["y"]), r["n"]) for r in rows]
     if name == "type":
         labels = dict(PieceType.choices)
-        rows = (
-            Piece.objects.filter(pk__in=ids).values("type").annotate(n=Count("pk")).order_by("-n")
-        )
         return [(r["type"], labels.get(r["type"], r["type"]), r["n"]) for r in rows]
-    raise ValueError(f"unknown facet {name!r}")
+    label = "topic__name" if name == "topic" else "region__name"
+    return [(r[key], r[label], r["n"]) for r in rows]
 
 
 FACET_TITLES = {
@@ -165,15 +184,17 @@ FACET_TITLES = {
 
 def facets(filters: Filters, base: QuerySet[Piece] | None = None) -> list[Facet]:
     """Every facet, each counted over the pieces matching the other active filters."""
-    base = Piece.objects.all() if base is None else base
     result = []
     for name in FILTER_NAMES:
         others = filters.without(name)
-        rows = _facet_rows(name, others.apply(base))
+        if base is None and not others.active():
+            pieces = None  # the whole catalogue
+        else:
+            pieces = others.apply(Piece.objects.all() if base is None else base)
+        shown = _facet_rows(name, pieces, limit=FACET_SIZE)
         current = str(getattr(filters, name) or "")
-        shown = rows[:FACET_SIZE]
         if current and current not in {value for value, _, _ in shown}:
-            shown += [row for row in rows if row[0] == current]
+            shown += _facet_rows(name, pieces, only=current)
         facet = Facet(name, FACET_TITLES[name])
         for value, label, count in shown:
             selected = value == current

@@ -113,6 +113,30 @@ def test_facet_counts_reflect_the_other_active_filters(client, make_piece):
     assert facets["topic"] == {"terrorism": 2, "piracy": 1}
 
 
+def test_unfiltered_facets_count_the_whole_catalogue_most_common_first(client, make_piece):
+    for n in range(3):
+        make_piece(f"T{n}", topics=("terrorism",), date=datetime.date(2016 + n, 1, 1))
+    make_piece("P", authors=("Abdul Basit", "Zoë Marks"), topics=("piracy",), date=None)
+    response = client.get(reverse("catalogue:piece_list"))
+    facets = {f.name: [(v.value, v.count) for v in f.values] for f in response.context["facets"]}
+    assert facets["topic"] == [("terrorism", 3), ("piracy", 1)]
+    assert facets["year"] == [("2018", 1), ("2017", 1), ("2016", 1)]  # newest first, undated out
+    assert facets["author"][0] == ("abdul-basit", 4)
+    assert ("zoe-marks", 1) in facets["author"]
+
+
+def test_a_selected_value_outside_the_most_common_is_still_shown_with_its_count(client, make_piece):
+    for n in range(14):  # more topics than the facet shows, each more common than the last
+        for copy in range(n + 1):
+            make_piece(f"Topic {n} copy {copy}", topics=(f"topic-{n:02d}",))
+    response = client.get(reverse("catalogue:piece_list"), {"topic": "topic-00"})
+    topic = next(f for f in response.context["facets"] if f.name == "topic")
+    values = [(v.value, v.count, v.selected) for v in topic.values]
+    assert len(values) == 13
+    assert values[0] == ("topic-13", 14, False)
+    assert values[-1] == ("topic-00", 1, True)
+
+
 def test_a_multi_tag_piece_appears_once_in_a_filtered_list(client, make_piece):
     make_piece("Both", topics=("terrorism", "piracy"), regions=("iraq", "syria"))
     response = client.get(reverse("catalogue:piece_list"), {"topic": "terrorism"})
