@@ -547,14 +547,18 @@ class SQLiteFTS5Backend(DatabaseBackend):
         return closest(key, rows)
 
     def related(self, document: PieceDocument, limit: int = 5) -> list[Hit]:
-        """Pieces sharing the most distinctive title, tag and synopsis words."""
+        """Pieces sharing the most distinctive title, tag and synopsis words.
+
+        Ranked on the short fields' own table: the full table's postings carry every body
+        position too, which made this ~215 ms of a piece page at 100,000 pieces.
+        """
         expr = related_expression(document)
         if not expr:
             return []
         with self._cursor() as cursor:
             rows = cursor.execute(
-                f"SELECT rowid, {_BM25} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-                f"AND rowid != %s ORDER BY {_BM25} LIMIT %s",
+                f"SELECT rowid, {_HEAD_BM25} FROM {HEAD_TABLE} WHERE {HEAD_TABLE} MATCH %s "
+                f"AND rowid != %s ORDER BY {_HEAD_BM25} LIMIT %s",
                 [f"{{title tags synopsis}} : ({expr})", document.piece_id, limit],
             ).fetchall()
         return [Hit(pk, -float(score)) for pk, score in rows]
