@@ -15,7 +15,7 @@ from django.db.models import CharField, Count, IntegerField, Q, QuerySet
 from django.db.models.functions import Cast, ExtractYear, Substr
 from django.http import QueryDict
 
-from library.catalogue.models import Piece, PieceType, Role
+from library.catalogue.models import Authorship, Piece, PieceType, Role
 
 FILTER_NAMES = ("topic", "region", "author", "year", "type")
 FACET_SIZE = 12
@@ -122,32 +122,27 @@ def _facet_rows(
     row per author); ``only`` counts just that value (the selected one, when it is not
     among the most common).
     """
-    from library.catalogue.models import Authorship
-
     if name == "topic":
         rows = Piece.topics.through.objects.values("topic__slug", "topic__name")
         key, ids, order = "topic__slug", "piece_id", ("-n", "topic__name")
-        rows = rows.annotate(n=Count("piece_id"))
     elif name == "region":
         rows = Piece.regions.through.objects.values("region__slug", "region__name")
         key, ids, order = "region__slug", "piece_id", ("-n", "region__name")
-        rows = rows.annotate(n=Count("piece_id"))
     elif name == "author":
+        # One row per (piece, author, role) is a constraint, so counting needs no DISTINCT.
         rows = Authorship.objects.filter(role=Role.AUTHOR).values(
             "author__slug", "author__family", "author__given"
         )
         key, ids, order = "author__slug", "piece_id", ("-n", "author__family", "author__given")
-        # One row per (piece, author, role) is a constraint, so no DISTINCT is needed.
-        rows = rows.annotate(n=Count("piece_id"))
     elif name == "year":
-        rows = Piece.objects.filter(date__isnull=False).annotate(y=_year())
-        rows = rows.values("y").annotate(n=Count("pk"))
+        rows = Piece.objects.filter(date__isnull=False).annotate(y=_year()).values("y")
         key, ids, order = "y", "pk", ("-y",)
     elif name == "type":
-        rows = Piece.objects.values("type").annotate(n=Count("pk"))
+        rows = Piece.objects.values("type")
         key, ids, order = "type", "pk", ("-n", "type")
     else:
         raise ValueError(f"unknown facet {name!r}")
+    rows = rows.annotate(n=Count(ids))
     if pieces is not None:
         rows = rows.filter(**{f"{ids}__in": pieces.values("pk")})
     if only:
