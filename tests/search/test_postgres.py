@@ -13,7 +13,9 @@ import pytest
 from django.db import connection
 
 from library.search import service
-from library.search.backends.postgres import DOC_TABLE, PostgresBackend
+from library.search.backends.postgres import DOC_TABLE, PAIR_WORD_TABLE, PostgresBackend
+from library.search.query import parse_query
+from library.search.vocab import Vocabulary
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db]
 
@@ -165,3 +167,151 @@ def test_a_write_committed_after_a_later_one_still_reaches_the_facets(
     assert errors == []
     result = service.search("kestrel")
     assert (result.total, _topic_counts(result)) == (2, {"harrier": 1, "merlin": 1})
+
+
+# --- adjacent pairs of common words (phrase search) -----------------------------------------
+
+COMMON = ("state", "security", "policy", "the", "sea", "border")
+RARER = ("kestrel", "harrier")  # in fewer pieces: their pairs are not indexed
+
+
+@pytest.fixture
+def pair_words(monkeypatch):
+    """Pair words even for a tiny catalogue: words in 40 % of it; pairs of words in 63 %."""
+    from library.search.backends import postgres
+
+    monkeypatch.setattr(postgres, "PAIR_MIN_PIECES", 1)
+    monkeypatch.setattr(postgres, "PAIR_SHARE_PRODUCT", 0.4)
+
+
+def _chosen_pair_words() -> dict[str, float]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT word, share FROM {PAIR_WORD_TABLE}")
+        return dict(cursor.fetchall())
+
+
+def _pairs(title: str) -> dict[str, list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.lexeme, u.positions FROM {DOC_TABLE} d, unnest(d.pairs) u "
+            "WHERE d.piece_id = (SELECT id FROM catalogue_piece WHERE title = %s)",
+            [title],
+        )
+        return dict(cursor.fetchall())
+
+
+def _compiled(text: str):
+    from library.search.backends.pg_compiler import compile_query
+
+    return compile_query(parse_query(text).root, Vocabulary.load(), PostgresBackend._phrase_pairs)
+
+
+def test_a_rebuild_chooses_the_common_words_and_indexes_their_adjacent_pairs(
+    make_piece, pair_words
+):
+    from library.search.management.commands.rebuild_index import rebuild
+
+    make_piece("Kestrel", synopsis="", body="The state security policy. State, sea.")
+    make_piece("Harrier", synopsis="", body="Security of the state; the sea border.")
+    make_piece("Osprey", synopsis="", body="Policy for the border, the sea.")
+    rebuild()
+    chosen = _chosen_pair_words()
+    assert {"state", "secur", "polici", "sea", "border", "abdul", "basit"} <= set(chosen)
+    assert chosen["sea"] == 1.0
+    assert round(chosen["state"], 2) == 0.67
+    assert "kestrel" not in chosen  # in one piece of three
+    pairs = _pairs("Kestrel")
+    # Punctuation does not break a pair (it does not break a phrase either); a pair sits
+    # at its first word's position, one after the other.
+    assert {"the state", "state secur", "secur polici", "polici state", "state sea"} <= set(pairs)
+    assert pairs["state secur"][0] == pairs["the state"][0] + 1
+    assert not any("kestrel" in pair for pair in pairs)
+
+
+def test_phrases_find_the_same_pieces_with_and_without_pairs(make_piece, pair_words):
+    """The pairs only spare PostgreSQL rechecking word order: the answers never change."""
+    import random
+
+    from library.search.management.commands.rebuild_index import rebuild
+
+    rng = random.Random(8)
+    words, weights = COMMON + RARER, [6] * len(COMMON) + [0.25] * len(RARER)
+
+    def body() -> str:
+        sentences = (" ".join(rng.choices(words, weights, k=rng.randint(2, 6))) for _ in range(4))
+        return ". ".join(sentences).capitalize()
+
+    pieces = [make_piece(f"Piece {n}", synopsis=body(), body=body()) for n in range(40)]
+    make_piece("Đà Nẵng state security-policy reform", synopsis="", body="")
+    make_piece(r"The state\'s sea", synopsis="", body="")
+    rebuild()
+    assert set(COMMON) - {"security", "policy"} <= set(_chosen_pair_words())  # (stemmed)
+    assert not set(RARER) & set(_chosen_pair_words())
+    # After the rebuild: new pieces and edits are indexed with the same pair words.
+    for n in range(10):
+        make_piece(f"Later {n}", synopsis="", body=body())
+    for piece in pieces[:10]:
+        piece.body = body()
+        piece.save()
+
+    phrases = [f"{a} {b}" for a in words for b in words]
+    phrases += [f"{a} {b} {c}" for a in COMMON[:3] for b in words for c in words[3:]]
+    phrases += ["state security-policy", "Đà Nẵng state", "security policy reform", "state's sea"]
+    phrases += ["policy security state the sea", "the the"]
+
+    def found() -> dict[str, list[int]]:
+        answers = {}
+        for phrase in phrases:
+            result = service.search(f'"{phrase}"', page_size=100)
+            answers[phrase] = sorted(piece.pk for piece, _ in result.entries)
+            assert result.total == len(answers[phrase])
+        return answers
+
+    with_pairs = found()
+    exact, narrowed = _compiled('"state security"'), _compiled('"security policy kestrel"')
+    assert exact.match is None
+    assert "d.pairs @@" in exact.where
+    assert exact.params == ["'state secur'"]
+    assert narrowed.match is not None
+    assert "d.pairs @@" in narrowed.where
+
+    with connection.cursor() as cursor:  # the same index without pair words, or pairs
+        cursor.execute(f"TRUNCATE {PAIR_WORD_TABLE}")
+        cursor.execute(f"UPDATE {DOC_TABLE} SET pairs = ''")
+    assert "d.pairs" not in _compiled('"state security"').where
+    assert found() == with_pairs
+    assert sum(map(bool, with_pairs.values())) > 60  # most phrases match something
+
+
+def test_a_small_catalogue_chooses_no_pair_words(make_piece):
+    from library.search.management.commands.rebuild_index import rebuild
+
+    for n in range(3):
+        make_piece(f"State security {n}", body="state security")
+    rebuild()
+    assert _chosen_pair_words() == {}
+    assert service.search('"state security"').total == 3
+
+
+def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from library.search.backends import get_backend
+    from library.search.management.commands.rebuild_index import rebuild
+
+    make_piece("Kestrel", body="The state security policy.")
+    backend = get_backend()
+    backend.start_rebuild()
+    assert len(backend.problems()) == 4  # all four dropped while the rows are written
+    assert rebuild() == 1
+    assert backend.problems() == []
+    assert service.search('"security policy"').total == 1
+
+    with connection.cursor() as cursor:  # as if a rebuild had been interrupted
+        cursor.execute(f"DROP INDEX {DOC_TABLE}_pairs")
+    out = StringIO()
+    with pytest.raises(CommandError, match="incomplete; run python manage.py rebuild_index"):
+        call_command("check_index", stdout=out)
+    assert f"the text index {DOC_TABLE}_pairs on {DOC_TABLE} is missing" in out.getvalue()

@@ -63,8 +63,20 @@ class SearchBackend:
         """Compact the index after a rebuild (nothing to do for most engines)."""
 
     def clear(self) -> None:
-        """Empty the index (rebuild starts here)."""
+        """Empty the index."""
         raise NotImplementedError(f"{self.name} does not support clear")
+
+    def start_rebuild(self) -> None:
+        """Empty the index before rebuild_index writes every piece again."""
+        self.clear()
+
+    def finish_rebuild(self) -> None:
+        """Make the rebuilt index ready for searching."""
+        self.optimize()
+
+    def problems(self) -> list[str]:
+        """What check_index should report beyond the pieces themselves (a missing index)."""
+        return []
 
     def search(
         self, query: ParsedQuery, *, sort: Sort = Sort.RELEVANCE, offset: int = 0, limit: int = 20

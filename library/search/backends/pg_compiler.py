@@ -5,10 +5,15 @@ with ``<->``, prefixes with ``:*``, field restrictions as weights: title ``A``, 
 ``B``); facet filters, year ranges and any mix of those with text become SQL predicates on
 the index row ``d`` (``search_pg_doc``: piece id, date, type, vectors). Every reader word
 is written as a quoted ``tsquery`` string, so no reader input is ever ``tsquery`` syntax.
+
+A phrase of common words is matched on the index's adjacent pairs of them (``d.pairs``,
+postgres.py): exactly, when every pair of its words is indexed, so PostgreSQL has no
+word order to recheck; otherwise the indexed pairs narrow the pieces it rechecks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from library.catalogue.models import Piece
@@ -61,9 +66,23 @@ class Compiled:
     hints: list[str]
 
 
+# A phrase's adjacent pairs of stems, in order, each with whether the index holds it.
+PairsFor = Callable[[Sequence[str]], list[tuple[str, bool]]]
+
+
+def _no_pairs(words: Sequence[str]) -> list[tuple[str, bool]]:
+    return []
+
+
+def _lexeme(stem: str) -> str:
+    """A ``tsquery`` input lexeme: quoted, so the pair's space is not an operator."""
+    return "'" + stem.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 class Compiler:
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, pairs_for: PairsFor = _no_pairs) -> None:
         self.vocabulary = vocabulary
+        self.pairs_for = pairs_for
         self.hints: list[str] = []
         self.positive: list[str] = []
 
@@ -95,7 +114,22 @@ class Compiler:
     def _phrase(self, node: Phrase, neg: bool) -> _Part:
         text = " ".join(node.words)
         others = [] if node.field else [quote(s) for s in self.vocabulary.synonyms(text)]
-        return self._text([quote(text), *others], _WEIGHT.get(node.field or "", ""), neg)
+        part = self._text([quote(text), *others], _WEIGHT.get(node.field or "", ""), neg)
+        # Only a phrase standing alone: the pairs are necessary for it, not for its aliases.
+        # Alphabetic words only, so each word is exactly one lexeme at the next position.
+        if others or neg or not all(word.isalpha() for word in node.words):
+            return part
+        pairs = self.pairs_for(node.words)
+        if len(pairs) != len(node.words) - 1:
+            return part  # the parser saw other words than these: no shortcut
+        indexed = [_lexeme(pair) for pair, held in pairs if held]
+        if len(indexed) == len(pairs) and not node.field:
+            # "a b c" is the pair "a b" followed by the pair "b c": no recheck of ``vec``.
+            return _Part(sql=[("d.pairs @@ %s::tsquery", [" <-> ".join(indexed)])])
+        if indexed:
+            # Every piece with the phrase has these pairs: a precise first cut.
+            part.sql.append(("d.pairs @@ %s::tsquery", [" & ".join(indexed)]))
+        return part
 
     def _filter(self, node: Filter, neg: bool) -> _Part:
         if node.field == "type":
@@ -171,6 +205,8 @@ class Compiler:
         return _Part(sql=[(" OR ".join(clauses), params)])
 
 
-def compile_query(root: Node | None, vocabulary: Vocabulary) -> Compiled:
+def compile_query(
+    root: Node | None, vocabulary: Vocabulary, pairs_for: PairsFor = _no_pairs
+) -> Compiled:
     """Compile a parsed query's tree for the PostgreSQL backend."""
-    return Compiler(vocabulary).compile(root)
+    return Compiler(vocabulary, pairs_for).compile(root)

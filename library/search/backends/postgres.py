@@ -16,11 +16,18 @@ Tables (created by this app's migrations 0002 and 0003, on PostgreSQL only):
   the candidates for "did you mean".
 * ``search_pg_change``: (transaction id, piece id) of every index write, so each process's
   facet arrays (pg_facets.py) stay exact.
+* ``search_pg_pair_word``: the catalogue's common words, chosen when the index is cleared
+  for a rebuild. Each doc row's ``pairs`` (GIN-indexed) lists the adjacent pairs of them in
+  ``vec``, so a phrase of common words ("the state", "security policy") is checked for
+  word order on the few pieces holding its pairs, not on the half of the catalogue that
+  holds both words.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
+import random
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -34,23 +41,34 @@ from library.search.backends.base import IndexUnavailable
 from library.search.backends.database import DatabaseBackend
 from library.search.backends.pg_compiler import CONFIG, TSQUERY, compile_query, quote
 from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
-from library.search.documents import PieceDocument
+from library.search.documents import PieceDocument, documents_for
 from library.search.query import ParsedQuery
 from library.search.results import Hit, SearchResults, Sort
-from library.search.text import MARK_START, fold
+from library.search.text import MARK_START, clean_for_index, fold
 from library.search.vocab import Vocabulary
 
 DOC_TABLE = "search_pg_doc"
 TEXT_TABLE = "search_pg_text"
 WORD_TABLE = "search_pg_word"
 CHANGE_TABLE = pg_facets.CHANGE_TABLE
-TABLES = (DOC_TABLE, TEXT_TABLE, WORD_TABLE, CHANGE_TABLE)
+PAIR_WORD_TABLE = "search_pg_pair_word"
+TABLES = (DOC_TABLE, TEXT_TABLE, WORD_TABLE, CHANGE_TABLE, PAIR_WORD_TABLE)
 PIECE_TABLE = Piece._meta.db_table
 TOPIC_TABLE = Piece.topics.through._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
 AUTHORSHIP_TABLE = Authorship._meta.db_table
 # A tsvector holds at most 1 MB; a body longer than this is indexed up to here.
 MAX_INDEXED_CHARS = 400_000
+# Pair words: below PAIR_MIN_PIECES pieces a phrase's recheck is cheap and none are chosen;
+# above it, the words in at least PAIR_SHARE_PRODUCT of a sample of PAIR_SAMPLE pieces, with
+# that share. A pair is indexed when its words' shares multiply to PAIR_SHARE_PRODUCT, so
+# a phrase whose pair is not indexed has few candidates to recheck (~5 % of the pieces).
+PAIR_MIN_PIECES = 5_000
+PAIR_SAMPLE = 1_000
+PAIR_SHARE_PRODUCT = 0.05
+# A search's working memory: the match of a word in every piece (100,000 rows) spilled to
+# disk at the default 4 MB.
+WORK_MEM = "32MB"
 
 CONFIG_SQL = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
@@ -63,20 +81,30 @@ CONFIG_SQL = [
     f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} "
     f"ALTER MAPPING FOR hword, hword_part, word WITH unaccent, {CONFIG}_stem",
 ]
+# The text indexes: dropped while rebuild_index writes every row, created again after.
+GIN_INDEXES = (
+    (f"{DOC_TABLE}_vec", DOC_TABLE, "vec"),
+    (f"{DOC_TABLE}_title", DOC_TABLE, "title"),
+    (f"{DOC_TABLE}_pairs", DOC_TABLE, "pairs"),
+    (f"{TEXT_TABLE}_head", TEXT_TABLE, "head"),
+)
 TABLE_SQL = [
     f"CREATE TABLE {DOC_TABLE} (piece_id bigint PRIMARY KEY, digest text NOT NULL, date date, "
-    "type text NOT NULL, title tsvector NOT NULL, vec tsvector NOT NULL)",
+    "type text NOT NULL, title tsvector NOT NULL, vec tsvector NOT NULL, "
+    "pairs tsvector NOT NULL DEFAULT '')",
     f"ALTER TABLE {DOC_TABLE} ALTER COLUMN vec SET STORAGE EXTERNAL",
-    f"CREATE INDEX {DOC_TABLE}_vec ON {DOC_TABLE} USING gin (vec)",
-    f"CREATE INDEX {DOC_TABLE}_title ON {DOC_TABLE} USING gin (title)",
+    f"CREATE TABLE {PAIR_WORD_TABLE} (word text PRIMARY KEY, share real NOT NULL)",
     f"CREATE TABLE {TEXT_TABLE} (piece_id bigint PRIMARY KEY, title text NOT NULL, "
     "authors text NOT NULL, tags text NOT NULL, synopsis text NOT NULL, body text NOT NULL, "
     "folded boolean NOT NULL, head tsvector NOT NULL)",
-    f"CREATE INDEX {TEXT_TABLE}_head ON {TEXT_TABLE} USING gin (head)",
     f"CREATE TABLE {WORD_TABLE} (word text PRIMARY KEY, docs integer NOT NULL)",
     f"CREATE TABLE {CHANGE_TABLE} (xid xid8 NOT NULL DEFAULT pg_current_xact_id(), "
     "piece_id bigint NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())",
     f"CREATE INDEX {CHANGE_TABLE}_xid ON {CHANGE_TABLE} (xid)",
+    *(
+        f"CREATE INDEX {name} ON {table} USING gin ({column})"
+        for name, table, column in GIN_INDEXES
+    ),
 ]
 CREATE_SQL = CONFIG_SQL + TABLE_SQL
 DROP_TABLES_SQL = [f"DROP TABLE IF EXISTS {table}" for table in reversed(TABLES)]
@@ -86,16 +114,53 @@ DROP_SQL = [
     f"DROP TEXT SEARCH DICTIONARY IF EXISTS {CONFIG}_stem",
 ]
 
-# One statement per piece: the short fields' vectors once, for both rows.
+
+# A pair as a tsvector input lexeme with its positions: quoted, backslashes and quotes escaped.
+_TSVECTOR_LEXEME = r"'''' || replace(replace(pair, '\', '\\'), '''', '''''') || ''':' || at"
+
+
+def _pairs_of(vector: str) -> str:
+    """A scalar subquery: the ``tsvector`` of the indexed pairs in ``vector``.
+
+    Its lexemes are "first second" stems, at the first word's positions, so a phrase of
+    pair words is a phrase of pairs: "a b c" is ``'a b' <-> 'b c'``. A pair is indexed when
+    the product of its words' shares reaches PAIR_SHARE_PRODUCT (both words common).
+    """
+    positions = (
+        f"SELECT u.lexeme AS w, p, s.share FROM unnest({vector}) u "
+        f"JOIN {PAIR_WORD_TABLE} s ON s.word = u.lexeme CROSS JOIN LATERAL unnest(u.positions) p"
+    )
+    pairs = (
+        "SELECT a.w || ' ' || b.w AS pair, string_agg(a.p::text, ',' ORDER BY a.p) AS at "
+        "FROM positions a JOIN positions b ON b.p = a.p + 1 "
+        f"WHERE a.share * b.share >= {PAIR_SHARE_PRODUCT} GROUP BY 1"
+    )
+    return (
+        f"(WITH positions AS ({positions}), pairs AS ({pairs}) "
+        f"SELECT coalesce(string_agg({_TSVECTOR_LEXEME}, ' '), '')::tsvector FROM pairs)"
+    )
+
+
+# One statement per piece: the short fields' vectors once, for both rows; the pairs from the
+# finished vector, so they hold exactly the positions a phrase's recheck reads.
 _INSERT = (
     f"WITH v AS (SELECT setweight(to_tsvector('{CONFIG}', %s), 'A') AS a, "
     f"setweight(to_tsvector('{CONFIG}', %s), 'B') || setweight(to_tsvector('{CONFIG}', %s), 'C') "
     f"AS bc), t AS (INSERT INTO {TEXT_TABLE} (piece_id, title, authors, tags, synopsis, body, "
-    "folded, head) SELECT %s, %s, %s, %s, %s, %s, %s, v.a || v.bc FROM v) "
-    f"INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec) "
-    "SELECT %s, %s, %s, %s, v.a, "
-    f"v.a || v.bc || setweight(to_tsvector('{CONFIG}', left(%s, {MAX_INDEXED_CHARS})), 'D') "
-    "FROM v"
+    "folded, head) SELECT %s, %s, %s, %s, %s, %s, %s, v.a || v.bc FROM v), "
+    f"f AS (SELECT v.a, v.a || v.bc || setweight(to_tsvector('{CONFIG}', "
+    f"left(%s, {MAX_INDEXED_CHARS})), 'D') AS vec FROM v) "
+    f"INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
+    f"SELECT %s, %s, %s, %s, f.a, f.vec, {_pairs_of('f.vec')} FROM f"
+)
+# A phrase's adjacent pairs in order, from the same parser, and whether each is indexed.
+_PHRASE_PAIRS = (
+    f"WITH q AS (SELECT u.lexeme AS w, p FROM unnest(to_tsvector('{CONFIG}', %s)) u, "
+    "unnest(u.positions) p) "
+    "SELECT a.w || ' ' || b.w, coalesce(sa.share * sb.share >= "
+    f"{PAIR_SHARE_PRODUCT}, FALSE) FROM q a JOIN q b ON b.p = a.p + 1 "
+    f"LEFT JOIN {PAIR_WORD_TABLE} sa ON sa.word = a.w "
+    f"LEFT JOIN {PAIR_WORD_TABLE} sb ON sb.word = b.w ORDER BY a.p"
 )
 # ts_headline drops anything that looks like an HTML tag; hide "<" from it, put it back after.
 _LT = "\ue000"
@@ -118,7 +183,7 @@ def _row(d: PieceDocument) -> tuple:
     """INSERT parameters: the A, B and C texts, the stored fields, then the doc row."""
     vectors = (d.title, f"{d.authors}\n{d.tags}", d.synopsis)
     stored = (d.piece_id, *d.fields(), d.folded)
-    return (*vectors, *stored, d.piece_id, d.digest, _date(d), d.type, d.body)
+    return (*vectors, *stored, d.body, d.piece_id, d.digest, _date(d), d.type)
 
 
 class PostgresBackend(DatabaseBackend):
@@ -173,9 +238,88 @@ class PostgresBackend(DatabaseBackend):
             cursor.execute(f"{command} {', '.join(TABLES)}")
 
     def clear(self) -> None:
-        with _cursor() as cursor:
+        """Empty the index and choose the pair words for the catalogue as it is now.
+
+        In one transaction with the TRUNCATE, so no row indexed with the old pair words
+        survives: a phrase may then rely on every row's pairs (pg_compiler.py).
+        """
+        with transaction.atomic(), _cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(TABLES)}")
+            words, shares = self._choose_pair_words(cursor)
+            cursor.execute(
+                f"INSERT INTO {PAIR_WORD_TABLE} (word, share) "
+                "SELECT * FROM unnest(%s::text[], %s::real[])",
+                [words, shares],
+            )
             self._log(cursor, [0])
+
+    def start_rebuild(self) -> None:
+        """Clear, and drop the text indexes: building each once after the rows are written
+        is several times faster than keeping them up to date row by row."""
+        with transaction.atomic(), _cursor() as cursor:
+            self.clear()
+            for name, _table, _column in GIN_INDEXES:
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def finish_rebuild(self) -> None:
+        """Create the text indexes again (without blocking saves, outside a transaction)."""
+        concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
+        with _cursor() as cursor:
+            for name in self._invalid_indexes(cursor):
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")  # a failed earlier build
+            for name, table, column in GIN_INDEXES:
+                cursor.execute(
+                    f"CREATE INDEX {concurrently} IF NOT EXISTS {name} ON {table} USING gin "
+                    f"({column})"
+                )
+        self.optimize()
+
+    def problems(self) -> list[str]:
+        with _cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexname = ANY(%s)",
+                [[name for name, _, _ in GIN_INDEXES]],
+            )
+            present = {name for (name,) in cursor.fetchall()} - set(self._invalid_indexes(cursor))
+        return [
+            f"the text index {name} on {table} is missing (an interrupted rebuild_index?)"
+            for name, table, _ in GIN_INDEXES
+            if name not in present
+        ]
+
+    @staticmethod
+    def _invalid_indexes(cursor) -> list[str]:
+        cursor.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE NOT i.indisvalid AND c.relname = ANY(%s)",
+            [[name for name, _, _ in GIN_INDEXES]],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+    @staticmethod
+    def _choose_pair_words(cursor) -> tuple[list[str], list[float]]:
+        """The lexemes in at least PAIR_SHARE_PRODUCT of a random sample of the pieces."""
+        ids = list(Piece.objects.values_list("pk", flat=True))
+        if len(ids) < PAIR_MIN_PIECES:
+            return [], []
+        sample = documents_for(random.sample(ids, min(PAIR_SAMPLE, len(ids))))
+        texts = ["\n".join(d.fields())[:MAX_INDEXED_CHARS] for d in sample]
+        cursor.execute(
+            "SELECT u.lexeme, count(*)::real / %s FROM unnest(%s::text[]) t, "
+            f"unnest(to_tsvector('{CONFIG}', t)) u "
+            "GROUP BY u.lexeme HAVING count(*) >= %s ORDER BY u.lexeme",
+            [len(texts), texts, math.ceil(PAIR_SHARE_PRODUCT * len(texts))],
+        )
+        rows = cursor.fetchall()
+        return [word for word, _ in rows], [share for _, share in rows]
+
+    @staticmethod
+    def _phrase_pairs(words) -> list[tuple[str, bool]]:
+        """A phrase's adjacent pairs of stems, in order, each with whether it is indexed."""
+        with _cursor() as cursor:
+            cursor.execute(_PHRASE_PAIRS, [clean_for_index(" ".join(words))])
+            return cursor.fetchall()
 
     def _insert(self, cursor, documents: list[PieceDocument]) -> None:
         if not documents:
@@ -232,7 +376,7 @@ class PostgresBackend(DatabaseBackend):
     ) -> SearchResults:
         """Ranked page, total and facets over the whole match, snippets for the page only."""
         vocabulary = Vocabulary.load()
-        compiled = compile_query(query.root, vocabulary)
+        compiled = compile_query(query.root, vocabulary, self._phrase_pairs)
         clauses, params = [], []
         if compiled.match is not None:
             clauses.append(f"d.vec @@ {TSQUERY}")
@@ -460,15 +604,18 @@ def _index_scans(cursor) -> Iterator[None]:
     """
     cursor.execute(
         "SELECT current_setting('enable_seqscan'), current_setting('jit'), "
-        "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
+        "current_setting('work_mem'), set_config('enable_seqscan', 'off', true), "
+        "set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+        [WORK_MEM],
     )
-    seqscan, jit = cursor.fetchone()[:2]
+    seqscan, jit, work_mem = cursor.fetchone()[:3]
     try:
         yield
     finally:
         cursor.execute(
-            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
-            [seqscan, jit],
+            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true), "
+            "set_config('work_mem', %s, true)",
+            [seqscan, jit, work_mem],
         )
 
 

@@ -27,8 +27,12 @@ class Command(BaseCommand):
             f"in the index but not the catalogue: {len(status.extra)} {_sample(status.extra)}",
             f"out of date in the index: {len(status.stale)} {_sample(status.stale)}",
         ]
+        problems = backend.problems()
+        lines += [f"problem: {problem}" for problem in problems]
         for line in lines:
             self.stdout.write(line.rstrip())
+        if problems:
+            raise CommandError("The index is incomplete; run python manage.py rebuild_index.")
         if not status.ok:
             raise CommandError("The index has drifted; run python manage.py rebuild_index.")
         self.stdout.write(self.style.SUCCESS("The index matches the catalogue."))

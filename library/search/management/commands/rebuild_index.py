@@ -38,12 +38,12 @@ def rebuild(chunk: int = 500, progress=None) -> int:
     backend = get_backend()
     total = Piece.objects.count()
     started = time.perf_counter()
-    backend.clear()
+    backend.start_rebuild()
     done = 0
     for batch in iter_documents(chunk=chunk):
         with transaction.atomic():
             done += backend.add_bulk(batch)
         if progress:
             progress(done, total, started)
-    backend.optimize()
+    backend.finish_rebuild()
     return done
