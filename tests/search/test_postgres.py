@@ -12,6 +12,7 @@ import os
 import pytest
 from django.db import connection
 
+from library.catalogue.models import Piece
 from library.search import service
 from library.search.backends.postgres import DOC_TABLE, PAIR_WORD_TABLE, PostgresBackend
 from library.search.query import parse_query
@@ -312,6 +313,26 @@ def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
     with connection.cursor() as cursor:  # as if a rebuild had been interrupted
         cursor.execute(f"DROP INDEX {DOC_TABLE}_pairs")
     out = StringIO()
-    with pytest.raises(CommandError, match="incomplete; run python manage.py rebuild_index"):
+    with pytest.raises(CommandError, match=r"incomplete; run python manage\.py rebuild_index"):
         call_command("check_index", stdout=out)
     assert f"the text index {DOC_TABLE}_pairs on {DOC_TABLE} is missing" in out.getvalue()
+
+
+def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeypatch):
+    from library.search.backends import get_backend, postgres
+    from library.search.documents import build_document
+
+    piece = make_piece("Kestrel migration policy", synopsis="")
+    kin = make_piece("Kestrel sightings", synopsis="")
+    for n in range(6):
+        make_piece(f"Migration policy {n}", synopsis="")
+    make_piece("Unshared", synopsis="")
+    backend = get_backend()
+    everything = backend.related(build_document(piece), limit=10)
+    assert {hit.piece_id for hit in everything} == {kin.pk} | set(
+        Piece.objects.filter(title__startswith="Migration").values_list("pk", flat=True)
+    )
+    assert everything[0].piece_id != kin.pk  # two shared words rank above one…
+    monkeypatch.setattr(postgres, "RELATED_WORDS", 1)
+    # …but with one word to spend, it goes to the rarest word other pieces share.
+    assert [hit.piece_id for hit in backend.related(build_document(piece))] == [kin.pk]
