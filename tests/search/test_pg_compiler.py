@@ -45,10 +45,31 @@ def test_phrase_prefix_negation_and_fields():
 
 
 def test_aliases_expand_but_never_to_a_short_acronym():
-    match = compiled("ISIL").match
-    assert "'Islamic State'" in match
-    assert "'Daesh'" in match
-    assert "'IS'" not in match
+    result = compiled("ISIL")
+    words, phrase = result.params
+    assert words == "'ISIL' | 'Daesh'"
+    assert phrase == "'Islamic State'"
+    assert "'IS'" not in result.highlight
+    assert "'Islamic State'" in result.highlight  # ranked and highlighted like the words
+
+
+def test_an_alias_phrase_is_matched_apart_so_the_words_need_no_recheck():
+    result = compiled("ISIL")
+    assert result.match is None
+    assert result.where == (
+        "(((d.vec @@ to_tsquery('dossier_english', %s))) OR (d.piece_id = ANY(ARRAY("
+        "SELECT d.piece_id FROM search_pg_doc d WHERE (d.vec @@ to_tsquery('dossier_english', "
+        "%s))))))"
+    )
+    assert not result.rechecks  # the phrase is rechecked once, in its subquery
+
+
+def test_what_makes_postgresql_recheck_is_noted():
+    assert not compiled("mosul coin").rechecks
+    assert not compiled("propag*").rechecks
+    assert compiled('"foreign fighters"').rechecks  # word order (no pairs here)
+    assert compiled("author:basit").rechecks  # a weight
+    assert compiled("title:propag*").rechecks
 
 
 def test_filters_are_sql_with_parameters_and_never_ranked():
