@@ -35,13 +35,25 @@ def test_tsquery_operators_typed_by_a_reader_are_just_words():
     assert "<->" not in match
 
 
-def test_phrase_prefix_negation_and_fields():
+def test_phrase_prefix_and_negation():
     assert compiled('"foreign fighters"').match == "'foreign fighters'"
     assert compiled("propag*").match == "'propag':*"
-    assert compiled("title:propag*").match == "'propag':A*"
-    assert compiled("author:basit").match == "'basit':B"
     assert compiled("mosul -coin").match == "('mosul') & (!('coin'))"
     assert compiled("a OR b").match == "('a') | ('b')"
+
+
+def test_fields_match_the_short_vectors_not_the_whole_text():
+    title = compiled("title:propag*")
+    assert title.where == "(d.title @@ to_tsquery('dossier_english', %s))"
+    assert title.params == ["'propag':*"]
+    assert title.highlight == "('propag':A*)"  # ranked and highlighted as a title word
+    author = compiled('author:"abdul basit"')
+    assert author.where == (
+        "(d.piece_id = ANY(ARRAY(SELECT piece_id FROM search_pg_text "
+        "WHERE head @@ to_tsquery('dossier_english', %s))))"
+    )
+    assert author.params == ["'abdul basit':B"]
+    assert compiled("mosul -author:basit").where.startswith("(NOT coalesce((")
 
 
 def test_aliases_expand_but_never_to_a_short_acronym():
@@ -68,8 +80,7 @@ def test_what_makes_postgresql_recheck_is_noted():
     assert not compiled("mosul coin").rechecks
     assert not compiled("propag*").rechecks
     assert compiled('"foreign fighters"').rechecks  # word order (no pairs here)
-    assert compiled("author:basit").rechecks  # a weight
-    assert compiled("title:propag*").rechecks
+    assert not compiled("author:basit").rechecks  # on the short vectors
 
 
 def test_filters_are_sql_with_parameters_and_never_ranked():

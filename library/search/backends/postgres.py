@@ -42,6 +42,7 @@ from library.search.backends.database import DatabaseBackend
 from library.search.backends.pg_compiler import (
     CONFIG,
     DOC_TABLE,
+    TEXT_TABLE,
     TSQUERY,
     compile_query,
     quote,
@@ -53,7 +54,6 @@ from library.search.results import Hit, SearchResults, Sort
 from library.search.text import MARK_START, clean_for_index, fold
 from library.search.vocab import Vocabulary
 
-TEXT_TABLE = "search_pg_text"
 WORD_TABLE = "search_pg_word"
 CHANGE_TABLE = pg_facets.CHANGE_TABLE
 PAIR_WORD_TABLE = "search_pg_pair_word"
@@ -430,8 +430,8 @@ class PostgresBackend(DatabaseBackend):
     def _match(cursor, compiled, base, params, sort: Sort, offset, limit, shared: bool):
         """The page in order, the total and the facets (or the matching ids), in one statement.
 
-        The match ``m`` is a CTE over the narrow doc rows, computed once and kept when it
-        rechecks vectors (paying a recheck twice doubled a phrase's time). Ranking is in
+        The match ``m`` is a CTE over the narrow doc rows, computed once and kept unless
+        it is a text match alone (paying a recheck twice doubled a phrase's time). Ranking is in
         tiers, so a common word never ranks every match: pieces whose title matches
         first, then (only when the titles do not fill the page) those matching in people,
         tags or synopsis, both ranked by ``ts_rank`` of ``head`` (the short fields weighted
@@ -512,9 +512,12 @@ class PostgresBackend(DatabaseBackend):
                 "GROUP BY m.type"
             )
             facet_params = [Role.AUTHOR.value]
-        # Kept when read several times (facets in SQL) or costly to compute again (a
-        # recheck); otherwise inlined: writing 100,000 rows down took ~20 ms.
-        keep = "MATERIALIZED" if compiled.rechecks or not shared else "NOT MATERIALIZED"
+        # Inlined only for a text match alone (writing 100,000 rows down took ~20 ms).
+        # Kept when read several times (facets in SQL), costly to compute again (a
+        # recheck), or joined to a filter: inlined there, the planner tested every
+        # piece's vector instead of using the index (~720 ms at 100,000 pieces).
+        inline = shared and not compiled.rechecks and not compiled.where
+        keep = "NOT MATERIALIZED" if inline else "MATERIALIZED"
         cursor.execute(
             f"WITH m AS {keep} (SELECT d.piece_id AS id, d.date, d.type {base}){ctes} "
             f"SELECT 'hit:' || tier, id, n, r, NULL FROM ({page}) pages UNION ALL {facets}",
@@ -638,27 +641,31 @@ class PostgresBackend(DatabaseBackend):
 def _index_scans(cursor) -> Iterator[None]:
     """Match through the GIN index even when most pieces match, and without JIT.
 
-    The planner reads every row instead for a common word, and testing each piece's
-    (large) ``tsvector`` cost ~140 ms at 10,000 pieces where the index's exact bitmap takes
-    ~15 ms. At 100,000 pieces the plans' estimated cost passed the JIT threshold, and
-    compiling cost more than it saved. Both settings are local to the transaction and
-    restored after.
+    The planner prices testing a piece's ``tsvector`` as nearly free, but each test reads
+    the whole (large) vector: a sequential scan for a common word cost ~140 ms at 10,000
+    pieces where the index's exact bitmap takes ~15 ms, and a topic filter at 100,000
+    pieces was planned as a walk of the primary key testing every vector (~720 ms). With
+    sequential and plain index scans off, rows are found through bitmaps (GIN, or keys).
+    At 100,000 pieces the plans' estimated cost passed the JIT threshold, and compiling
+    cost more than it saved. The settings are local to the transaction and restored after.
     """
-    cursor.execute(
-        "SELECT current_setting('enable_seqscan'), current_setting('jit'), "
-        "current_setting('work_mem'), set_config('enable_seqscan', 'off', true), "
-        "set_config('jit', 'off', true), set_config('work_mem', %s, true)",
-        [WORK_MEM],
-    )
-    seqscan, jit, work_mem = cursor.fetchone()[:3]
+    names = list(_SEARCH_SETTINGS)
+    current = ", ".join(f"current_setting('{name}')" for name in names)
+    changed = ", ".join(f"set_config('{name}', %s, true)" for name in names)
+    cursor.execute(f"SELECT {current}, {changed}", list(_SEARCH_SETTINGS.values()))
+    before = cursor.fetchone()[: len(names)]
     try:
         yield
     finally:
-        cursor.execute(
-            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true), "
-            "set_config('work_mem', %s, true)",
-            [seqscan, jit, work_mem],
-        )
+        cursor.execute(f"SELECT {changed}", list(before))
+
+
+_SEARCH_SETTINGS = {
+    "enable_seqscan": "off",
+    "enable_indexscan": "off",
+    "jit": "off",
+    "work_mem": WORK_MEM,
+}
 
 
 class _cursor:
