@@ -104,3 +104,14 @@ def test_unknown_filter_values_become_words_with_a_hint():
     result = compiled("topic:nonexistent")
     assert result.match == "'nonexistent'"
     assert any("No topic called" in hint for hint in result.hints)
+
+
+def test_a_title_match_implies_the_query_only_for_one_word_or_phrase():
+    assert compiled("mosul").title_implies_match
+    assert compiled('"foreign fighters"').title_implies_match
+    assert compiled("ISIL").title_implies_match  # with its aliases, on both sides
+    assert compiled("title:mosul").title_implies_match
+    assert not compiled("mosul coin").title_implies_match  # coin may be in the body only
+    assert not compiled("-mosul").title_implies_match
+    assert not compiled("author:basit").title_implies_match
+    assert not compiled("mosul region:iraq").title_implies_match

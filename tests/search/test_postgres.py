@@ -336,3 +336,18 @@ def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeyp
     monkeypatch.setattr(postgres, "RELATED_WORDS", 1)
     # …but with one word to spend, it goes to the rarest word other pieces share.
     assert [hit.piece_id for hit in backend.related(build_document(piece))] == [kin.pk]
+
+
+def test_the_second_ranking_tier_ranks_the_newest_matches_and_loses_none(make_piece, monkeypatch):
+    import datetime
+
+    from library.search.backends import postgres
+
+    monkeypatch.setattr(postgres, "TIER2_CANDIDATES", 2)
+    for n in range(6):  # the older the piece, the more often it says "kestrel"
+        make_piece(f"Report {n}", synopsis="kestrel " * (6 - n), date=datetime.date(2000 + n, 1, 1))
+    result = service.search("kestrel", page_size=10)
+    assert result.total == 6
+    # Ranked: the two newest (more kestrels first); then the rest, newest first.
+    titles = [piece.title for piece, _ in result.entries]
+    assert titles == ["Report 4", "Report 5", "Report 3", "Report 2", "Report 1", "Report 0"]

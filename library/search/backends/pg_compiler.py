@@ -70,6 +70,9 @@ class Compiled:
     # Whether PostgreSQL must recheck candidates' whole vectors (word order): then
     # the match is worth computing once and keeping.
     rechecks: bool = False
+    # Whether a title matching ``highlight`` matches the query: one word or phrase (with
+    # its aliases) is all there is, and the title is part of ``vec``.
+    title_implies_match: bool = False
 
 
 # A phrase's adjacent pairs of stems, in order, each with whether the index holds it.
@@ -99,7 +102,8 @@ class Compiler:
         if part.sql:
             where, params = _Part(sql=part.sql).as_sql()
         highlight = " | ".join(f"({p})" for p in dict.fromkeys(self.positive)) or None
-        return Compiled(part.ts, where, params, highlight, self.hints, self.rechecks)
+        implied = isinstance(root, Term | Phrase) and root.field in (None, "title")
+        return Compiled(part.ts, where, params, highlight, self.hints, self.rechecks, implied)
 
     # --- leaves --------------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ PAIR_SHARE_PRODUCT = 0.05
 # The memory each text index's build may use after a rebuild.
 BUILD_MEMORY = "512MB"
 # Relevance tier 2 (people, tags, synopsis) ranks at most this many of the newest matches.
-TIER2_CANDIDATES = 2_000
+TIER2_CANDIDATES = 1_000
 # Related pieces: how many of a piece's rarest shared words are looked up.
 RELATED_WORDS = 12
 # A search's working memory: the match of a word in every piece (100,000 rows) spilled to
@@ -449,10 +449,16 @@ class PostgresBackend(DatabaseBackend):
                 "WHERE x.piece_id = d.piece_id)"
             )
             # Tier 1 straight from the title index, the match re-tested on those rows only
-            # (a bitmap AND); each row's head is read by its key, never by a scan.
+            # unless a title match implies it (a prefix in 3,000 titles: 3,000 whole
+            # vectors, ~50 ms); each row's head is read by its key, never by a scan.
+            titled = (
+                f"FROM {DOC_TABLE} d WHERE d.title @@ {TSQUERY}"
+                if compiled.title_implies_match
+                else f"{base} AND d.title @@ {TSQUERY}"
+            )
+            base_params = [] if compiled.title_implies_match else params
             tier1 = (
-                f"SELECT d.piece_id AS id, d.date, {rank} AS r {base} AND d.title @@ {TSQUERY} "
-                f"ORDER BY {order} LIMIT %s"
+                f"SELECT d.piece_id AS id, d.date, {rank} AS r {titled} ORDER BY {order} LIMIT %s"
             )
             # Tiers 2 and 3 run only when the tiers above have fewer rows than the page
             # needs (one-time filters: otherwise none of their rows is read). Tier 2: the
@@ -482,7 +488,7 @@ class PostgresBackend(DatabaseBackend):
                 f"r FROM ({tier3}) p3"
             )
             ctes = f", p1 AS MATERIALIZED ({tier1}), p2 AS MATERIALIZED ({tier2})"
-            cte_params = [compiled.highlight, *params, compiled.highlight, need]
+            cte_params = [compiled.highlight, *base_params, compiled.highlight, need]
             cte_params += [compiled.highlight, need, need]
             page_params = [need, need]
         else:
