@@ -1,6 +1,6 @@
 """PostgreSQL dialect of the database engine: a weighted ``tsvector`` with a GIN index.
 
-Tables (created by this app's migrations 0002 and 0003, on PostgreSQL only):
+Tables (created by this app's migrations 0002, 0004 and 0005, on PostgreSQL only):
 
 * ``search_pg_doc``: the narrow row every match reads: piece id, the digest for
   check_index, date and type (for sorting,
@@ -16,11 +16,11 @@ Tables (created by this app's migrations 0002 and 0003, on PostgreSQL only):
   the candidates for "did you mean".
 * ``search_pg_change``: (transaction id, piece id) of every index write, so each process's
   facet arrays (pg_facets.py) stay exact.
-* ``search_pg_pair_word``: the catalogue's common words, chosen when the index is cleared
-  for a rebuild. Each doc row's ``pairs`` (GIN-indexed) lists the adjacent pairs of them in
-  ``vec``, so a phrase of common words ("the state", "security policy") is checked for
-  word order on the few pieces holding its pairs, not on the half of the catalogue that
-  holds both words.
+* ``search_pg_pair_word``: the catalogue's common words with their shares of the pieces,
+  chosen when the index is cleared for a rebuild. Each doc row's ``pairs`` (GIN-indexed) is
+  a ``tsvector`` of the adjacent pairs of them in ``vec``, at their positions, so a phrase
+  of common words ("security policy") is found without rechecking the word order in half
+  the catalogue's vectors (see ``_pairs_of`` and pg_compiler.py).
 """
 
 from __future__ import annotations
