@@ -99,6 +99,7 @@ GIN_INDEXES = (
     (f"{DOC_TABLE}_pairs", DOC_TABLE, "pairs"),
     (f"{TEXT_TABLE}_head", TEXT_TABLE, "head"),
 )
+GIN_INDEX_NAMES = [name for name, _table, _column in GIN_INDEXES]
 TABLE_SQL = [
     f"CREATE TABLE {DOC_TABLE} (piece_id bigint PRIMARY KEY, digest text NOT NULL, date date, "
     "type text NOT NULL, title tsvector NOT NULL, vec tsvector NOT NULL, "
@@ -133,6 +134,12 @@ _TSVECTOR_LEXEME = (
 )
 
 
+def _indexed_pair(first: str, second: str) -> str:
+    """SQL: whether the pair of words with these pair-word rows is indexed (one definition
+    for the rows' pairs and the phrase compiler, which must agree exactly)."""
+    return f"{first}.share * {second}.share >= {PAIR_SHARE_PRODUCT}"
+
+
 def _pairs_of(vector: str) -> str:
     """A scalar subquery: the ``tsvector`` of the indexed pairs in ``vector``.
 
@@ -149,7 +156,7 @@ def _pairs_of(vector: str) -> str:
         f"(WITH positions AS ({positions}) "
         f"SELECT coalesce(string_agg({_TSVECTOR_LEXEME}, ' '), '')::tsvector "
         "FROM positions a JOIN positions b ON b.p = a.p + 1 "
-        f"WHERE a.share * b.share >= {PAIR_SHARE_PRODUCT})"
+        f"WHERE {_indexed_pair('a', 'b')})"
     )
 
 
@@ -169,8 +176,8 @@ _INSERT = (
 _PHRASE_PAIRS = (
     f"WITH q AS (SELECT u.lexeme AS w, p FROM unnest(to_tsvector('{CONFIG}', %s)) u, "
     "unnest(u.positions) p) "
-    "SELECT a.w || ' ' || b.w, coalesce(sa.share * sb.share >= "
-    f"{PAIR_SHARE_PRODUCT}, FALSE) FROM q a JOIN q b ON b.p = a.p + 1 "
+    f"SELECT a.w || ' ' || b.w, coalesce({_indexed_pair('sa', 'sb')}, FALSE) "
+    "FROM q a JOIN q b ON b.p = a.p + 1 "
     f"LEFT JOIN {PAIR_WORD_TABLE} sa ON sa.word = a.w "
     f"LEFT JOIN {PAIR_WORD_TABLE} sb ON sb.word = b.w ORDER BY a.p"
 )
@@ -302,7 +309,7 @@ class PostgresBackend(DatabaseBackend):
             cursor.execute(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
                 "AND indexname = ANY(%s)",
-                [[name for name, _, _ in GIN_INDEXES]],
+                [GIN_INDEX_NAMES],
             )
             present = {name for (name,) in cursor.fetchall()} - set(self._invalid_indexes(cursor))
         return [
@@ -316,7 +323,7 @@ class PostgresBackend(DatabaseBackend):
         cursor.execute(
             "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "WHERE NOT i.indisvalid AND c.relname = ANY(%s)",
-            [[name for name, _, _ in GIN_INDEXES]],
+            [GIN_INDEX_NAMES],
         )
         return [name for (name,) in cursor.fetchall()]
 
