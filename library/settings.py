@@ -54,6 +54,8 @@ MIDDLEWARE = [
     # Static files served by each app instance itself (compressed, cached forever when
     # hashed): no separate web server or shared volume needed behind the load balancer.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # PostgreSQL: every statement of a request is bounded (DB_STATEMENT_TIMEOUT).
+    "library.timeouts.StatementTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -116,6 +118,10 @@ def _database_config() -> dict:
 
 
 DATABASES = {"default": _database_config()}
+# Seconds any one SQL statement of a web request may run on PostgreSQL before it is
+# cancelled and the request answers 503 (library/timeouts.py); 0 means no limit.
+# Management commands are not bounded by it.
+DB_STATEMENT_TIMEOUT = envint("DB_STATEMENT_TIMEOUT", 15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

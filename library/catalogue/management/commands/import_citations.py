@@ -13,6 +13,7 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from library.catalogue.statistics import refresh_planner_statistics
 from library.citations.readers import FORMATS
 from library.imports.service import (
     ON_DUPLICATE,
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             )
             if not options["dry_run"] and not plan.failed_files:
                 apply_plan(plan, progress=self._progress if not options["json"] else None)
+                refresh_planner_statistics()
         except ImportStopped as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:

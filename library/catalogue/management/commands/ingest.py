@@ -24,6 +24,7 @@ from library.catalogue.file_ingest import (
     read_file,
     save_file_draft,
 )
+from library.catalogue.statistics import refresh_planner_statistics
 from library.ingest.pdf import PdfExtractor, PdfProblem, file_name_problem
 from library.ingest.types import NotACommentary
 
@@ -101,6 +102,8 @@ class Command(BaseCommand):
                 self._report(outcome, describe=describe)
         if progress:
             self._progress(len(files), len(files), "", finished=True)
+        if not dry_run:
+            refresh_planner_statistics()
         summary = tally.summary(dry_run=dry_run, hidden=hidden)
         summary["seconds"] = round(time.monotonic() - started, 2)
         if json:
