@@ -14,7 +14,8 @@ from django.db import connection
 
 from library.catalogue.models import Piece
 from library.search import service
-from library.search.backends.postgres import DOC_TABLE, PAIR_WORD_TABLE, PostgresBackend
+from library.search.backends.database.postgres.backend import PostgresBackend
+from library.search.backends.database.postgres.schema import DOC_TABLE, PAIR_WORD_TABLE
 from library.search.query import parse_query
 from library.search.vocab import Vocabulary
 
@@ -105,7 +106,8 @@ def _topic_counts(result) -> dict[str, int]:
 @pytest.fixture
 def committed_index():
     """An empty index for a test that commits (a flush leaves the index tables alone)."""
-    from library.search.backends import get_backend, pg_facets
+    from library.search.backends import get_backend
+    from library.search.backends.database.postgres import facets as pg_facets
 
     get_backend().clear()
     pg_facets.forget()
@@ -183,10 +185,10 @@ def pair_words(monkeypatch):
     Only the choice of words reads the patched value; the pair rule in the SQL keeps 0.05,
     which any two such shares pass, so every pair of pair words is indexed.
     """
-    from library.search.backends import postgres
+    from library.search.backends.database.postgres import schema
 
-    monkeypatch.setattr(postgres, "PAIR_MIN_PIECES", 1)
-    monkeypatch.setattr(postgres, "PAIR_SHARE_PRODUCT", 0.4)
+    monkeypatch.setattr(schema, "PAIR_MIN_PIECES", 1)
+    monkeypatch.setattr(schema, "PAIR_SHARE_PRODUCT", 0.4)
 
 
 def _chosen_pair_words() -> dict[str, float]:
@@ -206,7 +208,7 @@ def _pairs(title: str) -> dict[str, list[int]]:
 
 
 def _compiled(text: str):
-    from library.search.backends.pg_compiler import compile_query
+    from library.search.backends.database.postgres.compiler import compile_query
 
     return compile_query(parse_query(text).root, Vocabulary.load(), PostgresBackend._phrase_pairs)
 
@@ -323,7 +325,8 @@ def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
 
 
 def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeypatch):
-    from library.search.backends import get_backend, postgres
+    from library.search.backends import get_backend
+    from library.search.backends.database.postgres import backend as postgres
     from library.search.documents import build_document
 
     piece = make_piece("Kestrel migration policy", synopsis="")
@@ -345,9 +348,9 @@ def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeyp
 def test_the_second_ranking_tier_ranks_the_newest_matches_and_loses_none(make_piece, monkeypatch):
     import datetime
 
-    from library.search.backends import postgres
+    from library.search.backends.database.postgres import ranking
 
-    monkeypatch.setattr(postgres, "TIER2_CANDIDATES", 2)
+    monkeypatch.setattr(ranking, "TIER2_CANDIDATES", 2)
     for n in range(6):  # the older the piece, the more often it says "kestrel"
         make_piece(f"Report {n}", synopsis="kestrel " * (6 - n), date=datetime.date(2000 + n, 1, 1))
     result = service.search("kestrel", page_size=10)

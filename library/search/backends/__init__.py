@@ -26,9 +26,9 @@ def get_backend(name: str | None = None) -> SearchBackend:
 
 def _create(name: str, location: str) -> SearchBackend:
     if name == "database":
-        from library.search.backends.database import DatabaseBackend
+        from library.search.backends.database import database_backend
 
-        return DatabaseBackend()
+        return database_backend()
     if name == "whoosh":
         from library.search.backends.whoosh import WhooshBackend
 

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from library.catalogue.models import Authorship, Piece, Role
+from library.search.backends.database.postgres.schema import CHANGE_TABLE
 
 TOPIC_TABLE = Piece.topics.through._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
 PIECE_TABLE = Piece._meta.db_table
 AUTHORSHIP_TABLE = Authorship._meta.db_table
-CHANGE_TABLE = "search_pg_change"
 FACETS = ("topic", "region", "author", "year", "type")
 # Past this many changed pieces since the load, reload instead of overriding.
 MAX_OVERRIDES = 2000

@@ -1,13 +1,18 @@
 """SQLite FTS5 dialect of the database engine.
 
-Tables (created by this app's migration):
+Tables (created by this app's migration 0001; ``clear`` recreates them from ``CREATE_SQL``):
 
 * ``search_piece_fts``: FTS5 over title, authors, tags, synopsis and body with the
   ``porter unicode61 remove_diacritics 2`` tokenizer (stemming, case and accent folding),
   plus an unindexed digest for check_index. It stores its own content so that snippets and
   deletes need nothing else.
-* ``search_word_fts``: a contentless FTS5 table over the short fields without stemming;
-  its ``search_word_vocab`` (fts5vocab) lists the catalogue's own words for "did you mean".
+* ``search_head_fts``: the short fields again, contentless, for ranking the head tiers.
+* ``search_word``: the catalogue's own folded words (short fields) with document counts,
+  for "did you mean" and prefix highlighting.
+* ``search_state``: the index generation, which every write changes (facets.py's caches).
+
+(``search_word_fts`` and ``search_word_vocab`` are older tables that ``DROP_SQL`` still
+removes.) The compiler is compiler.py; facet arrays and the result cache are facets.py.
 """
 
 from __future__ import annotations
@@ -21,12 +26,16 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from library.catalogue.models import Piece
-from library.search.backends.base import IndexUnavailable
-from library.search.backends.database import DatabaseBackend
-from library.search.backends.fts5 import FTS_TABLE, REGION_TABLE, TOPIC_TABLE, compile_query
-from library.search.backends.fts5 import quote as fts_quote
+from library.search.backends.base import IndexUnavailable, SearchBackend
+from library.search.backends.database.sqlite.compiler import (
+    FTS_TABLE,
+    REGION_TABLE,
+    TOPIC_TABLE,
+    compile_query,
+)
+from library.search.backends.database.sqlite.compiler import quote as fts_quote
+from library.search.backends.database.sqlite.facets import Ranked, ResultCache, facet_data
 from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
-from library.search.backends.sqlite_facets import Ranked, ResultCache, facet_data
 from library.search.documents import FIELDS, WEIGHTS, PieceDocument
 from library.search.query import ParsedQuery
 from library.search.results import Hit, SearchResults, Sort
@@ -132,9 +141,10 @@ def _count_words(cursor, pieces_words: list[set[str]], change: int) -> None:
         cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE docs <= 0")
 
 
-class SQLiteFTS5Backend(DatabaseBackend):
+class SQLiteFTS5Backend(SearchBackend):
     name = "database"
     transactional = True
+    index_table = FTS_TABLE  # a row here means the index has been written
 
     def __init__(self) -> None:
         self.cache = ResultCache(size=getattr(settings, "SEARCH_RESULT_CACHE_SIZE", 128))
