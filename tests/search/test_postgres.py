@@ -106,11 +106,11 @@ def _topic_counts(result) -> dict[str, int]:
 @pytest.fixture
 def committed_index():
     """An empty index for a test that commits (a flush leaves the index tables alone)."""
+    from library.search import state
     from library.search.backends import get_backend
-    from library.search.backends.database.postgres import facets as pg_facets
 
     get_backend().clear()
-    pg_facets.forget()
+    state.reset()  # this process's facet arrays too
     yield
     get_backend().clear()
 
