@@ -216,7 +216,7 @@ def _compiled(text: str):
 def test_a_rebuild_chooses_the_common_words_and_indexes_their_adjacent_pairs(
     make_piece, pair_words
 ):
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     make_piece("Kestrel", synopsis="", body="The state security policy. State, sea.")
     make_piece("Harrier", synopsis="", body="Security of the state; the sea border.")
@@ -239,7 +239,7 @@ def test_phrases_find_the_same_pieces_with_and_without_pairs(make_piece, pair_wo
     """The pairs only spare PostgreSQL rechecking word order: the answers never change."""
     import random
 
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     rng = random.Random(8)
     words, weights = COMMON + RARER, [6] * len(COMMON) + [0.25] * len(RARER)
@@ -291,7 +291,7 @@ def test_phrases_find_the_same_pieces_with_and_without_pairs(make_piece, pair_wo
 
 
 def test_a_small_catalogue_chooses_no_pair_words(make_piece):
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     for n in range(3):
         make_piece(f"State security {n}", body="state security")
@@ -306,7 +306,7 @@ def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
     from django.core.management import CommandError, call_command
 
     from library.search.backends import get_backend
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     make_piece("Kestrel", body="The state security policy.")
     backend = get_backend()

@@ -15,7 +15,7 @@ from library.search.backends.base import IndexUnavailable
 from library.search.backends.database.postgres.schema import DOC_TABLE
 from library.search.backends.database.sqlite.compiler import FTS_TABLE
 from library.search.documents import PieceDocument
-from library.search.management.commands.check_index import check
+from library.search.maintenance import check
 
 pytestmark = pytest.mark.django_db
 
