@@ -15,7 +15,12 @@ from django.db import connection
 
 from library.catalogue.models import Authorship, Piece, Role
 from library.search.backends import get_backend
-from library.search.backends.base import EngineUnavailable, IndexUnavailable, SearchBackend
+from library.search.backends.base import (
+    EngineUnavailable,
+    IndexUnavailable,
+    QueryRejected,
+    SearchBackend,
+)
 from library.search.documents import build_document, display_name
 from library.search.query import And, Node, Not, Or, ParsedQuery, Term, parse_query, plain_words
 from library.search.results import Hit, SearchResults, Sort
@@ -103,9 +108,7 @@ def _run(
     offset = (page - 1) * size
     try:
         return backend.search(parsed, sort=sort, offset=offset, limit=size)
-    except IndexUnavailable:
-        raise
-    except Exception:
+    except QueryRejected:
         # The engine rejected the compiled query; the reader still gets the plain words.
         log.warning("Search for %r failed; retrying as plain words", parsed.text, exc_info=True)
     plain = plain_words(parsed.text)
@@ -115,9 +118,7 @@ def _run(
     hints.append(f"That query could not be run as written; showing results for: {plain.text}")
     try:
         return backend.search(plain, sort=sort, offset=offset, limit=size)
-    except IndexUnavailable:
-        raise
-    except Exception:
+    except QueryRejected:
         log.exception("Plain-words search for %r failed too", plain.text)
         hints.append("The plain words could not be searched either.")
         return SearchResults(hits=[], total=0)
@@ -256,7 +257,7 @@ def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None =
     backend = backend or get_backend()
     try:
         hits = backend.related(build_document(piece), limit=30)
-    except Exception:
+    except (IndexUnavailable, QueryRejected):
         # A piece page must render even when the index is broken; the search page says why.
         log.warning("Related pieces unavailable for %s", piece.pk, exc_info=True)
         hits = []

@@ -23,6 +23,14 @@ class EngineUnavailable(IndexUnavailable):
     """The configured engine cannot run here; the message says what to change."""
 
 
+class QueryRejected(Exception):
+    """The engine's own query parser (FTS5 MATCH, ``tsquery``) rejected a compiled query.
+
+    Reader words reach those parsers only quoted, so this should not happen; when it does,
+    the service retries with the plain words. Any other error is a bug and propagates.
+    """
+
+
 @dataclass(frozen=True)
 class IndexStatus:
     """What check_index reports: ids in the database, in the index, and stale rows."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.db import DatabaseError, connection, transaction
 
-from library.search.backends.base import IndexUnavailable, SearchBackend
+from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
 from library.search.backends.database.postgres.compiler import compile_query, quote
 from library.search.backends.database.postgres.facets import facet_counts
 from library.search.backends.database.postgres.ranking import Match, index_scans, rank
@@ -376,7 +376,8 @@ class PostgresBackend(SearchBackend):
 
 
 class _cursor:
-    """A cursor whose "relation does not exist" becomes IndexUnavailable (run migrate)."""
+    """A cursor whose "relation does not exist" becomes IndexUnavailable (run migrate) and
+    whose rejected ``tsquery`` becomes QueryRejected."""
 
     def __enter__(self):
         self._cursor = connection.cursor()
@@ -396,6 +397,8 @@ class _cursor:
             message = str(exc)
             if "does not exist" in message and any(table in message for table in TABLES):
                 raise IndexUnavailable(str(exc)) from exc
+            if "in tsquery" in message:  # "syntax error in tsquery", "no operand in tsquery"
+                raise QueryRejected(message) from exc
             raise
 
     def executemany(self, sql: str, params) -> None:

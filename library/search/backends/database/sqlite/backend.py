@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from library.catalogue.models import Piece
-from library.search.backends.base import IndexUnavailable, SearchBackend
+from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
 from library.search.backends.database.sqlite.compiler import (
     FTS_TABLE,
     REGION_TABLE,
@@ -65,6 +65,8 @@ _SCAN_DOCS_PER_SEEK = 400
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
 _TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
+# What FTS5's query parser says when it rejects a MATCH expression.
+_REJECTED = ("fts5: syntax error", "unterminated string")
 # Bulk load (rebuild_index): FTS5 buffers up to 1 MB of new postings before writing a
 # segment, and merges whenever 4 segments share a level. Buffering a whole transaction's
 # postings (64 MB) and merging 16 at a time measured 1,220 -> 2,220 pieces/s at 100,000
@@ -592,7 +594,8 @@ class SQLiteFTS5Backend(SearchBackend):
 
 
 class _GuardedCursor:
-    """A cursor whose "no such table" becomes IndexUnavailable (run migrate/rebuild_index)."""
+    """A cursor whose "no such table" becomes IndexUnavailable (run migrate/rebuild_index)
+    and whose rejected MATCH expression becomes QueryRejected."""
 
     def __enter__(self):
         self._cursor = connection.cursor()
@@ -608,6 +611,8 @@ class _GuardedCursor:
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             if "no such table" in str(exc) or "malformed" in str(exc):
                 raise IndexUnavailable(str(exc)) from exc
+            if str(exc).startswith(_REJECTED):
+                raise QueryRejected(str(exc)) from exc
             raise
         return self._inner
 
