@@ -1,4 +1,4 @@
-"""Rebuilding and checking the search index, for the commands, the benchmarks and tests.
+"""Rebuilding and checking the search index: the commands, /health/, benchmarks and tests.
 
 ``rebuild_index`` and ``check_index`` only parse options and print; the work is here, so
 anything else that rebuilds or checks calls the same functions as the commands.
@@ -6,6 +6,7 @@ anything else that rebuilds or checks calls the same functions as the commands.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -15,6 +16,8 @@ from library.catalogue.models import Piece
 from library.search.backends import get_backend
 from library.search.backends.base import IndexStatus, SearchBackend
 from library.search.documents import iter_documents
+
+log = logging.getLogger(__name__)
 
 # Called after each chunk with (pieces done, pieces in all, perf_counter at the start).
 Progress = Callable[[int, int, float], None]
@@ -48,3 +51,16 @@ def check(backend: SearchBackend | None = None) -> IndexStatus:
         extra=sorted(set(indexed) - set(expected)),
         stale=sorted(pk for pk in set(expected) & set(indexed) if expected[pk] != indexed[pk]),
     )
+
+
+def health() -> dict[str, object]:
+    """For /health/: the engine and whether its index can answer (``problems()``).
+
+    The problems are logged, not returned: the endpoint is public, and they name tables
+    and paths.
+    """
+    backend = get_backend()
+    found = backend.problems()
+    for problem in found:
+        log.error("Search index problem (%s): %s", backend.name, problem)
+    return {"engine": backend.name, "problems": len(found), "ok": not found}

@@ -83,7 +83,8 @@ class SearchBackend:
         self.optimize()
 
     def problems(self) -> list[str]:
-        """What check_index should report beyond the pieces themselves (a missing index)."""
+        """What is wrong with the index itself (missing, unreadable, incomplete), for
+        check_index and /health/; [] when it can answer searches."""
         return []
 
     def search(

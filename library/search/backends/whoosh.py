@@ -111,6 +111,14 @@ class WhooshBackend(SearchBackend):
                     raise IndexUnavailable(f"Whoosh index at {self.location}: {exc}") from exc
             yield self._current
 
+    def problems(self) -> list[str]:
+        """A missing or unreadable index (opening a searcher over it)."""
+        try:
+            with self._searcher():
+                return []
+        except IndexUnavailable as exc:
+            return [str(exc)]
+
     def optimize(self) -> None:
         """Merge the segments a chunked rebuild leaves into one (faster searches)."""
         self._open().optimize()

@@ -70,3 +70,6 @@ class NoDialectBackend(SearchBackend):
 
     def indexed_digests(self) -> dict[int, str]:
         raise self._unavailable()
+
+    def problems(self) -> list[str]:
+        return [str(self._unavailable())]

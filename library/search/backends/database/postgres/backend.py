@@ -167,7 +167,14 @@ class PostgresBackend(SearchBackend):
         self.optimize()
 
     def problems(self) -> list[str]:
+        """Index tables that do not exist, then text indexes that are missing or invalid."""
         with _cursor() as cursor:
+            cursor.execute(
+                "SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NULL", [list(TABLES)]
+            )
+            missing = [f"the index table {table} does not exist" for (table,) in cursor.fetchall()]
+            if missing:
+                return missing
             cursor.execute(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
                 "AND indexname = ANY(%s)",

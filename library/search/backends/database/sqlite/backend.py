@@ -577,6 +577,17 @@ class SQLiteFTS5Backend(SearchBackend):
 
     # --- maintenance ---------------------------------------------------------------------
 
+    def problems(self) -> list[str]:
+        """Index tables that are missing or unreadable (reading one row of each)."""
+        found = []
+        with self._cursor() as cursor:
+            for table in (FTS_TABLE, HEAD_TABLE, WORD_TABLE, STATE_TABLE):
+                try:
+                    cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+                except IndexUnavailable as exc:
+                    found.append(f"the index table {table} is unavailable: {exc}")
+        return found
+
     def indexed_digests(self) -> dict[int, str]:
         with self._cursor() as cursor:
             return dict(cursor.execute(f"SELECT rowid, digest FROM {FTS_TABLE}").fetchall())
