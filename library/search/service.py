@@ -22,7 +22,7 @@ from library.search.backends.base import (
     SearchBackend,
 )
 from library.search.documents import build_document, display_name
-from library.search.query import And, Node, Not, Or, ParsedQuery, Term, parse_query, plain_words
+from library.search.query import And, Node, Or, ParsedQuery, Term, parse_query, plain_words
 from library.search.results import Hit, SearchResults, Sort
 from library.search.text import tidy_snippet
 from library.search.vocab import Vocabulary
@@ -205,9 +205,7 @@ def _replace_terms(node: Node, mapping: dict[str, str]) -> Node:
         return replace(node, text=mapping[node.text])
     if isinstance(node, And | Or):
         return replace(node, children=tuple(_replace_terms(c, mapping) for c in node.children))
-    if isinstance(node, Not):
-        return node
-    return node
+    return node  # negated words, phrases and filters are kept as typed
 
 
 # --- related pieces -------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from django.db import migrations
 
 CREATE_SQL = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
+    # English stemming without a stop-word list, like the SQLite dialect: "once only" and
+    # "The Who" are searchable, and every engine answers the same queries.
     "CREATE TEXT SEARCH DICTIONARY dossier_english_stem (TEMPLATE = snowball, Language = english)",
     "CREATE TEXT SEARCH CONFIGURATION dossier_english (COPY = english)",
     "ALTER TEXT SEARCH CONFIGURATION dossier_english ALTER MAPPING FOR asciiword, asciihword, "

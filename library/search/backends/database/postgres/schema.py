@@ -1,7 +1,7 @@
 """The PostgreSQL dialect's tables, text search configuration and the SQL that fills them.
 
-Tables (created by this app's migrations 0002, 0004 and 0005, on PostgreSQL only; the
-migrations hold their own frozen copy of this SQL):
+Tables (created by this app's migrations 0002, 0004 and 0005, on PostgreSQL only, whose
+frozen SQL is the tables' definition; a change to them is a new migration):
 
 * ``search_pg_doc``: the narrow row every match reads: piece id, the digest for
   check_index, date and type (for sorting, filters and the type facet), ``title`` (the
@@ -51,17 +51,6 @@ PAIR_MIN_PIECES = 5_000
 PAIR_SAMPLE = 1_000
 PAIR_SHARE_PRODUCT = 0.05
 
-CONFIG_SQL = [
-    "CREATE EXTENSION IF NOT EXISTS unaccent",
-    # English stemming without a stop-word list, like the SQLite dialect: "once only" and
-    # "The Who" are searchable, and every engine answers the same queries.
-    f"CREATE TEXT SEARCH DICTIONARY {CONFIG}_stem (TEMPLATE = snowball, Language = english)",
-    f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = english)",
-    f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} "
-    f"ALTER MAPPING FOR asciiword, asciihword, hword_asciipart WITH {CONFIG}_stem",
-    f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} "
-    f"ALTER MAPPING FOR hword, hword_part, word WITH unaccent, {CONFIG}_stem",
-]
 # The text indexes: dropped while rebuild_index writes every row, created again after.
 GIN_INDEXES = (
     (f"{DOC_TABLE}_vec", DOC_TABLE, "vec"),
@@ -70,32 +59,6 @@ GIN_INDEXES = (
     (f"{TEXT_TABLE}_head", TEXT_TABLE, "head"),
 )
 GIN_INDEX_NAMES = [name for name, _table, _column in GIN_INDEXES]
-TABLE_SQL = [
-    f"CREATE TABLE {DOC_TABLE} (piece_id bigint PRIMARY KEY, digest text NOT NULL, date date, "
-    "type text NOT NULL, title tsvector NOT NULL, vec tsvector NOT NULL, "
-    "pairs tsvector NOT NULL DEFAULT '')",
-    f"ALTER TABLE {DOC_TABLE} ALTER COLUMN vec SET STORAGE EXTERNAL",
-    f"ALTER TABLE {DOC_TABLE} ALTER COLUMN pairs SET STORAGE EXTERNAL",
-    f"CREATE TABLE {PAIR_WORD_TABLE} (word text PRIMARY KEY, share real NOT NULL)",
-    f"CREATE TABLE {TEXT_TABLE} (piece_id bigint PRIMARY KEY, title text NOT NULL, "
-    "authors text NOT NULL, tags text NOT NULL, synopsis text NOT NULL, body text NOT NULL, "
-    "folded boolean NOT NULL, head tsvector NOT NULL)",
-    f"CREATE TABLE {WORD_TABLE} (word text PRIMARY KEY, docs integer NOT NULL)",
-    f"CREATE TABLE {CHANGE_TABLE} (xid xid8 NOT NULL DEFAULT pg_current_xact_id(), "
-    "piece_id bigint NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())",
-    f"CREATE INDEX {CHANGE_TABLE}_xid ON {CHANGE_TABLE} (xid)",
-    *(
-        f"CREATE INDEX {name} ON {table} USING gin ({column})"
-        for name, table, column in GIN_INDEXES
-    ),
-]
-CREATE_SQL = CONFIG_SQL + TABLE_SQL
-DROP_TABLES_SQL = [f"DROP TABLE IF EXISTS {table}" for table in reversed(TABLES)]
-DROP_SQL = [
-    *DROP_TABLES_SQL,
-    f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",
-    f"DROP TEXT SEARCH DICTIONARY IF EXISTS {CONFIG}_stem",
-]
 
 
 # A pair as a tsvector input lexeme at its position: quoted, backslashes and quotes escaped.

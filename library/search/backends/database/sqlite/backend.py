@@ -89,7 +89,6 @@ FILTER_INDEX_SQL = [
     f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column}, piece_id)"
     for name, (table, column) in FILTER_INDEXES.items()
 ]
-DROP_FILTER_INDEX_SQL = [f"DROP INDEX IF EXISTS {name}" for name in FILTER_INDEXES]
 
 CREATE_SQL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
