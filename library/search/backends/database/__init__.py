@@ -15,13 +15,15 @@ from library.search.backends.base import EngineUnavailable, SearchBackend
 from library.search.backends.database.postgres.backend import PostgresBackend
 from library.search.backends.database.sqlite.backend import SQLiteFTS5Backend
 
-DIALECTS: dict[str, type[SearchBackend]] = {
+DIALECTS: dict[str, type[SQLiteFTS5Backend | PostgresBackend]] = {
     "sqlite": SQLiteFTS5Backend,
     "postgresql": PostgresBackend,
 }
 
 
-def database_backend(connection: BaseDatabaseWrapper | None = None) -> SearchBackend:
+def database_backend(
+    connection: BaseDatabaseWrapper | None = None,
+) -> SQLiteFTS5Backend | PostgresBackend | NoDialectBackend:
     """A new backend in the dialect of the connection's vendor (default: the default one)."""
     vendor = (connection or default_connection).vendor
     dialect = DIALECTS.get(vendor)

@@ -6,7 +6,6 @@ in tiers by ranking.py, and its facets counted by facets.py.
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Iterable
 
@@ -30,6 +29,8 @@ from library.search.backends.database.postgres.schema import (
     TSQUERY,
     WORD_TABLE,
     choose_pair_words,
+    insert_params,
+    row_date,
 )
 from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
 from library.search.documents import PieceDocument
@@ -55,17 +56,6 @@ def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]
     return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
 
 
-def _date(d: PieceDocument) -> datetime.date | None:
-    return datetime.date.fromordinal(d.date_ordinal) if d.date_ordinal else None
-
-
-def _row(d: PieceDocument) -> tuple:
-    """INSERT parameters: the A, B and C texts, the stored fields, then the doc row."""
-    vectors = (d.title, f"{d.authors}\n{d.tags}", d.synopsis)
-    stored = (d.piece_id, *d.fields(), d.folded)
-    return (*vectors, *stored, d.body, d.piece_id, d.digest, _date(d), d.type)
-
-
 class PostgresBackend(SearchBackend):
     name = "database"
     transactional = True
@@ -82,7 +72,7 @@ class PostgresBackend(SearchBackend):
             )
             old = cursor.fetchone()
             # The digest has the year only; the row also keeps the exact date for sorting.
-            if old is not None and old == (document.digest, _date(document)):
+            if old is not None and old == (document.digest, row_date(document)):
                 return  # unchanged: several signals fire for one save
             self._remove(cursor, [document.piece_id])
             self._insert(cursor, [document])
@@ -206,7 +196,7 @@ class PostgresBackend(SearchBackend):
     def _insert(self, cursor, documents: list[PieceDocument]) -> None:
         if not documents:
             return
-        cursor.executemany(INSERT_SQL, [_row(d) for d in documents])
+        cursor.executemany(INSERT_SQL, [insert_params(d) for d in documents])
         self._count_words(
             cursor, [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents], 1
         )

@@ -26,11 +26,12 @@ frozen SQL is the tables' definition; a change to them is a new migration):
 
 from __future__ import annotations
 
+import datetime
 import math
 import random
 
 from library.catalogue.models import Piece
-from library.search.documents import documents_for
+from library.search.documents import PieceDocument, documents_for
 
 CONFIG = "dossier_english"
 TSQUERY = f"to_tsquery('{CONFIG}', %s)"
@@ -105,6 +106,20 @@ INSERT_SQL = (
     f"INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
     f"SELECT %s, %s, %s, %s, f.a, f.vec, {pairs_of('f.vec')} FROM f"
 )
+
+
+def row_date(d: PieceDocument) -> datetime.date | None:
+    """The date the doc row keeps for sorting (the digest holds the year only)."""
+    return datetime.date.fromordinal(d.date_ordinal) if d.date_ordinal else None
+
+
+def insert_params(d: PieceDocument) -> tuple:
+    """INSERT_SQL's parameters: the A, B and C texts, the stored fields, then the doc row."""
+    vectors = (d.title, f"{d.authors}\n{d.tags}", d.synopsis)
+    stored = (d.piece_id, *d.fields(), d.folded)
+    return (*vectors, *stored, d.body, d.piece_id, d.digest, row_date(d), d.type)
+
+
 # A phrase's adjacent pairs in order, from the same parser, and whether each is indexed.
 PHRASE_PAIRS_SQL = (
     f"WITH q AS (SELECT u.lexeme AS w, p FROM unnest(to_tsvector('{CONFIG}', %s)) u, "
