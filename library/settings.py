@@ -193,8 +193,9 @@ CACHES = {
     }
 }
 
-# Search engine: "database" (SQLite FTS5, written in the saving transaction) or "whoosh"
-# (files in WHOOSH_INDEX_DIR, written after commit). See library/search/backends/.
+# Search engine: "database" (the database's own full-text search, SQLite FTS5 or PostgreSQL
+# tsvector, written in the saving transaction) or "whoosh" (files in WHOOSH_INDEX_DIR,
+# written after commit). See library/search/backends/ (get_backend in __init__.py).
 SEARCH_BACKEND = envchoice("SEARCH_BACKEND", "database", ("database", "whoosh"))
 WHOOSH_INDEX_DIR = Path(envstr("WHOOSH_INDEX_DIR") or BASE_DIR / "whoosh_index")
 WHOOSH_LOCK_TIMEOUT = envint("WHOOSH_LOCK_TIMEOUT", 10, minimum=1)

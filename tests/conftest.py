@@ -15,6 +15,14 @@ from library.catalogue.services import PieceContributors, PieceTags, save_piece
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_search_state():
+    """Each test starts with no search caches or engine instances from an earlier test."""
+    from library.search import state
+
+    state.reset()
+
+
 @pytest.fixture
 def seed_text() -> str:
     return (FIXTURES / "mosul-operation.txt").read_text(encoding="utf-8")

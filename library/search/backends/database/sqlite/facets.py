@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from library.catalogue.models import Authorship, Piece, Role
+from library.search import state
 
 TOPIC_TABLE = Piece.topics.through._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
@@ -62,12 +63,9 @@ class FacetData:
 _KEEP = 100  # per facet, enough for the page's top values after ties are ordered
 
 
-_cache: dict[str, FacetData] = {}
-
-
 def facet_data(cursor, alias: str, generation: int) -> FacetData:
     """The cached facet values for this generation of the index, loaded if stale."""
-    cached = _cache.get(alias)
+    cached = state.sqlite_facets.get(alias)
     if cached is not None and cached.generation == generation:
         return cached
     data = FacetData(generation)
@@ -90,7 +88,7 @@ def facet_data(cursor, alias: str, generation: int) -> FacetData:
         owners = np.array([pk for pk, _ in fetched], dtype=np.int64)
         codes = np.array([value for _, value in fetched], dtype=np.int64)
         data.pairs[name] = (np.searchsorted(data.ids, owners), codes)
-    _cache[alias] = data
+    state.sqlite_facets[alias] = data
     return data
 
 

@@ -8,7 +8,7 @@ and any mix of those with text become SQL predicates on the index row ``d``
 is written as a quoted ``tsquery`` string, so no reader input is ever ``tsquery`` syntax.
 
 A phrase of common words is matched on the index's adjacent pairs of them (``d.pairs``,
-postgres.py): exactly, when every pair of its words is indexed, so PostgreSQL has no
+schema.py): exactly, when every pair of its words is indexed, so PostgreSQL has no
 word order to recheck; otherwise the indexed pairs narrow the pieces it rechecks.
 """
 
@@ -18,14 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from library.catalogue.models import Piece
+from library.search.backends.database.postgres.schema import DOC_TABLE, TEXT_TABLE, TSQUERY
 from library.search.query import And, Filter, Node, Not, Phrase, Term, YearRange
 from library.search.text import clean_for_index
 from library.search.vocab import Vocabulary, resolve_type
 
-CONFIG = "dossier_english"
-DOC_TABLE = "search_pg_doc"
-TEXT_TABLE = "search_pg_text"
-TSQUERY = f"to_tsquery('{CONFIG}', %s)"
 # Weights in the tsvector: title A; authors, topics and regions B; synopsis C; body D.
 _WEIGHT = {"title": "A", "author": "B"}
 TOPIC_TABLE = Piece.topics.through._meta.db_table

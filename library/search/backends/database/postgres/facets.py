@@ -17,19 +17,19 @@ requests; the backend counts with SQL then (a test's transaction, a save's own r
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from library.catalogue.models import Authorship, Piece, Role
+from library.search import state
+from library.search.backends.database.postgres.schema import CHANGE_TABLE
 
 TOPIC_TABLE = Piece.topics.through._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
 PIECE_TABLE = Piece._meta.db_table
 AUTHORSHIP_TABLE = Authorship._meta.db_table
-CHANGE_TABLE = "search_pg_change"
 FACETS = ("topic", "region", "author", "year", "type")
 # Past this many changed pieces since the load, reload instead of overriding.
 MAX_OVERRIDES = 2000
@@ -109,27 +109,17 @@ def _rows(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return rows[_found(ids, wanted, rows)]
 
 
-_lock = threading.Lock()
-_cache: dict[str, FacetArrays] = {}
-
-
 def facet_counts(cursor, alias: str, ids: np.ndarray) -> dict[str, list[tuple[object, int]]]:
     """Facet counts over ``ids``, from this process's arrays brought up to date first."""
-    with _lock:
+    with state.postgres_facets_lock:
         arrays = _current(cursor, alias)
         return arrays.count(ids)
 
 
-def forget() -> None:
-    """Drop every process-local array (tests; a cleared index needs no call: it is logged)."""
-    with _lock:
-        _cache.clear()
-
-
 def _current(cursor, alias: str) -> FacetArrays:
-    arrays = _cache.get(alias)
+    arrays = state.postgres_facets.get(alias)
     if arrays is None or time.monotonic() - arrays.loaded > MAX_AGE_SECONDS:
-        arrays = _cache[alias] = _load(cursor)
+        arrays = state.postgres_facets[alias] = _load(cursor)
         return arrays
     # One statement: the change rows it sees are exactly those visible in its snapshot.
     cursor.execute(
@@ -141,7 +131,7 @@ def _current(cursor, alias: str) -> FacetArrays:
     snapshot, changed = cursor.fetchone()
     changed = list(changed or [])
     if changed and (0 in changed or len(arrays.overrides.keys() | set(changed)) > MAX_OVERRIDES):
-        arrays = _cache[alias] = _load(cursor)  # 0: the index was cleared
+        arrays = state.postgres_facets[alias] = _load(cursor)  # 0: the index was cleared
         return arrays
     if changed:
         # Read after the snapshot: a value newer than it is read again next time, harmlessly.

@@ -1,13 +1,18 @@
 """SQLite FTS5 dialect of the database engine.
 
-Tables (created by this app's migration):
+Tables (created by this app's migration 0001; ``clear`` recreates them from ``CREATE_SQL``):
 
 * ``search_piece_fts``: FTS5 over title, authors, tags, synopsis and body with the
   ``porter unicode61 remove_diacritics 2`` tokenizer (stemming, case and accent folding),
   plus an unindexed digest for check_index. It stores its own content so that snippets and
   deletes need nothing else.
-* ``search_word_fts``: a contentless FTS5 table over the short fields without stemming;
-  its ``search_word_vocab`` (fts5vocab) lists the catalogue's own words for "did you mean".
+* ``search_head_fts``: the short fields again, contentless, for ranking the head tiers.
+* ``search_word``: the catalogue's own folded words (short fields) with document counts,
+  for "did you mean" and prefix highlighting.
+* ``search_state``: the index generation, which every write changes (facets.py's caches).
+
+(``search_word_fts`` and ``search_word_vocab`` are older tables that ``DROP_SQL`` still
+removes.) The compiler is compiler.py; facet arrays and the result cache are facets.py.
 """
 
 from __future__ import annotations
@@ -21,12 +26,16 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from library.catalogue.models import Piece
-from library.search.backends.base import IndexUnavailable
-from library.search.backends.database import DatabaseBackend
-from library.search.backends.fts5 import FTS_TABLE, REGION_TABLE, TOPIC_TABLE, compile_query
-from library.search.backends.fts5 import quote as fts_quote
+from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
+from library.search.backends.database.sqlite.compiler import (
+    FTS_TABLE,
+    REGION_TABLE,
+    TOPIC_TABLE,
+    compile_query,
+)
+from library.search.backends.database.sqlite.compiler import quote as fts_quote
+from library.search.backends.database.sqlite.facets import Ranked, ResultCache, facet_data
 from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
-from library.search.backends.sqlite_facets import Ranked, ResultCache, facet_data
 from library.search.documents import FIELDS, WEIGHTS, PieceDocument
 from library.search.query import ParsedQuery
 from library.search.results import Hit, SearchResults, Sort
@@ -56,6 +65,8 @@ _SCAN_DOCS_PER_SEEK = 400
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
 _TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
+# What FTS5's query parser says when it rejects a MATCH expression.
+_REJECTED = ("fts5: syntax error", "unterminated string")
 # Bulk load (rebuild_index): FTS5 buffers up to 1 MB of new postings before writing a
 # segment, and merges whenever 4 segments share a level. Buffering a whole transaction's
 # postings (64 MB) and merging 16 at a time measured 1,220 -> 2,220 pieces/s at 100,000
@@ -78,7 +89,6 @@ FILTER_INDEX_SQL = [
     f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column}, piece_id)"
     for name, (table, column) in FILTER_INDEXES.items()
 ]
-DROP_FILTER_INDEX_SQL = [f"DROP INDEX IF EXISTS {name}" for name in FILTER_INDEXES]
 
 CREATE_SQL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
@@ -132,9 +142,10 @@ def _count_words(cursor, pieces_words: list[set[str]], change: int) -> None:
         cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE docs <= 0")
 
 
-class SQLiteFTS5Backend(DatabaseBackend):
+class SQLiteFTS5Backend(SearchBackend):
     name = "database"
     transactional = True
+    index_table = FTS_TABLE  # a row here means the index has been written
 
     def __init__(self) -> None:
         self.cache = ResultCache(size=getattr(settings, "SEARCH_RESULT_CACHE_SIZE", 128))
@@ -565,6 +576,17 @@ class SQLiteFTS5Backend(DatabaseBackend):
 
     # --- maintenance ---------------------------------------------------------------------
 
+    def problems(self) -> list[str]:
+        """Index tables that are missing or unreadable (reading one row of each)."""
+        found = []
+        with self._cursor() as cursor:
+            for table in (FTS_TABLE, HEAD_TABLE, WORD_TABLE, STATE_TABLE):
+                try:
+                    cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+                except IndexUnavailable as exc:
+                    found.append(f"the index table {table} is unavailable: {exc}")
+        return found
+
     def indexed_digests(self) -> dict[int, str]:
         with self._cursor() as cursor:
             return dict(cursor.execute(f"SELECT rowid, digest FROM {FTS_TABLE}").fetchall())
@@ -582,7 +604,8 @@ class SQLiteFTS5Backend(DatabaseBackend):
 
 
 class _GuardedCursor:
-    """A cursor whose "no such table" becomes IndexUnavailable (run migrate/rebuild_index)."""
+    """A cursor whose "no such table" becomes IndexUnavailable (run migrate/rebuild_index)
+    and whose rejected MATCH expression becomes QueryRejected."""
 
     def __enter__(self):
         self._cursor = connection.cursor()
@@ -598,6 +621,8 @@ class _GuardedCursor:
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             if "no such table" in str(exc) or "malformed" in str(exc):
                 raise IndexUnavailable(str(exc)) from exc
+            if str(exc).startswith(_REJECTED):
+                raise QueryRejected(str(exc)) from exc
             raise
         return self._inner
 
