@@ -13,12 +13,12 @@ from pathlib import Path
 from django.db import transaction
 
 from library.catalogue.authors import AuthorSpec
-from library.catalogue.ingest import prepare_draft, save_draft
+from library.catalogue.drafts import prepare_draft, save_draft
+from library.catalogue.duplicates import find_existing_piece
 from library.catalogue.models import AuthorKind, Piece, Provenance, Region, Topic
 from library.catalogue.services import (
     PieceContributors,
     PieceTags,
-    find_existing_piece,
     parse_partial_date,
     save_piece,
 )

@@ -145,23 +145,3 @@ def save_piece(
         piece.regions.set(list(tags.regions))
         index_piece(piece.pk)  # bylines are bulk-created, which sends no signal to the index
     return piece
-
-
-def find_existing_piece(
-    *, source_hash: str = "", title: str = "", authors: Sequence[AuthorSpec] = ()
-) -> Piece | None:
-    """A piece that is the same work: same source text, or same title and first author."""
-    if source_hash:
-        match = Piece.objects.filter(source_hash=source_hash).order_by("pk").first()
-        if match is not None:
-            return match
-    if not title:
-        return None
-    candidates = Piece.objects.annotate(t=Lower("title")).filter(t=title.strip().lower())
-    if authors:
-        candidates = candidates.filter(
-            authorships__role=Role.AUTHOR,
-            authorships__position=0,
-            authorships__author__family__iexact=authors[0].family,
-        )
-    return candidates.order_by("pk").first()
