@@ -15,7 +15,8 @@ from django.db.models import CharField, Count, IntegerField, Q, QuerySet
 from django.db.models.functions import Cast, ExtractYear, Substr
 from django.http import QueryDict
 
-from library.catalogue.models import Authorship, Piece, PieceType, Role
+from library.catalogue.models import AuthorKind, Authorship, Piece, PieceType, Role
+from library.text import display_name
 
 FILTER_NAMES = ("topic", "region", "author", "year", "type")
 FACET_SIZE = 12
@@ -131,7 +132,12 @@ def _facet_rows(
     elif name == "author":
         # One row per (piece, author, role) is a constraint, so counting needs no DISTINCT.
         rows = Authorship.objects.filter(role=Role.AUTHOR).values(
-            "author__slug", "author__family", "author__given"
+            "author__slug",
+            "author__family",
+            "author__given",
+            "author__particle",
+            "author__suffix",
+            "author__kind",
         )
         key, ids, order = "author__slug", "piece_id", ("-n", "author__family", "author__given")
     elif name == "year":
@@ -154,7 +160,13 @@ def _facet_rows(
         return [
             (
                 r["author__slug"],
-                " ".join(filter(None, (r["author__given"], r["author__family"]))),
+                display_name(
+                    family=r["author__family"],
+                    given=r["author__given"],
+                    particle=r["author__particle"],
+                    suffix=r["author__suffix"],
+                    organisation=r["author__kind"] == AuthorKind.ORGANISATION,
+                ),
                 r["n"],
             )
             for r in rows
