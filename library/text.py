@@ -119,6 +119,7 @@ def display_name(
     """
     if organisation:
         return family
+    parts: tuple[str, ...]
     if attach_particle:
         parts = (given, family_with_particle(particle, family))
     else:
