@@ -112,7 +112,7 @@ def load_demo() -> DemoReport:
         raise DemoDataError("the vocabulary is empty; run `python manage.py load_vocabulary` first")
     for path in SEED_FILES:
         draft = prepare_draft(path.read_text(encoding="utf-8"), source=path.name)
-        if draft.existing is None:
+        if draft.duplicate is None:
             _apply_sidecar(draft, path.with_suffix(".json"))
             save_draft(draft, provenance=Provenance.DEMO)
             report.created += 1

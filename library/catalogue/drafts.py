@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from library.catalogue.authors import AuthorSpec, parse_name
-from library.catalogue.duplicates import Duplicate, find_duplicate, find_existing_piece
+from library.catalogue.duplicates import Duplicate, find_duplicate, find_same_work
 from library.catalogue.models import Piece, PieceType, Provenance, Region, Topic, join_body
 from library.catalogue.models import Section as BodySection
 from library.catalogue.services import PieceContributors, PieceTags, save_piece
@@ -61,18 +61,18 @@ class Draft:
     """A parsed commentary with its suggestions and, if any, the piece it duplicates.
 
     A draft read from a file also carries its keyword suggestions, the file's hash and
-    whether it is a PDF (kept as the piece's attachment when saved).
+    whether it is a PDF (kept as the piece's attachment when saved). ``duplicate`` is
+    found by the rules for the draft's door (see ``catalogue.duplicates``).
     """
 
     parsed: ParsedPiece
     authors: list[AuthorSpec]
     topic_suggestions: list[Suggestion]
     region_suggestions: list[Suggestion]
-    existing: Piece | None = None
+    duplicate: Duplicate | None = None
     keywords: list[str] = field(default_factory=list)
     sha256: str = ""
     is_pdf: bool = False
-    duplicate: Duplicate | None = None
 
     @property
     def body(self) -> str:
@@ -129,17 +129,26 @@ def pdf_limits() -> PdfLimits:
 
 
 def prepare_draft(text: str, *, source: str = "<text>") -> Draft:
-    """Parse commentary text and suggest tags; writes nothing. Raises ``NotACommentary``."""
+    """Parse pasted commentary text and suggest tags; writes nothing.
+
+    Raises ``NotACommentary``.
+    """
+    draft = _parse(text, source)
+    parsed = draft.parsed
+    draft.duplicate = find_same_work(
+        source_hash=parsed.source_hash, title=parsed.title, authors=draft.authors
+    )
+    return draft
+
+
+def _parse(text: str, source: str) -> Draft:
     parsed = parse_commentary(text, source=source)
     try:
         authors = [parse_name(a.name, affiliation=a.affiliation, bio=a.bio) for a in parsed.authors]
     except ValueError as exc:
         raise NotACommentary(source, f"byline: {exc}") from None
     topics, regions = suggest_tags(parsed.title, parsed.synopsis, parsed.body)
-    existing = find_existing_piece(
-        source_hash=parsed.source_hash, title=parsed.title, authors=authors
-    )
-    return Draft(parsed, authors, topics, regions, existing)
+    return Draft(parsed, authors, topics, regions)
 
 
 def read_file(path: str | Path, *, limits: PdfLimits) -> bytes:
@@ -177,7 +186,7 @@ def draft_from_bytes(
                 source, f"the text is {len(data):,} bytes, over the {limit:,} byte limit"
             )
         text = decode_text(data, source=source)
-    draft = prepare_draft(text, source=source)
+    draft = _parse(text, source)
     parsed = draft.parsed
     exclude = [
         *parsed.author_names,

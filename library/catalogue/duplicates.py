@@ -3,8 +3,9 @@
 Every matching rule lives in this module. Each door checks the rules it has the facts for,
 strongest first, and reports the first that matches:
 
-- pasted text and the demo loader (:func:`find_existing_piece`): the same source text
-  (``source_hash``); the same title, ignoring case, and the first author's family name.
+- pasted text and the demo loader (:func:`find_same_work`, :func:`find_existing_piece`): the
+  same source text (``source_hash``); the same title, ignoring case, and the first author's
+  family name.
 - commentary files (:func:`find_duplicate`): the same PDF (``attachment_sha256``); then the
   two rules above; then a similar title (at least :data:`TITLE_THRESHOLD` alike, the same
   numbers in it) with the same first author's family name and the same year.
@@ -13,7 +14,7 @@ strongest first, and reports the first that matches:
   least :data:`TITLE_THRESHOLD`) with the same first author token and the same year.
 
 A single draft (pasted text, one file) is checked with a few queries by
-:func:`find_existing_piece` and :func:`find_duplicate`. A citation import checks thousands of
+:func:`find_same_work` and :func:`find_duplicate`. A citation import checks thousands of
 entries, so :class:`DuplicateIndex` holds a few columns of every piece in memory: an entry
 costs dictionary lookups and a fuzzy comparison within one author-and-year bucket, not
 queries. Titles are compared by :func:`normalise_title` and rapidfuzz's ``ratio`` in both.
@@ -172,11 +173,18 @@ class Duplicate:
     reason: str
 
 
+def find_same_work(
+    *, source_hash: str = "", title: str = "", authors: Sequence[AuthorSpec] = ()
+) -> Duplicate | None:
+    """The piece that is the same work: same source text, or same title and first author."""
+    return _same_text(source_hash) or _same_title(title, authors)
+
+
 def find_existing_piece(
     *, source_hash: str = "", title: str = "", authors: Sequence[AuthorSpec] = ()
 ) -> Piece | None:
-    """A piece that is the same work: same source text, or same title and first author."""
-    found = _same_text(source_hash) or _same_title(title, authors)
+    """:func:`find_same_work`'s piece, for callers that need no reason (the demo loader)."""
+    found = find_same_work(source_hash=source_hash, title=title, authors=authors)
     return found.piece if found else None
 
 

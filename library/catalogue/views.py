@@ -152,11 +152,11 @@ def piece_paste(request: HttpRequest) -> HttpResponse:
         except NotACommentary as exc:
             paste_form.add_error("text", f"This does not read as a commentary: {exc.reason}.")
         else:
-            if draft.existing is not None:
+            if draft.duplicate is not None:
                 return render(
                     request,
                     "catalogue/piece_paste.html",
-                    {"form": paste_form, "existing": draft.existing},
+                    {"form": paste_form, "existing": draft.duplicate.piece},
                 )
             return render(
                 request,
