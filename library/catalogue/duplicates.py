@@ -6,9 +6,10 @@ strongest first, and reports the first that matches:
 - pasted text and the demo loader (:func:`find_same_work`, :func:`find_existing_piece`): the
   same source text (``source_hash``); the same title, ignoring case, and the first author's
   family name.
-- commentary files (:func:`find_duplicate`): the same PDF (``attachment_sha256``); then the
-  two rules above; then a similar title (at least :data:`TITLE_THRESHOLD` alike, the same
-  numbers in it) with the same first author's family name and the same year.
+- commentary files (:func:`find_duplicate`): the same PDF (``attachment_sha256``,
+  :func:`find_same_file`); then the two rules above; then a similar title (at least
+  :data:`TITLE_THRESHOLD` alike, the same numbers in it) with the same first author's
+  family name and the same year.
 - citation import (:class:`DuplicateIndex`): the same DOI; the same URL (normalised); the same
   citation key with a title at least :data:`KEY_TITLE_THRESHOLD` alike; a similar title (at
   least :data:`TITLE_THRESHOLD`) with the same first author token and the same year.
@@ -198,14 +199,15 @@ def find_duplicate(
 ) -> Duplicate | None:
     """The piece a commentary file already is, and why; ``sha256`` only for a PDF."""
     return (
-        _same_file(sha256)
+        find_same_file(sha256)
         or _same_text(source_hash)
         or _same_title(title, authors)
         or _similar_title(title, authors, date)
     )
 
 
-def _same_file(sha256: str) -> Duplicate | None:
+def find_same_file(sha256: str) -> Duplicate | None:
+    """The piece whose attachment is this very PDF (the upload page asks again on saving)."""
     if not sha256:
         return None
     piece = Piece.objects.filter(attachment_sha256=sha256).order_by("pk").first()

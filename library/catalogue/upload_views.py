@@ -27,6 +27,7 @@ from library.catalogue.drafts import (
     pdf_limits,
     save_ingested,
 )
+from library.catalogue.duplicates import find_same_file
 from library.catalogue.models import Piece, Provenance
 from library.catalogue.staging import Staging
 from library.catalogue.upload_forms import ReviewForm, UploadForm
@@ -161,10 +162,8 @@ def _save_reviewed(form: ReviewForm, entry: dict, data: bytes | None, user) -> P
         return "the uploaded file is no longer on the server; upload it again"
     if file_sha256(data) != entry["sha256"]:
         return "the uploaded file changed on the server; upload it again"
-    if entry["pdf"]:
-        existing = Piece.objects.filter(attachment_sha256=entry["sha256"]).first()
-        if existing is not None:
-            return f"the same file was saved meanwhile as {existing.citation_key}"
+    if entry["pdf"] and (same := find_same_file(entry["sha256"])) is not None:
+        return f"the same file was saved meanwhile as {same.piece.citation_key}"
     piece, contributors, tags = form.piece_byline_and_tags()
     piece.provenance = Provenance.INGEST
     piece.source_file = entry["name"][:500]
