@@ -62,7 +62,9 @@ class Draft:
 
     A draft read from a file also carries its keyword suggestions, the file's hash and
     whether it is a PDF (kept as the piece's attachment when saved). ``duplicate`` is
-    found by the rules for the draft's door (see ``catalogue.duplicates``).
+    found by the rules for the draft's door (see ``catalogue.duplicates``). ``warnings``
+    are the parser's, plus whatever reading the file adds; any of them holds a file for a
+    person to check.
     """
 
     parsed: ParsedPiece
@@ -73,6 +75,7 @@ class Draft:
     keywords: list[str] = field(default_factory=list)
     sha256: str = ""
     is_pdf: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def body(self) -> str:
@@ -80,10 +83,6 @@ class Draft:
         return join_body(
             [BodySection(s.heading, tuple(s.paragraphs)) for s in self.parsed.sections]
         )
-
-    @property
-    def warnings(self) -> list[str]:
-        return self.parsed.warnings
 
     def as_json(self) -> dict[str, Any]:
         parsed = self.parsed
@@ -102,7 +101,7 @@ class Draft:
             "headings": parsed.headings,
             "topics": [s.slug for s in self.topic_suggestions],
             "regions": [s.slug for s in self.region_suggestions],
-            "warnings": parsed.warnings,
+            "warnings": self.warnings,
             "keywords": self.keywords,
             "sha256": self.sha256,
         }
@@ -148,7 +147,7 @@ def _parse(text: str, source: str) -> Draft:
     except ValueError as exc:
         raise NotACommentary(source, f"byline: {exc}") from None
     topics, regions = suggest_tags(parsed.title, parsed.synopsis, parsed.body)
-    return Draft(parsed, authors, topics, regions)
+    return Draft(parsed, authors, topics, regions, warnings=list(parsed.warnings))
 
 
 def read_file(path: str | Path, *, limits: PdfLimits) -> bytes:
