@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "library.catalogue",
     "library.search",
+    "library.imports",
     "library.readinglists",
     "axes",
 ]

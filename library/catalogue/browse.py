@@ -255,13 +255,13 @@ _TAG_TABLES = {
 _LABEL_FIELDS = {
     "topic": ("slug", "name"),
     "region": ("slug", "name"),
-    "author": ("slug", "given", "family"),
+    "author": ("slug", "kind", "given", "particle", "family", "suffix"),
 }
 
 
 def _label(term: Topic | Region | Author) -> str:
     if isinstance(term, Author):
-        return " ".join(filter(None, (term.given, term.family)))
+        return term.display_name
     return term.name
 
 

@@ -19,6 +19,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.text import slugify
 
+from library.text import display_name, join_title
+
 CITATION_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$"
 citation_key_validator = RegexValidator(
     CITATION_KEY_PATTERN,
@@ -155,10 +157,13 @@ class Author(models.Model):
     @property
     def display_name(self) -> str:
         """The name as written in a byline: ``Given particle Family, Suffix``."""
-        if self.is_organisation:
-            return self.family
-        name = " ".join(part for part in (self.given, self.particle, self.family) if part)
-        return f"{name}, {self.suffix}" if self.suffix else name
+        return display_name(
+            family=self.family,
+            given=self.given,
+            particle=self.particle,
+            suffix=self.suffix,
+            organisation=self.is_organisation,
+        )
 
     @property
     def sort_name(self) -> str:
@@ -354,10 +359,7 @@ class Piece(models.Model):
 
     @property
     def full_title(self) -> str:
-        if not self.subtitle:
-            return self.title
-        joiner = " " if self.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
-        return f"{self.title}{joiner}{self.subtitle}"
+        return join_title(self.title, self.subtitle)
 
     @property
     def year(self) -> int | None:

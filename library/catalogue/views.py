@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from library.catalogue.browse import Filters, facets
+from library.catalogue.drafts import draft_initial, prepare_draft
 from library.catalogue.export_views import cite_box
 from library.catalogue.exports import available_formats
 from library.catalogue.forms import PasteForm, PieceForm
-from library.catalogue.ingest import prepare_draft
 from library.catalogue.models import (
     Author,
     Piece,
@@ -152,38 +152,20 @@ def piece_paste(request: HttpRequest) -> HttpResponse:
         except NotACommentary as exc:
             paste_form.add_error("text", f"This does not read as a commentary: {exc.reason}.")
         else:
-            if draft.existing is not None:
+            if draft.duplicate is not None:
                 return render(
                     request,
                     "catalogue/piece_paste.html",
-                    {"form": paste_form, "existing": draft.existing},
+                    {"form": paste_form, "existing": draft.duplicate.piece},
                 )
-            parsed = draft.parsed
-            initial = {
-                "type": PieceType.COMMENTARY,
-                "title": parsed.title,
-                "subtitle": parsed.subtitle,
-                "authors_text": "\n".join(
-                    f"{a.name} | {a.affiliation}" if a.affiliation else a.name
-                    for a in parsed.authors
-                ),
-                "date_text": parsed.date.isoformat() if parsed.date else "",
-                "publisher": parsed.publisher,
-                "series": parsed.series,
-                "number": parsed.number,
-                "synopsis": parsed.synopsis,
-                "body": draft.body,
-                "topics_text": ", ".join(s.name for s in draft.topic_suggestions),
-                "regions_text": ", ".join(s.name for s in draft.region_suggestions),
-            }
             return render(
                 request,
                 "catalogue/piece_form.html",
                 {
-                    "form": PieceForm(initial=initial),
+                    "form": PieceForm(initial=draft_initial(draft)),
                     "creating": True,
                     "draft": draft,
-                    "source_hash": parsed.source_hash,
+                    "source_hash": draft.parsed.source_hash,
                 },
             )
     return render(request, "catalogue/piece_paste.html", {"form": paste_form})
