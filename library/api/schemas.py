@@ -8,6 +8,7 @@ out of it by construction.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Annotated, Any, Literal
 
 from django.urls import reverse
@@ -154,13 +155,21 @@ def piece_detail(piece: Piece) -> PieceDetail:
 # --- writing pieces ---------------------------------------------------------------------------
 
 
-def _no_nul(value: Any) -> Any:
-    """PostgreSQL refuses NUL in text (a 500 at save time); refuse it here as a 422."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("text may not contain NUL characters")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _no_control(value: Any) -> Any:
+    """Refuse control characters (tab and line breaks aside) and lone surrogates as a 422.
+
+    PostgreSQL refuses NUL in text and cannot encode a lone surrogate (a 500 at save time),
+    and the BibTeX writer has no LaTeX for a control character, so a piece holding one would
+    break every export that includes it. No real title or name contains them.
+    """
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValueError("text may not contain control characters")
     if isinstance(value, list):
         for item in value:
-            _no_nul(item)
+            _no_control(item)
     return value
 
 
@@ -226,8 +235,8 @@ class PieceIn(Schema):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _refuse_nul(cls, value: Any) -> Any:
-        return _no_nul(value)
+    def _refuse_control_characters(cls, value: Any) -> Any:
+        return _no_control(value)
 
 
 class PiecePatch(Schema):
@@ -261,8 +270,8 @@ class PiecePatch(Schema):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _refuse_nul(cls, value: Any) -> Any:
-        return _no_nul(value)
+    def _refuse_control_characters(cls, value: Any) -> Any:
+        return _no_control(value)
 
 
 # --- search -------------------------------------------------------------------------------

@@ -163,9 +163,12 @@ def test_invalid_writes_are_422_with_a_reason(client, vocabulary, editor_token, 
     assert "date" in post({**NEW_PIECE, "date": "2017-13"}).json()["detail"]
     assert "topics" in post({**NEW_PIECE, "topics": ["knitting"]}).json()["detail"]
     assert post({**NEW_PIECE, "title": "bad\x00title"}).status_code == 422
+    assert post({**NEW_PIECE, "series": "RSIS\x06"}).status_code == 422
+    assert post({**NEW_PIECE, "authors": ["Abdul\x1bBasit"]}).status_code == 422
+    assert post({**NEW_PIECE, "body": "One.\n\nTwo,\tindented."}).status_code == 201
     assert post({**NEW_PIECE, "url": "not a url"}).status_code == 422
     assert post({"title": ""}).status_code == 422
-    assert Piece.objects.count() == 0
+    assert Piece.objects.count() == 1
 
 
 def test_put_replaces_patch_changes_and_the_key_never_changes(
@@ -265,3 +268,15 @@ def test_an_export_of_an_unknown_topic_is_a_400(client, catalogue):
     response = client.get("/api/export/bibtex/?topic=knitting")
     assert response.status_code == 400
     assert "knitting" in response.json()["detail"]
+
+
+def test_a_token_write_needs_no_csrf_token_even_where_csrf_is_enforced(
+    vocabulary, editor_token, bearer
+):
+    from django.test import Client
+
+    script = Client(enforce_csrf_checks=True)
+    response = script.post(
+        "/api/pieces/", json.dumps(NEW_PIECE), "application/json", **bearer(editor_token)
+    )
+    assert response.status_code == 201

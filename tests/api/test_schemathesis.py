@@ -1,8 +1,10 @@
 """Schemathesis against the live server with the demo catalogue: no 5xx, nothing off-schema.
 
-Every operation of the OpenAPI document gets a fixed, small number of generated requests,
-derandomized (the same examples on every run), sent over real HTTP with an editor's token
-so the write operations are exercised too. The test is transactional: what the writes
+Every operation of the OpenAPI document gets its documented examples and a fixed, small
+number of generated requests, derandomized (the same ones on every run), sent over real HTTP
+with an editor's token so the write operations are exercised too; operations that take
+input also get a few requests that break the document's rules, which must be refused with a
+4xx, never a server error. The test is transactional: what the writes
 change is flushed afterwards and never reaches another test.
 """
 
@@ -15,6 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -36,9 +39,17 @@ CHECKS = [
 ]
 
 
-def run(strategy, base_url: str, headers: dict[str, str], seen: set[tuple[str, int]]) -> None:
+def run(
+    strategy,
+    base_url: str,
+    headers: dict[str, str],
+    seen: set[tuple[str, int]],
+    *,
+    checks=CHECKS,
+    examples: int = EXAMPLES_PER_OPERATION,
+) -> None:
     @hypothesis_settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -47,7 +58,7 @@ def run(strategy, base_url: str, headers: dict[str, str], seen: set[tuple[str, i
     )
     @given(case=strategy)
     def check(case) -> None:
-        response = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+        response = case.call_and_validate(base_url=base_url, headers=headers, checks=checks)
         seen.add((f"{case.method} {case.path}", response.status_code))
 
     check()
@@ -71,6 +82,10 @@ def test_every_operation_answers_within_its_schema(live_server, editor, settings
         strategies = [*operation.get_strategies_from_examples(), operation.as_strategy()]
         for strategy in strategies:
             run(strategy, live_server.url, headers, seen)
+        # Then requests that break the document's rules: refused, never a server error.
+        if operation.path_parameters or operation.query or operation.body:
+            invalid = operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+            run(invalid, live_server.url, headers, seen, checks=[not_a_server_error], examples=5)
     assert operations == 19
     # The examples reached real rows: a piece was read, created, changed and deleted.
     for expected in [
