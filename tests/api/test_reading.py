@@ -34,9 +34,9 @@ def catalogue(make_piece):
 
 
 def test_search_speaks_the_query_language_and_returns_snippets_and_facets(client, catalogue):
-    data = client.get("/api/search/", {"q": "mosul -caliphate*"}).json()
-    assert data["total"] == 0 or all("After" not in r["piece"]["title"] for r in data["results"])
-    data = client.get("/api/search/", {"q": "Mosul author:rohan-gunaratna"}).json()
+    data = client.get("/api/search/", {"q": "mosul -raqqa"}).json()
+    assert [r["piece"]["key"] for r in data["results"]] == ["basit2016mosul"]
+    data = client.get("/api/search/", {"q": "Mosul author:gunaratna"}).json()
     assert [r["piece"]["key"] for r in data["results"]] == ["gunaratna2017after"]
     data = client.get("/api/search/", {"q": "Mosul", "sort": "newest"}).json()
     assert data["total"] == 2
