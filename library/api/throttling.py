@@ -18,6 +18,20 @@ from ninja.throttling import BaseThrottle
 WINDOW_SECONDS = 60
 
 
+def client_address(request: HttpRequest) -> str:
+    """The caller's address: ``REMOTE_ADDR``, or the one the trusted proxies saw.
+
+    X-Forwarded-For is only believed as far as ``API_TRUSTED_PROXIES`` proxies wrote it;
+    otherwise a client could name a new address on every request and never be limited.
+    """
+    proxies = settings.DOSSIER_API_TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [a.strip() for a in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 class ApiRateThrottle(BaseThrottle):
     """``API_RATE_ANON`` requests a minute per address, ``API_RATE_AUTH`` per token or user."""
 
@@ -30,7 +44,7 @@ class ApiRateThrottle(BaseThrottle):
             return f"token:{token.pk}", settings.DOSSIER_API_RATE_AUTH
         if request.user.is_authenticated:
             return f"user:{request.user.pk}", settings.DOSSIER_API_RATE_AUTH
-        return f"ip:{self.get_ident(request)}", settings.DOSSIER_API_RATE_ANON
+        return f"ip:{client_address(request)}", settings.DOSSIER_API_RATE_ANON
 
     def allow_request(self, request: HttpRequest) -> bool:
         identity, limit = self._identity(request)

@@ -71,3 +71,26 @@ def test_each_token_has_its_own_higher_limit(client, editor_token, reader_token,
     editor = [client.get("/api/topics/", **bearer(editor_token)).status_code for _ in range(3)]
     assert editor == [200, 200, 429]
     assert client.get("/api/topics/", **bearer(reader_token)).status_code == 200
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_limit(client, db, settings):
+    settings.DOSSIER_API_RATE_ANON = 1
+    assert client.get("/api/topics/", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    assert client.get("/api/topics/", HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, db, settings):
+    settings.DOSSIER_API_RATE_ANON = 1
+    settings.DOSSIER_API_TRUSTED_PROXIES = 1
+    first = client.get("/api/topics/", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.1")
+    assert first.status_code == 200
+    assert client.get("/api/topics/", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+    assert client.get("/api/topics/", HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+
+
+def test_administrators_list_tokens_but_cannot_add_one_there(admin_client, editor_token):
+    page = admin_client.get("/admin/api/apitoken/")
+    assert page.status_code == 200
+    assert "test script" in page.content.decode()
+    assert editor_token not in page.content.decode()
+    assert admin_client.get("/admin/api/apitoken/add/").status_code == 403
