@@ -70,7 +70,7 @@ class PieceFilters(Schema):
 
 
 def _filters(params: PieceFilters) -> Filters:
-    values = {k: v for k, v in params.dict().items() if v is not None}
+    values = {k: v for k, v in params.model_dump().items() if v is not None}
     return Filters(**{**values, "year": params.year})
 
 
@@ -188,7 +188,10 @@ def piece_create(request: HttpRequest, data: PieceIn) -> HttpResponse:
 
 def _current(piece: Piece) -> dict[str, Any]:
     """The piece as a :class:`PieceIn`, so PATCH can overlay only what it was sent."""
-    names = lambda role: [a.display_name for a in getattr(piece, role)]  # noqa: E731
+
+    def names(role: str) -> list[str]:
+        return [a.display_name for a in getattr(piece, role)]
+
     return {
         **{name: getattr(piece, name) for name in _PLAIN_FIELDS},
         "citation_key": piece.citation_key,
@@ -216,7 +219,7 @@ def piece_update(request: HttpRequest, key: CitationKey, data: PiecePatch) -> Ht
     """Change some fields of a piece (editors); the others keep their values."""
     require_perm(request, "catalogue.change_piece")
     piece = get_object_or_404(Piece.objects.with_related(), citation_key=key)
-    changes = data.dict(exclude_unset=True)
+    changes = data.model_dump(exclude_unset=True)
     try:
         merged = PieceIn(
             **{**_current(piece), **{k: v for k, v in changes.items() if v is not None}}

@@ -17,8 +17,6 @@ from library.search.text import MARK_END, MARK_START, markup
 
 router = Router(tags=["search"])
 
-SortName = Sort  # relevance, newest, oldest
-
 
 @router.get(
     "/",
@@ -34,7 +32,7 @@ def search(
         description='Words, "phrases", OR, -not, prefix*, topic:…, region:…, author:…, '
         "year:2014..2016, type:… — as on the search page.",
     ),
-    sort: SortName = Sort.RELEVANCE,
+    sort: Sort = Sort.RELEVANCE,
     page: int = Query(1, ge=1, le=service.MAX_PAGE),
     page_size: int = Query(20, ge=1, le=100),
 ) -> SearchOut:
