@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "library.search",
     "library.imports",
     "library.readinglists",
+    "library.api",
+    "ninja",  # serves the API docs page's static files (Swagger UI) itself
     "axes",
 ]
 
@@ -182,6 +184,11 @@ DOSSIER_PDF_MEMORY_MB = envint("PDF_MEMORY_MB", 768, minimum=128)
 # Citation files (BibTeX, RIS, CSL-JSON) for import_citations and /import/: checked before parsing.
 DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)
+# JSON API rate limits, requests a minute: per address without credentials, per token or user.
+DOSSIER_API_RATE_ANON = envint("API_RATE_ANON", 60, minimum=1)
+DOSSIER_API_RATE_AUTH = envint("API_RATE_AUTH", 600, minimum=1)
+# Proxies in front of the app that append to X-Forwarded-For; 0 trusts none (REMOTE_ADDR).
+DOSSIER_API_TRUSTED_PROXIES = envint("API_TRUSTED_PROXIES", 0)
 
 # The process cache holds formatted citations for reading lists (citeproc-py takes 5-30 ms
 # an entry). Django's default of 300 entries would not hold one 200-entry list in two
