@@ -43,9 +43,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "library.catalogue",
     "library.search",
     "library.readinglists",
+    "library.protocols",
     "axes",
 ]
 

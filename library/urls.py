@@ -17,5 +17,6 @@ urlpatterns = [
     path("lists/", include("library.readinglists.urls")),
     path("search/", include("library.search.urls")),
     path("import/", include("library.imports.urls")),
+    path("", include("library.protocols.urls")),
     path("", include("library.catalogue.urls")),
 ]

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,6 +30,7 @@ from library.catalogue.upload_forms import ReviewForm, UploadForm
 from library.catalogue.views import editor_required
 from library.ingest.pdf import MB, PdfExtractor, PdfProblem, file_name_problem, file_sha256
 from library.ingest.types import NotACommentary
+from library.protocols.ranges import ranged_file_response
 
 SESSION_KEY = "dossier_uploads"
 STAGING_DIR = "ingest-staging"
@@ -229,18 +230,27 @@ def _discard_staged(request: HttpRequest) -> None:
 
 
 @require_GET
-def piece_attachment(request: HttpRequest, key: str) -> FileResponse:
-    """The piece's PDF, named after its citation key, never after the uploader's file."""
+def piece_attachment(request: HttpRequest, key: str) -> HttpResponse:
+    """The piece's PDF, named after its citation key, never after the uploader's file.
+
+    It opens inline (anyone who may see the piece page may read it) and answers byte-range
+    requests, so PDF viewers and Zotero can show the first page early; ``?download=1``
+    asks for a download instead.
+    """
     piece = get_object_or_404(Piece, citation_key=key)
     if not piece.attachment:
         raise Http404("This piece has no attached file.")
     try:
         handle = piece.attachment.open("rb")
+        size = piece.attachment.size
     except FileNotFoundError:
         raise Http404("The attached file is missing from the server.") from None
-    return FileResponse(
+    return ranged_file_response(
+        request,
         handle,
-        as_attachment=True,
+        size=size,
         filename=f"{piece.citation_key}.pdf",
         content_type="application/pdf",
+        etag=piece.attachment_sha256,
+        inline=request.GET.get("download") != "1",
     )
