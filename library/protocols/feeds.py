@@ -22,6 +22,7 @@ from django.utils.html import escape
 
 from library.catalogue.browse import Filters
 from library.catalogue.models import Author, Piece, Region, Topic
+from library.protocols.xmltext import xml_safe
 from library.readinglists.models import ReadingList, Visibility
 
 FEED_SIZE = 50
@@ -56,16 +57,16 @@ class PieceFeed(Feed):
         return self.scope(request, **kwargs)
 
     def title(self, scope: Scope) -> str:
-        return f"{scope.title} · Dossier"
+        return xml_safe(f"{scope.title} · Dossier")
 
     def link(self, scope: Scope) -> str:
         return scope.link
 
     def description(self, scope: Scope) -> str:
-        return scope.description
+        return xml_safe(scope.description)
 
     def subtitle(self, scope: Scope) -> str:
-        return scope.description
+        return xml_safe(scope.description)
 
     def feed_url(self, scope: Scope) -> str:
         return self.request.get_full_path()
@@ -75,7 +76,7 @@ class PieceFeed(Feed):
 
     def item_title(self, piece: Piece) -> str:
         # Plain text: the feed generator escapes it once (the default escapes it twice).
-        return piece.full_title
+        return xml_safe(piece.full_title)
 
     def item_description(self, piece: Piece) -> str:
         # Atom summary and RSS description are HTML; the synopsis is text, so escape it.
@@ -85,10 +86,10 @@ class PieceFeed(Feed):
         note = getattr(piece, "feed_note", "")
         if note:
             parts.append(f"<p><em>{escape(note)}</em></p>")
-        return "".join(parts)
+        return xml_safe("".join(parts))
 
     def item_author_name(self, piece: Piece) -> str | None:
-        return ", ".join(a.display_name for a in piece.authors) or None
+        return xml_safe(", ".join(a.display_name for a in piece.authors)) or None
 
     def item_pubdate(self, piece: Piece):
         return getattr(piece, "feed_added", None) or piece.created_at
@@ -97,7 +98,8 @@ class PieceFeed(Feed):
         return piece.updated_at
 
     def item_categories(self, piece: Piece) -> list[str]:
-        return [t.name for t in piece.topics.all()] + [r.name for r in piece.regions.all()]
+        names = [t.name for t in piece.topics.all()] + [r.name for r in piece.regions.all()]
+        return [xml_safe(name) for name in names]
 
     def item_guid(self, piece: Piece) -> str:
         return self.request.build_absolute_uri(piece.get_absolute_url())
