@@ -34,9 +34,13 @@ def test_download_asks_for_an_attachment(client, pdf_url):
 
 @pytest.mark.parametrize(
     ("header", "first", "last"),
-    [("bytes=0-99", 0, 99), ("bytes=100-", 100, len(PDF) - 1), ("bytes=-50", len(PDF) - 50,
-     len(PDF) - 1), ("bytes=10-999999", 10, len(PDF) - 1)],
-)  # fmt: skip
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100-", 100, len(PDF) - 1),
+        ("bytes=-50", len(PDF) - 50, len(PDF) - 1),
+        ("bytes=10-999999", 10, len(PDF) - 1),
+    ],
+)
 def test_a_byte_range_is_answered_with_206(client, pdf_url, header, first, last):
     response = client.get(pdf_url, headers={"Range": header})
     assert response.status_code == 206
