@@ -110,7 +110,10 @@ class PieceFeed(Feed):
     def item_enclosure_url(self, piece: Piece) -> str | None:
         if not piece.attachment:
             return None
-        return reverse("catalogue:piece_attachment", args=[piece.citation_key])
+        # Unlike the entry link, the framework leaves enclosure URLs as given.
+        return self.request.build_absolute_uri(
+            reverse("catalogue:piece_attachment", args=[piece.citation_key])
+        )
 
     def item_enclosure_length(self, piece: Piece) -> int | None:
         try:

@@ -36,6 +36,7 @@ def search(request: HttpRequest) -> HttpResponse:
         exact.piece.byline = [a.display_name for a in exact.piece.authors]
         entries = [e for e in entries if e["piece"].pk != exact.piece.pk]
         entries.insert(0, {"piece": exact.piece, "score": None, "snippet": "", "exact": exact})
+        result.hints = []  # "unknown field 'https:'" says nothing useful about an identifier
     context = {
         "q": text,
         "result": result,

@@ -7,6 +7,7 @@ import datetime
 import feedparser
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from lxml import html
 
 from library.readinglists.models import Entry, ReadingList, Visibility
@@ -45,6 +46,16 @@ def test_the_newest_pieces_feed_lists_the_newest_first_with_links_and_dates(
         assert entry.author == "Abdul Basit, Jaap de Wilde, International Crisis Group"
         updated = datetime.datetime(*entry.updated_parsed[:6], tzinfo=datetime.UTC)
         assert abs(updated - commentary.updated_at) < datetime.timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_an_attached_pdf_is_an_enclosure(client, commentary, fmt):
+    commentary.attachment.save("x.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    (entry,) = read(client, f"/feeds/pieces.{fmt}").entries
+    (enclosure,) = entry.enclosures
+    assert enclosure.href == f"http://testserver/pieces/{commentary.citation_key}/attachment/"
+    assert enclosure.type == "application/pdf"
+    assert enclosure.length == "15"
 
 
 def test_a_filtered_browse_feed_holds_only_the_matching_pieces(client, commentary, article):

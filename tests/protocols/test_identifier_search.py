@@ -47,6 +47,11 @@ def test_a_dossier_piece_link_finds_its_piece(client, commentary):
     assert marker == "Exact match for this URL"
 
 
+def test_a_url_query_shows_no_unknown_field_hint(client, commentary):
+    page = client.get("/search/", {"q": "https://doi.org/10.5555/rsis.2016.263"}).content
+    assert b"Unknown field" not in page
+
+
 def test_an_exact_match_is_listed_once_even_when_the_search_also_finds_it(client, commentary):
     tree = html.fromstring(client.get("/search/", {"q": commentary.citation_key}).content)
     titles = tree.xpath('//ol[contains(@class, "search-results")]//h3/a/text()')
