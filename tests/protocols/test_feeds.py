@@ -123,6 +123,13 @@ def test_an_unlisted_list_has_a_feed_only_by_its_link(client, make_piece, commen
     assert [e.title for e in feed.entries] == [commentary.full_title]
 
 
+def test_each_entry_of_a_list_page_has_a_coins_span(client, make_piece, commentary, article):
+    shelf = reading_list(make_piece, Visibility.PUBLIC, commentary, article)
+    tree = html.fromstring(client.get(f"/lists/{shelf.pk}/").content)
+    spans = tree.xpath('//li[contains(@class, "rl-entry")]//span[@class="Z3988"]')
+    assert len(spans) == 2
+
+
 def test_a_private_list_has_no_feed(client, make_piece, commentary):
     shelf = reading_list(make_piece, Visibility.PRIVATE, commentary)
     assert client.get(f"/feeds/lists/{shelf.pk}.atom").status_code == 404
