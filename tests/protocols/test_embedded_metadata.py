@@ -94,6 +94,21 @@ def test_a_year_only_date_is_written_as_the_year_alone(client, make_piece):
     assert coins_of(html.fromstring(page))["rft.date"] == ["1991"]
 
 
+@pytest.mark.parametrize(
+    ("precision", "value"),
+    [
+        (DatePrecision.YEAR, "2016"),
+        (DatePrecision.MONTH, "2016-10"),
+        (DatePrecision.DAY, "2016-10-28"),
+    ],
+)
+def test_time_elements_state_the_date_at_its_precision(client, make_piece, precision, value):
+    piece = make_piece("Dated", date=datetime.date(2016, 10, 28), date_precision=precision)
+    for url in (piece.get_absolute_url(), "/pieces/"):
+        tree = html.fromstring(client.get(url).content)
+        assert tree.xpath("//time/@datetime") == [value]
+
+
 def test_an_attached_pdf_is_named_in_citation_pdf_url(client, commentary):
     commentary.attachment.save("x.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
     tags = meta_tags(page_of(client, commentary))

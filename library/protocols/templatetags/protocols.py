@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from library.catalogue.browse import Filters
 from library.protocols import embedded
+from library.protocols.dates import iso_date
 
 register = template.Library()
 
@@ -105,3 +106,9 @@ def coins(context: RequestContext, piece) -> SafeString:
         embedded.coins_title(piece, page),
         piece.citation_key,
     )
+
+
+@register.filter
+def w3c_date(piece) -> str:
+    """A ``<time datetime>`` value at the piece's precision: ``2016``, not ``2016-01-01``."""
+    return iso_date(piece)
