@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from library.catalogue import alphabet
 from library.catalogue.browse import Filters, facets
 from library.catalogue.export_views import cite_box
 from library.catalogue.exports import available_formats
@@ -219,8 +221,21 @@ def author_index(request: HttpRequest) -> HttpResponse:
         .filter(n__gt=0)
         .order_by("family", "given")
     )
+    groups = alphabet.initials_by_letter(Author.objects.filter(authorships__isnull=False))
+    letter = request.GET.get("letter", "").strip().upper()[:1]
+    if letter in alphabet.LETTERS:
+        authors = alphabet.filter_letter(authors, letter, groups)
+    else:
+        letter = ""
     return render(
-        request, "catalogue/author_index.html", {"page": _paginate(request, authors, 100)}
+        request,
+        "catalogue/author_index.html",
+        {
+            "page": _paginate(request, authors, 100),
+            "letters": [(x, x in groups) for x in alphabet.LETTERS],
+            "letter": letter,
+            "filter_query": urlencode({"letter": letter}) if letter else "",
+        },
     )
 
 
