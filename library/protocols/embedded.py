@@ -38,6 +38,21 @@ SCHEMA_TYPES = {
     "other": "CreativeWork",
 }
 
+#: ``DC.type`` as Zotero item types: with no Highwire type tag (books, web articles), the
+#: Embedded Metadata translator types the item from ``DC.type`` when it names a Zotero
+#: type, and would otherwise guess "journal article" from ``citation_title``.
+ZOTERO_TYPES = {
+    "commentary": "report",
+    "report": "report",
+    "policy_brief": "report",
+    "article": "journalArticle",
+    "book": "book",
+    "chapter": "bookSection",
+    "web_article": "webpage",
+    "thesis": "thesis",
+    "other": "document",
+}
+
 
 def _value(piece: Piece, name: str) -> str:
     """A field's value, or "" when the row was loaded without it (search results).
@@ -107,6 +122,21 @@ def attachment_url(request: HttpRequest, piece: Piece) -> str:
     )
 
 
+def _highwire_authors(people: list[Person]) -> list[str]:
+    """``Family, Given`` per author, guarded against one quirk of Zotero's translator.
+
+    With a single ``citation_author`` tag whose both sides of the comma contain a space
+    ("Nguyen Van, Thi Binh"), Zotero reads a list of two authors. A trailing ``;`` makes
+    it split on semicolons instead, which leaves the one name whole.
+    """
+    names = [p.inverted for p in people]
+    if len(names) == 1 and "," in names[0]:
+        family, _, given = names[0].partition(",")
+        if " " in family.strip() and " " in given.strip():
+            names[0] += ";"
+    return names
+
+
 def highwire_tags(request: HttpRequest, piece: Piece) -> list[tuple[str, str]]:
     """``(name, content)`` pairs for ``<meta>``: Highwire ``citation_*`` then Dublin Core.
 
@@ -116,7 +146,7 @@ def highwire_tags(request: HttpRequest, piece: Piece) -> list[tuple[str, str]]:
     """
     tags: list[tuple[str, str]] = [("citation_title", piece.full_title)]
     people = authors_of(piece)
-    tags += [("citation_author", p.inverted) for p in people]
+    tags += [("citation_author", name) for name in _highwire_authors(people)]
     if date := highwire_date(piece):
         tags.append(("citation_publication_date", date))
     kind = piece.type
@@ -158,14 +188,15 @@ def highwire_tags(request: HttpRequest, piece: Piece) -> list[tuple[str, str]]:
 
 
 def _dublin_core(piece: Piece, people: list[Person], page: str) -> list[tuple[str, str]]:
-    """Dublin Core meta tags: Zotero reads the abstract from ``DC.description``."""
+    """Dublin Core meta tags: Zotero reads the abstract from ``DC.description`` and, for
+    types Highwire cannot name, the item type from ``DC.type``."""
     tags = [("DC.title", piece.full_title)]
     tags += [("DC.creator", p.inverted) for p in people]
     if date := iso_date(piece):
         tags.append(("DC.date", date))
     if piece.publisher:
         tags.append(("DC.publisher", piece.publisher))
-    tags.append(("DC.type", "Text"))
+    tags.append(("DC.type", ZOTERO_TYPES.get(piece.type, "document")))
     if piece.synopsis:
         tags.append(("DC.description", piece.synopsis))
     tags.append(("DC.identifier", page))

@@ -61,3 +61,9 @@ def article(make_piece):
         pages="46–86",
         publisher="Columbia University Press",
     )
+
+
+def ordered_meta(page: bytes | str) -> list[tuple[str, str]]:
+    """Every ``<meta name content>`` in document order, as the translator walks them."""
+    tree = html.fromstring(page)
+    return [(m.get("name"), m.get("content")) for m in tree.xpath("//meta[@name][@content]")]
