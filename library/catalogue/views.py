@@ -62,6 +62,17 @@ def _paginate(request: HttpRequest, queryset, per_page: int | None = None):
     return paginator.get_page(request.GET.get("page"))
 
 
+def _year_counts(pieces) -> list[dict]:
+    """``{"y": year, "n": count}`` rows for the pieces-per-year chart."""
+    return list(
+        pieces.filter(date__isnull=False)
+        .annotate(y=ExtractYear("date"))
+        .values("y")
+        .annotate(n=Count("pk"))
+        .order_by("-y")
+    )
+
+
 def home(request: HttpRequest) -> HttpResponse:
     pieces = Piece.objects.all()
     context = {
@@ -252,6 +263,7 @@ def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "author": author,
             "page": _paginate(request, pieces),
+            "years": _year_counts(pieces),
             **_export_links(f"author={author.slug}"),
         },
     )
@@ -273,6 +285,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "filter_name": "topic",
             "children": topic.children.order_by("name"),
             "page": _paginate(request, pieces),
+            "years": _year_counts(pieces),
             **_export_links(f"topic={topic.slug}"),
         },
     )
@@ -298,6 +311,7 @@ def region_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "filter_name": "region",
             "children": region.children.annotate(n=Count("pieces")).order_by("name"),
             "page": _paginate(request, pieces),
+            "years": _year_counts(pieces),
             **_export_links(f"region={region.slug}"),
         },
     )
