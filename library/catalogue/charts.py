@@ -107,3 +107,39 @@ def _labels(years: range, step: float) -> list[Label]:
     if len(years) > 1:
         labels.append(Label(WIDTH, years[-1], "end"))
     return labels
+
+
+SHADES = 5
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A country in the region grid: its ISO code, name, count and shade (1–5)."""
+
+    code: str
+    name: str
+    count: int
+    shade: int
+    url: str
+
+
+def region_tiles(regions: Iterable) -> list[Tile]:
+    """Countries with pieces as tiles shaded by count, in ISO code order (the label).
+
+    Shades step with the square root of the count, so one country with many pieces does
+    not leave every other tile the palest shade.
+    """
+    counted = [r for r in regions if getattr(r, "n", 0) and r.iso_code]
+    if not counted:
+        return []
+    most = max(r.n for r in counted) ** 0.5
+    return [
+        Tile(
+            code=r.iso_code.upper(),
+            name=r.name,
+            count=r.n,
+            shade=max(1, min(SHADES, round(SHADES * r.n**0.5 / most))),
+            url=r.get_absolute_url(),
+        )
+        for r in sorted(counted, key=lambda r: r.iso_code.upper())
+    ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from library.catalogue import alphabet
 from library.catalogue.browse import Filters, facets
+from library.catalogue.charts import region_tiles
 from library.catalogue.export_views import cite_box
 from library.catalogue.exports import available_formats
 from library.catalogue.forms import PasteForm, PieceForm
@@ -297,7 +298,12 @@ def region_index(request: HttpRequest) -> HttpResponse:
     if not show_all:
         regions = regions.filter(Q(n__gt=0) | Q(kind=RegionKind.REGION))
     groups = [(label, [r for r in regions if r.kind == kind]) for kind, label in RegionKind.choices]
-    return render(request, "catalogue/region_index.html", {"groups": groups, "show_all": show_all})
+    countries = [r for r in regions if r.kind == RegionKind.COUNTRY]
+    return render(
+        request,
+        "catalogue/region_index.html",
+        {"groups": groups, "show_all": show_all, "tiles": region_tiles(countries)},
+    )
 
 
 def region_detail(request: HttpRequest, slug: str) -> HttpResponse:

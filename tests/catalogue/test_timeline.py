@@ -69,3 +69,21 @@ def test_the_chart_has_a_table_alternative_and_titles(client, make_piece):
 
 def test_an_empty_catalogue_draws_no_chart(client, db):
     assert b'class="timeline"' not in client.get("/").content
+
+
+def test_the_region_index_shades_each_country_with_pieces_by_count(client, make_piece):
+    from library.catalogue.models import Region, RegionKind
+
+    Region.objects.create(name="Iraq", slug="iraq", kind=RegionKind.COUNTRY, iso_code="IQ")
+    Region.objects.create(name="Syria", slug="syria", kind=RegionKind.COUNTRY, iso_code="SY")
+    Region.objects.create(name="Chad", slug="chad", kind=RegionKind.COUNTRY, iso_code="TD")
+    for n in range(9):
+        make_piece(f"Iraq {n}", regions=("iraq",))
+    make_piece("Syria", regions=("syria",))
+    tree = html.fromstring(client.get("/regions/").content)
+    tiles = tree.xpath('//figure[@class="region-grid"]//li')
+    assert [(t.get("class"), t.xpath("string(.//a/@aria-label)")) for t in tiles] == [
+        ("shade-5", "Iraq, 9 pieces"),
+        ("shade-2", "Syria, 1 piece"),
+    ]
+    assert tiles[0].xpath(".//a/@href") == ["/regions/iraq/"]
