@@ -33,6 +33,7 @@ from library.catalogue.models import (
     Role,
     Topic,
 )
+from library.catalogue.ordering import BROWSE_SORTS, sorted_pieces
 from library.ingest.types import NotACommentary
 
 
@@ -106,8 +107,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def piece_list(request: HttpRequest) -> HttpResponse:
     filters = Filters.from_query(request.GET)
-    pieces = filters.apply(Piece.objects.with_related()).order_by("-date", "title", "pk")
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in BROWSE_SORTS else "newest"
+    pieces = sorted_pieces(filters.apply(Piece.objects.with_related()), sort)
     page = _paginate(request, pieces)
+    query = filters.query_string()
+    if sort != "newest":
+        query = "&".join(filter(None, (query, urlencode({"sort": sort}))))
     return render(
         request,
         "catalogue/piece_list.html",
@@ -115,7 +121,9 @@ def piece_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "facets": facets(filters),
-            "filter_query": filters.query_string(),
+            "filter_query": query,
+            "sort": sort,
+            "sorts": list(BROWSE_SORTS.items()),
             **_export_links(filters.query_string()),
         },
     )
