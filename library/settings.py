@@ -43,12 +43,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "library.catalogue",
     "library.search",
     "library.imports",
     "library.readinglists",
     "library.api",
     "ninja",  # serves the API docs page's static files (Swagger UI) itself
+    "library.protocols",
     "axes",
 ]
 

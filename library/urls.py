@@ -18,5 +18,6 @@ urlpatterns = [
     path("search/", include("library.search.urls")),
     path("import/", include("library.imports.urls")),
     path("api/", include("library.api.urls")),
+    path("", include("library.protocols.urls")),
     path("", include("library.catalogue.urls")),
 ]

@@ -11,6 +11,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
+from anyascii import anyascii
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -176,8 +177,12 @@ class Author(models.Model):
 
 
 def unique_slug(model: type[models.Model], text: str, *, field: str = "slug") -> str:
-    """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended)."""
-    base = slugify(text, allow_unicode=False)[:180] or "item"
+    """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended).
+
+    The text is transliterated first, so ``Wæver`` gives ``waever`` and Hebrew, Arabic or
+    Chinese names stay readable instead of all becoming ``item``, ``item-2``…
+    """
+    base = slugify(anyascii(text), allow_unicode=False)[:180] or "item"
     candidate, n = base, 1
     while model._default_manager.filter(**{field: candidate}).exists():
         n += 1

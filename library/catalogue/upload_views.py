@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,6 +34,7 @@ from library.catalogue.upload_forms import ReviewForm, UploadForm
 from library.catalogue.views import editor_required
 from library.ingest.pdf import MB, PdfExtractor, PdfProblem, file_name_problem, file_sha256
 from library.ingest.types import NotACommentary
+from library.protocols.ranges import ranged_file_response
 
 STAGED = Staging(session_key="dossier_uploads", folder="ingest-staging", suffix=".upload")
 STAGING_MAX_AGE = 24 * 3600
@@ -175,18 +176,27 @@ def _save_reviewed(form: ReviewForm, entry: dict, data: bytes | None, user) -> P
 
 
 @require_GET
-def piece_attachment(request: HttpRequest, key: str) -> FileResponse:
-    """The piece's PDF, named after its citation key, never after the uploader's file."""
+def piece_attachment(request: HttpRequest, key: str) -> HttpResponse:
+    """The piece's PDF, named after its citation key, never after the uploader's file.
+
+    It opens inline (anyone who may see the piece page may read it) and answers byte-range
+    requests, so PDF viewers and Zotero can show the first page early; ``?download=1``
+    asks for a download instead.
+    """
     piece = get_object_or_404(Piece, citation_key=key)
     if not piece.attachment:
         raise Http404("This piece has no attached file.")
     try:
         handle = piece.attachment.open("rb")
+        size = piece.attachment.size
     except FileNotFoundError:
         raise Http404("The attached file is missing from the server.") from None
-    return FileResponse(
+    return ranged_file_response(
+        request,
         handle,
-        as_attachment=True,
+        size=size,
         filename=f"{piece.citation_key}.pdf",
         content_type="application/pdf",
+        etag=piece.attachment_sha256,
+        inline=request.GET.get("download") != "1",
     )
