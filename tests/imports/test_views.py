@@ -51,8 +51,8 @@ def test_uploading_shows_a_preview_and_writes_nothing(editor_client):
     assert response.status_code == 200
     assert "Found <strong>5</strong> entries" in page
     assert "broken2019" in page
-    assert "Expected comma after entry key" in page
-    assert "<td>20</td>" in page  # the rejected entry's line
+    assert "expected &#x27;,&#x27; or &#x27;}&#x27; but found &#x27;t&#x27;" in page
+    assert "<td>15</td>" in page  # the rejected entry's line
     assert Piece.objects.count() == 0
 
 

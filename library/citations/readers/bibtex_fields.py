@@ -9,6 +9,7 @@ the written LaTeX.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -21,7 +22,12 @@ from bibtexparser.model import Entry
 
 from library.citations.bibtex import REPORT_TYPES, title_field
 from library.citations.latex import protect_title, to_latex
-from library.citations.readers.bibtex_middlewares import MONTHS, WARN_KEY, block_line
+from library.citations.readers.bibtex_middlewares import (
+    MONTHS,
+    SYNTAX_ERROR_KEY,
+    WARN_KEY,
+    block_line,
+)
 from library.citations.readers.common import (
     ImportedEntry,
     access_date,
@@ -59,7 +65,38 @@ TYPE_MAP = {
     "misc": "other",
     "manual": "other",
     "unpublished": "other",
+    # The rest of biblatex's types (manual, section 2.1), standard and non-standard.
+    "suppcollection": "chapter",
+    "inreference": "chapter",
+    "suppperiodical": "article",
+    "review": "article",
+    "periodical": "book",
+    "mvproceedings": "book",
+    "reference": "book",
+    "mvreference": "book",
+    "masterthesis": "thesis",
+    "patent": "other",
+    "dataset": "other",
+    "software": "other",
+    "set": "other",
+    "xdata": "other",
+    "artwork": "other",
+    "audio": "other",
+    "bibnote": "other",
+    "commentary": "other",
+    "image": "other",
+    "jurisdiction": "other",
+    "legislation": "other",
+    "legal": "other",
+    "letter": "other",
+    "movie": "other",
+    "music": "other",
+    "performance": "other",
+    "standard": "other",
+    "video": "other",
 }
+#: Types that are ``other`` because the catalogue has nothing closer, not by choice.
+_PLAIN_OTHER = frozenset({"misc", "manual", "unpublished"})
 
 
 #: Every field the mapping below reads. ``key`` is only a sort label (our exporter writes
@@ -232,18 +269,58 @@ def _split_top_level(text: str, separator: str) -> list[str]:
     return parts
 
 
+def entry_kind(original_type: str, warnings: list[str]) -> str:
+    """The piece type for an entry type; an unknown type is read as the nearest known one.
+
+    bibtex reads an entry of any type (``@fake-entry``, ``@artcle``); so do we, never
+    dropping it: a misspelling close to a known type is taken as that type, anything else
+    as ``@misc``, and the warning says which.
+    """
+    kind = TYPE_MAP.get(original_type)
+    if kind is not None:
+        if kind == "other" and original_type not in _PLAIN_OTHER:
+            warnings.append(
+                f"entry type @{original_type} has no type of its own in the catalogue; "
+                "imported as 'other'"
+            )
+        return kind
+    nearest = difflib.get_close_matches(original_type, TYPE_MAP, n=1, cutoff=0.75)
+    known = nearest[0] if nearest else "misc"
+    warnings.append(
+        f"unknown entry type @{original_type}; imported as @{known} ('{TYPE_MAP[known]}')"
+    )
+    return TYPE_MAP[known]
+
+
+#: Fields that stand in for a missing title, in this order (biblatex's own fallbacks).
+TITLE_STAND_INS = ("shorttitle", "booktitle", "shorthand")
+
+
+def _title_field(fields: dict[str, str], warnings: list[str]) -> str:
+    """The field the title comes from; ``ValueError`` when nothing can stand in."""
+    if fields.get("title"):
+        return "title"
+    for name in TITLE_STAND_INS:
+        if fields.get(name):
+            warnings.append(f"the entry has no title; its {name} stands in")
+            return name
+    raise ValueError("the entry has no title (nor shorttitle, booktitle or shorthand)")
+
+
 def entry_to_imported(entry: Entry) -> ImportedEntry:
     """Map one decoded entry to a record; ``ValueError`` says why it cannot be imported."""
     warnings: list[str] = list(entry.parser_metadata.get(WARN_KEY, []))
     raw: dict[str, Any] = entry.parser_metadata.get("dossier_raw", {})
     fields = {f.key: f.value for f in entry.fields if isinstance(f.value, str)}
     original_type = entry.entry_type.lower()
-    if not fields.get("title"):
-        raise ValueError("the entry has no title")
-    kind = TYPE_MAP.get(original_type)
-    if kind is None:
-        kind = "other"
-        warnings.append(f"unknown entry type @{original_type}; imported as 'other'")
+    syntax_error = entry.parser_metadata.get(SYNTAX_ERROR_KEY)
+    title_from = _title_field(fields, warnings)
+    if syntax_error:
+        warnings.append(
+            f"not valid BibTeX at {syntax_error}; the fields before it are kept, "
+            "as bibtex keeps them"
+        )
+    kind = entry_kind(original_type, warnings)
     series, number, issue = fields.get("series", ""), fields.get("number", ""), ""
     container = fields.get("journaltitle") or fields.get("journal") or fields.get("booktitle", "")
     publisher = (
@@ -267,7 +344,7 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         publisher = publisher or extra["publisher"]
         place = place or extra["place"]
     year, month, day = _date(fields, warnings)
-    title, subtitle = _title_parts(fields["title"], raw.get("title", fields["title"]))
+    title, subtitle = _title_parts(fields[title_from], raw.get(title_from, fields[title_from]))
     if fields.get("subtitle"):
         subtitle = fields["subtitle"]
     keywords = tuple(k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip())
@@ -300,8 +377,11 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         or ("Master's thesis" if original_type == "mastersthesis" else ""),
     )
     warn_unkept(fields, KEPT_FIELDS, warnings)
-    if entry.parser_metadata.get("dossier_duplicate_key"):
-        warnings.append(f"the key {entry.key!r} is used by an earlier entry in this file")
+    earlier = entry.parser_metadata.get("dossier_duplicate_key")
+    if earlier:
+        warnings.append(
+            f"the key {entry.key!r} is used by an earlier entry in this file (line {earlier})"
+        )
     return ImportedEntry(
         record=record,
         line=block_line(entry.start_line),

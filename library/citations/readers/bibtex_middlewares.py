@@ -33,6 +33,8 @@ NAME_FIELDS = frozenset({"author", "editor"})
 VERBATIM_FIELDS = frozenset({"url", "doi", "howpublished", "crossref", "eprint", "file"})
 
 WARN_KEY = "dossier_warnings"
+#: bibtex's complaint about an entry it could read only in part ("line 12: expected ',' …").
+SYNTAX_ERROR_KEY = "dossier_syntax_error"
 
 
 def block_line(line: int | None) -> int | None:
@@ -192,7 +194,8 @@ class CrossrefMiddleware(BlockMiddleware):
 
     def __init__(self) -> None:
         super().__init__(allow_inplace_modification=True, allow_parallel_execution=False)
-        self._parents: dict[str, Entry] | None = None  # one middleware per library
+        #: Entries by lower-cased key; filled from the library unless the caller sets it.
+        self.parents: dict[str, Entry] | None = None
 
     @classmethod
     def metadata_key(cls) -> str:
@@ -202,9 +205,9 @@ class CrossrefMiddleware(BlockMiddleware):
         target = entry.fields_dict.get("crossref")
         if target is None:
             return entry
-        if self._parents is None:
-            self._parents = {e.key.lower(): e for e in library.entries}
-        parent = self._parents.get(str(target.value).strip().lower())
+        if self.parents is None:
+            self.parents = {e.key.lower(): e for e in library.entries}
+        parent = self.parents.get(str(target.value).strip().lower())
         if parent is None:
             warn(entry, f"crossref {target.value!r} names no entry in this file; ignored")
             return entry
