@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -63,6 +64,60 @@ def build_piece(
         provenance=Provenance.IMPORT,
         source_file=f"{filename}{where} ({original_type or record.type})"[:500],
     )
+
+
+# Piece field -> record field, where the names differ.
+_RECORD_FIELD = {"synopsis": "abstract"}
+#: Fields whose text goes to the note when the catalogue cannot hold it in the field.
+_TO_NOTE = frozenset(
+    """subtitle publisher place series number container_title volume issue pages edition
+    url doi language""".split()
+)
+
+
+def fit_record(
+    record: CitationRecord, filename: str, line: int | None, original_type: str
+) -> tuple[CitationRecord, list[str]]:
+    """The record with every field the catalogue refuses moved, so the entry is not lost.
+
+    One odd field must not cost the entry: a URL that is not a web address, a place
+    longer than the column, a DOI with spaces. Its text goes to the note (labelled with
+    the field), the field is left empty, and a warning names the field and the reason.
+    A title too long for its column is cut at a word and kept whole in the note.
+    """
+    piece = build_piece(record, filename=filename, line=line, original_type=original_type)
+    try:
+        piece.full_clean(exclude=["citation_key"], validate_unique=False)
+    except ValidationError as exc:
+        errors = exc.message_dict
+    else:
+        return record, []
+    changes: dict[str, str] = {}
+    notes: list[str] = []
+    warnings: list[str] = []
+    for name, messages in errors.items():
+        field = _RECORD_FIELD.get(name, name)
+        value = getattr(record, field, None)
+        if not isinstance(value, str) or not value:
+            continue
+        reason = " ".join(messages).rstrip(".")
+        if field == "title":
+            limit = Piece._meta.get_field("title").max_length
+            changes["title"] = value[: limit - 1].rsplit(" ", 1)[0] + "…"
+            notes.append(f"Full title: {value}")
+            warnings.append(f"title: {reason}; shortened, and kept whole in the note")
+        elif field in _TO_NOTE:
+            changes[field] = ""
+            notes.append(f"{field.replace('_', ' ')}: {value}")
+            warnings.append(f"{field} {_shown(value)}: {reason}; its text is kept in the note")
+    if not changes:
+        return record, []
+    note = "; ".join(part for part in (record.note.strip(), *notes) if part)
+    return dataclasses.replace(record, **changes, note=note), warnings
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 80 else value[:77] + "...")
 
 
 _NAME_LIMITS = {"family": 300, "given": 200, "particle": 50, "suffix": 50}

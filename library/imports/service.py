@@ -32,7 +32,7 @@ from library.citations.keys import ascii_token, base_key, disambiguate, organisa
 from library.citations.readers import ReadResult, UnreadableFile, read_citations
 from library.citations.records import CitationRecord, Name
 from library.imports.duplicates import Candidate, DuplicateIndex, author_token
-from library.imports.pieces import author_spec, build_piece, validate_record
+from library.imports.pieces import author_spec, build_piece, fit_record, validate_record
 from library.imports.plan import (
     CountMismatch,
     FilePlan,
@@ -141,7 +141,7 @@ def _plan_file(
             Outcome("rejected", rejection.line, rejection.key, reason=rejection.reason)
         )
     for entry in result.entries:
-        record = entry.record
+        record, fitted = fit_record(entry.record, plan.filename, entry.line, entry.original_type)
         outcome = Outcome(
             "create",
             entry.line,
@@ -149,7 +149,7 @@ def _plan_file(
             title=record.full_title,
             record=record,
             original_type=entry.original_type,
-            warnings=list(entry.warnings),
+            warnings=[*entry.warnings, *fitted],
         )
         problem = validate_record(record, plan.filename, entry.line, entry.original_type)
         if problem:

@@ -31,7 +31,10 @@ from library.citations.readers.bibtex_middlewares import (
 from library.citations.readers.common import (
     ImportedEntry,
     access_date,
+    also_at,
     check_date,
+    clean_url,
+    join_note,
     organisation,
     person,
     split_title,
@@ -330,7 +333,8 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         or fields.get("organization", "")
     )
     place = fields.get("address") or fields.get("location", "")
-    url, extra = verbatim(raw.get("url", "")), {}
+    url, more_urls = clean_url(verbatim(raw.get("url", "")), "url", warnings)
+    extra: dict[str, str] = {}
     if kind == "report" and fields.get("type"):
         kind, series_from_type = _report_kind(fields["type"])
         series = series_from_type or series
@@ -373,8 +377,11 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         language=_language(fields.get("langid") or fields.get("language", "")),
         abstract=fields.get("abstract", ""),
         keywords=keywords,
-        note=fields.get("note", "")
-        or ("Master's thesis" if original_type == "mastersthesis" else ""),
+        note=join_note(
+            fields.get("note", "")
+            or ("Master's thesis" if original_type == "mastersthesis" else ""),
+            also_at(more_urls),
+        ),
     )
     warn_unkept(fields, KEPT_FIELDS, warnings)
     earlier = entry.parser_metadata.get("dossier_duplicate_key")

@@ -143,3 +143,40 @@ def warn_unkept(
         warnings.append(
             f"{noun} not kept (the catalogue has no place for them): {', '.join(names)}"
         )
+
+
+_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+_URL_START = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
+_URL_SEPARATORS = re.compile(r"\s*;\s*|\s+(?=(?:[A-Za-z][A-Za-z0-9+.-]*:)?//)|\s+and\s+")
+
+
+def clean_url(value: str, field: str, warnings: list[str]) -> tuple[str, tuple[str, ...]]:
+    """The URL a field gives, and any further URLs it gives, for the note.
+
+    bibliographies wrap long URLs over lines (``http://host/path/⏎   more``): whitespace
+    inside one URL is a line break, not part of it. Two URLs in one field (``a; b`` or
+    ``a⏎ b``, as Beebe's files write them) are both kept: the first in the field, the
+    rest in the note, with a warning.
+    """
+    text = (value or "").strip()
+    if not text:
+        return "", ()
+    parts = [p for p in _URL_SEPARATORS.split(text) if p and p.strip()]
+    if len(parts) > 1 and sum(bool(_URL_START.match(p)) for p in parts) > 1:
+        urls = [_LINE_BREAK.sub("", p) for p in parts]
+        warnings.append(
+            f"{field}: {len(urls)} URLs given; the first is kept as the URL, the others in the note"
+        )
+        return urls[0], tuple(urls[1:])
+    return _LINE_BREAK.sub("", text), ()
+
+
+def join_note(note: str, *extra: str) -> str:
+    """The note with more text appended (``; `` between), for what has no field of its own."""
+    return "; ".join(part for part in (note.strip(), *extra) if part)
+
+
+def also_at(urls: Iterable[str]) -> str:
+    """``Also at: url2, url3``: the further URLs a field gave, kept in the note."""
+    urls = list(urls)
+    return f"Also at: {', '.join(urls)}" if urls else ""

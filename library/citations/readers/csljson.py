@@ -17,7 +17,10 @@ from library.citations.readers.common import (
     Rejection,
     UnreadableFile,
     access_date,
+    also_at,
     check_date,
+    clean_url,
+    join_note,
     organisation,
     person,
     split_title,
@@ -154,6 +157,7 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
     if isinstance(keywords, list):
         keywords = ", ".join(str(k) for k in keywords)
     key = _text(item, "citation-key") or _text(item, "id")
+    url, more_urls = clean_url(str(item.get("URL") or ""), "URL", warnings)
     record = CitationRecord(
         key=key,
         type=kind,
@@ -173,13 +177,16 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
         issue=_text(item, "issue"),
         pages=_text(item, "page"),
         edition=_text(item, "edition"),
-        url=_text(item, "URL"),
+        url=url,
         accessed=_accessed(item.get("accessed"), warnings),
         doi=_text(item, "DOI"),
         language=_text(item, "language") or "en",
         abstract=_text(item, "abstract"),
         keywords=tuple(k.strip() for k in str(keywords).split(",") if k.strip()),
-        note=_text(item, "note") or ("Master's thesis" if "master" in genre.lower() else ""),
+        note=join_note(
+            _text(item, "note") or ("Master's thesis" if "master" in genre.lower() else ""),
+            also_at(more_urls),
+        ),
     )
     warn_unkept(item, KEPT_VARIABLES, warnings, noun="variables")
     return ImportedEntry(

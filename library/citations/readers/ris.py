@@ -22,7 +22,10 @@ from library.citations.readers.common import (
     Rejection,
     UnreadableFile,
     access_date,
+    also_at,
     check_date,
+    clean_url,
+    join_note,
     organisation,
     person,
     split_title,
@@ -192,9 +195,14 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         year = month = day = None
     first_page, last_page = _first(item.get("start_page")), _first(item.get("end_page"))
     pages = f"{first_page}–{last_page}" if first_page and last_page else first_page or last_page
-    urls = item.get("urls") or []
-    if len(urls) > 1:
-        warnings.append(f"{len(urls)} URLs given; the first is kept")
+    urls: list[str] = []
+    for text in item.get("urls") or []:
+        first, more = clean_url(str(text), "UR", warnings)
+        urls.extend(u for u in (first, *more) if u)
+    if len(urls) > 1 and not any(w.startswith("UR: ") for w in warnings):
+        warnings.append(
+            f"UR: {len(urls)} URLs given; the first is kept as the URL, the others in the note"
+        )
     number = tidy(_first(item.get("number")))
     container = item.get("secondary_title") or item.get("journal_name")
     container = container or item.get("alternate_title3") or ""
@@ -221,14 +229,17 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         issue=number if kind == "article" else "",
         pages=tidy(pages),
         edition=tidy(_first(item.get("edition"))),
-        url=tidy(urls[0]) if urls else "",
+        url=urls[0] if urls else "",
         accessed=access_date(_first(item.get("access_date")), "Y2 (access date)", warnings),
         doi=tidy(_first(item.get("doi"))),
         language=tidy(_first(item.get("language"))) or "en",
         abstract=tidy(_first(item.get("abstract") or item.get("notes_abstract"))),
         keywords=tuple(tidy(k) for k in item.get("keywords", []) if tidy(k)),
-        note="; ".join(tidy(n) for n in notes)
-        or ("Master's thesis" if "master" in genre.lower() else ""),
+        note=join_note(
+            "; ".join(tidy(n) for n in notes)
+            or ("Master's thesis" if "master" in genre.lower() else ""),
+            also_at(urls[1:]),
+        ),
     )
     return ImportedEntry(
         record=record,
