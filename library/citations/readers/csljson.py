@@ -65,6 +65,9 @@ def read_csljson(text: str) -> ReadResult:
         raise UnreadableFile(
             f"this is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        # json recurses per level: thousands of nested arrays are no citation data.
+        raise UnreadableFile("this is not CSL-JSON: it is nested too deeply") from None
     if isinstance(data, dict):
         data = data.get("items", [data]) if "items" in data else [data]
     if not isinstance(data, list):

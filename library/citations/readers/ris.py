@@ -183,7 +183,8 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     genre = tidy(_first(item.get("type_of_work")))
     if kind == "report" and genre.lower() in GENRES:
         kind = GENRES[genre.lower()]
-    unknown = item.get("unknown_tag") or {}
+    # rispy files a blank line inside a record under the tag None: not a tag, nothing lost.
+    unknown = {tag: v for tag, v in (item.get("unknown_tag") or {}).items() if tag}
     author_texts = [*item.get("first_authors", []), *item.get("authors", [])]
     editor_texts = [*item.get("secondary_authors", []), *unknown.get("ED", [])]
     year, month, day = _date(_first(item.get("date")))
