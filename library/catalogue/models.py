@@ -310,7 +310,10 @@ class Piece(models.Model):
         help_text="When the URL was last checked (BibLaTeX urldate); online sources need it.",
     )
     doi = models.CharField("DOI", max_length=200, blank=True)
-    language = models.CharField(max_length=20, default="en", help_text="BCP 47 code, e.g. en, fr.")
+    # Blank when the source does not say: an import must not invent English.
+    language = models.CharField(
+        max_length=20, default="en", blank=True, help_text="BCP 47 code, e.g. en, fr."
+    )
     keywords = models.JSONField(default=list, blank=True)
     note = models.TextField(
         blank=True, help_text="Anything a citation should add, e.g. “Translated from Arabic.”"

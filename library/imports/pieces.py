@@ -58,7 +58,7 @@ def build_piece(
         url=record.url,
         accessed=datetime.date.fromisoformat(record.accessed) if record.accessed else None,
         doi=record.doi,
-        language=record.language or "en",
+        language=record.language,
         keywords=list(record.keywords),
         note=record.note,
         provenance=Provenance.IMPORT,

@@ -96,3 +96,20 @@ def test_unreadable_files_stop_the_import_and_write_nothing(name, message):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read the file"):
         run(str(tmp_path / "nope.bib"))
+
+
+def test_warnings_print_grouped_by_kind_with_counts_and_verbose_lists_each(tmp_path):
+    bib = tmp_path / "months.bib"
+    bib.write_text(
+        "".join(f"@misc{{k{i}, title={{T{i}}}, year=1989, month={{Winter}}}}\n" for i in range(30))
+        + "@misc{odd, title={Odd}, year=1990, month={Fall}}\n",
+        encoding="utf-8",
+    )
+    grouped = run("--dry-run", str(bib))
+    assert grouped.count("warning:") == 1
+    assert (
+        f"warning: 31 × month '…' is not a month; kept in the note (first: {bib} line 1" in grouped
+    )
+    listed = run("--dry-run", "--verbose", str(bib))
+    assert listed.count("warning:") == 31
+    assert "line 31 (odd): month 'Fall' is not a month; kept in the note" in listed

@@ -32,9 +32,11 @@ from library.citations.readers.common import (
     ImportedEntry,
     access_date,
     also_at,
-    check_date,
     clean_url,
+    fit_date,
+    html_to_text,
     join_note,
+    language_code,
     organisation,
     person,
     split_title,
@@ -97,31 +99,31 @@ TYPE_MAP = {
     "performance": "other",
     "standard": "other",
     "video": "other",
+    # Types other tools write (Zotero, Mendeley, style test files).
+    "webpage": "web_article",
+    "website": "web_article",
+    "web": "web_article",
+    "newspaper": "article",
+    "magazine": "article",
 }
 #: Types that are ``other`` because the catalogue has nothing closer, not by choice.
 _PLAIN_OTHER = frozenset({"misc", "manual", "unpublished"})
 
 
-#: Every field the mapping below reads. ``key`` is only a sort label (our exporter writes
-#: the title there for entries without authors) and ``crossref`` is resolved before
-#: mapping; anything else an entry carries is named in a warning.
-KEPT_FIELDS = frozenset(
-    """author editor title subtitle journaltitle journal booktitle publisher institution
-    school organization address location series number issue type howpublished date year
-    month day volume pages edition url urldate doi langid language abstract keywords note
-    key crossref""".split()
-)
+def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[tuple[Name, ...], bool]:
+    """``A and B and {Org}`` (LaTeX) -> names, each part decoded after splitting.
 
-
-def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[Name, ...]:
-    """``A and B and {Org}`` (LaTeX) -> names, each part decoded after splitting."""
+    The flag says the list ended with ``and others``: the catalogue lists named people
+    only, so the caller keeps that in the note.
+    """
     names: list[Name] = []
+    others = False
     for written in split_multiple_persons_names(raw):
         written = written.strip()
         if not written:
             continue
         if written.lower() == "others":
-            warnings.append(f"{field}: 'and others' dropped (the catalogue lists names only)")
+            others = True
             continue
         if _single_group(written):
             names.append(organisation(latex_to_text(written[1:-1])))
@@ -141,7 +143,7 @@ def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[Name, ...]:
             warnings.append(f"{field}: the name {written!r} has no family name; skipped")
             continue
         names.append(name)
-    return tuple(names)
+    return tuple(names), others
 
 
 def _single_group(text: str) -> bool:
@@ -189,33 +191,35 @@ def _month(value: str) -> int | None:
     return None
 
 
-def _date(fields: dict[str, str], warnings: list[str]) -> tuple[int | None, ...]:
+def _date(fields: dict[str, str], warnings: list[str], notes: list[str]) -> tuple[int | None, ...]:
+    """Year, month and day; an odd month or day costs only itself, its text goes to the note."""
     year = month = day = None
     if fields.get("date"):
         match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", fields["date"])
         if match:
             year, month, day = (int(g) if g else None for g in match.groups())
+            if match.end() < len(fields["date"].strip()) or (month or 0) > 12:
+                notes.append(f"Date: {fields['date']}")
         else:
-            warnings.append(f"date {fields['date']!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+            warnings.append(
+                f"date {fields['date']!r} is not YYYY, YYYY-MM or YYYY-MM-DD; kept in the note"
+            )
+            notes.append(f"Date: {fields['date']}")
     if year is None and fields.get("year"):
         year = _int(fields["year"])
         if year is None:
-            warnings.append(f"year {fields['year']!r} has no number; the date is left empty")
+            warnings.append(f"year {fields['year']!r} has no number; kept in the note")
+            notes.append(f"Year: {fields['year']}")
     if month is None and fields.get("month"):
         month = _month(fields["month"])
-        if month is None:
-            warnings.append(f"month {fields['month']!r} is not a month; ignored")
+        if month is None and not fields["month"].strip("? "):
+            warnings.append(f"month {fields['month']!r} says the month is unknown; not kept")
+        elif month is None:
+            warnings.append(f"month {fields['month']!r} is not a month; kept in the note")
+            notes.append(f"Month: {fields['month']}")
     if day is None and fields.get("day"):
         day = _int(fields["day"])
-    problems = check_date(year, month, day)
-    if problems:
-        warnings.append("date ignored: " + "; ".join(problems))
-        return None, None, None
-    if year is None:
-        month = day = None
-    if month is None:
-        day = None
-    return year, month, day
+    return fit_date(year, month, day, warnings, given=fields.get("date", ""))
 
 
 def _report_kind(type_text: str) -> tuple[str, str]:
@@ -310,8 +314,46 @@ def _title_field(fields: dict[str, str], warnings: list[str]) -> str:
     raise ValueError("the entry has no title (nor shorttitle, booktitle or shorthand)")
 
 
+#: eprinttype (or arXiv's archivePrefix) -> the label for the note and the link it makes.
+EPRINTS = {
+    "arxiv": ("arXiv", "https://arxiv.org/abs/{}"),
+    "jstor": ("JSTOR", "https://www.jstor.org/stable/{}"),
+    "pubmed": ("PubMed", "https://pubmed.ncbi.nlm.nih.gov/{}/"),
+    "pmid": ("PubMed", "https://pubmed.ncbi.nlm.nih.gov/{}/"),
+    "pmcid": ("PMC", "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/"),
+    "pmc": ("PMC", "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/"),
+    "hdl": ("hdl", "https://hdl.handle.net/{}"),
+    "handle": ("hdl", "https://hdl.handle.net/{}"),
+    "googlebooks": ("Google Books", "https://books.google.com/books?id={}"),
+    "mr": ("MR", "https://mathscinet.ams.org/mathscinet-getitem?mr={}"),
+    "zbl": ("Zbl", "https://zbmath.org/?q=an:{}"),
+    "ssrn": ("SSRN", "https://ssrn.com/abstract={}"),
+}
+
+
+def _eprint(fields: dict[str, str], raw: dict[str, Any], used: set[str]) -> tuple[str, str]:
+    """``eprint`` + ``eprinttype`` -> text for the note (``arXiv: 2101.00001 [cs.CL]``), link.
+
+    An eprint is often an entry's only link (arXiv, JSTOR, PubMed), so it is kept: the
+    identifier in the note and, for the known archives, the link it stands for.
+    """
+    identifier = verbatim(raw.get("eprint", "")).strip()
+    if not identifier:
+        return "", ""
+    archive = (fields.get("eprinttype") or fields.get("archiveprefix") or "").strip()
+    kind = (fields.get("eprintclass") or fields.get("primaryclass") or "").strip()
+    used.update({"eprint", "eprinttype", "archiveprefix", "eprintclass", "primaryclass"})
+    label, link = EPRINTS.get(archive.lower(), (archive or "eprint", ""))
+    text = f"{label}: {identifier}" + (f" [{kind}]" if kind else "")
+    return text, link.format(identifier) if link else ""
+
+
 def entry_to_imported(entry: Entry) -> ImportedEntry:
-    """Map one decoded entry to a record; ``ValueError`` says why it cannot be imported."""
+    """Map one decoded entry to a record; ``ValueError`` says why it cannot be imported.
+
+    Every field the entry has is either used, kept in the note (labelled), or named in a
+    warning: ``used`` collects what the mapping took, and the rest is reported.
+    """
     warnings: list[str] = list(entry.parser_metadata.get(WARN_KEY, []))
     raw: dict[str, Any] = entry.parser_metadata.get("dossier_raw", {})
     fields = {f.key: f.value for f in entry.fields if isinstance(f.value, str)}
@@ -324,41 +366,80 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
             "as bibtex keeps them"
         )
     kind = entry_kind(original_type, warnings)
-    series, number, issue = fields.get("series", ""), fields.get("number", ""), ""
-    container = fields.get("journaltitle") or fields.get("journal") or fields.get("booktitle", "")
-    publisher = (
-        fields.get("publisher")
-        or fields.get("institution")
-        or fields.get("school")
-        or fields.get("organization", "")
-    )
-    place = fields.get("address") or fields.get("location", "")
+    used = {title_from, "key", "crossref", "url", "doi", "author", "editor"}
+    used.update({"date", "year", "month", "day"})
+    notes: list[str] = []
+
+    def first(*names: str) -> str:
+        """The first of ``names`` the entry has, marked used."""
+        for name in names:
+            if fields.get(name):
+                used.add(name)
+                return fields[name]
+        return ""
+
+    series, number = first("series"), first("number")
+    container = first("journaltitle", "journal", "booktitle")
+    publisher = first("publisher", "institution", "school", "organization")
+    place = first("address", "location")
     url, more_urls = clean_url(verbatim(raw.get("url", "")), "url", warnings)
-    extra: dict[str, str] = {}
     if kind == "report" and fields.get("type"):
-        kind, series_from_type = _report_kind(fields["type"])
+        kind, series_from_type = _report_kind(first("type"))
         series = series_from_type or series
+    elif kind == "thesis" and fields.get("type"):
+        notes.append(first("type"))
+    issue = ""
     if kind == "article":
-        issue, number = fields.get("issue") or number, ""
+        # Both given (number and issue): both kept, the issue as the issue.
+        issue = first("issue") or number
+        number = number if fields.get("issue") else ""
     if original_type in ("misc", "online", "electronic", "www") and raw.get("howpublished"):
+        used.add("howpublished")
         extra = _howpublished(raw["howpublished"])
         url = url or extra["url"]
         container = container or extra["container_title"]
         series = series or extra["series"]
         publisher = publisher or extra["publisher"]
         place = place or extra["place"]
-    year, month, day = _date(fields, warnings)
+    authors, others = parse_names(raw.get("author", ""), "author", warnings)
+    editors, editors_others = parse_names(raw.get("editor", ""), "editor", warnings)
+    for name in ("organization", "institution", "school"):
+        if fields.get(name) and name not in used:
+            used.add(name)
+            if not authors and not editors:
+                authors = (organisation(fields[name]),)
+            else:
+                notes.append(f"{name.capitalize()}: {fields[name]}")
+    if others:
+        notes.append("Further authors not named (and others)")
+    if editors_others:
+        notes.append("Further editors not named (and others)")
+    if fields.get("howpublished") and "howpublished" not in used:
+        used.add("howpublished")
+        notes.append(latex_to_text(raw.get("howpublished", fields["howpublished"])))
+    eprint_text, eprint_link = _eprint(fields, raw, used)
+    if eprint_text and not url and eprint_link:
+        url = eprint_link
+        notes.append(eprint_text)
+    elif eprint_text:
+        notes.append(f"{eprint_text} ({eprint_link})" if eprint_link else eprint_text)
+    year, month, day = _date(fields, warnings, notes)
     title, subtitle = _title_parts(fields[title_from], raw.get(title_from, fields[title_from]))
     if fields.get("subtitle"):
-        subtitle = fields["subtitle"]
-    keywords = tuple(k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip())
+        subtitle = first("subtitle")
+    keywords = tuple(k.strip() for k in re.split(r"[,;]", first("keywords")) if k.strip())
+    language, language_note = language_code(first("langid", "language"), "language", warnings)
+    note = first("note") or ("Master's thesis" if original_type == "mastersthesis" else "")
+    if html_to_text(raw.get("note", "")) != raw.get("note", ""):
+        # Zotero's HTML note: its markup and entities first, then the LaTeX left in it.
+        note = latex_to_text(html_to_text(raw["note"]).replace("&", r"\&"))
     record = CitationRecord(
         key=entry.key.strip(),
         type=kind,
         title=title,
         subtitle=subtitle,
-        authors=parse_names(raw.get("author", ""), "author", warnings),
-        editors=parse_names(raw.get("editor", ""), "editor", warnings),
+        authors=authors,
+        editors=editors,
         year=year,
         month=month,
         day=day,
@@ -367,23 +448,19 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         series=series,
         number=number,
         container_title=container,
-        volume=fields.get("volume", ""),
+        volume=first("volume"),
         issue=issue,
-        pages=fields.get("pages", ""),
-        edition=fields.get("edition", ""),
+        pages=first("pages"),
+        edition=first("edition"),
         url=url,
-        accessed=access_date(fields.get("urldate", ""), "urldate", warnings),
+        accessed=access_date(first("urldate"), "urldate", warnings),
         doi=verbatim(raw.get("doi", "")),
-        language=_language(fields.get("langid") or fields.get("language", "")),
-        abstract=fields.get("abstract", ""),
+        language=language,
+        abstract=first("abstract"),
         keywords=keywords,
-        note=join_note(
-            fields.get("note", "")
-            or ("Master's thesis" if original_type == "mastersthesis" else ""),
-            also_at(more_urls),
-        ),
+        note=join_note(note, *notes, language_note, also_at(more_urls)),
     )
-    warn_unkept(fields, KEPT_FIELDS, warnings)
+    warn_unkept(fields, used, warnings)
     earlier = entry.parser_metadata.get("dossier_duplicate_key")
     if earlier:
         warnings.append(
@@ -396,28 +473,3 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         original_type=original_type,
         warnings=tuple(warnings),
     )
-
-
-_LANGUAGES = {
-    "english": "en",
-    "american": "en",
-    "british": "en",
-    "french": "fr",
-    "german": "de",
-    "ngerman": "de",
-    "spanish": "es",
-    "arabic": "ar",
-    "russian": "ru",
-    "chinese": "zh",
-    "indonesian": "id",
-    "malay": "ms",
-    "vietnamese": "vi",
-}
-
-
-def _language(value: str) -> str:
-    """``english`` / ``en`` / ``en-GB`` -> a BCP 47 code; the catalogue default otherwise."""
-    text = value.strip()
-    if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", text):
-        return text if len(text) <= 20 else "en"
-    return _LANGUAGES.get(text.lower(), "en")

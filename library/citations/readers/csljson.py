@@ -18,9 +18,11 @@ from library.citations.readers.common import (
     UnreadableFile,
     access_date,
     also_at,
-    check_date,
     clean_url,
+    fit_date,
+    html_to_text,
     join_note,
+    language_code,
     organisation,
     person,
     split_title,
@@ -152,15 +154,13 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
     if kind == "report" and genre.lower() in GENRES:
         kind = GENRES[genre.lower()]
     year, month, day = _date(item.get("issued"))
-    problems = check_date(year, month, day)
-    if problems:
-        warnings.append("date ignored: " + "; ".join(problems))
-        year = month = day = None
+    year, month, day = fit_date(year, month, day, warnings)
     keywords = item.get("keyword") or ""
     if isinstance(keywords, list):
         keywords = ", ".join(str(k) for k in keywords)
     key = _text(item, "citation-key") or _text(item, "id")
     url, more_urls = clean_url(str(item.get("URL") or ""), "URL", warnings)
+    language, language_note = language_code(_text(item, "language"), "language", warnings)
     record = CitationRecord(
         key=key,
         type=kind,
@@ -183,11 +183,13 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
         url=url,
         accessed=_accessed(item.get("accessed"), warnings),
         doi=_text(item, "DOI"),
-        language=_text(item, "language") or "en",
+        language=language,
         abstract=_text(item, "abstract"),
         keywords=tuple(k.strip() for k in str(keywords).split(",") if k.strip()),
         note=join_note(
-            _text(item, "note") or ("Master's thesis" if "master" in genre.lower() else ""),
+            html_to_text(_text(item, "note"))
+            or ("Master's thesis" if "master" in genre.lower() else ""),
+            language_note,
             also_at(more_urls),
         ),
     )

@@ -23,9 +23,11 @@ from library.citations.readers.common import (
     UnreadableFile,
     access_date,
     also_at,
-    check_date,
     clean_url,
+    fit_date,
+    html_to_text,
     join_note,
+    language_code,
     organisation,
     person,
     split_title,
@@ -190,10 +192,7 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     year, month, day = _date(_first(item.get("date")))
     if year is None:
         year, month, day = _date(_first(item.get("year") or item.get("publication_year")))
-    problems = check_date(year, month, day)
-    if problems:
-        warnings.append("date ignored: " + "; ".join(problems))
-        year = month = day = None
+    year, month, day = fit_date(year, month, day, warnings)
     first_page, last_page = _first(item.get("start_page")), _first(item.get("end_page"))
     pages = f"{first_page}–{last_page}" if first_page and last_page else first_page or last_page
     urls: list[str] = []
@@ -211,6 +210,7 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     unkept_tags = [_TAG_OF.get(key, key) for key in item if key not in KEPT_KEYS]
     unkept_tags += [tag for tag in unknown if tag != "ED"]
     warn_unkept(unkept_tags, (), warnings, noun="tags")
+    language, language_note = language_code(_first(item.get("language")), "LA", warnings)
     record = CitationRecord(
         key=tidy(_first(item.get("id"))),
         type=kind,
@@ -233,12 +233,13 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         url=urls[0] if urls else "",
         accessed=access_date(_first(item.get("access_date")), "Y2 (access date)", warnings),
         doi=tidy(_first(item.get("doi"))),
-        language=tidy(_first(item.get("language"))) or "en",
+        language=language,
         abstract=tidy(_first(item.get("abstract") or item.get("notes_abstract"))),
         keywords=tuple(tidy(k) for k in item.get("keywords", []) if tidy(k)),
         note=join_note(
-            "; ".join(tidy(n) for n in notes)
+            "; ".join(html_to_text(tidy(n)) for n in notes)
             or ("Master's thesis" if "master" in genre.lower() else ""),
+            language_note,
             also_at(urls[1:]),
         ),
     )

@@ -288,3 +288,77 @@ def test_fields_the_catalogue_has_no_place_for_are_named_in_a_warning():
     (entry,) = result.entries
     assert entry.record.year == 1991
     assert "fields not kept (the catalogue has no place for them): file, isbn" in entry.warnings
+
+
+def test_an_eprint_is_kept_as_an_identifier_with_its_link():
+    result = read_bibtex(
+        "@article{a, title={A}, eprint={2101.00001}, eprinttype={arxiv}, eprintclass={cs.CL}}\n"
+        "@article{b, title={B}, url={https://b.org}, eprint={123456}, archivePrefix={JSTOR}}\n"
+        "@misc{c, title={C}, eprint={x-1}, eprinttype={somearchive}}\n"
+    )
+    a, b, c = (e.record for e in result.entries)
+    assert (a.url, a.note) == ("https://arxiv.org/abs/2101.00001", "arXiv: 2101.00001 [cs.CL]")
+    assert (b.url, b.note) == (
+        "https://b.org",
+        "JSTOR: 123456 (https://www.jstor.org/stable/123456)",
+    )
+    assert c.note == "somearchive: x-1"
+    assert not any("not kept" in w for e in result.entries for w in e.warnings)
+
+
+def test_and_others_organisation_publisher_number_and_issue_are_all_kept():
+    result = read_bibtex(
+        "@inproceedings{a, author={Doe, Jane and others}, title={A}, publisher={ACM},"
+        " organization={SIGPLAN}}\n"
+        "@manual{b, title={B}, organization={The TeX Users Group}}\n"
+        "@article{c, title={C}, journal={J}, number={4}, issue={Spring}}\n"
+    )
+    a, b, c = (e.record for e in result.entries)
+    assert [n.family for n in a.authors] == ["Doe"]
+    assert a.note == "Organization: SIGPLAN; Further authors not named (and others)"
+    assert b.publisher == "The TeX Users Group"
+    assert (c.issue, c.number) == ("Spring", "4")
+
+
+@pytest.mark.parametrize(
+    ("fields", "language", "note"),
+    [
+        ("", "", ""),
+        ("langid={ngerman}", "de", ""),
+        ("language={Portuguese}", "pt", ""),
+        ("langid={pt-BR}", "pt-BR", ""),
+        ("language={Klingonish}", "", "language: Klingonish"),
+    ],
+)
+def test_the_language_is_kept_as_given_or_left_empty_never_invented(fields, language, note):
+    [entry] = read_bibtex(f"@book{{a, title={{A}}, {fields}}}\n").entries
+    assert (entry.record.language, entry.record.note) == (language, note)
+
+
+def test_an_odd_month_or_season_costs_the_month_not_the_year():
+    result = read_bibtex(
+        "@article{a, title={A}, year={1989}, month={Winter}}\n"
+        "@article{b, title={B}, date={2016-21}}\n"
+        "@article{c, title={C}, year={2019}, month={2}, day={30}}\n"
+    )
+    a, b, c = (e.record for e in result.entries)
+    assert (a.year, a.month, a.note) == (1989, None, "Month: Winter")
+    assert (b.year, b.month, b.note) == (2016, None, "Date: 2016-21")
+    assert (c.year, c.month, c.day) == (2019, 2, None)
+
+
+def test_an_html_note_is_kept_as_text():
+    [entry] = read_bibtex(
+        '@misc{a, title={A}, note={<div data-schema-version="8"><p>One</p><p>Two &amp; '
+        "three</p></div>}}\n"
+    ).entries
+    assert entry.record.note == "One Two & three"
+
+
+def test_every_field_not_used_is_named_in_a_warning():
+    [entry] = read_bibtex(
+        "@book{a, title={A}, journal={J}, journaltitle={JT}, location={L}, address={A}, isbn={1}}\n"
+    ).entries
+    assert "fields not kept (the catalogue has no place for them): isbn, journal, location" in (
+        entry.warnings
+    )

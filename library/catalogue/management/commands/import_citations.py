@@ -38,6 +38,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
         parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="List every warning (default: one line per kind of warning, with a count).",
+        )
+        parser.add_argument(
             "--encoding",
             help="Text encoding of the files (default: UTF-8, else Windows-1252 with a warning).",
         )
@@ -72,7 +77,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(plan.as_json(dry_run=options["dry_run"]), indent=2))
         else:
-            self._summarise(plan, dry_run=options["dry_run"])
+            self._summarise(plan, dry_run=options["dry_run"], verbose=options["verbose"])
         if plan.failed_files:
             raise CommandError(
                 f"{len(plan.failed_files)} file(s) could not be read; nothing was imported."
@@ -87,7 +92,7 @@ class Command(BaseCommand):
         self.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total}", ending=end)
         self.stderr.flush()
 
-    def _summarise(self, plan: ImportPlan, *, dry_run: bool) -> None:
+    def _summarise(self, plan: ImportPlan, *, dry_run: bool, verbose: bool = False) -> None:
         for file_plan in plan.files:
             if file_plan.error:
                 self.stderr.write(self.style.ERROR(f"{file_plan.filename}: {file_plan.error}"))
@@ -105,8 +110,12 @@ class Command(BaseCommand):
                     f"{file_plan.filename} {outcome.where} ({outcome.source_key}): "
                     f"duplicate of {outcome.matched_key}, {outcome.reason}; {outcome.action}"
                 )
-            for line in file_plan.warning_lines():
-                self.stdout.write(f"warning: {line}")
+            if verbose:
+                for line in file_plan.warning_lines():
+                    self.stdout.write(f"warning: {line}")
+        if not verbose:
+            for group in plan.warning_groups():
+                self.stdout.write(f"warning: {group.summary}")
         verb = "would create" if dry_run else "created"
         message = (
             f"Found {plan.found}: {verb} {plan.count('create')}, "
