@@ -19,6 +19,7 @@ from library.imports.service import (
     ImportPlan,
     ImportStopped,
     apply_plan,
+    citation_paths,
     plan_import,
     read_paths,
 )
@@ -32,7 +33,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument(
+            "files", nargs="+", metavar="FILE_OR_FOLDER", help="Folders are searched recursively."
+        )
+        parser.add_argument(
+            "--all-or-nothing",
+            action="store_true",
+            help="If any file cannot be read, import nothing (default: import the others).",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Read and report; write nothing."
         )
@@ -57,21 +65,22 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, files: list[str], **options) -> None:
-        try:
-            data = read_paths(files, max_bytes=settings.DOSSIER_MAX_IMPORT_BYTES)
-        except OSError as exc:
-            raise CommandError(f"{exc.filename}: cannot read the file ({exc.strerror})") from None
-        except ImportStopped as exc:
-            raise CommandError(str(exc)) from None
+        paths, skipped = citation_paths(files)
+        if skipped:
+            self.stderr.write(f"{skipped} file(s) in the folders are not citation files; skipped")
+        data, unreadable = read_paths(paths, max_bytes=settings.DOSSIER_MAX_IMPORT_BYTES)
+        strict = options["all_or_nothing"]
         try:
             plan = plan_import(
                 data,
                 on_duplicate=options["on_duplicate"],
                 encoding=options["encoding"],
                 fmt=options["format"],
+                unreadable=unreadable,
             )
-            if not options["dry_run"] and not plan.failed_files:
-                apply_plan(plan, progress=self._progress if not options["json"] else None)
+            if not options["dry_run"] and not (strict and plan.failed_files):
+                progress = self._progress if not options["json"] else None
+                apply_plan(plan, progress=progress, all_or_nothing=strict)
         except ImportStopped as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
@@ -79,8 +88,10 @@ class Command(BaseCommand):
         else:
             self._summarise(plan, dry_run=options["dry_run"], verbose=options["verbose"])
         if plan.failed_files:
+            done = "nothing was imported" if strict or options["dry_run"] else "the others were"
+            reasons = "; ".join(f"{f.filename}: {f.error}" for f in plan.failed_files)
             raise CommandError(
-                f"{len(plan.failed_files)} file(s) could not be read; nothing was imported."
+                f"{len(plan.failed_files)} file(s) could not be read ({reasons}); {done}."
             )
 
     def _progress(self, done: int, total: int) -> None:
