@@ -33,8 +33,11 @@ ROOTS = (
     *Path("/usr/share/doc").glob("texlive*"),
 )
 KEYS_STYLE = "ENTRY{}{}{} FUNCTION{w}{cite$ write$ newline$} READ ITERATE{w}\n"
-# Entries without a title: the only reason an entry of a real file may be rejected.
-NO_TITLE = re.compile(r"(the entry has no title|no title was read before that point)")
+# Entries without a title (or biblatex's @xdata field stores, which are not works): the
+# only reasons an entry of a real file may be rejected.
+NO_TITLE = re.compile(
+    r"(the entry has no title|no title was read before that point|an @xdata entry holds)"
+)
 
 
 def corpus() -> list[Path]:

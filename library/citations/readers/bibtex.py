@@ -32,6 +32,7 @@ from library.citations.readers.bibtex_middlewares import (
     CrossrefMiddleware,
     LatexDecodingMiddleware,
     ResolveMacrosMiddleware,
+    XdataMiddleware,
     block_line,
     warn,
 )
@@ -114,7 +115,7 @@ def read_bibtex(text: str) -> ReadResult:
     crossref.parents = {}
     for entry in entries:
         crossref.parents.setdefault(entry.key.lower(), entry)
-    for stage in (crossref, LatexDecodingMiddleware()):
+    for stage in (XdataMiddleware(crossref.parents), crossref, LatexDecodingMiddleware()):
         for entry in entries:
             stage.transform_entry(entry, library)
     file_warnings.extend(macros.warnings)

@@ -358,6 +358,11 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
     raw: dict[str, Any] = entry.parser_metadata.get("dossier_raw", {})
     fields = {f.key: f.value for f in entry.fields if isinstance(f.value, str)}
     original_type = entry.entry_type.lower()
+    if original_type == "xdata":
+        raise ValueError(
+            "an @xdata entry holds fields for the entries that name it (biblatex), "
+            "not a work of its own; its fields are imported with those entries"
+        )
     syntax_error = entry.parser_metadata.get(SYNTAX_ERROR_KEY)
     title_from = _title_field(fields, warnings)
     if syntax_error:
@@ -366,7 +371,7 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
             "as bibtex keeps them"
         )
     kind = entry_kind(original_type, warnings)
-    used = {title_from, "key", "crossref", "url", "doi", "author", "editor"}
+    used = {title_from, "key", "crossref", "xdata", "url", "doi", "author", "editor"}
     used.update({"date", "year", "month", "day"})
     notes: list[str] = []
 

@@ -245,3 +245,42 @@ class LatexDecodingMiddleware(BlockMiddleware):
             field.value = latex_to_text(field.value)
         entry.parser_metadata["dossier_raw"] = raw
         return entry
+
+
+class XdataMiddleware(BlockMiddleware):
+    """biblatex's ``xdata = {key1, key2}``: fields taken from the named ``@xdata`` entries.
+
+    An ``@xdata`` entry holds fields shared by several entries (a publisher, a series);
+    without this they would be lost from every entry that uses it. Fields the entry has
+    win; ``@xdata`` entries may themselves use others (followed a few levels deep).
+    """
+
+    NOT_INHERITED = frozenset({"ids", "crossref", "xref", "xdata", "entryset"})
+    MAX_DEPTH = 8
+
+    def __init__(self, parents: dict[str, Entry]) -> None:
+        super().__init__(allow_inplace_modification=True, allow_parallel_execution=False)
+        self.parents = parents
+
+    @classmethod
+    def metadata_key(cls) -> str:
+        return "dossier_xdata"
+
+    def transform_entry(self, entry: Entry, library: Library) -> Entry:
+        self._inherit(entry, entry, depth=0)
+        return entry
+
+    def _inherit(self, entry: Entry, source: Entry, depth: int) -> None:
+        field = source.fields_dict.get("xdata")
+        if field is None or depth >= self.MAX_DEPTH:
+            return
+        for key in str(field.value).split(","):
+            parent = self.parents.get(key.strip().lower())
+            if parent is None:
+                warn(entry, f"xdata {key.strip()!r} names no entry in this file; ignored")
+                continue
+            present = set(entry.fields_dict)
+            for inherited in parent.fields:
+                if inherited.key not in present and inherited.key not in self.NOT_INHERITED:
+                    entry.set_field(Field(inherited.key, inherited.value))
+            self._inherit(entry, parent, depth + 1)

@@ -362,3 +362,21 @@ def test_every_field_not_used_is_named_in_a_warning():
     assert "fields not kept (the catalogue has no place for them): isbn, journal, location" in (
         entry.warnings
     )
+
+
+def test_xdata_fields_are_inherited_and_the_xdata_entry_is_not_a_work():
+    result = read_bibtex(
+        "@xdata{pub, publisher={Routledge}, location={London}, xdata={year}}\n"
+        "@xdata{year, year={2017}}\n"
+        "@book{a, title={A}, xdata={pub}, location={New York}}\n"
+    )
+    [book] = result.entries
+    assert (book.record.publisher, book.record.place, book.record.year) == (
+        "Routledge",
+        "New York",
+        2017,
+    )
+    assert [r.reason.startswith("an @xdata entry holds fields") for r in result.rejections] == [
+        True,
+        True,
+    ]
