@@ -85,16 +85,15 @@ def fit_record(
     the field), the field is left empty, and a warning names the field and the reason.
     A title too long for its column is cut at a word and kept whole in the note.
     """
+    record, notes, warnings = _fit_names(record)
     piece = build_piece(record, filename=filename, line=line, original_type=original_type)
     try:
         piece.full_clean(exclude=["citation_key"], validate_unique=False)
     except ValidationError as exc:
         errors = exc.message_dict
     else:
-        return record, []
+        errors = {}
     changes: dict[str, str] = {}
-    notes: list[str] = []
-    warnings: list[str] = []
     for name, messages in errors.items():
         field = _RECORD_FIELD.get(name, name)
         value = getattr(record, field, None)
@@ -110,10 +109,33 @@ def fit_record(
             changes[field] = ""
             notes.append(f"{field.replace('_', ' ')}: {value}")
             warnings.append(f"{field} {_shown(value)}: {reason}; its text is kept in the note")
-    if not changes:
-        return record, []
+    if not changes and not notes:
+        return record, warnings
     note = "; ".join(part for part in (record.note.strip(), *notes) if part)
     return dataclasses.replace(record, **changes, note=note), warnings
+
+
+def _fit_names(record: CitationRecord) -> tuple[CitationRecord, list[str], list[str]]:
+    """A name with a part longer than its column is kept in the note, not in the list."""
+    notes: list[str] = []
+    warnings: list[str] = []
+    kept: dict[str, tuple[Name, ...]] = {}
+    for role in ("authors", "editors"):
+        names = []
+        for name in getattr(record, role):
+            too_long = [p for p, limit in _NAME_LIMITS.items() if len(getattr(name, p)) > limit]
+            if too_long:
+                notes.append(f"{role[:-1].capitalize()}: {name.display}")
+                warnings.append(
+                    f"{role[:-1]} {_shown(name.display)}: {', '.join(too_long)} longer than the "
+                    "catalogue holds; the name is kept in the note"
+                )
+            else:
+                names.append(name)
+        kept[role] = tuple(names)
+    if not notes:
+        return record, [], []
+    return dataclasses.replace(record, **kept), notes, warnings
 
 
 def _shown(value: str) -> str:

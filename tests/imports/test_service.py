@@ -265,3 +265,13 @@ def test_a_title_too_long_for_its_column_is_shortened_and_kept_whole_in_the_note
     assert len(outcome.record.title) <= 500
     assert outcome.record.title.endswith("…")
     assert outcome.record.note == f"Full title: {title.strip()}"
+
+
+def test_a_name_too_long_for_the_catalogue_is_kept_in_the_note():
+    family = "X" * 320
+    text = f"@misc{{a, title={{A}}, author={{{family}, Jane and Doe, John}}}}\n"
+    [outcome] = plan_import([bib(text)]).files[0].outcomes
+    assert outcome.status == "create"
+    assert [n.family for n in outcome.record.authors] == ["Doe"]
+    assert outcome.record.note == f"Author: Jane {family}"
+    assert any("family longer than the catalogue holds" in w for w in outcome.warnings)
