@@ -6,7 +6,9 @@ newline (``pp.\\`` at a line end hides the newline, so every line number after i
 and an entry counted on line 30721 is parsed "on" line 30720); a block starts only at
 ``@`` + word characters + ``{`` or ``(`` on one line (``@incollection⏎(`` and ``@⏎book``
 are not entries to it, ``@fake-entry{`` is not either); ``@comment{…}`` bodies are
-skipped; and an entry it cannot finish is cut off at the next ``@`` at a line start. The
+skipped; and an entry it cannot finish is cut off at the next ``@`` at a line start (by
+design: its maintainers call that a "deliberate deviation from strict bibtex parsing" in
+sciunto-org/python-bibtexparser#416; the escape look-behind is #598). The
 real bibtex (``bibtex.web``, ``get_bib_command_or_entry_and_process``) does none of that,
 and a ``.bib`` file means what bibtex makes of it. So this module is a port of bibtex's
 reading loop, and its counts are checked in the tests against the real bibtex:
