@@ -114,9 +114,22 @@ def latex_to_text(value: str) -> str:
     if not _PLAIN.search(value):
         return _tidy(value)
     if nesting_depth(value) > MAX_DEPTH:
-        return _tidy(_BRACE.sub("", _MACRO_NAME.sub(" ", value)))
+        return _stripped(value)
     value = _BARE_PERCENT.sub(r"\\%", value)
-    return _tidy(_decoder().latex_to_text(value, latex_context=_parser_context()))
+    try:
+        return _tidy(_decoder().latex_to_text(value, latex_context=_parser_context()))
+    except _PYLATEXENC_FAILURES:
+        # Some malformed macro uses (``\input`` with no argument) fail inside pylatexenc's
+        # own substitution code: the words are kept, braces and macro names dropped.
+        return _stripped(value)
+
+
+#: What pylatexenc's substitution code raises on macros used without their arguments.
+_PYLATEXENC_FAILURES = (IndexError, KeyError, TypeError, ValueError, AttributeError)
+
+
+def _stripped(value: str) -> str:
+    return _tidy(_BRACE.sub("", _MACRO_NAME.sub(" ", value)))
 
 
 _URL_COMMAND = re.compile(r"^\s*\\(?:url|href)\s*\{([^{}]*)\}")

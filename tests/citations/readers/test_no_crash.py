@@ -165,6 +165,56 @@ def test_random_csl_json_is_read_or_refused(value):
         read_csljson(json.dumps(value))
 
 
+LATEX_TOKENS = [
+    "\\",
+    "{",
+    "}",
+    "$",
+    "\\[",
+    "\\]",
+    "\\verb|",
+    "|",
+    "\\begin{",
+    "\\end{",
+    "tabular",
+    "\\\\",
+    "\\frac",
+    '\\"',
+    "\\c",
+    "\\em",
+    "\\url",
+    "\\href",
+    "%",
+    "&",
+    "#",
+    "^",
+    "_",
+    "~",
+    "\\'",
+    "\\input",
+    "\\include",
+    "\\def",
+    "\\newcommand",
+    "\\csname",
+    "\\char",
+    "\\item",
+    "\\sqrt",
+    "\\footnote",
+    "a",
+    " ",
+    "\n",
+]
+
+
+@FAST
+@given(st.lists(st.sampled_from(LATEX_TOKENS), max_size=30))
+def test_random_latex_in_any_field_never_escapes_the_reader(parts):
+    value = "".join(parts)
+    text = "@misc{k, title={T " + value + "}, note={" + value + "}, author={" + value + "}}\n"
+    with contextlib.suppress(UnreadableFile):
+        read_bibtex(text)
+
+
 def test_deeply_nested_input_is_read_or_refused():
     for text in (
         "[" * 100_000 + "]" * 100_000,
