@@ -163,3 +163,22 @@ def test_the_upload_still_checks_the_csrf_token(client, editor):
         {"file": SimpleUploadedFile("a.bib", b"@misc{a, title={A}}"), "on_duplicate": "skip"},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "fields", "expected"),
+    [
+        (
+            "@misc{a, title={A}, note={\\href{https://x.org}{site}}}\n".encode("utf-16"),
+            {},
+            "Found <strong>1</strong> entry",
+        ),
+        ("@misc{a, title={A}}\n".encode("utf-32-le"), {}, "Found <strong>1</strong> entry"),
+        (b"@misc{a, title={A}}\n", {"encoding": "undefined"}, "not a text encoding"),
+        (b"[" * 20000 + b"]" * 20000, {"format": "csljson"}, "nested too deeply"),
+    ],
+)
+def test_odd_input_gives_a_preview_or_an_error_never_a_500(editor_client, data, fields, expected):
+    response = upload(editor_client, "odd.bib", data, **fields)
+    assert response.status_code in (200, 400)
+    assert expected in response.content.decode()
