@@ -128,8 +128,10 @@ def read_bibtex(text: str) -> ReadResult:
         except ValueError as exc:
             reason = str(exc)
             error = entry.parser_metadata.get(SYNTAX_ERROR_KEY)
-            if error:
+            if error and reason.startswith("the entry has no title"):
                 reason = f"not valid BibTeX at {error}; no title was read before that point"
+            elif error:
+                reason = f"{reason} (and not valid BibTeX at {error})"
             result.rejections.append(
                 Rejection(line=block_line(entry.start_line), key=entry.key, reason=reason)
             )
