@@ -129,7 +129,7 @@ def test_an_unreadable_file_is_reported_and_the_others_are_imported(tmp_path):
         )
     assert "2 file(s) could not be read" in str(raised.value)
     assert "missing.bib: cannot read the file (No such file or directory)" in str(raised.value)
-    assert str(raised.value).endswith("the others were.")
+    assert str(raised.value).endswith("the others were imported.")
     assert sorted(Piece.objects.values_list("citation_key", flat=True)) == [
         "good2019one",
         "good2019two",

@@ -88,10 +88,15 @@ class Command(BaseCommand):
         else:
             self._summarise(plan, dry_run=options["dry_run"], verbose=options["verbose"])
         if plan.failed_files:
-            done = "nothing was imported" if strict or options["dry_run"] else "the others were"
+            others = len(plan.files) > len(plan.failed_files)
+            done = (
+                "the others were"
+                if others and not (strict or options["dry_run"])
+                else "nothing was"
+            )
             reasons = "; ".join(f"{f.filename}: {f.error}" for f in plan.failed_files)
             raise CommandError(
-                f"{len(plan.failed_files)} file(s) could not be read ({reasons}); {done}."
+                f"{len(plan.failed_files)} file(s) could not be read ({reasons}); {done} imported."
             )
 
     def _progress(self, done: int, total: int) -> None:
