@@ -46,6 +46,9 @@ _KEY_IN_PARENS = re.compile(r"[^, \t\n]*")
 # For messages only: an entry start at the beginning of a line, which a person reads as one.
 _LOOKS_LIKE_ENTRY = re.compile(r"\n[ \t]*@[ \t]*[A-Za-z][^\s{(]*[ \t]*[{(]")
 
+#: Stray ``@`` signs (e-mail addresses in a file's header) are named up to this many.
+MAX_STRAY_WARNINGS = 20
+
 COMMANDS = frozenset({"comment", "preamble", "string"})
 
 
@@ -263,7 +266,7 @@ def scan_bibtex(text: str) -> ScanResult:
     scanner = _Scanner(text)
     blocks: list[ScannedBlock] = []
     warnings: list[str] = []
-    position = 0
+    position = stray = 0
     while True:
         at = text.find("@", position)
         if at < 0:
@@ -272,14 +275,21 @@ def scan_bibtex(text: str) -> ScanResult:
             block, position = scanner.block(at)
         except _SyntaxError as exc:
             # No type: bibtex says so and goes on looking for the next "@"; so do we.
-            warnings.append(
-                f"line {scanner.line(at)}: an '@' outside any entry does not start one "
-                f"({exc.message}); ignored, as bibtex does"
-            )
+            stray += 1
+            if stray <= MAX_STRAY_WARNINGS:
+                warnings.append(
+                    f"line {scanner.line(at)}: an '@' outside any entry does not start one "
+                    f"({exc.message}); ignored, as bibtex does"
+                )
             position = max(exc.position, at + 1)
             continue
         if block is not None:
             blocks.append(block)
+    if stray > MAX_STRAY_WARNINGS:
+        warnings.append(
+            f"{stray - MAX_STRAY_WARNINGS} more '@' outside any entry that do not start one; "
+            "ignored, as bibtex does"
+        )
     return ScanResult(blocks=blocks, warnings=warnings)
 
 
