@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from library.catalogue.authors import AuthorSpec
-from library.catalogue.file_ingest import expand_paths
 from library.catalogue.models import (
     CITATION_KEY_PATTERN,
     Author,
@@ -337,9 +336,11 @@ CITATION_SUFFIXES = (".bib", ".bibtex", ".biblatex", ".ris", ".json", ".csljson"
 
 
 def citation_paths(paths: Iterable[str]) -> tuple[list[str], int]:
-    """Files named, and citation files found in folders named (as ``ingest`` walks them).
+    """Files named, and citation files found in folders named, recursively and sorted.
 
-    Returns the files and how many other files the folders held (skipped).
+    Folders are walked as ``ingest`` walks them (hidden files and folders skipped,
+    symlinked folders not followed). Returns the files and how many other files the
+    folders held, which are skipped.
     """
     files: list[str] = []
     skipped = 0
@@ -347,13 +348,14 @@ def citation_paths(paths: Iterable[str]) -> tuple[list[str], int]:
         if not os.path.isdir(path):
             files.append(path)
             continue
-        found, hidden = expand_paths([path])
-        skipped += hidden
-        for name in found:
-            if name.lower().endswith(CITATION_SUFFIXES):
-                files.append(name)
-            else:
-                skipped += 1
+        for root, folders, names in os.walk(path):
+            skipped += sum(1 for f in folders if f.startswith("."))
+            folders[:] = sorted(f for f in folders if not f.startswith("."))
+            for name in sorted(names):
+                if not name.startswith(".") and name.lower().endswith(CITATION_SUFFIXES):
+                    files.append(os.path.join(root, name))
+                else:
+                    skipped += 1
     return files, skipped
 
 
