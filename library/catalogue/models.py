@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from anyascii import anyascii
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
@@ -23,6 +23,24 @@ from django.utils.text import slugify
 from library.text import display_name, join_title
 
 CITATION_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$"
+_url_validator = URLValidator()
+
+
+def validate_link(value: str) -> None:
+    """A web URL, or a protocol-relative one (``//host/path``) as bibliographies write them.
+
+    Only schemes a browser follows safely are accepted (``URLValidator``'s http, https,
+    ftp, ftps); a protocol-relative link is checked as if it began with ``https:``.
+    """
+    _url_validator(f"https:{value}" if value.startswith("//") else value)
+
+
+class LinkField(models.URLField):
+    """``URLField`` that also accepts protocol-relative links (see :func:`validate_link`)."""
+
+    default_validators = [validate_link]
+
+
 citation_key_validator = RegexValidator(
     CITATION_KEY_PATTERN,
     "A citation key is 1–80 ASCII characters: a letter first, then letters, digits "
@@ -276,23 +294,25 @@ class Piece(models.Model):
     )
 
     publisher = models.CharField("publisher or institution", max_length=300, blank=True)
-    place = models.CharField("place of publication", max_length=200, blank=True)
+    place = models.CharField("place of publication", max_length=500, blank=True)
     series = models.CharField(max_length=300, blank=True, help_text="e.g. RSIS Commentaries")
-    number = models.CharField(max_length=50, blank=True, help_text="e.g. 263/2016")
+    number = models.CharField(max_length=100, blank=True, help_text="e.g. 263/2016")
     container_title = models.CharField(
         "journal or book title", max_length=500, blank=True, help_text="For articles and chapters."
     )
-    volume = models.CharField(max_length=30, blank=True)
-    issue = models.CharField(max_length=30, blank=True)
-    pages = models.CharField(max_length=30, blank=True, help_text="e.g. 45–67")
-    edition = models.CharField(max_length=30, blank=True)
+    # Sized for real bibliographies: "2nd revised and enlarged edition", "xii + 345--367",
+    # "Supplement 3 (Proceedings ...)": the TeX Live tree has values of 32 to 64 characters.
+    volume = models.CharField(max_length=100, blank=True)
+    issue = models.CharField(max_length=100, blank=True)
+    pages = models.CharField(max_length=100, blank=True, help_text="e.g. 45–67")
+    edition = models.CharField(max_length=100, blank=True)
 
     synopsis = models.TextField(blank=True)
     body = models.TextField(
         blank=True,
         help_text="Paragraphs separated by blank lines; a line starting with “## ” is a heading.",
     )
-    url = models.URLField("URL", max_length=1000, blank=True)
+    url = LinkField("URL", max_length=1000, blank=True)
     accessed = models.DateField(
         "URL accessed",
         null=True,
@@ -300,7 +320,10 @@ class Piece(models.Model):
         help_text="When the URL was last checked (BibLaTeX urldate); online sources need it.",
     )
     doi = models.CharField("DOI", max_length=200, blank=True)
-    language = models.CharField(max_length=20, default="en", help_text="BCP 47 code, e.g. en, fr.")
+    # Blank when the source does not say: an import must not invent English.
+    language = models.CharField(
+        max_length=20, default="en", blank=True, help_text="BCP 47 code, e.g. en, fr."
+    )
     keywords = models.JSONField(default=list, blank=True)
     note = models.TextField(
         blank=True, help_text="Anything a citation should add, e.g. “Translated from Arabic.”"
