@@ -58,6 +58,8 @@ _DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "
 _LABEL = re.compile(r"^Topic:\s*(?P<label>\S.*)$")
 # A heading the layout reader knew from its bold type, whatever its case.
 _MARKED_HEADING = re.compile(r"^##\s+(?P<heading>\S.*)$")
+_BYLINE_CONTINUES = re.compile(r"(?:,|\band|&)\s*$")
+_BYLINE_CONTINUATION = re.compile(r"^(?:and|&)\s+\S")
 _NAME_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
@@ -278,6 +280,8 @@ class _Header:
 def _read_header(lines: list[str], source: str) -> _Header:
     header = _Header()
     title_lines: list[str] = []
+    byline_text = ""
+    last_byline_line = -1
     for index, line in enumerate(lines):
         if not line:
             continue
@@ -296,8 +300,19 @@ def _read_header(lines: list[str], source: str) -> _Header:
             continue
         byline = BYLINE.match(line)
         if byline and header.byline_at is None and title_lines:
-            header.names = _split_names(byline["names"])
-            header.byline_at = index
+            byline_text = byline["names"]
+            header.names = _split_names(byline_text)
+            header.byline_at = last_byline_line = index
+            continue
+        # A long byline wraps: "By A, B, C" / "and D".
+        if (
+            header.byline_at is not None
+            and index == last_byline_line + 1
+            and (_BYLINE_CONTINUES.search(byline_text) or _BYLINE_CONTINUATION.match(line))
+        ):
+            byline_text = f"{byline_text} {line}"
+            header.names = _split_names(byline_text)
+            last_byline_line = index
             continue
         if header.byline_at is None:
             title_lines.append(line)
