@@ -138,6 +138,8 @@ def specimens(count: int = 12) -> list[Specimen]:
         title = entry["title"]
         if entry.get("subtitle"):
             title = f"{title}: {entry['subtitle']}"
+        if index % 4 == 3:  # long enough to run over three lines in 16 pt
+            title = f"{title}, and What It Means for Southeast Asia's Security and the Wider Region"
         names = _names(entry)
         wanted = (1, 2, 3, 4, 5)[index % 5]
         extra = iter(people[(index * 7) % len(people) :] + people)
