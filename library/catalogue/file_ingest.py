@@ -31,7 +31,7 @@ from library.ingest.pdf import (
     PdfProblem,
     file_sha256,
     is_pdf,
-    pdf_text,
+    pdf_layout_text,
     read_pdf_file,
 )
 from library.ingest.text import decode_text, read_text_file
@@ -101,8 +101,10 @@ def draft_from_bytes(
     """
     name = name or source
     pdf = is_pdf(data) or name.lower().endswith(".pdf")
+    layout_warnings: list[str] = []
     if pdf:
-        text = pdf_text(data, source=source, extractor=extractor)
+        read = pdf_layout_text(data, source=source, extractor=extractor)
+        text, layout_warnings = read.text, read.warnings
     else:
         limit = settings.DOSSIER_MAX_INGEST_BYTES
         if len(data) > limit:
@@ -120,7 +122,9 @@ def draft_from_bytes(
         parsed.publisher,
     ]
     keywords = suggest_keywords(parsed.title, parsed.synopsis, parsed.body, exclude=exclude)
-    file_draft = FileDraft(draft, keywords, file_sha256(data), pdf, warnings=list(parsed.warnings))
+    file_draft = FileDraft(
+        draft, keywords, file_sha256(data), pdf, warnings=[*layout_warnings, *parsed.warnings]
+    )
     file_draft.duplicate, file_draft.duplicate_reason = find_duplicate(file_draft)
     return file_draft
 

@@ -69,7 +69,10 @@ def prepare_draft(text: str, *, source: str = "<text>") -> Draft:
         authors = [parse_name(a.name, affiliation=a.affiliation, bio=a.bio) for a in parsed.authors]
     except ValueError as exc:
         raise NotACommentary(source, f"byline: {exc}") from None
-    topics, regions = suggest_tags(parsed.title, parsed.synopsis, parsed.body)
+    # A series label printed above the title ("Global Health Security") is offered as a topic.
+    topics, regions = suggest_tags(
+        f"{parsed.title}\n{parsed.label}".strip(), parsed.synopsis, parsed.body
+    )
     existing = find_existing_piece(
         source_hash=parsed.source_hash, title=parsed.title, authors=authors
     )

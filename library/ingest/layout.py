@@ -329,12 +329,11 @@ def read_layout(pages: list[dict], *, producer: str = "") -> LayoutText:
         return _join_lines([line.text for line in block.lines], words, hyphenation)
 
     first_marker = next((i for i, b in enumerate(blocks) if _is_marker(b)), None)
-    byline_at = next((i for i, b in enumerate(blocks) if BYLINE.match(b.text)), None)
-    header_end = first_marker if first_marker is not None else byline_at
-    header = [
-        (i, b) for i, b in enumerate(blocks[: header_end if header_end is not None else None])
-    ]
-    header = [(i, b) for i, b in header if b.page == 0]
+    byline_at = next((i for i, b in enumerate(blocks[:first_marker]) if BYLINE.match(b.text)), None)
+    # The header ends with the byline, or at SYNOPSIS/COMMENTARY when there is none: what
+    # follows the byline (a synopsis printed without its heading) is the text's, not ours.
+    header_end = byline_at + 1 if byline_at is not None else first_marker
+    header = [(i, b) for i, b in enumerate(blocks[:header_end]) if b.page == 0]
     candidates = [(i, b) for i, b in header if _title_candidate(b)]
     title_at = None
     if candidates:
@@ -383,7 +382,10 @@ def read_layout(pages: list[dict], *, producer: str = "") -> LayoutText:
             f"{shown[:200]}"
         )
 
-    body_start = first_marker if first_marker is not None else (byline_at or title_at) + 1
+    if byline_at is not None:
+        body_start = byline_at + 1
+    else:
+        body_start = first_marker if first_marker is not None else title_at + 1
     body = [_emit(block, size, prose) for block in blocks[body_start:]]
     text = "\n".join(out_header) + "\n\n" + "\n\n".join(part for part in body if part)
     return LayoutText(text, warnings)
