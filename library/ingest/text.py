@@ -163,11 +163,6 @@ def parse_commentary(text: str, *, source: str = "<text>") -> ParsedPiece:
     if not any(section.paragraphs for section in sections):
         warnings.append("The body is empty.")
     authors = [ParsedAuthor(name, *bios.get(name, ("", ""))) for name in header.names]
-    if header.label:
-        warnings.append(
-            f"'{header.label}' printed above the title is a series label, not part of the "
-            "title; add it as a topic if it is one."
-        )
 
     parsed = ParsedPiece(
         title=header.title,

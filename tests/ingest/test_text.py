@@ -251,7 +251,7 @@ def test_a_topic_label_before_the_title_is_kept_out_of_it():
     parsed = parse_commentary(text)
     assert parsed.title == "Sea Lanes and Strait Politics"
     assert parsed.label == "Global Health Security"
-    assert any("Global Health Security" in w and "topic" in w for w in parsed.warnings)
+    assert parsed.warnings == []  # a label is read, not guessed: no reason to hold the file
 
 
 def test_boilerplate_is_dropped_by_the_sentence_not_the_paragraph():
