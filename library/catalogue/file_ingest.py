@@ -121,7 +121,9 @@ def draft_from_bytes(
         parsed.series,
         parsed.publisher,
     ]
-    keywords = suggest_keywords(parsed.title, parsed.synopsis, parsed.body, exclude=exclude)
+    keywords = suggest_keywords(
+        parsed.title, parsed.synopsis, parsed.body, exclude=exclude, names=parsed.author_names
+    )
     file_draft = FileDraft(
         draft, keywords, file_sha256(data), pdf, warnings=[*layout_warnings, *parsed.warnings]
     )
