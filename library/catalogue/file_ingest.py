@@ -182,9 +182,13 @@ def save_file_draft(
     topics: Iterable[Topic] | None = None,
     regions: Iterable[Region] | None = None,
     keywords: Iterable[str] | None = None,
+    accept_keywords: bool = False,
     user=None,
 ) -> Piece:
-    """Create the piece; ``None`` for a tag kind accepts every suggestion of that kind.
+    """Create the piece; ``None`` for topics or regions accepts every suggestion of that kind.
+
+    Machine keywords are suggestions until accepted: with ``keywords=None`` they are stored
+    apart (``suggested_keywords``) unless ``accept_keywords`` says to take them all.
 
     A PDF's bytes (``data``) are kept as the attachment under a generated name; if saving
     the piece fails, the stored file is removed again.
@@ -210,13 +214,17 @@ def save_file_draft(
         source_hash=parsed.source_hash,
         created_by=user,
     )
+    if keywords is None:
+        keywords = file_draft.keywords if accept_keywords else []
+    keywords = list(keywords)
+    piece.suggested_keywords = [k for k in file_draft.keywords if k not in keywords]
     if file_draft.is_pdf and data is not None:
         piece.attachment.save("attachment.pdf", ContentFile(data), save=False)
         piece.attachment_sha256 = file_draft.sha256
     tags = PieceTags(
         topics=list(topics),
         regions=list(regions),
-        keywords=list(file_draft.keywords if keywords is None else keywords),
+        keywords=keywords,
     )
     try:
         with transaction.atomic():

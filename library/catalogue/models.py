@@ -292,6 +292,9 @@ class Piece(models.Model):
     doi = models.CharField("DOI", max_length=200, blank=True)
     language = models.CharField(max_length=20, default="en", help_text="BCP 47 code, e.g. en, fr.")
     keywords = models.JSONField(default=list, blank=True)
+    # Machine suggestions (YAKE at ingest) wait here until an editor accepts them: they are not
+    # the piece's keywords, so exports, search and the piece page never show them.
+    suggested_keywords = models.JSONField(default=list, blank=True, editable=False)
     note = models.TextField(
         blank=True, help_text="Anything a citation should add, e.g. “Translated from Arabic.”"
     )

@@ -119,7 +119,8 @@ def _read_upload(uploaded, extractor: PdfExtractor, staged: dict) -> UploadResul
 
 
 def _initial(file_draft: FileDraft) -> dict:
-    """The draft as the form's starting values; every suggestion starts ticked."""
+    """The draft as the form's starting values. Suggested topics and regions start ticked;
+    machine keywords start unticked: they are suggestions until an editor accepts them."""
     parsed, draft = file_draft.parsed, file_draft.draft
     return {
         "include": True,
@@ -137,7 +138,7 @@ def _initial(file_draft: FileDraft) -> dict:
         "body": draft.body,
         "accepted_topics": [s.slug for s in draft.topic_suggestions],
         "accepted_regions": [s.slug for s in draft.region_suggestions],
-        "accepted_keywords": list(file_draft.keywords),
+        "accepted_keywords": [],
     }
 
 
@@ -203,7 +204,11 @@ def _save_reviewed(form: ReviewForm, entry: dict, token: str, user) -> Piece | s
             piece.source_file = entry["name"][:500]
             piece.source_hash = entry["source_hash"]
             piece.created_by = user
+            piece.suggested_keywords = [
+                k for k in entry["suggestions"]["keywords"] if k not in piece.keywords
+            ]
             fields = ["provenance", "source_file", "source_hash", "created_by"]
+            fields.append("suggested_keywords")
             if entry["pdf"]:
                 piece.attachment.save("attachment.pdf", ContentFile(data), save=False)
                 piece.attachment_sha256 = entry["sha256"]
