@@ -46,6 +46,8 @@ _PAGE_NUMBER = re.compile(
     r"(?i)^(?:[-–—]\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*[-–—])?$"
 )
 _SERIES_NAME = re.compile(r"^[A-Z]{2,6}\s+Commentar(?:y|ies)$")
+# A publisher's name set as a logo ("RSIS", "NTU") before the title: furniture, not text.
+_LOGO = re.compile(r"^[A-Z][A-Z&.-]{1,11}$")
 _TERMINAL = tuple(".!?:;…\"'”’)]")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st"})
 # pdflatex's OT1 fonts draw "é" as an accent glyph before the letter: put them back together.
@@ -368,7 +370,7 @@ def read_layout(pages: list[dict], *, producer: str = "") -> LayoutText:
             label = _label_text(text)
         else:
             remainder = drop_boilerplate_sentences(prose(block))
-            if remainder:
+            if remainder and not _LOGO.match(remainder):
                 left_out.append(remainder)
     if label:
         out_header.append(f"Topic: {label}")

@@ -443,14 +443,30 @@ def _split_off_bios(
         rf"(?P<verb>is|are|was)\s+(?P<rest>.+?)(?=\s+(?:{name_pattern})\s+(?:is|are|was)\s|$)"
     )
     bios: dict[str, tuple[str, str]] = {}
-    while paragraphs and (matches := _bio_sentences(sentence, paragraphs[-1])):
+
+    def record(matches: list[re.Match]) -> None:
         for match in matches:
             bio = match.group(0).strip()
             affiliation = re.sub(r"^(?:a|an|the)\s+", "", match["rest"]).rstrip(". ")
             for name in names:
                 if name in match["who"] and name not in bios:
                     bios[name] = (bio, affiliation)
+
+    while paragraphs and (matches := _bio_sentences(sentence, paragraphs[-1])):
+        record(matches)
         paragraphs = paragraphs[:-1]
+    if not bios and paragraphs:
+        # Set in the body's type with no gap, the bio runs on from the last paragraph:
+        # split it off where a sentence opens with a byline name and bios fill the rest.
+        last = paragraphs[-1]
+        for match in sentence.finditer(last):
+            head = last[: match.start()].rstrip()
+            if head.endswith(_TERMINAL) and (
+                tail := _bio_sentences(sentence, last[match.start() :])
+            ):
+                record(tail)
+                paragraphs = [*paragraphs[:-1], head]
+                break
     return paragraphs, bios
 
 

@@ -235,6 +235,42 @@ def fpdf2_pdf(spec: Specimen) -> bytes:
     return bytes(pdf.output())
 
 
+def fpdf2_plain_pdf(spec: Specimen) -> bytes:
+    """A plainer house style: a logo word, the notice at body size, the title larger but not
+    bold, a regular byline, mixed-case markers, and the bio in body type right after the
+    last paragraph (no gap, no italics)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_margins(22, 22, 22)
+    pdf.set_auto_page_break(True, 20)
+    pdf.add_page()
+
+    def block(text: str, size: float, style: str = "") -> None:
+        pdf.set_font("times", style, size)
+        pdf.multi_cell(0, size * 1.15 * 0.3528, text, new_x="LMARGIN", new_y="NEXT")
+
+    block("RSIS", 14, "B")
+    block(BOILERPLATE, 10)
+    for line in spec.banner_lines:
+        block(line, 10)
+    if spec.label:
+        block(spec.label, 10, "I")
+    block(spec.title, 15)
+    block(spec.byline, 10)
+    block("Synopsis", 10, "B")
+    block(spec.synopsis, 10)
+    block("Commentary", 10, "B")
+    for heading, paragraphs in spec.sections:
+        if heading:
+            block(heading, 10, "B")
+        for paragraph in paragraphs:
+            block(paragraph, 10)
+    block(spec.bio, 10)
+    return bytes(pdf.output())
+
+
 # --- LibreOffice ------------------------------------------------------------------------------
 
 

@@ -72,6 +72,16 @@ def test_the_producers_set_blocks_tight_with_titles_over_one_to_three_lines(
     assert {spec.layout for spec in SPECIMENS} == set(producers.LAYOUTS)
 
 
+def test_a_plainer_house_style_with_a_logo_and_a_run_on_bio_reads_as_well(layout_extractor):
+    """Title larger but not bold, regular byline, notice at body size, bio glued to the end."""
+    for spec in SPECIMENS:
+        data = producers.fpdf2_plain_pdf(spec)
+        parsed = parse_pdf(data, source=f"plain-{spec.key}.pdf", extractor=layout_extractor)
+        assert producers.score(spec, parsed) == dict.fromkeys(producers.FIELDS, True), spec.key
+        assert parsed.warnings == []
+        assert parsed.authors[0].bio.startswith(spec.authors[0])
+
+
 # --- the layout reader on hand-made pages -------------------------------------------------------
 
 
