@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from library.ingest.pdf_worker import BOLD, ITALIC
@@ -41,7 +42,9 @@ from library.ingest.text import (
     parse_date,
 )
 
-EDGE_BAND = 0.075  # share of the page height at top and bottom where furniture lives
+# Share of the page height at top and bottom where furniture lives: Word and LibreOffice put
+# headers and footers half an inch to an inch from the edge (4-9 % of an A4 page).
+EDGE_BAND = 0.1
 _PAGE_NUMBER = re.compile(
     r"(?i)^(?:[-–—]\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*[-–—])?$"
 )
@@ -393,7 +396,7 @@ def read_layout(pages: list[dict], *, producer: str = "") -> LayoutText:
     return LayoutText(text, warnings)
 
 
-def _emit(block: Block, size: float, prose) -> str:
+def _emit(block: Block, size: float, prose: Callable[[Block], str]) -> str:
     """A body block as canonical text: a marker, a ``## `` heading or a paragraph."""
     if _is_marker(block):
         return block.text

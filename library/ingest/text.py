@@ -11,6 +11,10 @@ The layout this understands is the one RSIS and similar series use::
     Body paragraphs, with short Title Case lines as section headings.
     First Author is a Research Fellow at …         (optional closing bio)
 
+The layout reader for PDFs (:mod:`library.ingest.layout`) writes the same form, with two
+additions a web copy may also carry: a ``Topic: …`` line before the title (a series label,
+kept out of the title) and ``## `` before a heading it knew from bold type.
+
 Line breaks inside paragraphs, page-break gaps in mid-sentence, publisher boilerplate and
 odd whitespace are undone so that what an editor confirms is clean prose. Anything the
 parser had to guess is reported in ``ParsedPiece.warnings``; input that is plainly not a

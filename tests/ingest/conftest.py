@@ -7,6 +7,7 @@ CI (``CI`` set), where ``scripts/install-components.sh`` installs LibreOffice an
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ SPECIMENS = producers.specimens(12)
 
 
 @pytest.fixture(scope="session")
-def producer_cache(tmp_path_factory) -> object:
+def producer_cache(tmp_path_factory) -> Path:
     """PDFs keyed by content hash, kept across sessions beside pytest's own temp folders."""
     return tmp_path_factory.getbasetemp().parent / "dossier-pdf-producers"
 
