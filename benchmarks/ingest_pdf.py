@@ -1,6 +1,6 @@
 """PDF ingest: accuracy on three independent producers' PDFs, and PDFs per second.
 
-``python benchmarks/ingest_pdf.py [--specimens 12] [--files 200] [--runs 1]``
+``python benchmarks/ingest_pdf.py [--specimens 24] [--files 200] [--runs 1]``
 
 Accuracy: ``--specimens`` commentaries from the demo catalogue typeset by each of fpdf2 (tight
 spacing), LibreOffice (python-docx -> ``soffice --convert-to pdf``) and pdflatex, in two
@@ -163,7 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--specimens", type=int, default=12, help="commentaries per producer")
+    parser.add_argument("--specimens", type=int, default=24, help="commentaries per producer")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dossier-bench-pdf-") as tmp:
         setup_django(tmp)

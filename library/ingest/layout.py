@@ -49,6 +49,9 @@ _PAGE_NUMBER = re.compile(
     r"(?i)^(?:[-–—]\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*[-–—])?$"
 )
 _SERIES_NAME = re.compile(r"^[A-Z]{2,6}\s+Commentar(?:y|ies)$")
+# Where a byline may wrap: after a comma, "and", "&" or an initial; or before "and"/"&".
+_BYLINE_BREAK = re.compile(r"(?:,|\band|&|\b[A-Z]\.)$")
+_BYLINE_CONTINUATION = re.compile(r"^(?:and|&)\s")
 # A publisher's name set as a logo ("RSIS", "NTU") before the title: furniture, not text.
 _LOGO = re.compile(r"^[A-Z][A-Z&.-]{1,11}$")
 _TERMINAL = tuple(".!?:;…\"'”’)]")
@@ -231,12 +234,32 @@ def build_blocks(lines_by_page: list[list[Line]]) -> list[Block]:
     blocks: list[Block] = []
     previous: Line | None = None
     for line in every:
-        if previous is None or _breaks(previous, line, full, margins):
+        if previous is None or (
+            _breaks(previous, line, full, margins) and not _byline_runs_on(blocks[-1], line)
+        ):
             blocks.append(Block([line]))
         else:
             blocks[-1].lines.append(line)
         previous = line
     return blocks
+
+
+def _byline_runs_on(block: Block, line: Line) -> bool:
+    """A byline wrapped after an initial ("Stathis N." / "Kalyvas") is one block: its short,
+    full-stopped line is no paragraph end."""
+    previous = block.lines[-1]
+    gap = previous.y - line.y
+    return (
+        bool(BYLINE.match(block.lines[0].text))
+        and len(block.lines) < 3
+        and line.page == previous.page
+        and line.style == previous.style
+        and abs(line.size - previous.size) <= 0.6
+        and 0 < gap <= 1.75 * line.size
+        and not _standalone(line)
+        and not BYLINE.match(line.text)
+        and bool(_BYLINE_BREAK.search(previous.text) or _BYLINE_CONTINUATION.match(line.text))
+    )
 
 
 def _breaks(previous: Line, line: Line, full: dict[float, float], margins: list[float]) -> bool:
@@ -379,7 +402,7 @@ def read_layout(pages: list[dict], *, producer: str = "") -> LayoutText:
         out_header.append(f"Topic: {label}")
     out_header.append(prose(blocks[title_at]))
     if byline_at is not None:
-        out_header.append(" ".join(line.text for line in blocks[byline_at].lines))
+        out_header.append(prose(blocks[byline_at]))
     if left_out:
         shown = " / ".join(left_out)
         warnings.append(

@@ -164,3 +164,22 @@ def test_a_line_end_hyphen_is_decided_by_the_text_then_the_producer(
     lines, words, hyphenation, joined
 ):
     assert _join_lines(lines, words, hyphenation) == joined
+
+
+def test_a_byline_wrapped_after_an_initial_or_a_hyphen_stays_one_byline():
+    first = page(
+        (760, 16, BOLD, "Sea Lanes and Strait Politics"),
+        (740, 11, BOLD, "By Ana Santos, Li Wei, Kofi Mensah, Stathis N."),
+        (727, 11, BOLD, "Kalyvas and Jas-"),
+        (714, 11, BOLD, "minder Singh"),
+        (700, 11, BOLD, "COMMENTARY"),
+        (686, 10, 0, BODY),
+    )
+    parsed = parse_commentary(read_layout([first], producer="pdfTeX-1.40.24").text)
+    assert parsed.author_names == [
+        "Ana Santos",
+        "Li Wei",
+        "Kofi Mensah",
+        "Stathis N. Kalyvas",
+        "Jasminder Singh",
+    ]
