@@ -370,10 +370,14 @@ def read_layout(pages: list[dict], *, producer: str = "") -> LayoutText:
             title_at = None
     if title_at is None:
         # No larger type to go by: hand the text over as it stands and let the text parser try.
+        parts = [_emit(block, size, prose) for block in blocks]
         return LayoutText(
-            "\n\n".join(_emit(b, size, prose) for b in blocks if _emit(b, size, prose)),
+            "\n\n".join(part for part in parts if part),
             ["The title was not set in larger type; check it."],
         )
+    if header_end is None:
+        # No byline and no SYNOPSIS/COMMENTARY: what follows the title is the body's.
+        header = [(i, b) for i, b in header if i <= title_at]
 
     out_header: list[str] = []
     warnings: list[str] = []

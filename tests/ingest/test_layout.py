@@ -183,3 +183,9 @@ def test_a_byline_wrapped_after_an_initial_or_a_hyphen_stays_one_byline():
         "Stathis N. Kalyvas",
         "Jasminder Singh",
     ]
+
+
+def test_without_byline_or_markers_the_body_after_the_title_is_not_reported_as_left_out():
+    read = read_layout([page((760, 16, BOLD, "Sea Lanes and Strait Politics"), (730, 10, 0, BODY))])
+    assert read.warnings == []
+    assert read.text.endswith(BODY)
