@@ -218,6 +218,11 @@ class PieceForm(forms.ModelForm):
         """Save through ``services.save_piece`` so forms and commands write alike."""
         if not commit:
             raise ValueError("PieceForm always saves its byline and tags; use commit=True.")
+        return save_piece(*self.piece_byline_and_tags())
+
+    def piece_byline_and_tags(self) -> tuple[Piece, PieceContributors, PieceTags]:
+        """The unsaved piece and what ``save_piece`` needs with it, for a caller that adds
+        to the piece before saving (the upload page records where it came from)."""
         piece = super().save(commit=False)
         data = self.cleaned_data
         accepted = data.get("accept_suggested_keywords") or []
@@ -226,7 +231,7 @@ class PieceForm(forms.ModelForm):
         piece.suggested_keywords = [
             k for k in piece.suggested_keywords if k not in data["keywords_text"]
         ]
-        return save_piece(
+        return (
             piece,
             PieceContributors(authors=data["authors_text"], editors=data["editors_text"]),
             PieceTags(

@@ -11,15 +11,36 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
+from anyascii import anyascii
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.text import slugify
 
+from library.text import display_name, join_title
+
 CITATION_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$"
+_url_validator = URLValidator()
+
+
+def validate_link(value: str) -> None:
+    """A web URL, or a protocol-relative one (``//host/path``) as bibliographies write them.
+
+    Only schemes a browser follows safely are accepted (``URLValidator``'s http, https,
+    ftp, ftps); a protocol-relative link is checked as if it began with ``https:``.
+    """
+    _url_validator(f"https:{value}" if value.startswith("//") else value)
+
+
+class LinkField(models.URLField):
+    """``URLField`` that also accepts protocol-relative links (see :func:`validate_link`)."""
+
+    default_validators = [validate_link]
+
+
 citation_key_validator = RegexValidator(
     CITATION_KEY_PATTERN,
     "A citation key is 1–80 ASCII characters: a letter first, then letters, digits "
@@ -155,10 +176,13 @@ class Author(models.Model):
     @property
     def display_name(self) -> str:
         """The name as written in a byline: ``Given particle Family, Suffix``."""
-        if self.is_organisation:
-            return self.family
-        name = " ".join(part for part in (self.given, self.particle, self.family) if part)
-        return f"{name}, {self.suffix}" if self.suffix else name
+        return display_name(
+            family=self.family,
+            given=self.given,
+            particle=self.particle,
+            suffix=self.suffix,
+            organisation=self.is_organisation,
+        )
 
     @property
     def sort_name(self) -> str:
@@ -171,8 +195,12 @@ class Author(models.Model):
 
 
 def unique_slug(model: type[models.Model], text: str, *, field: str = "slug") -> str:
-    """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended)."""
-    base = slugify(text, allow_unicode=False)[:180] or "item"
+    """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended).
+
+    The text is transliterated first, so ``Wæver`` gives ``waever`` and Hebrew, Arabic or
+    Chinese names stay readable instead of all becoming ``item``, ``item-2``…
+    """
+    base = slugify(anyascii(text), allow_unicode=False)[:180] or "item"
     candidate, n = base, 1
     while model._default_manager.filter(**{field: candidate}).exists():
         n += 1
@@ -266,23 +294,25 @@ class Piece(models.Model):
     )
 
     publisher = models.CharField("publisher or institution", max_length=300, blank=True)
-    place = models.CharField("place of publication", max_length=200, blank=True)
+    place = models.CharField("place of publication", max_length=500, blank=True)
     series = models.CharField(max_length=300, blank=True, help_text="e.g. RSIS Commentaries")
-    number = models.CharField(max_length=50, blank=True, help_text="e.g. 263/2016")
+    number = models.CharField(max_length=100, blank=True, help_text="e.g. 263/2016")
     container_title = models.CharField(
         "journal or book title", max_length=500, blank=True, help_text="For articles and chapters."
     )
-    volume = models.CharField(max_length=30, blank=True)
-    issue = models.CharField(max_length=30, blank=True)
-    pages = models.CharField(max_length=30, blank=True, help_text="e.g. 45–67")
-    edition = models.CharField(max_length=30, blank=True)
+    # Sized for real bibliographies: "2nd revised and enlarged edition", "xii + 345--367",
+    # "Supplement 3 (Proceedings ...)": the TeX Live tree has values of 32 to 64 characters.
+    volume = models.CharField(max_length=100, blank=True)
+    issue = models.CharField(max_length=100, blank=True)
+    pages = models.CharField(max_length=100, blank=True, help_text="e.g. 45–67")
+    edition = models.CharField(max_length=100, blank=True)
 
     synopsis = models.TextField(blank=True)
     body = models.TextField(
         blank=True,
         help_text="Paragraphs separated by blank lines; a line starting with “## ” is a heading.",
     )
-    url = models.URLField("URL", max_length=1000, blank=True)
+    url = LinkField("URL", max_length=1000, blank=True)
     accessed = models.DateField(
         "URL accessed",
         null=True,
@@ -290,7 +320,10 @@ class Piece(models.Model):
         help_text="When the URL was last checked (BibLaTeX urldate); online sources need it.",
     )
     doi = models.CharField("DOI", max_length=200, blank=True)
-    language = models.CharField(max_length=20, default="en", help_text="BCP 47 code, e.g. en, fr.")
+    # Blank when the source does not say: an import must not invent English.
+    language = models.CharField(
+        max_length=20, default="en", blank=True, help_text="BCP 47 code, e.g. en, fr."
+    )
     keywords = models.JSONField(default=list, blank=True)
     # Machine suggestions (YAKE at ingest) wait here until an editor accepts them: they are not
     # the piece's keywords, so exports, search and the piece page never show them.
@@ -357,10 +390,7 @@ class Piece(models.Model):
 
     @property
     def full_title(self) -> str:
-        if not self.subtitle:
-            return self.title
-        joiner = " " if self.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
-        return f"{self.title}{joiner}{self.subtitle}"
+        return join_title(self.title, self.subtitle)
 
     @property
     def year(self) -> int | None:

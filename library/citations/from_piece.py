@@ -60,7 +60,7 @@ def record_from_piece(piece: Piece) -> CitationRecord:
         url=piece.url,
         accessed=piece.accessed.isoformat() if piece.accessed else "",
         doi=piece.doi,
-        language=piece.language or "en",
+        language=piece.language,
         abstract=piece.synopsis,
         keywords=tuple(str(k) for k in piece.keywords or ()),
         note=piece.note,

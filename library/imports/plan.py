@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from library.citations.records import CitationRecord, Name
-from library.citations.ris import family_with_particle
+from library.text import display_name
 
 if TYPE_CHECKING:
     from library.catalogue.models import Piece
@@ -62,11 +63,14 @@ class Outcome:
 
 
 def _byline(name: Name) -> str:
-    if name.is_organisation:
-        return name.family
-    family = family_with_particle(name)
-    text = f"{name.given} {family}".strip()
-    return f"{text}, {name.suffix}" if name.suffix else text
+    return display_name(
+        family=name.family,
+        given=name.given,
+        particle=name.particle,
+        suffix=name.suffix,
+        organisation=name.is_organisation,
+        attach_particle=True,
+    )
 
 
 @dataclass
@@ -137,18 +141,59 @@ class FilePlan:
             ],
         }
 
-    def warning_lines(self) -> list[str]:
-        lines = [f"{self.filename}: {w}" for w in self.warnings]
+    def warning_items(self) -> list[tuple[str, str]]:
+        """(where, message) for every warning: the file's own, then each entry's."""
+        items = [(self.filename, w) for w in self.warnings]
         for o in self.outcomes:
             label = f"{self.filename} {o.where}" + (f" ({o.source_key})" if o.line else "")
-            lines.extend(f"{label}: {w}" for w in o.warnings)
+            items.extend((label, w) for w in o.warnings)
             if o.key_note:
-                lines.append(f"{label}: {o.key_note}")
-        return lines
+                items.append((label, o.key_note))
+        return items
+
+    def warning_lines(self) -> list[str]:
+        return [f"{where}: {message}" for where, message in self.warning_items()]
 
 
 def _rejected_json(outcome: Outcome) -> dict:
     return {"key": outcome.source_key or None, "line": outcome.line, "reason": outcome.reason}
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\d+")
+_LINE_PREFIX = re.compile(r"^line \d+: ")
+_LISTING = re.compile(r"^((?:fields|tags|variables) not kept [^:]*):.*$")
+
+
+def warning_kind(message: str) -> str:
+    """What a warning says with its particulars (values, numbers, field lists) left out.
+
+    ``month 'Winter' is not a month`` and ``month 'Fall' is not a month`` are one kind:
+    a file of thousands of entries prints a line per kind, not per entry.
+    """
+    kind = _LINE_PREFIX.sub("", message)
+    kind = _LISTING.sub(r"\1", kind)
+    kind = _QUOTED.sub("'…'", kind)
+    return _NUMBER.sub("N", kind)
+
+
+@dataclass
+class WarningGroup:
+    """Warnings of one kind across an import: how many, and where the first was."""
+
+    kind: str
+    count: int
+    first: str
+
+    @property
+    def summary(self) -> str:
+        """One line: the warning itself if it is alone, else the kind, count and first."""
+        if self.count == 1:
+            return self.first
+        return f"{self.count} × {self.kind} (first: {self.first})"
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "count": self.count, "first": self.first}
 
 
 @dataclass
@@ -168,6 +213,18 @@ class ImportPlan:
     @property
     def failed_files(self) -> list[FilePlan]:
         return [f for f in self.files if f.error]
+
+    def warning_groups(self) -> list[WarningGroup]:
+        """Every warning, grouped by kind, most frequent first."""
+        groups: dict[str, WarningGroup] = {}
+        for file_plan in self.files:
+            for where, message in file_plan.warning_items():
+                kind = warning_kind(message)
+                if kind in groups:
+                    groups[kind].count += 1
+                else:
+                    groups[kind] = WarningGroup(kind, 1, f"{where}: {message}")
+        return sorted(groups.values(), key=lambda g: -g.count)
 
     def digest(self) -> str:
         """A fingerprint of what would be written: a preview is confirmed only if unchanged."""
@@ -191,6 +248,7 @@ class ImportPlan:
                 {"file": f.filename, **_rejected_json(o)} for f in self.files for o in f.rejected
             ],
             "warnings": [w for f in self.files for w in f.warning_lines()],
+            "warning_groups": [g.as_json() for g in self.warning_groups()],
             "errors": [f"{f.filename}: {f.error}" for f in self.failed_files],
             "files": files,
         }

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from library.catalogue.authors import AuthorSpec
+from library.catalogue.duplicates import Candidate, DuplicateIndex, author_token
 from library.catalogue.models import (
     CITATION_KEY_PATTERN,
     Author,
@@ -31,8 +32,7 @@ from library.catalogue.services import PieceContributors, PieceTags, save_piece
 from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
 from library.citations.readers import ReadResult, UnreadableFile, read_citations
 from library.citations.records import CitationRecord, Name
-from library.imports.duplicates import Candidate, DuplicateIndex, author_token
-from library.imports.pieces import author_spec, build_piece, validate_record
+from library.imports.pieces import author_spec, build_piece, fit_record, validate_record
 from library.imports.plan import (
     CountMismatch,
     FilePlan,
@@ -49,6 +49,7 @@ __all__ = [
     "ImportPlan",
     "ImportStopped",
     "apply_plan",
+    "citation_paths",
     "existing_pieces",
     "plan_import",
     "read_paths",
@@ -107,11 +108,13 @@ def plan_import(
     on_duplicate: str = "skip",
     encoding: str | None = None,
     fmt: str | None = None,
+    unreadable: Sequence[tuple[str, str]] = (),
 ) -> ImportPlan:
     """Read every file and decide each entry's outcome; writes nothing.
 
-    A file that cannot be read at all (binary, not RIS, bad JSON) gets ``error`` set and
-    no outcomes; :func:`apply_plan` refuses a plan with such a file.
+    A file that cannot be read at all (binary, not RIS, bad JSON, or one of
+    ``unreadable``: file and why) gets ``error`` set and no outcomes; :func:`apply_plan`
+    refuses a plan with such a file unless told to write the others.
     """
     if on_duplicate not in ON_DUPLICATE:
         raise ValueError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
@@ -127,6 +130,7 @@ def plan_import(
             continue
         _plan_file(file_plan, result, index, on_duplicate)
         file_plan.check_counts()
+    plan.files.extend(FilePlan(filename=name, error=error) for name, error in unreadable)
     _assign_keys([o for f in plan.files for o in f.created], taken)
     return plan
 
@@ -141,7 +145,7 @@ def _plan_file(
             Outcome("rejected", rejection.line, rejection.key, reason=rejection.reason)
         )
     for entry in result.entries:
-        record = entry.record
+        record, fitted = fit_record(entry.record, plan.filename, entry.line, entry.original_type)
         outcome = Outcome(
             "create",
             entry.line,
@@ -149,7 +153,7 @@ def _plan_file(
             title=record.full_title,
             record=record,
             original_type=entry.original_type,
-            warnings=list(entry.warnings),
+            warnings=[*entry.warnings, *fitted],
         )
         problem = validate_record(record, plan.filename, entry.line, entry.original_type)
         if problem:
@@ -225,9 +229,14 @@ def apply_plan(
     *,
     user=None,
     progress: Callable[[int, int], None] | None = None,
+    all_or_nothing: bool = True,
 ) -> list[Piece]:
-    """Write the plan in one transaction; any failure rolls everything back."""
-    if plan.failed_files:
+    """Write the plan in one transaction; any failure rolls everything back.
+
+    With ``all_or_nothing`` (the default, and the import page's rule) a plan with a file
+    that could not be read is refused; without it the readable files are written.
+    """
+    if plan.failed_files and all_or_nothing:
         raise ImportFailed("; ".join(f"{f.filename}: {f.error}" for f in plan.failed_files))
     work = [
         (f, o)
@@ -322,16 +331,58 @@ def existing_pieces(plan: ImportPlan) -> dict[str, Piece]:
     return {p.citation_key: p for p in pieces}
 
 
-def read_paths(paths: Iterable[str], *, max_bytes: int) -> list[tuple[str, bytes]]:
-    """Each file's bytes, refusing one over ``max_bytes`` before reading (or parsing) it."""
-    files = []
+#: File names an import reads from a folder; other files there are skipped (and counted).
+CITATION_SUFFIXES = (".bib", ".bibtex", ".biblatex", ".ris", ".json", ".csljson")
+
+
+def citation_paths(paths: Iterable[str]) -> tuple[list[str], int]:
+    """Files named, and citation files found in folders named, recursively and sorted.
+
+    Folders are walked as ``ingest`` walks them (hidden files and folders skipped,
+    symlinked folders not followed). Returns the files and how many other files the
+    folders held, which are skipped.
+    """
+    files: list[str] = []
+    skipped = 0
     for path in paths:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise ImportFailed(
-                f"{path}: {size:,} bytes is over the import limit of {max_bytes:,} bytes "
-                "(set MAX_IMPORT_BYTES to change it); nothing was imported"
-            )
-        with open(path, "rb") as handle:
-            files.append((path, handle.read()))
-    return files
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        for root, folders, names in os.walk(path):
+            skipped += sum(1 for f in folders if f.startswith("."))
+            folders[:] = sorted(f for f in folders if not f.startswith("."))
+            for name in sorted(names):
+                if not name.startswith(".") and name.lower().endswith(CITATION_SUFFIXES):
+                    files.append(os.path.join(root, name))
+                else:
+                    skipped += 1
+    return files, skipped
+
+
+def read_paths(
+    paths: Iterable[str], *, max_bytes: int
+) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """Each file's bytes, and (file, why) for each that cannot be read.
+
+    A file over ``max_bytes`` is refused before it is read (or parsed). One unreadable
+    file does not stop the others: the caller decides (``--all-or-nothing``).
+    """
+    files: list[tuple[str, bytes]] = []
+    unreadable: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            size = os.path.getsize(path)
+            if size > max_bytes:
+                unreadable.append(
+                    (
+                        path,
+                        f"{size:,} bytes is over the import limit of {max_bytes:,} bytes "
+                        "(set MAX_IMPORT_BYTES to change it)",
+                    )
+                )
+                continue
+            with open(path, "rb") as handle:
+                files.append((path, handle.read()))
+        except OSError as exc:
+            unreadable.append((path, f"cannot read the file ({exc.strerror})"))
+    return files, unreadable

@@ -1,16 +1,14 @@
 """The editor's import page: upload, preview every outcome, then confirm.
 
 The uploaded file is kept under ``MEDIA_ROOT/imports/`` between the preview and the
-confirmation, named by a random token that is remembered in the editor's session, so
-nobody else can confirm it. On confirmation the file is planned again; if the plan
-differs from what the editor saw (the catalogue changed meanwhile), the new preview is
-shown instead of importing something nobody looked at.
+confirmation (``catalogue.staging``, as the PDF upload does), named by a random token that
+is remembered in the editor's session, so nobody else can confirm it. On confirmation the
+file is planned again; if the plan differs from what the editor saw (the catalogue changed
+meanwhile), the new preview is shown instead of importing something nobody looked at.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from library.catalogue.staging import Staging
 from library.catalogue.views import editor_required
 from library.imports.forms import ImportForm
 from library.imports.service import (
@@ -31,28 +30,8 @@ from library.imports.service import (
     plan_import,
 )
 
-SESSION_KEY = "dossier_imports"
+STAGED = Staging(session_key="dossier_imports", folder="imports")
 PERMISSION = "catalogue.add_piece"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-def _store() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _pending(request: HttpRequest, token: str) -> dict | None:
-    if not _TOKEN.fullmatch(token):
-        return None
-    return request.session.get(SESSION_KEY, {}).get(token)
-
-
-def _forget(request: HttpRequest, token: str) -> None:
-    pending = request.session.get(SESSION_KEY, {})
-    pending.pop(token, None)
-    request.session[SESSION_KEY] = pending
-    (_store() / token).unlink(missing_ok=True)
 
 
 def _plan(info: dict, data: bytes) -> ImportPlan:
@@ -139,10 +118,8 @@ def _upload(request: HttpRequest, limiter: SizeLimitHandler) -> HttpResponse:
             if plan.failed_files:
                 form.add_error("file", f"{info['name']}: {plan.files[0].error}.")
             else:
-                token = secrets.token_urlsafe(16)
-                (_store() / token).write_bytes(data)
                 info["digest"] = plan.digest()
-                request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), token: info}
+                token = STAGED.stage(request, data, info)
                 return _preview(request, plan, token)
     return render(
         request,
@@ -156,24 +133,24 @@ def _upload(request: HttpRequest, limiter: SizeLimitHandler) -> HttpResponse:
 def confirm(request: HttpRequest) -> HttpResponse:
     """Import exactly what the preview showed, in one transaction."""
     token = request.POST.get("token", "")
-    info = _pending(request, token)
-    path = _store() / token if info else None
-    if info is None or path is None or not path.exists():
+    info = STAGED.get(request, token)
+    data = STAGED.read(token) if info else None
+    if info is None or data is None:
         messages.error(
             request, "That import has expired or was already done; upload the file again."
         )
         return redirect("imports:upload")
-    plan = _plan(info, path.read_bytes())
+    plan = _plan(info, data)
     if plan.failed_files or plan.digest() != info["digest"]:
         info["digest"] = plan.digest()
-        request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), token: info}
+        STAGED.remember(request, token, info)
         return _preview(request, plan, token, changed=True)
     try:
         apply_plan(plan, user=request.user)
     except ImportStopped as exc:
         messages.error(request, f"Nothing was imported: {exc}")
         return _preview(request, plan, token)
-    _forget(request, token)
+    STAGED.forget(request, token)
     file_plan = plan.files[0]
     messages.success(
         request,
@@ -187,7 +164,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
-    if _pending(request, token) is not None:
-        _forget(request, token)
+    if STAGED.get(request, token) is not None:
+        STAGED.forget(request, token)
     messages.info(request, "Import cancelled; nothing was written.")
     return redirect("imports:upload")

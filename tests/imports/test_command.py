@@ -79,11 +79,12 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, setti
         ("empty.bib", "could not be read"),
     ],
 )
-def test_unreadable_files_stop_the_import_and_write_nothing(name, message):
+def test_with_all_or_nothing_an_unreadable_file_stops_the_import(name, message):
     err = StringIO()
     with pytest.raises(CommandError) as raised:
         call_command(
             "import_citations",
+            "--all-or-nothing",
             str(FIXTURES / "truncated.bib"),
             str(FIXTURES / name),
             stdout=StringIO(),
@@ -96,3 +97,52 @@ def test_unreadable_files_stop_the_import_and_write_nothing(name, message):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read the file"):
         run(str(tmp_path / "nope.bib"))
+
+
+def test_warnings_print_grouped_by_kind_with_counts_and_verbose_lists_each(tmp_path):
+    bib = tmp_path / "months.bib"
+    bib.write_text(
+        "".join(f"@misc{{k{i}, title={{T{i}}}, year=1989, month={{Winter}}}}\n" for i in range(30))
+        + "@misc{odd, title={Odd}, year=1990, month={Fall}}\n",
+        encoding="utf-8",
+    )
+    grouped = run("--dry-run", str(bib))
+    assert grouped.count("warning:") == 1
+    assert (
+        f"warning: 31 × month '…' is not a month; kept in the note (first: {bib} line 1" in grouped
+    )
+    listed = run("--dry-run", "--verbose", str(bib))
+    assert listed.count("warning:") == 31
+    assert "line 31 (odd): month 'Fall' is not a month; kept in the note" in listed
+
+
+def test_an_unreadable_file_is_reported_and_the_others_are_imported(tmp_path):
+    err = StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            "import_citations",
+            str(FIXTURES / "truncated.bib"),
+            str(FIXTURES / "garbage.bin"),
+            str(tmp_path / "missing.bib"),
+            stdout=StringIO(),
+            stderr=err,
+        )
+    assert "2 file(s) could not be read" in str(raised.value)
+    assert "missing.bib: cannot read the file (No such file or directory)" in str(raised.value)
+    assert str(raised.value).endswith("the others were imported.")
+    assert sorted(Piece.objects.values_list("citation_key", flat=True)) == [
+        "good2019one",
+        "good2019two",
+    ]
+
+
+def test_a_folder_is_searched_for_citation_files(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.bib").write_text("@misc{a, title={A}}\n", encoding="utf-8")
+    (tmp_path / "b.ris").write_text("TY  - GEN\nTI  - B\nER  - \n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not citations", encoding="utf-8")
+    err = StringIO()
+    out = StringIO()
+    call_command("import_citations", str(tmp_path), stdout=out, stderr=err)
+    assert "Found 2: created 2" in out.getvalue()
+    assert "1 file(s) in the folders are not citation files; skipped" in err.getvalue()

@@ -36,9 +36,8 @@ def test_a_plan_writes_nothing_and_its_counts_add_up():
     summary = plan.as_json(dry_run=True)
     assert summary["found"] == 15
     assert summary["created"] + summary["duplicates"] + len(summary["rejected"]) == 15
-    assert {"key": "broken2019", "line": 8, "file": "truncated.bib"}.items() <= summary["rejected"][
-        0
-    ].items()
+    first = summary["rejected"][0]
+    assert {"key": "nocomma2019", "line": 15, "file": "truncated.bib"}.items() <= first.items()
 
 
 def test_applying_creates_pieces_through_the_catalogue_service(editor):
@@ -150,18 +149,20 @@ def test_on_duplicate_keep_both_creates_a_second_piece_with_a_warning(make_piece
     assert Piece.objects.count() == 2
 
 
-def test_a_field_the_catalogue_cannot_hold_rejects_the_entry_naming_the_field():
+def test_a_field_the_catalogue_cannot_hold_moves_to_the_note_naming_the_field():
     long_title = "T" * 600
     plan = plan_import([bib(f"@misc{{a, title={{{long_title}}}}}\n@misc{{b, title={{Fine}}}}")])
-    rejected, created = plan.files[0].outcomes
-    assert rejected.status == "rejected"
-    assert rejected.reason.startswith("title:")
-    assert created.status == "create"
+    shortened, fine = plan.files[0].outcomes
+    assert (shortened.status, fine.status) == ("create", "create")
+    assert shortened.warnings[0].startswith("title: Ensure this value has at most 500 characters")
+    assert shortened.record.note == f"Full title: {long_title}"
 
 
-def test_a_url_that_is_not_a_url_is_rejected():
+def test_a_url_that_is_not_a_url_is_kept_in_the_note():
     plan = plan_import([bib("@misc{a, title={A}, url={not a url at all}}")])
-    assert plan.files[0].outcomes[0].reason.startswith("url:")
+    outcome = plan.files[0].outcomes[0]
+    assert (outcome.status, outcome.record.url) == ("create", "")
+    assert outcome.record.note == "url: not a url at all"
 
 
 def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece):
@@ -178,10 +179,16 @@ def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece
 
 
 def test_a_count_mismatch_is_an_error_not_a_silent_drop(monkeypatch):
-    from library.citations.readers import bibtex
+    from library.citations import readers
+    from library.imports import service
 
-    # The parser returning an entry the independent count did not see.
-    monkeypatch.setattr(bibtex, "count_entries", lambda text: [1])
+    def one_found(data, **options):
+        # A reader that returns an entry more than it counted.
+        result = readers.read_citations(data, **options)
+        result.found -= 1
+        return result
+
+    monkeypatch.setattr(service, "read_citations", one_found)
     with pytest.raises(CountMismatch, match="1 entries found in the file but 2 accounted for"):
         plan_import([bib("@misc{a, title={A}}\n@misc{b, title={B}}\n")])
     assert Piece.objects.count() == 0
@@ -220,3 +227,51 @@ def test_an_edited_book_matches_by_its_first_editor(make_piece):
     [outcome] = plan_import([bib(text)]).files[0].outcomes
     assert outcome.status == "duplicate"
     assert outcome.reason.startswith("similar title")
+
+
+def test_one_bad_field_never_costs_the_entry():
+    text = (
+        "@misc{a, title={A}, url={www.newyorker.com/podcast}}\n"
+        "@misc{b, title={B}, url={//www.example.org/path}}\n"
+        "@misc{c, title={C}, url={<Go to ISI>://WOS:000301}, note={Seen}}\n"
+        "@book{d, title={D}, address={" + "Place " * 60 + "}, edition={2nd revised and "
+        "enlarged edition, with a preface}}\n"
+    )
+    a, b, c, d = plan_import([bib(text)]).files[0].outcomes
+    assert all(o.status == "create" for o in (a, b, c, d))
+    assert (a.record.url, a.record.note) == ("", "url: www.newyorker.com/podcast")
+    assert any(
+        w.startswith("url 'www.newyorker.com/podcast': Enter a valid URL") for w in a.warnings
+    )
+    assert any("its text is kept in the note" in w for w in a.warnings)
+    assert b.record.url == "//www.example.org/path"  # only odd: kept in its field
+    assert c.record.note == "Seen; url: <Go to ISI>://WOS:000301"
+    assert d.record.place.startswith("Place Place")
+    assert d.record.edition == "2nd revised and enlarged edition, with a preface"
+
+
+def test_two_urls_in_one_field_keep_the_first_as_url_and_the_rest_in_the_note():
+    text = "@misc{a, title={A}, url={http://a.org/x;\n   http://b.org/y\n /z}}\n"
+    [outcome] = plan_import([bib(text)]).files[0].outcomes
+    assert outcome.record.url == "http://a.org/x"
+    assert outcome.record.note == "Also at: http://b.org/y/z"
+    assert any("2 URLs given" in w for w in outcome.warnings)
+
+
+def test_a_title_too_long_for_its_column_is_shortened_and_kept_whole_in_the_note():
+    title = "word " * 150
+    [outcome] = plan_import([bib(f"@misc{{a, title={{{title}}}}}\n")]).files[0].outcomes
+    assert outcome.status == "create"
+    assert len(outcome.record.title) <= 500
+    assert outcome.record.title.endswith("…")
+    assert outcome.record.note == f"Full title: {title.strip()}"
+
+
+def test_a_name_too_long_for_the_catalogue_is_kept_in_the_note():
+    family = "X" * 320
+    text = f"@misc{{a, title={{A}}, author={{{family}, Jane and Doe, John}}}}\n"
+    [outcome] = plan_import([bib(text)]).files[0].outcomes
+    assert outcome.status == "create"
+    assert [n.family for n in outcome.record.authors] == ["Doe"]
+    assert outcome.record.note == f"Author: Jane {family}"
+    assert any("family longer than the catalogue holds" in w for w in outcome.warnings)

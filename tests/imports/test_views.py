@@ -51,8 +51,8 @@ def test_uploading_shows_a_preview_and_writes_nothing(editor_client):
     assert response.status_code == 200
     assert "Found <strong>5</strong> entries" in page
     assert "broken2019" in page
-    assert "Expected comma after entry key" in page
-    assert "<td>20</td>" in page  # the rejected entry's line
+    assert "expected &#x27;,&#x27; or &#x27;}&#x27; but found &#x27;t&#x27;" in page
+    assert "<td>15</td>" in page  # the rejected entry's line
     assert Piece.objects.count() == 0
 
 
@@ -163,3 +163,22 @@ def test_the_upload_still_checks_the_csrf_token(client, editor):
         {"file": SimpleUploadedFile("a.bib", b"@misc{a, title={A}}"), "on_duplicate": "skip"},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "fields", "expected"),
+    [
+        (
+            "@misc{a, title={A}, note={\\href{https://x.org}{site}}}\n".encode("utf-16"),
+            {},
+            "Found <strong>1</strong> entry",
+        ),
+        ("@misc{a, title={A}}\n".encode("utf-32-le"), {}, "Found <strong>1</strong> entry"),
+        (b"@misc{a, title={A}}\n", {"encoding": "undefined"}, "not a text encoding"),
+        (b"[" * 20000 + b"]" * 20000, {"format": "csljson"}, "nested too deeply"),
+    ],
+)
+def test_odd_input_gives_a_preview_or_an_error_never_a_500(editor_client, data, fields, expected):
+    response = upload(editor_client, "odd.bib", data, **fields)
+    assert response.status_code in (200, 400)
+    assert expected in response.content.decode()

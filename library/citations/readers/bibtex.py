@@ -1,110 +1,47 @@
 """Read BibTeX and BibLaTeX files into citation records, accounting for every entry.
 
-bibtexparser 2.x splits the file into blocks; our middlewares do what its defaults do not
-(or do only halfway): ``@string`` macros with ``#`` concatenation and the month macros
-(its ``ResolveStringReferencesMiddleware`` resolves only a field that is one bare macro),
-``crossref`` inheritance (unimplemented there), and LaTeX -> Unicode that keeps the name
-fields raw until they are split, so ``{International Crisis Group}`` stays one
-organisation. Its failure modes are turned into counted, explained outcomes:
+Which entries a file holds, and where each ends, is bibtex's own reading of it
+(``bibtex_scanner``, a port of bibtex's reading loop, checked against the real bibtex on
+every ``.bib`` of the TeX Live tree); bibtexparser's model objects carry the scanned
+blocks through our middlewares, and its name splitting takes authors apart. The
+middlewares do what bibtexparser's defaults do not (or only halfway): ``@string`` macros
+with ``#`` concatenation and the month macros, ``crossref`` inheritance, and LaTeX ->
+Unicode that keeps the name fields raw until they are split, so ``{International Crisis
+Group}`` stays one organisation. Every entry bibtex reads has exactly one outcome:
 
-* a block it could not parse (a missing comma, an unterminated entry cut off by the next
-  ``@``) -> a rejection with the line and bibtexparser's own reason;
-* a field given twice (``DuplicateFieldKeyBlock``) -> the entry, first value kept, warning;
-* a key used twice (``DuplicateBlockKeyBlock``) -> the entry, flagged for the importer,
-  which treats it as a duplicate or gives it a new key;
-* an entry hidden where the parser does not look (inside ``@comment{...}``) -> a
-  rejection, found by comparing the parser's entries with an independent count of
-  ``@type{`` / ``@type(`` starts, line by line.
+* a syntax error inside an entry (a missing comma, an unclosed brace) -> the fields read
+  before it are kept, as bibtex keeps them, and the entry is imported with a warning when
+  they make a usable record, else rejected with bibtex's complaint and the line;
+* a field given twice -> the first value kept (bibtex's rule), with a warning;
+* a key used twice (bibtex compares keys case-blind) -> the entry, flagged for the
+  importer, which treats it as a duplicate or gives it a new key;
+* an unknown entry type -> imported as the nearest known type, with a warning.
 
 The middlewares live in ``bibtex_middlewares`` and the entry -> record mapping in
-``bibtex_fields``; this module counts, parses and accounts. Unknown entry types are
-imported as ``other`` with their original type kept on the entry.
+``bibtex_fields``; this module turns scanned blocks into entries and accounts for them.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-from collections import Counter
-
-import bibtexparser
 from bibtexparser.library import Library
-from bibtexparser.model import (
-    DuplicateBlockKeyBlock,
-    DuplicateFieldKeyBlock,
-    Entry,
-    ExplicitComment,
-    Field,
-    ParsingFailedBlock,
-)
+from bibtexparser.model import Block, Entry, Field, Preamble, String
 
 from library.citations.readers.bibtex_fields import entry_to_imported
 from library.citations.readers.bibtex_middlewares import (
+    SYNTAX_ERROR_KEY,
     CrossrefMiddleware,
     LatexDecodingMiddleware,
     ResolveMacrosMiddleware,
+    XdataMiddleware,
     block_line,
-    inner_block,
     warn,
 )
-from library.citations.readers.common import ReadResult, Rejection
+from library.citations.readers.bibtex_scanner import ScanResult, count_entries, scan_bibtex
+from library.citations.readers.common import ReadResult, Rejection, UnreadableFile
 
-NON_ENTRY_BLOCKS = frozenset({"string", "preamble", "comment"})
-# Independent of the parser: every "@type{" or "@type(" in the text.
-_ENTRY_START = re.compile(r"@[ \t]*([A-Za-z][\w-]*)[ \t]*[{(]")
+__all__ = ["count_entries", "read_bibtex"]
 
-
-def count_entries(text: str) -> list[int]:
-    """1-based line numbers of every entry start, counted without bibtexparser.
-
-    An ``@type{`` or ``@type(`` counts when it stands between entries, or at the start of
-    a line anywhere (where an unterminated entry is taken to end, as bibtex users
-    expect); one in the middle of a line inside an entry is text (``note = {@rsis (X)}``).
-    ``@comment`` bodies are not skipped, so an entry hidden in one is counted and then
-    reported, not lost.
-    """
-    lines: list[int] = []
-    line, position, inside_until = 1, 0, -1
-    for match in _ENTRY_START.finditer(text):
-        start = match.start()
-        if start < inside_until and text[text.rfind("\n", 0, start) + 1 : start].strip():
-            continue
-        line += text.count("\n", position, start)
-        position = start
-        kind = match.group(1).lower()
-        if kind not in NON_ENTRY_BLOCKS:
-            lines.append(line)
-        inside_until = match.end() if kind == "comment" else _body_end(text, match.end() - 1)
-    return lines
-
-
-_BRACES = re.compile(r"[{}]")
-_PAREN_MARKS = re.compile(r'[{}()"]')
-
-
-def _body_end(text: str, opening: int) -> int:
-    """Index just past the delimiter closing the block opened at ``opening`` (or the end)."""
-    depth, in_quotes = 0, False
-    if text[opening] == "{":
-        for mark in _BRACES.finditer(text, opening):
-            depth += 1 if mark.group() == "{" else -1
-            if depth == 0:
-                return mark.end()
-        return len(text)
-    for mark in _PAREN_MARKS.finditer(text, opening + 1):
-        char = mark.group()
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        elif char == '"' and depth == 0:
-            in_quotes = not in_quotes
-        elif char == ")" and depth == 0 and not in_quotes:
-            return mark.end()
-    return len(text)
-
-
-# --- blocks -> entries ----------------------------------------------------------------------
+# --- scanned blocks -> bibtexparser blocks -------------------------------------------------
 
 
 def _normalise_fields(entry: Entry) -> Entry:
@@ -120,126 +57,82 @@ def _normalise_fields(entry: Entry) -> Entry:
     return entry
 
 
-def _recover(library: Library) -> tuple[list[Entry], list[Rejection], list[str]]:
-    """Entries in file order, with duplicate-field and duplicate-key blocks recovered.
+def _model_blocks(scan: ScanResult) -> tuple[list[Block], list[Entry], list[str]]:
+    """bibtexparser blocks in file order, the entries among them, and file warnings.
 
-    A failed ``@string``, ``@preamble`` or ``@comment`` block is not an entry: it becomes
-    a file warning, not a rejection, so the counts still match the independent count.
+    Line numbers are stored 0-based, as bibtexparser does (``block_line`` adds one).
     """
+    blocks: list[Block] = []
     entries: list[Entry] = []
-    rejections: list[Rejection] = []
-    warnings: list[str] = []
-    for block in library.blocks:
-        if isinstance(inner_block(block), Entry) and not inner_block(block).entry_type.strip():
-            # "@{...}": bibtexparser reads it, bibtex does not; it is not counted either.
-            warnings.append(
-                f"line {block_line(block.start_line)}: '@{{' without an entry type skipped"
+    warnings = list(scan.warnings)
+    seen: dict[str, int] = {}
+    for scanned in scan.blocks:
+        if scanned.kind == "entry":
+            entry = Entry(
+                entry_type=scanned.type.lower(),
+                key=scanned.key,
+                fields=[Field(f.name, f.value, start_line=f.line - 1) for f in scanned.fields],
+                start_line=scanned.line - 1,
             )
-        elif isinstance(block, Entry):
-            entries.append(_normalise_fields(block))
-        elif isinstance(block, DuplicateFieldKeyBlock):
-            entry = block.ignore_error_block
-            entries.append(_normalise_fields(entry))
-        elif isinstance(block, DuplicateBlockKeyBlock):
-            entry = block.ignore_error_block
-            if isinstance(entry, Entry):
-                entry.parser_metadata["dossier_duplicate_key"] = True
-                entries.append(_normalise_fields(entry))
-        elif isinstance(block, ParsingFailedBlock):
-            rejection = _failed_block_rejection(block)
-            if rejection is None:
-                warnings.append(_failed_other_block(block))
+            if scanned.error:
+                entry.parser_metadata[SYNTAX_ERROR_KEY] = (
+                    f"line {scanned.error_line}: {scanned.error}"
+                )
+            folded = scanned.key.lower()
+            if folded in seen:
+                entry.parser_metadata["dossier_duplicate_key"] = seen[folded]
             else:
-                rejections.append(rejection)
-    return entries, rejections, warnings
-
-
-_BLOCK_HEAD = re.compile(r"@\s*(\w*)\s*[{(]\s*([^,\s]*)")
-
-
-def _failure_reason(block: ParsingFailedBlock) -> str:
-    return getattr(block.error, "abort_reason", None) or str(block.error)
-
-
-def _failed_block_rejection(block: ParsingFailedBlock) -> Rejection | None:
-    head = _BLOCK_HEAD.match(block.raw or "")
-    if head and head.group(1).lower() in NON_ENTRY_BLOCKS:
-        return None
-    key = head.group(2) if head else ""
-    reason = f"not valid BibTeX: {_failure_reason(block).strip()}"
-    return Rejection(line=block_line(block.start_line), key=key, reason=reason)
-
-
-def _failed_other_block(block: ParsingFailedBlock) -> str:
-    head = _BLOCK_HEAD.match(block.raw or "")
-    kind = head.group(1).lower() if head else "block"
-    return (
-        f"line {block_line(block.start_line)}: the @{kind} block is not valid BibTeX "
-        f"({_failure_reason(block).strip()}); what follows it is read as entries"
-    )
-
-
-def _comment_spans(library: Library) -> list[tuple[int, int]]:
-    spans = []
-    for block in library.blocks:
-        if isinstance(block, ExplicitComment) and block.start_line is not None:
-            start = block_line(block.start_line)
-            spans.append((start, start + (block.raw or "").count("\n")))
-    return spans
-
-
-def _unparsed(
-    counted: list[int], parsed: list[int | None], spans: list[tuple[int, int]]
-) -> list[Rejection]:
-    """Entries the independent count saw but the parser did not, one rejection each."""
-    missing = Counter(counted) - Counter(parsed)
-    rejections = []
-    for line in sorted(missing.elements()):
-        inside = next((s for s, e in spans if s <= line <= e), None)
-        if inside is not None:
-            reason = (
-                f"the entry is inside the @comment block that starts on line {inside}, "
-                "so it is not read; move it out of the comment to import it"
+                seen[folded] = scanned.line
+            blocks.append(_normalise_fields(entry))
+            entries.append(entry)
+            continue
+        if scanned.error:
+            warnings.append(
+                f"line {scanned.line}: the @{scanned.type} block is not valid BibTeX "
+                f"(line {scanned.error_line}: {scanned.error}); reading goes on after it"
             )
-        else:
-            reason = (
-                "this looks like an entry start, but the BibTeX parser did not read an "
-                "entry here; check the entry type (letters only) and its braces"
-            )
-        rejections.append(Rejection(line=line, key="", reason=reason))
-    return rejections
+        if scanned.kind == "string" and scanned.fields:
+            value = scanned.fields[0]
+            blocks.append(String(value.name, value.value, start_line=scanned.line - 1))
+        elif scanned.kind == "preamble" and scanned.fields:
+            blocks.append(Preamble(scanned.fields[0].value, start_line=scanned.line - 1))
+    return blocks, entries, warnings
 
 
 def read_bibtex(text: str) -> ReadResult:
     """Parse BibTeX/BibLaTeX text (already decoded) into a :class:`ReadResult`."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    counted = count_entries(text)
-    splitter_log = logging.getLogger("bibtexparser.splitter")
-    # Its warnings about failed blocks become our rejections, with line numbers.
-    was_disabled, splitter_log.disabled = splitter_log.disabled, True
-    try:
-        library = bibtexparser.parse_string(text, parse_stack=[])
-    finally:
-        splitter_log.disabled = was_disabled
-    entries, rejections, file_warnings = _recover(library)
+    scan = scan_bibtex(text)
+    if not scan.blocks:
+        raise UnreadableFile("no BibTeX entries found (no '@type{' or '@type(' anywhere)")
+    blocks, entries, file_warnings = _model_blocks(scan)
+    library = Library(blocks, fail_on_duplicate_key=False)
     macros = ResolveMacrosMiddleware()
     macros.transform(library)
-    # Crossref needs every entry's macros expanded first, so each stage sees all entries
-    # (including those bibtexparser set aside as duplicates, which its middlewares skip).
-    for stage in (CrossrefMiddleware(), LatexDecodingMiddleware()):
+    # Crossref needs every entry's macros expanded first, so each stage sees all entries;
+    # a crossref names the first entry with that key (case-blind), as in bibtex.
+    crossref = CrossrefMiddleware()
+    crossref.parents = {}
+    for entry in entries:
+        crossref.parents.setdefault(entry.key.lower(), entry)
+    for stage in (XdataMiddleware(crossref.parents), crossref, LatexDecodingMiddleware()):
         for entry in entries:
             stage.transform_entry(entry, library)
     file_warnings.extend(macros.warnings)
-    result = ReadResult(format="bibtex", found=len(counted), warnings=file_warnings)
+    if not entries and any(b.kind in ("string", "preamble") for b in scan.blocks):
+        file_warnings.append("the file defines @string or @preamble blocks but has no entries")
+    result = ReadResult(format="bibtex", found=len(entries), warnings=file_warnings)
     for entry in entries:
         try:
             result.entries.append(entry_to_imported(entry))
         except ValueError as exc:
+            reason = str(exc)
+            error = entry.parser_metadata.get(SYNTAX_ERROR_KEY)
+            if error and reason.startswith("the entry has no title"):
+                reason = f"not valid BibTeX at {error}; no title was read before that point"
+            elif error:
+                reason = f"{reason} (and not valid BibTeX at {error})"
             result.rejections.append(
-                Rejection(line=block_line(entry.start_line), key=entry.key, reason=str(exc))
+                Rejection(line=block_line(entry.start_line), key=entry.key, reason=reason)
             )
-    parsed_lines = [block_line(e.start_line) for e in entries] + [r.line for r in rejections]
-    result.rejections.extend(rejections)
-    result.rejections.extend(_unparsed(counted, parsed_lines, _comment_spans(library)))
-    result.rejections.sort(key=lambda r: r.line or 0)
     return result

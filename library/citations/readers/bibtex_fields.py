@@ -9,6 +9,7 @@ the written LaTeX.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -21,11 +22,21 @@ from bibtexparser.model import Entry
 
 from library.citations.bibtex import REPORT_TYPES, title_field
 from library.citations.latex import protect_title, to_latex
-from library.citations.readers.bibtex_middlewares import MONTHS, WARN_KEY, block_line
+from library.citations.readers.bibtex_middlewares import (
+    MONTHS,
+    SYNTAX_ERROR_KEY,
+    WARN_KEY,
+    block_line,
+)
 from library.citations.readers.common import (
     ImportedEntry,
     access_date,
-    check_date,
+    also_at,
+    clean_url,
+    fit_date,
+    html_to_text,
+    join_note,
+    language_code,
     organisation,
     person,
     split_title,
@@ -59,29 +70,60 @@ TYPE_MAP = {
     "misc": "other",
     "manual": "other",
     "unpublished": "other",
+    # The rest of biblatex's types (manual, section 2.1), standard and non-standard.
+    "suppcollection": "chapter",
+    "inreference": "chapter",
+    "suppperiodical": "article",
+    "review": "article",
+    "periodical": "book",
+    "mvproceedings": "book",
+    "reference": "book",
+    "mvreference": "book",
+    "masterthesis": "thesis",
+    "patent": "other",
+    "dataset": "other",
+    "software": "other",
+    "set": "other",
+    "xdata": "other",
+    "artwork": "other",
+    "audio": "other",
+    "bibnote": "other",
+    "commentary": "other",
+    "image": "other",
+    "jurisdiction": "other",
+    "legislation": "other",
+    "legal": "other",
+    "letter": "other",
+    "movie": "other",
+    "music": "other",
+    "performance": "other",
+    "standard": "other",
+    "video": "other",
+    # Types other tools write (Zotero, Mendeley, style test files).
+    "webpage": "web_article",
+    "website": "web_article",
+    "web": "web_article",
+    "newspaper": "article",
+    "magazine": "article",
 }
+#: Types that are ``other`` because the catalogue has nothing closer, not by choice.
+_PLAIN_OTHER = frozenset({"misc", "manual", "unpublished"})
 
 
-#: Every field the mapping below reads. ``key`` is only a sort label (our exporter writes
-#: the title there for entries without authors) and ``crossref`` is resolved before
-#: mapping; anything else an entry carries is named in a warning.
-KEPT_FIELDS = frozenset(
-    """author editor title subtitle journaltitle journal booktitle publisher institution
-    school organization address location series number issue type howpublished date year
-    month day volume pages edition url urldate doi langid language abstract keywords note
-    key crossref""".split()
-)
+def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[tuple[Name, ...], bool]:
+    """``A and B and {Org}`` (LaTeX) -> names, each part decoded after splitting.
 
-
-def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[Name, ...]:
-    """``A and B and {Org}`` (LaTeX) -> names, each part decoded after splitting."""
+    The flag says the list ended with ``and others``: the catalogue lists named people
+    only, so the caller keeps that in the note.
+    """
     names: list[Name] = []
+    others = False
     for written in split_multiple_persons_names(raw):
         written = written.strip()
         if not written:
             continue
         if written.lower() == "others":
-            warnings.append(f"{field}: 'and others' dropped (the catalogue lists names only)")
+            others = True
             continue
         if _single_group(written):
             names.append(organisation(latex_to_text(written[1:-1])))
@@ -101,7 +143,7 @@ def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[Name, ...]:
             warnings.append(f"{field}: the name {written!r} has no family name; skipped")
             continue
         names.append(name)
-    return tuple(names)
+    return tuple(names), others
 
 
 def _single_group(text: str) -> bool:
@@ -149,33 +191,35 @@ def _month(value: str) -> int | None:
     return None
 
 
-def _date(fields: dict[str, str], warnings: list[str]) -> tuple[int | None, ...]:
+def _date(fields: dict[str, str], warnings: list[str], notes: list[str]) -> tuple[int | None, ...]:
+    """Year, month and day; an odd month or day costs only itself, its text goes to the note."""
     year = month = day = None
     if fields.get("date"):
         match = re.match(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", fields["date"])
         if match:
             year, month, day = (int(g) if g else None for g in match.groups())
+            if match.end() < len(fields["date"].strip()) or (month or 0) > 12:
+                notes.append(f"Date: {fields['date']}")
         else:
-            warnings.append(f"date {fields['date']!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+            warnings.append(
+                f"date {fields['date']!r} is not YYYY, YYYY-MM or YYYY-MM-DD; kept in the note"
+            )
+            notes.append(f"Date: {fields['date']}")
     if year is None and fields.get("year"):
         year = _int(fields["year"])
         if year is None:
-            warnings.append(f"year {fields['year']!r} has no number; the date is left empty")
+            warnings.append(f"year {fields['year']!r} has no number; kept in the note")
+            notes.append(f"Year: {fields['year']}")
     if month is None and fields.get("month"):
         month = _month(fields["month"])
-        if month is None:
-            warnings.append(f"month {fields['month']!r} is not a month; ignored")
+        if month is None and not fields["month"].strip("? "):
+            warnings.append(f"month {fields['month']!r} says the month is unknown; not kept")
+        elif month is None:
+            warnings.append(f"month {fields['month']!r} is not a month; kept in the note")
+            notes.append(f"Month: {fields['month']}")
     if day is None and fields.get("day"):
         day = _int(fields["day"])
-    problems = check_date(year, month, day)
-    if problems:
-        warnings.append("date ignored: " + "; ".join(problems))
-        return None, None, None
-    if year is None:
-        month = day = None
-    if month is None:
-        day = None
-    return year, month, day
+    return fit_date(year, month, day, warnings, given=fields.get("date", ""))
 
 
 def _report_kind(type_text: str) -> tuple[str, str]:
@@ -232,52 +276,175 @@ def _split_top_level(text: str, separator: str) -> list[str]:
     return parts
 
 
+def entry_kind(original_type: str, warnings: list[str]) -> str:
+    """The piece type for an entry type; an unknown type is read as the nearest known one.
+
+    bibtex reads an entry of any type (``@fake-entry``, ``@artcle``); so do we, never
+    dropping it: a misspelling close to a known type is taken as that type, anything else
+    as ``@misc``, and the warning says which.
+    """
+    kind = TYPE_MAP.get(original_type)
+    if kind is not None:
+        if kind == "other" and original_type not in _PLAIN_OTHER:
+            warnings.append(
+                f"entry type @{original_type} has no type of its own in the catalogue; "
+                "imported as 'other'"
+            )
+        return kind
+    nearest = difflib.get_close_matches(original_type, TYPE_MAP, n=1, cutoff=0.75)
+    known = nearest[0] if nearest else "misc"
+    warnings.append(
+        f"unknown entry type @{original_type}; imported as @{known} ('{TYPE_MAP[known]}')"
+    )
+    return TYPE_MAP[known]
+
+
+#: Fields that stand in for a missing title, in this order (biblatex's own fallbacks).
+TITLE_STAND_INS = ("shorttitle", "booktitle", "shorthand")
+
+
+def _title_field(fields: dict[str, str], warnings: list[str]) -> str:
+    """The field the title comes from; ``ValueError`` when nothing can stand in."""
+    if fields.get("title"):
+        return "title"
+    for name in TITLE_STAND_INS:
+        if fields.get(name):
+            warnings.append(f"the entry has no title; its {name} stands in")
+            return name
+    raise ValueError("the entry has no title (nor shorttitle, booktitle or shorthand)")
+
+
+#: eprinttype (or arXiv's archivePrefix) -> the label for the note and the link it makes.
+EPRINTS = {
+    "arxiv": ("arXiv", "https://arxiv.org/abs/{}"),
+    "jstor": ("JSTOR", "https://www.jstor.org/stable/{}"),
+    "pubmed": ("PubMed", "https://pubmed.ncbi.nlm.nih.gov/{}/"),
+    "pmid": ("PubMed", "https://pubmed.ncbi.nlm.nih.gov/{}/"),
+    "pmcid": ("PMC", "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/"),
+    "pmc": ("PMC", "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/"),
+    "hdl": ("hdl", "https://hdl.handle.net/{}"),
+    "handle": ("hdl", "https://hdl.handle.net/{}"),
+    "googlebooks": ("Google Books", "https://books.google.com/books?id={}"),
+    "mr": ("MR", "https://mathscinet.ams.org/mathscinet-getitem?mr={}"),
+    "zbl": ("Zbl", "https://zbmath.org/?q=an:{}"),
+    "ssrn": ("SSRN", "https://ssrn.com/abstract={}"),
+}
+
+
+def _eprint(fields: dict[str, str], raw: dict[str, Any], used: set[str]) -> tuple[str, str]:
+    """``eprint`` + ``eprinttype`` -> text for the note (``arXiv: 2101.00001 [cs.CL]``), link.
+
+    An eprint is often an entry's only link (arXiv, JSTOR, PubMed), so it is kept: the
+    identifier in the note and, for the known archives, the link it stands for.
+    """
+    identifier = verbatim(raw.get("eprint", "")).strip()
+    if not identifier:
+        return "", ""
+    archive = (fields.get("eprinttype") or fields.get("archiveprefix") or "").strip()
+    kind = (fields.get("eprintclass") or fields.get("primaryclass") or "").strip()
+    used.update({"eprint", "eprinttype", "archiveprefix", "eprintclass", "primaryclass"})
+    label, link = EPRINTS.get(archive.lower(), (archive or "eprint", ""))
+    text = f"{label}: {identifier}" + (f" [{kind}]" if kind else "")
+    return text, link.format(identifier) if link else ""
+
+
 def entry_to_imported(entry: Entry) -> ImportedEntry:
-    """Map one decoded entry to a record; ``ValueError`` says why it cannot be imported."""
+    """Map one decoded entry to a record; ``ValueError`` says why it cannot be imported.
+
+    Every field the entry has is either used, kept in the note (labelled), or named in a
+    warning: ``used`` collects what the mapping took, and the rest is reported.
+    """
     warnings: list[str] = list(entry.parser_metadata.get(WARN_KEY, []))
     raw: dict[str, Any] = entry.parser_metadata.get("dossier_raw", {})
     fields = {f.key: f.value for f in entry.fields if isinstance(f.value, str)}
     original_type = entry.entry_type.lower()
-    if not fields.get("title"):
-        raise ValueError("the entry has no title")
-    kind = TYPE_MAP.get(original_type)
-    if kind is None:
-        kind = "other"
-        warnings.append(f"unknown entry type @{original_type}; imported as 'other'")
-    series, number, issue = fields.get("series", ""), fields.get("number", ""), ""
-    container = fields.get("journaltitle") or fields.get("journal") or fields.get("booktitle", "")
-    publisher = (
-        fields.get("publisher")
-        or fields.get("institution")
-        or fields.get("school")
-        or fields.get("organization", "")
-    )
-    place = fields.get("address") or fields.get("location", "")
-    url, extra = verbatim(raw.get("url", "")), {}
+    if original_type == "xdata":
+        raise ValueError(
+            "an @xdata entry holds fields for the entries that name it (biblatex), "
+            "not a work of its own; its fields are imported with those entries"
+        )
+    syntax_error = entry.parser_metadata.get(SYNTAX_ERROR_KEY)
+    title_from = _title_field(fields, warnings)
+    if syntax_error:
+        warnings.append(
+            f"not valid BibTeX at {syntax_error}; the fields before it are kept, "
+            "as bibtex keeps them"
+        )
+    kind = entry_kind(original_type, warnings)
+    used = {title_from, "key", "crossref", "xdata", "url", "doi", "author", "editor"}
+    used.update({"date", "year", "month", "day"})
+    notes: list[str] = []
+
+    def first(*names: str) -> str:
+        """The first of ``names`` the entry has, marked used."""
+        for name in names:
+            if fields.get(name):
+                used.add(name)
+                return fields[name]
+        return ""
+
+    series, number = first("series"), first("number")
+    container = first("journaltitle", "journal", "booktitle")
+    publisher = first("publisher", "institution", "school", "organization")
+    place = first("address", "location")
+    url, more_urls = clean_url(verbatim(raw.get("url", "")), "url", warnings)
     if kind == "report" and fields.get("type"):
-        kind, series_from_type = _report_kind(fields["type"])
+        kind, series_from_type = _report_kind(first("type"))
         series = series_from_type or series
+    elif kind == "thesis" and fields.get("type"):
+        notes.append(first("type"))
+    issue = ""
     if kind == "article":
-        issue, number = fields.get("issue") or number, ""
+        # Both given (number and issue): both kept, the issue as the issue.
+        issue = first("issue") or number
+        number = number if fields.get("issue") else ""
     if original_type in ("misc", "online", "electronic", "www") and raw.get("howpublished"):
+        used.add("howpublished")
         extra = _howpublished(raw["howpublished"])
         url = url or extra["url"]
         container = container or extra["container_title"]
         series = series or extra["series"]
         publisher = publisher or extra["publisher"]
         place = place or extra["place"]
-    year, month, day = _date(fields, warnings)
-    title, subtitle = _title_parts(fields["title"], raw.get("title", fields["title"]))
+    authors, others = parse_names(raw.get("author", ""), "author", warnings)
+    editors, editors_others = parse_names(raw.get("editor", ""), "editor", warnings)
+    for name in ("organization", "institution", "school"):
+        if fields.get(name) and name not in used:
+            used.add(name)
+            if not authors and not editors:
+                authors = (organisation(fields[name]),)
+            else:
+                notes.append(f"{name.capitalize()}: {fields[name]}")
+    if others:
+        notes.append("Further authors not named (and others)")
+    if editors_others:
+        notes.append("Further editors not named (and others)")
+    if fields.get("howpublished") and "howpublished" not in used:
+        used.add("howpublished")
+        notes.append(latex_to_text(raw.get("howpublished", fields["howpublished"])))
+    eprint_text, eprint_link = _eprint(fields, raw, used)
+    if eprint_text and not url and eprint_link:
+        url = eprint_link
+        notes.append(eprint_text)
+    elif eprint_text:
+        notes.append(f"{eprint_text} ({eprint_link})" if eprint_link else eprint_text)
+    year, month, day = _date(fields, warnings, notes)
+    title, subtitle = _title_parts(fields[title_from], raw.get(title_from, fields[title_from]))
     if fields.get("subtitle"):
-        subtitle = fields["subtitle"]
-    keywords = tuple(k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip())
+        subtitle = first("subtitle")
+    keywords = tuple(k.strip() for k in re.split(r"[,;]", first("keywords")) if k.strip())
+    language, language_note = language_code(first("langid", "language"), "language", warnings)
+    note = first("note") or ("Master's thesis" if original_type == "mastersthesis" else "")
+    if html_to_text(raw.get("note", "")) != raw.get("note", ""):
+        # Zotero's HTML note: its markup and entities first, then the LaTeX left in it.
+        note = latex_to_text(html_to_text(raw["note"]).replace("&", r"\&"))
     record = CitationRecord(
         key=entry.key.strip(),
         type=kind,
         title=title,
         subtitle=subtitle,
-        authors=parse_names(raw.get("author", ""), "author", warnings),
-        editors=parse_names(raw.get("editor", ""), "editor", warnings),
+        authors=authors,
+        editors=editors,
         year=year,
         month=month,
         day=day,
@@ -286,22 +453,24 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         series=series,
         number=number,
         container_title=container,
-        volume=fields.get("volume", ""),
+        volume=first("volume"),
         issue=issue,
-        pages=fields.get("pages", ""),
-        edition=fields.get("edition", ""),
+        pages=first("pages"),
+        edition=first("edition"),
         url=url,
-        accessed=access_date(fields.get("urldate", ""), "urldate", warnings),
+        accessed=access_date(first("urldate"), "urldate", warnings),
         doi=verbatim(raw.get("doi", "")),
-        language=_language(fields.get("langid") or fields.get("language", "")),
-        abstract=fields.get("abstract", ""),
+        language=language,
+        abstract=first("abstract"),
         keywords=keywords,
-        note=fields.get("note", "")
-        or ("Master's thesis" if original_type == "mastersthesis" else ""),
+        note=join_note(note, *notes, language_note, also_at(more_urls)),
     )
-    warn_unkept(fields, KEPT_FIELDS, warnings)
-    if entry.parser_metadata.get("dossier_duplicate_key"):
-        warnings.append(f"the key {entry.key!r} is used by an earlier entry in this file")
+    warn_unkept(fields, used, warnings)
+    earlier = entry.parser_metadata.get("dossier_duplicate_key")
+    if earlier:
+        warnings.append(
+            f"the key {entry.key!r} is used by an earlier entry in this file (line {earlier})"
+        )
     return ImportedEntry(
         record=record,
         line=block_line(entry.start_line),
@@ -309,28 +478,3 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         original_type=original_type,
         warnings=tuple(warnings),
     )
-
-
-_LANGUAGES = {
-    "english": "en",
-    "american": "en",
-    "british": "en",
-    "french": "fr",
-    "german": "de",
-    "ngerman": "de",
-    "spanish": "es",
-    "arabic": "ar",
-    "russian": "ru",
-    "chinese": "zh",
-    "indonesian": "id",
-    "malay": "ms",
-    "vietnamese": "vi",
-}
-
-
-def _language(value: str) -> str:
-    """``english`` / ``en`` / ``en-GB`` -> a BCP 47 code; the catalogue default otherwise."""
-    text = value.strip()
-    if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", text):
-        return text if len(text) <= 20 else "en"
-    return _LANGUAGES.get(text.lower(), "en")

@@ -33,6 +33,8 @@ NAME_FIELDS = frozenset({"author", "editor"})
 VERBATIM_FIELDS = frozenset({"url", "doi", "howpublished", "crossref", "eprint", "file"})
 
 WARN_KEY = "dossier_warnings"
+#: bibtex's complaint about an entry it could read only in part ("line 12: expected ',' …").
+SYNTAX_ERROR_KEY = "dossier_syntax_error"
 
 
 def block_line(line: int | None) -> int | None:
@@ -192,7 +194,8 @@ class CrossrefMiddleware(BlockMiddleware):
 
     def __init__(self) -> None:
         super().__init__(allow_inplace_modification=True, allow_parallel_execution=False)
-        self._parents: dict[str, Entry] | None = None  # one middleware per library
+        #: Entries by lower-cased key; filled from the library unless the caller sets it.
+        self.parents: dict[str, Entry] | None = None
 
     @classmethod
     def metadata_key(cls) -> str:
@@ -202,9 +205,9 @@ class CrossrefMiddleware(BlockMiddleware):
         target = entry.fields_dict.get("crossref")
         if target is None:
             return entry
-        if self._parents is None:
-            self._parents = {e.key.lower(): e for e in library.entries}
-        parent = self._parents.get(str(target.value).strip().lower())
+        if self.parents is None:
+            self.parents = {e.key.lower(): e for e in library.entries}
+        parent = self.parents.get(str(target.value).strip().lower())
         if parent is None:
             warn(entry, f"crossref {target.value!r} names no entry in this file; ignored")
             return entry
@@ -242,3 +245,42 @@ class LatexDecodingMiddleware(BlockMiddleware):
             field.value = latex_to_text(field.value)
         entry.parser_metadata["dossier_raw"] = raw
         return entry
+
+
+class XdataMiddleware(BlockMiddleware):
+    """biblatex's ``xdata = {key1, key2}``: fields taken from the named ``@xdata`` entries.
+
+    An ``@xdata`` entry holds fields shared by several entries (a publisher, a series);
+    without this they would be lost from every entry that uses it. Fields the entry has
+    win; ``@xdata`` entries may themselves use others (followed a few levels deep).
+    """
+
+    NOT_INHERITED = frozenset({"ids", "crossref", "xref", "xdata", "entryset"})
+    MAX_DEPTH = 8
+
+    def __init__(self, parents: dict[str, Entry]) -> None:
+        super().__init__(allow_inplace_modification=True, allow_parallel_execution=False)
+        self.parents = parents
+
+    @classmethod
+    def metadata_key(cls) -> str:
+        return "dossier_xdata"
+
+    def transform_entry(self, entry: Entry, library: Library) -> Entry:
+        self._inherit(entry, entry, depth=0)
+        return entry
+
+    def _inherit(self, entry: Entry, source: Entry, depth: int) -> None:
+        field = source.fields_dict.get("xdata")
+        if field is None or depth >= self.MAX_DEPTH:
+            return
+        for key in str(field.value).split(","):
+            parent = self.parents.get(key.strip().lower())
+            if parent is None:
+                warn(entry, f"xdata {key.strip()!r} names no entry in this file; ignored")
+                continue
+            present = set(entry.fields_dict)
+            for inherited in parent.fields:
+                if inherited.key not in present and inherited.key not in self.NOT_INHERITED:
+                    entry.set_field(Field(inherited.key, inherited.value))
+            self._inherit(entry, parent, depth + 1)

@@ -19,6 +19,9 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+import lxml.html
+import pycountry
+
 from library.citations.records import CitationRecord, Name
 
 
@@ -143,3 +146,152 @@ def warn_unkept(
         warnings.append(
             f"{noun} not kept (the catalogue has no place for them): {', '.join(names)}"
         )
+
+
+_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+_URL_START = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
+_URL_SEPARATORS = re.compile(r"\s*;\s*|\s+(?=(?:[A-Za-z][A-Za-z0-9+.-]*:)?//)|\s+and\s+")
+
+
+def clean_url(value: str, field: str, warnings: list[str]) -> tuple[str, tuple[str, ...]]:
+    """The URL a field gives, and any further URLs it gives, for the note.
+
+    bibliographies wrap long URLs over lines (``http://host/path/⏎   more``): whitespace
+    inside one URL is a line break, not part of it. Two URLs in one field (``a; b`` or
+    ``a⏎ b``, as Beebe's files write them) are both kept: the first in the field, the
+    rest in the note, with a warning.
+    """
+    text = (value or "").strip()
+    if not text:
+        return "", ()
+    parts = [p for p in _URL_SEPARATORS.split(text) if p and p.strip()]
+    if len(parts) > 1 and sum(bool(_URL_START.match(p)) for p in parts) > 1:
+        urls = [_LINE_BREAK.sub("", p) for p in parts]
+        warnings.append(
+            f"{field}: {len(urls)} URLs given; the first is kept as the URL, the others in the note"
+        )
+        return urls[0], tuple(urls[1:])
+    return _LINE_BREAK.sub("", text), ()
+
+
+def join_note(note: str, *extra: str) -> str:
+    """The note with more text appended (``; `` between), for what has no field of its own."""
+    return "; ".join(part for part in (note.strip(), *extra) if part)
+
+
+def also_at(urls: Iterable[str]) -> str:
+    """``Also at: url2, url3``: the further URLs a field gave, kept in the note."""
+    urls = list(urls)
+    return f"Also at: {', '.join(urls)}" if urls else ""
+
+
+def fit_date(
+    year: int | None, month: int | None, day: int | None, warnings: list[str], *, given: str = ""
+) -> tuple[int | None, int | None, int | None]:
+    """Keep every part of a date that is good: an odd month costs the month, not the year.
+
+    ``given`` is the date as written, named in the warning.
+    """
+    problems = check_date(year, month, day)
+    if not problems and year is not None and month is not None and day is not None:
+        try:
+            datetime.date(year, month, day)
+        except ValueError:
+            problems = [f"day {day} is not a day of {year}-{month:02d}"]
+    if not problems:
+        if year is None:
+            return None, None, None
+        return year, month, day if month is not None else None
+    what = f" ({given})" if given else ""
+    if year is not None and not 1 <= year <= 9999:
+        warnings.append(f"date{what} ignored: " + "; ".join(problems))
+        return None, None, None
+    if month is not None and not 1 <= month <= 12:
+        warnings.append(f"date{what}: {problems[0]}; the year alone is kept")
+        return year, None, None
+    warnings.append(f"date{what}: {problems[-1]}; the year and month are kept")
+    return year, month, None
+
+
+_HTML = re.compile(r"<\s*(p|div|br|span|b|i|em|strong|a|ul|ol|li|h[1-6])\b[^>]*>", re.IGNORECASE)
+
+
+def html_to_text(value: str) -> str:
+    """A note as Zotero writes it (``<div …><p>Text</p></div>``) -> its text.
+
+    Notes that are not HTML pass through. Paragraph and line breaks become spaces, as
+    every stored string is one line.
+    """
+    if not _HTML.search(value):
+        return value
+    fragment = lxml.html.fragment_fromstring(value, create_parent="div")
+    for element in fragment.iter("p", "br", "div", "li"):
+        element.tail = " " + (element.tail or "")
+    return tidy(fragment.text_content())
+
+
+# Language names as babel and polyglossia write them, where they are not English names.
+_BABEL = {
+    "american": "en-US",
+    "british": "en-GB",
+    "UKenglish": "en-GB",
+    "USenglish": "en-US",
+    "canadian": "en-CA",
+    "australian": "en-AU",
+    "newzealand": "en-NZ",
+    "ngerman": "de",
+    "naustrian": "de-AT",
+    "austrian": "de-AT",
+    "swissgerman": "de-CH",
+    "nswissgerman": "de-CH",
+    "francais": "fr",
+    "french": "fr",
+    "acadian": "fr-CA",
+    "canadien": "fr-CA",
+    "brazil": "pt-BR",
+    "brazilian": "pt-BR",
+    "portuges": "pt",
+    "portuguese": "pt",
+    "spanish": "es",
+    "mexican": "es-MX",
+    "polutonikogreek": "el",
+    "greek": "el",
+    "norsk": "nb",
+    "nynorsk": "nn",
+    "magyar": "hu",
+    "farsi": "fa",
+    "slovene": "sl",
+    "bahasa": "id",
+    "bahasai": "id",
+    "bahasam": "ms",
+    "malay": "ms",
+    "chinese": "zh",
+    "latin": "la",
+}
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def language_code(value: str, field: str, warnings: list[str]) -> tuple[str, str]:
+    """A language as written -> (BCP 47 code, text for the note); both empty when absent.
+
+    Nothing is invented: no language stays no language. A code (``en``, ``pt-BR``) is kept
+    as given; a name (``ngerman``, ``Portuguese``, ``Deutsch`` is not one) becomes its code
+    through babel's names and ISO 639 (pycountry); anything else is kept in the note, with
+    a warning.
+    """
+    text = tidy(value)
+    if not text:
+        return "", ""
+    if _LANGUAGE_TAG.fullmatch(text) and len(text) <= 20 and len(text.split("-")[0]) <= 3:
+        return text, ""
+    code = _BABEL.get(text) or _BABEL.get(text.lower())
+    if code is None:
+        try:
+            found = pycountry.languages.lookup(text)
+        except LookupError:
+            found = None
+        code = getattr(found, "alpha_2", "") or getattr(found, "alpha_3", "") if found else ""
+    if code:
+        return code, ""
+    warnings.append(f"{field} {text!r} is not a language name or code; kept in the note")
+    return "", f"{field}: {text}"

@@ -17,7 +17,12 @@ from library.citations.readers.common import (
     Rejection,
     UnreadableFile,
     access_date,
-    check_date,
+    also_at,
+    clean_url,
+    fit_date,
+    html_to_text,
+    join_note,
+    language_code,
     organisation,
     person,
     split_title,
@@ -62,6 +67,9 @@ def read_csljson(text: str) -> ReadResult:
         raise UnreadableFile(
             f"this is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        # json recurses per level: thousands of nested arrays are no citation data.
+        raise UnreadableFile("this is not CSL-JSON: it is nested too deeply") from None
     if isinstance(data, dict):
         data = data.get("items", [data]) if "items" in data else [data]
     if not isinstance(data, list):
@@ -146,14 +154,13 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
     if kind == "report" and genre.lower() in GENRES:
         kind = GENRES[genre.lower()]
     year, month, day = _date(item.get("issued"))
-    problems = check_date(year, month, day)
-    if problems:
-        warnings.append("date ignored: " + "; ".join(problems))
-        year = month = day = None
+    year, month, day = fit_date(year, month, day, warnings)
     keywords = item.get("keyword") or ""
     if isinstance(keywords, list):
         keywords = ", ".join(str(k) for k in keywords)
     key = _text(item, "citation-key") or _text(item, "id")
+    url, more_urls = clean_url(str(item.get("URL") or ""), "URL", warnings)
+    language, language_note = language_code(_text(item, "language"), "language", warnings)
     record = CitationRecord(
         key=key,
         type=kind,
@@ -173,13 +180,18 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
         issue=_text(item, "issue"),
         pages=_text(item, "page"),
         edition=_text(item, "edition"),
-        url=_text(item, "URL"),
+        url=url,
         accessed=_accessed(item.get("accessed"), warnings),
         doi=_text(item, "DOI"),
-        language=_text(item, "language") or "en",
+        language=language,
         abstract=_text(item, "abstract"),
         keywords=tuple(k.strip() for k in str(keywords).split(",") if k.strip()),
-        note=_text(item, "note") or ("Master's thesis" if "master" in genre.lower() else ""),
+        note=join_note(
+            html_to_text(_text(item, "note"))
+            or ("Master's thesis" if "master" in genre.lower() else ""),
+            language_note,
+            also_at(more_urls),
+        ),
     )
     warn_unkept(item, KEPT_VARIABLES, warnings, noun="variables")
     return ImportedEntry(

@@ -14,11 +14,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from pylatexenc import latexwalker
 from pylatexenc.latex2text import (
     LatexNodes2Text,
     MacroTextSpec,
     get_default_latex_context_db,
 )
+from pylatexenc.macrospec import MacroSpec
 
 _EXTRA_MACROS = [
     MacroTextSpec("textbraceleft", "{"),
@@ -29,8 +31,45 @@ _EXTRA_MACROS = [
     MacroTextSpec("textasciitilde", "~"),
     MacroTextSpec("textbackslash", "\\"),
     MacroTextSpec("url", "%s"),
-    MacroTextSpec("href", "%(2)s"),
+    MacroTextSpec("href", lambda node, l2tobj: _href(node, l2tobj)),
+    # The TeX family's logos, everywhere in TUGboat's and Beebe's bibliographies.
+    MacroTextSpec("TeX", "TeX"),
+    MacroTextSpec("LaTeX", "LaTeX"),
+    MacroTextSpec("LaTeXe", "LaTeX2e"),
+    MacroTextSpec("BibTeX", "BibTeX"),
+    MacroTextSpec("XeTeX", "XeTeX"),
+    MacroTextSpec("XeLaTeX", "XeLaTeX"),
+    MacroTextSpec("LuaTeX", "LuaTeX"),
+    MacroTextSpec("LuaLaTeX", "LuaLaTeX"),
+    MacroTextSpec("pdfTeX", "pdfTeX"),
+    MacroTextSpec("pdfLaTeX", "pdfLaTeX"),
+    MacroTextSpec("ConTeXt", "ConTeXt"),
+    MacroTextSpec("AmS", "AMS"),
+    MacroTextSpec("AMS", "AMS"),
+    MacroTextSpec("METAFONT", "METAFONT"),
+    MacroTextSpec("MF", "METAFONT"),
+    MacroTextSpec("MP", "MetaPost"),
+    MacroTextSpec("MetaPost", "MetaPost"),
+    MacroTextSpec("SliTeX", "SliTeX"),
+    MacroTextSpec("AmSTeX", "AMS-TeX"),
+    MacroTextSpec("LAMSTeX", "LAMS-TeX"),
 ]
+# How many arguments the parser gives macros it does not know by default: without this
+# ``\href{url}{text}`` is a bare macro and two groups (and the text spec above has no args).
+_EXTRA_PARSER_MACROS = [MacroSpec("href", "{{")]
+#: Deeper than this, pylatexenc's recursion is not worth the risk: braces and macro names
+#: are stripped instead (the words are kept).
+MAX_DEPTH = 48
+
+
+def _href(node, l2t: LatexNodes2Text) -> str:
+    r"""``\href{url}{text}`` -> the text, or the URL when the text is empty."""
+    args = [a for a in (node.nodeargd.argnlist if node.nodeargd else []) if a is not None]
+    texts = [l2t.nodelist_to_text([a]).strip() for a in args]
+    if len(texts) >= 2 and texts[1]:
+        return texts[1]
+    return texts[0] if texts else ""
+
 
 # Nothing in the value that LaTeX would treat specially: skip pylatexenc (slow per call).
 _PLAIN = re.compile(r"[\\{}~$%-]")
@@ -45,6 +84,26 @@ def _decoder() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=db, math_mode="verbatim", strict_latex_spaces=True)
 
 
+@lru_cache(maxsize=1)
+def _parser_context() -> latexwalker.LatexContextDb:
+    db = latexwalker.get_default_latex_context_db()
+    db.add_context_category("dossier-import", prepend=True, macros=_EXTRA_PARSER_MACROS)
+    return db
+
+
+_BRACE = re.compile(r"[{}]")
+_MACRO_NAME = re.compile(r"\\(?:[A-Za-z]+|.)")
+
+
+def nesting_depth(value: str) -> int:
+    """The deepest brace nesting in ``value``."""
+    depth = deepest = 0
+    for mark in _BRACE.finditer(value):
+        depth += 1 if mark.group() == "{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _tidy(text: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
@@ -54,8 +113,23 @@ def latex_to_text(value: str) -> str:
     """``M{\\"u}ller {IS}`` -> ``Müller IS``; cached because publishers and places repeat."""
     if not _PLAIN.search(value):
         return _tidy(value)
+    if nesting_depth(value) > MAX_DEPTH:
+        return _stripped(value)
     value = _BARE_PERCENT.sub(r"\\%", value)
-    return _tidy(_decoder().latex_to_text(value))
+    try:
+        return _tidy(_decoder().latex_to_text(value, latex_context=_parser_context()))
+    except _PYLATEXENC_FAILURES:
+        # Some malformed macro uses (``\input`` with no argument) fail inside pylatexenc's
+        # own substitution code: the words are kept, braces and macro names dropped.
+        return _stripped(value)
+
+
+#: What pylatexenc's substitution code raises on macros used without their arguments.
+_PYLATEXENC_FAILURES = (IndexError, KeyError, TypeError, ValueError, AttributeError)
+
+
+def _stripped(value: str) -> str:
+    return _tidy(_BRACE.sub("", _MACRO_NAME.sub(" ", value)))
 
 
 _URL_COMMAND = re.compile(r"^\s*\\(?:url|href)\s*\{([^{}]*)\}")

@@ -22,7 +22,12 @@ from library.citations.readers.common import (
     Rejection,
     UnreadableFile,
     access_date,
-    check_date,
+    also_at,
+    clean_url,
+    fit_date,
+    html_to_text,
+    join_note,
+    language_code,
     organisation,
     person,
     split_title,
@@ -180,21 +185,24 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     genre = tidy(_first(item.get("type_of_work")))
     if kind == "report" and genre.lower() in GENRES:
         kind = GENRES[genre.lower()]
-    unknown = item.get("unknown_tag") or {}
+    # rispy files a blank line inside a record under the tag None: not a tag, nothing lost.
+    unknown = {tag: v for tag, v in (item.get("unknown_tag") or {}).items() if tag}
     author_texts = [*item.get("first_authors", []), *item.get("authors", [])]
     editor_texts = [*item.get("secondary_authors", []), *unknown.get("ED", [])]
     year, month, day = _date(_first(item.get("date")))
     if year is None:
         year, month, day = _date(_first(item.get("year") or item.get("publication_year")))
-    problems = check_date(year, month, day)
-    if problems:
-        warnings.append("date ignored: " + "; ".join(problems))
-        year = month = day = None
+    year, month, day = fit_date(year, month, day, warnings)
     first_page, last_page = _first(item.get("start_page")), _first(item.get("end_page"))
     pages = f"{first_page}–{last_page}" if first_page and last_page else first_page or last_page
-    urls = item.get("urls") or []
-    if len(urls) > 1:
-        warnings.append(f"{len(urls)} URLs given; the first is kept")
+    urls: list[str] = []
+    for text in item.get("urls") or []:
+        first, more = clean_url(str(text), "UR", warnings)
+        urls.extend(u for u in (first, *more) if u)
+    if len(urls) > 1 and not any(w.startswith("UR: ") for w in warnings):
+        warnings.append(
+            f"UR: {len(urls)} URLs given; the first is kept as the URL, the others in the note"
+        )
     number = tidy(_first(item.get("number")))
     container = item.get("secondary_title") or item.get("journal_name")
     container = container or item.get("alternate_title3") or ""
@@ -202,6 +210,7 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     unkept_tags = [_TAG_OF.get(key, key) for key in item if key not in KEPT_KEYS]
     unkept_tags += [tag for tag in unknown if tag != "ED"]
     warn_unkept(unkept_tags, (), warnings, noun="tags")
+    language, language_note = language_code(_first(item.get("language")), "LA", warnings)
     record = CitationRecord(
         key=tidy(_first(item.get("id"))),
         type=kind,
@@ -221,14 +230,18 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         issue=number if kind == "article" else "",
         pages=tidy(pages),
         edition=tidy(_first(item.get("edition"))),
-        url=tidy(urls[0]) if urls else "",
+        url=urls[0] if urls else "",
         accessed=access_date(_first(item.get("access_date")), "Y2 (access date)", warnings),
         doi=tidy(_first(item.get("doi"))),
-        language=tidy(_first(item.get("language"))) or "en",
+        language=language,
         abstract=tidy(_first(item.get("abstract") or item.get("notes_abstract"))),
         keywords=tuple(tidy(k) for k in item.get("keywords", []) if tidy(k)),
-        note="; ".join(tidy(n) for n in notes)
-        or ("Master's thesis" if "master" in genre.lower() else ""),
+        note=join_note(
+            "; ".join(html_to_text(tidy(n)) for n in notes)
+            or ("Master's thesis" if "master" in genre.lower() else ""),
+            language_note,
+            also_at(urls[1:]),
+        ),
     )
     return ImportedEntry(
         record=record,

@@ -74,3 +74,14 @@ def test_an_accessed_date_without_a_day_is_reported():
     (entry,) = result.entries
     assert entry.record.accessed == ""
     assert any(w.startswith("accessed") and "not kept" in w for w in entry.warnings)
+
+
+def test_a_csl_item_without_a_language_gets_none_and_an_html_note_becomes_text():
+    text = (
+        '[{"id": "a", "type": "book", "title": "A", "note": "<p>Read <b>this</b></p>"},'
+        ' {"id": "b", "type": "book", "title": "B", "language": "fr-CA",'
+        ' "issued": {"date-parts": [[2020, 13]]}}]'
+    )
+    a, b = (e.record for e in read_csljson(text).entries)
+    assert (a.language, a.note) == ("", "Read this")
+    assert (b.language, b.year, b.month) == ("fr-CA", 2020, None)

@@ -109,3 +109,17 @@ def test_an_access_date_that_is_no_date_is_reported():
     (entry,) = result.entries
     assert entry.record.accessed == ""
     assert any("'last week' is not a whole date" in w for w in entry.warnings)
+
+
+def test_a_ris_record_without_a_language_gets_none_and_keeps_every_url():
+    text = (
+        "TY  - JOUR\nTI  - A\nUR  - https://a.org\nUR  - https://b.org\nPY  - 2019/14/02\nER  - \n"
+    )
+    [entry] = read_ris(text).entries
+    record = entry.record
+    assert (record.language, record.url, record.note) == (
+        "",
+        "https://a.org",
+        "Also at: https://b.org",
+    )
+    assert (record.year, record.month) == (2019, None)

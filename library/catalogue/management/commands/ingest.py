@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 from django.core.management.base import BaseCommand, CommandError
 
-from library.catalogue.file_ingest import (
+from library.catalogue.drafts import (
     draft_from_bytes,
     expand_paths,
     pdf_limits,
     read_file,
-    save_file_draft,
+    save_draft,
 )
+from library.catalogue.statistics import refresh_planner_statistics
 from library.ingest.pdf import PdfExtractor, PdfProblem, file_name_problem
 from library.ingest.types import NotACommentary
 
@@ -110,6 +111,8 @@ class Command(BaseCommand):
                 self._report(outcome, describe=describe)
         if progress:
             self._progress(len(files), len(files), "", finished=True)
+        if not dry_run:
+            refresh_planner_statistics()
         summary = tally.summary(dry_run=dry_run, hidden=hidden)
         summary["seconds"] = round(time.monotonic() - started, 2)
         if json:
@@ -131,43 +134,39 @@ class Command(BaseCommand):
             return _refused(path, FAILED, name_problem)
         try:
             data = read_file(path, limits=extractor.limits)
-            file_draft = draft_from_bytes(data, source=path, extractor=extractor)
+            draft = draft_from_bytes(data, source=path, extractor=extractor)
         except PdfProblem as exc:
             return _refused(path, ATTENTION if exc.attention else FAILED, exc.reason)
         except NotACommentary as exc:
             return _refused(path, FAILED, exc.reason)
         except OSError as exc:
             return _refused(path, FAILED, f"cannot read the file ({exc.strerror or exc})")
-        record = file_draft.as_json()
-        if file_draft.duplicate is not None:
-            piece = file_draft.duplicate
+        record = draft.as_json()
+        if draft.duplicate is not None:
+            piece = draft.duplicate.piece
             reason = (
                 f"already in the catalogue as {piece.citation_key} "
-                f"({piece.get_absolute_url()}): {file_draft.duplicate_reason}"
+                f"({piece.get_absolute_url()}): {draft.duplicate.reason}"
             )
             return Outcome(path, DUPLICATE, reason, record | {"status": DUPLICATE})
-        earlier = seen.get(file_draft.sha256) or seen.get(file_draft.parsed.source_hash)
+        earlier = seen.get(draft.sha256) or seen.get(draft.parsed.source_hash)
         if earlier:
             reason = f"the same as {earlier}, earlier in this run"
             return Outcome(
                 path, DUPLICATE, reason, record | {"status": DUPLICATE, "reason": reason}
             )
-        if file_draft.warnings:
-            reason = "the parser had to guess: " + " ".join(file_draft.warnings)
+        if draft.warnings:
+            reason = "the parser had to guess: " + " ".join(draft.warnings)
             reason += " Add it through the upload page to check it."
             return Outcome(
                 path, ATTENTION, reason, record | {"status": ATTENTION, "reason": reason}
             )
-        seen[file_draft.sha256] = seen[file_draft.parsed.source_hash] = path
+        seen[draft.sha256] = seen[draft.parsed.source_hash] = path
         if dry_run:
             return Outcome(
                 path, CREATED, "parsed (dry run; nothing written)", record | {"status": "dry-run"}
             )
-        piece = save_file_draft(
-            file_draft,
-            data=data if file_draft.is_pdf else None,
-            accept_keywords=self._accept_keywords,
-        )
+        piece = save_draft(draft, data=data, accept_keywords=self._accept_keywords)
         message = f"created {piece.citation_key} ({piece.get_absolute_url()})"
         return Outcome(
             path,
