@@ -109,7 +109,8 @@ def extract(data: bytes, max_pages: int) -> dict:
                     "chunks": page_chunks(page),
                 }
             )
-        producer = str((reader.metadata or {}).get("/Producer", "") or "")
+        metadata = reader.metadata
+        producer = str(metadata.get("/Producer", "") or "") if metadata is not None else ""
     except FileNotDecryptedError:
         return _fail("encrypted", "the PDF is encrypted; save an unprotected copy first")
     except MemoryError:
