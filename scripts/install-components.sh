@@ -3,6 +3,8 @@
 #   chromium                      headless browser tests (Playwright drives /usr/bin/chromium)
 #   texlive-*, biber              \cite every exported BibTeX/BibLaTeX entry with pdflatex
 #   pandoc                        read exported CSL-JSON and BibTeX as a second client
+#   libreoffice-writer-nogui      a second, independent PDF producer for the ingest tests
+#                                 (soffice --headless --convert-to pdf; pdflatex is the third)
 #   postgresql                    the suite's second pass runs on a throwaway cluster
 #                                 (scripts/pg-cluster.sh; the package's own cluster is unused)
 # Idempotent: packages already installed are not fetched again.
@@ -12,6 +14,7 @@ packages=(
   chromium fonts-dejavu-core
   texlive-latex-base texlive-latex-recommended texlive-bibtex-extra biber
   pandoc
+  libreoffice-writer-nogui
   postgresql
 )
 

@@ -34,7 +34,7 @@ from library.ingest.pdf import (
     PdfProblem,
     file_sha256,
     is_pdf,
-    pdf_text,
+    pdf_layout_text,
     read_pdf_file,
 )
 from library.ingest.suggest import Suggestion
@@ -146,7 +146,10 @@ def _parse(text: str, source: str) -> Draft:
         authors = [parse_name(a.name, affiliation=a.affiliation, bio=a.bio) for a in parsed.authors]
     except ValueError as exc:
         raise NotACommentary(source, f"byline: {exc}") from None
-    topics, regions = suggest_tags(parsed.title, parsed.synopsis, parsed.body)
+    # A series label printed above the title ("Global Health Security") is offered as a topic.
+    topics, regions = suggest_tags(
+        f"{parsed.title}\n{parsed.label}".strip(), parsed.synopsis, parsed.body
+    )
     return Draft(parsed, authors, topics, regions, warnings=list(parsed.warnings))
 
 
@@ -170,14 +173,19 @@ def draft_from_bytes(
 ) -> Draft:
     """Parse a PDF or text file's bytes into a draft with keywords; writes nothing.
 
+    A PDF is read from its layout (``pdf_layout_text``); what the layout reader had to guess
+    comes first in ``warnings``, before the parser's.
+
     ``name`` (default: ``source``) decides, with the magic bytes, whether it is a PDF: a
     ``.pdf`` name on non-PDF content is refused rather than read as text. Raises
     ``NotACommentary`` (``PdfProblem`` for PDFs) with the reason.
     """
     name = name or source
     pdf = is_pdf(data) or name.lower().endswith(".pdf")
+    layout_warnings: list[str] = []
     if pdf:
-        text = pdf_text(data, source=source, extractor=extractor)
+        read = pdf_layout_text(data, source=source, extractor=extractor)
+        text, layout_warnings = read.text, read.warnings
     else:
         limit = settings.DOSSIER_MAX_INGEST_BYTES
         if len(data) > limit:
@@ -186,6 +194,7 @@ def draft_from_bytes(
             )
         text = decode_text(data, source=source)
     draft = _parse(text, source)
+    draft.warnings = [*layout_warnings, *draft.warnings]
     parsed = draft.parsed
     exclude = [
         *parsed.author_names,
@@ -194,7 +203,9 @@ def draft_from_bytes(
         parsed.series,
         parsed.publisher,
     ]
-    draft.keywords = suggest_keywords(parsed.title, parsed.synopsis, parsed.body, exclude=exclude)
+    draft.keywords = suggest_keywords(
+        parsed.title, parsed.synopsis, parsed.body, exclude=exclude, names=parsed.author_names
+    )
     draft.sha256, draft.is_pdf = file_sha256(data), pdf
     draft.duplicate = find_duplicate(
         sha256=draft.sha256 if pdf else "",
@@ -232,8 +243,10 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[str], int]:
 def draft_initial(draft: Draft, *, as_ticks: bool = False) -> dict[str, Any]:
     """The draft as the piece form's starting values.
 
-    ``as_ticks`` is the upload page's review form: every suggestion is a ticked box. Without
-    it (the paste flow) the suggested topics and regions are typed into the text fields.
+    ``as_ticks`` is the upload page's review form: every suggestion is a tick box, topics and
+    regions ticked, machine keywords unticked (they are suggestions until an editor accepts
+    them; unticked ones are kept as the piece's ``suggested_keywords``). Without it (the paste
+    flow) the suggested topics and regions are typed into the text fields.
     """
     parsed = draft.parsed
     initial: dict[str, Any] = {
@@ -255,7 +268,7 @@ def draft_initial(draft: Draft, *, as_ticks: bool = False) -> dict[str, Any]:
             "include": True,
             "accepted_topics": [s.slug for s in draft.topic_suggestions],
             "accepted_regions": [s.slug for s in draft.region_suggestions],
-            "accepted_keywords": list(draft.keywords),
+            "accepted_keywords": [],
         }
     return initial | {
         "topics_text": ", ".join(s.name for s in draft.topic_suggestions),
@@ -294,12 +307,23 @@ def save_ingested(
     *,
     pdf: bytes | None = None,
     sha256: str = "",
+    suggested_keywords: Iterable[str] = (),
+    accept_keywords: bool = False,
 ) -> Piece:
     """Save an ingested piece through ``save_piece``, keeping a PDF as its attachment.
+
+    Machine keywords (``suggested_keywords``) are suggestions until accepted: those not
+    already among ``tags.keywords`` are stored apart as the piece's ``suggested_keywords``
+    (never exported, accepted on the edit page), unless ``accept_keywords`` says to take
+    them all as keywords.
 
     The PDF is stored under a generated name; if saving the piece fails, the stored file is
     removed again.
     """
+    suggested = list(suggested_keywords)
+    if accept_keywords:
+        tags.keywords = list(dict.fromkeys([*tags.keywords, *suggested]))
+    piece.suggested_keywords = [k for k in suggested if k not in tags.keywords]
     if pdf is not None:
         piece.attachment.save("attachment.pdf", ContentFile(pdf), save=False)
         piece.attachment_sha256 = sha256
@@ -318,15 +342,17 @@ def save_draft(
     data: bytes | None = None,
     provenance: str = Provenance.INGEST,
     user=None,
+    accept_keywords: bool = False,
 ) -> Piece:
-    """Create the piece a draft describes, every suggestion accepted (the ``ingest`` command).
+    """Create the piece a draft describes (the ``ingest`` command, the demo loader).
 
-    A PDF's bytes (``data``) are kept as the attachment.
+    Every suggested topic and region is accepted; machine keywords are kept as the piece's
+    ``suggested_keywords`` unless ``accept_keywords`` (``ingest --accept-keywords``) takes
+    them all as keywords. A PDF's bytes (``data``) are kept as the attachment.
     """
     tags = PieceTags(
         topics=list(Topic.objects.filter(slug__in=[s.slug for s in draft.topic_suggestions])),
         regions=list(Region.objects.filter(slug__in=[s.slug for s in draft.region_suggestions])),
-        keywords=list(draft.keywords),
     )
     return save_ingested(
         piece_from_draft(draft, provenance=provenance, user=user),
@@ -334,4 +360,6 @@ def save_draft(
         tags,
         pdf=data if draft.is_pdf else None,
         sha256=draft.sha256,
+        suggested_keywords=draft.keywords,
+        accept_keywords=accept_keywords,
     )

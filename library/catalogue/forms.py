@@ -145,6 +145,18 @@ class PieceForm(forms.ModelForm):
             self.initial.setdefault("topics_text", ", ".join(t.name for t in piece.topics.all()))
             self.initial.setdefault("regions_text", ", ".join(r.name for r in piece.regions.all()))
             self.initial.setdefault("keywords_text", ", ".join(piece.keywords))
+            if piece.suggested_keywords:
+                self.fields["accept_suggested_keywords"] = forms.MultipleChoiceField(
+                    label="Suggested keywords",
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                    choices=[(k, k) for k in piece.suggested_keywords],
+                    help_text="Suggested by the machine at ingest; tick those to keep as "
+                    "keywords. Unticked ones stay suggestions and are never exported.",
+                )
+                names = [name for name in self.fields if name != "accept_suggested_keywords"]
+                at = names.index("keywords_text") + 1
+                self.order_fields([*names[:at], "accept_suggested_keywords", *names[at:]])
         else:
             self.fields[
                 "citation_key"
@@ -213,6 +225,12 @@ class PieceForm(forms.ModelForm):
         to the piece before saving (the upload page records where it came from)."""
         piece = super().save(commit=False)
         data = self.cleaned_data
+        accepted = data.get("accept_suggested_keywords") or []
+        if accepted:
+            data["keywords_text"] = list(dict.fromkeys([*data["keywords_text"], *accepted]))
+        piece.suggested_keywords = [
+            k for k in piece.suggested_keywords if k not in data["keywords_text"]
+        ]
         return (
             piece,
             PieceContributors(authors=data["authors_text"], editors=data["editors_text"]),

@@ -325,6 +325,9 @@ class Piece(models.Model):
         max_length=20, default="en", blank=True, help_text="BCP 47 code, e.g. en, fr."
     )
     keywords = models.JSONField(default=list, blank=True)
+    # Machine suggestions (YAKE at ingest) wait here until an editor accepts them: they are not
+    # the piece's keywords, so exports, search and the piece page never show them.
+    suggested_keywords = models.JSONField(default=list, blank=True, editable=False)
     note = models.TextField(
         blank=True, help_text="Anything a citation should add, e.g. “Translated from Arabic.”"
     )

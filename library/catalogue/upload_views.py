@@ -171,7 +171,12 @@ def _save_reviewed(form: ReviewForm, entry: dict, data: bytes | None, user) -> P
     piece.source_hash = entry["source_hash"]
     piece.created_by = user
     return save_ingested(
-        piece, contributors, tags, pdf=data if entry["pdf"] else None, sha256=entry["sha256"]
+        piece,
+        contributors,
+        tags,
+        pdf=data if entry["pdf"] else None,
+        sha256=entry["sha256"],
+        suggested_keywords=entry["suggestions"]["keywords"],
     )
 
 

@@ -6,10 +6,13 @@ loop or balloon; killing a child is the only reliable way to stop either. One
 :class:`PdfExtractor` keeps its child alive across files, so a folder run pays the start-up
 cost once.
 
-The extracted pages are cleaned before :func:`library.ingest.text.parse_commentary` sees
-them: running headers and footers (lines repeated at the top or bottom of several pages,
-page numbers folded), bare page numbers, words hyphenated at a line end, and the page break
-itself (a paragraph cut mid-sentence continues on the next page).
+The worker reports every text run with its position, size and weight;
+:mod:`library.ingest.layout` reads the commentary from that layout (title by type size,
+running headers and footers by position, boilerplate sentence by sentence) and writes the
+canonical text :func:`library.ingest.text.parse_commentary` parses. Why pypdf's visitor
+functions and not pdfminer.six or pdfplumber: ``library/ingest/README.md``.
+:func:`clean_pages` is the older text-only cleaning, kept for text that arrives without a
+layout.
 
 Every refusal is a :class:`PdfProblem` whose ``reason`` says what is wrong and whose
 ``attention`` flag separates files a person can fix (scanned, encrypted) from broken ones.
@@ -32,6 +35,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from library.ingest.layout import LayoutText, read_layout
 from library.ingest.pdf_worker import REPLY_HEADER, REQUEST_HEADER
 from library.ingest.text import parse_commentary
 from library.ingest.types import NotACommentary, ParsedPiece
@@ -161,6 +165,14 @@ class PdfExtractor:
 
     def pages(self, data: bytes, *, source: str) -> list[str]:
         """The text of each page; raises :class:`PdfProblem` for anything unreadable."""
+        return [
+            "\n".join(text for *_, text in page["chunks"])
+            for page in self.layout(data, source=source)[1]
+        ]
+
+    def layout(self, data: bytes, *, source: str) -> tuple[str, list[dict]]:
+        """The PDF's producer and, per page, its size and positioned text runs (see
+        :mod:`library.ingest.pdf_worker`); raises :class:`PdfProblem` for anything unreadable."""
         check_pdf_bytes(data, source=source, limits=self.limits)
         process = self._ensure_worker()
         try:
@@ -175,7 +187,7 @@ class PdfExtractor:
         answer = json.loads(reply)
         if not answer["ok"]:
             raise PdfProblem(source, answer["reason"], attention=answer["kind"] == "encrypted")
-        return answer["pages"]
+        return answer["producer"], answer["pages"]
 
     def _ensure_worker(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
@@ -371,18 +383,28 @@ def _dehyphenate(text: str) -> str:
 # --- the whole pipeline ---------------------------------------------------------------------
 
 
-def pdf_text(data: bytes, *, source: str, extractor: PdfExtractor) -> str:
-    """The cleaned text of a PDF; raises :class:`PdfProblem` (no text layer included)."""
-    pages = extractor.pages(data, source=source)
-    text = clean_pages(pages)
-    if sum(1 for char in text if not char.isspace()) < MIN_TEXT_CHARS:
+def pdf_layout_text(data: bytes, *, source: str, extractor: PdfExtractor) -> LayoutText:
+    """A PDF read from its layout as canonical commentary text, with the reader's warnings;
+    raises :class:`PdfProblem` (no text layer included)."""
+    producer, pages = extractor.layout(data, source=source)
+    read = read_layout(pages, producer=producer)
+    if sum(1 for char in read.text if not char.isspace()) < MIN_TEXT_CHARS:
         raise PdfProblem(source, "no text layer; needs OCR", attention=True)
-    return text
+    return read
+
+
+def pdf_text(data: bytes, *, source: str, extractor: PdfExtractor) -> str:
+    """The PDF as canonical commentary text; raises :class:`PdfProblem`."""
+    return pdf_layout_text(data, source=source, extractor=extractor).text
 
 
 def parse_pdf(data: bytes, *, source: str, extractor: PdfExtractor) -> ParsedPiece:
-    """Check, extract, clean and parse a commentary PDF; raises ``NotACommentary``."""
-    return parse_commentary(pdf_text(data, source=source, extractor=extractor), source=source)
+    """Check, extract, read the layout of and parse a commentary PDF; raises
+    ``NotACommentary``."""
+    read = pdf_layout_text(data, source=source, extractor=extractor)
+    parsed = parse_commentary(read.text, source=source)
+    parsed.warnings[:0] = read.warnings
+    return parsed
 
 
 def read_pdf_file(path: str | Path, *, limits: PdfLimits) -> bytes:

@@ -24,8 +24,56 @@ REQUEST_HEADER = struct.Struct(">II")
 REPLY_HEADER = struct.Struct(">I")
 
 
+BOLD = 1
+ITALIC = 2
+# Font names carry the weight and slant far more reliably than the font descriptor's flags,
+# which many producers leave at zero; "CMBX"/"CMTI" are Computer Modern's (pdflatex).
+_BOLD_NAMES = ("bold", "black", "heavy", "semibold", "demi", "cmbx", "cmb10", "-bd", ",bd")
+_ITALIC_NAMES = ("italic", "oblique", "cmti", "cmsl", "cmbxti", "-it", ",it")
+
+
+def font_style(font: dict | None) -> int:
+    """``BOLD``/``ITALIC`` bits for a font dictionary, from its name and descriptor."""
+    if not font:
+        return 0
+    name = str(font.get("/BaseFont", "")).casefold()
+    style = BOLD if any(part in name for part in _BOLD_NAMES) else 0
+    if any(part in name for part in _ITALIC_NAMES):
+        style |= ITALIC
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is not None and not style & BOLD:
+        weight = descriptor.get_object().get("/FontWeight", 0)
+        if isinstance(weight, (int, float)) and weight >= 600:
+            style |= BOLD
+    return style
+
+
+def page_chunks(page) -> list[list]:
+    """Every text run on ``page`` with its position, size and style (see the module doc)."""
+    chunks: list[list] = []
+    styles: dict[int, int] = {}
+
+    def visit(text: str, cm: list, tm: list, font: dict | None, size: float) -> None:
+        if not text or text.isspace():
+            return
+        # Text space to device space: the text matrix, then the current transformation; the
+        # rendered size is the font size scaled along the text's vertical axis.
+        c = tm[2] * cm[0] + tm[3] * cm[2]
+        d = tm[2] * cm[1] + tm[3] * cm[3]
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        key = id(font)
+        if key not in styles:
+            styles[key] = font_style(font)
+        rendered = abs(size) * ((c * c + d * d) ** 0.5 or 1.0)
+        chunks.append([round(x, 1), round(y, 1), round(rendered, 2), styles[key], text])
+
+    page.extract_text(visitor_text=visit)
+    return chunks
+
+
 def extract(data: bytes, max_pages: int) -> dict:
-    """Text of every page in layout mode (blank lines kept: they separate paragraphs)."""
+    """Every page's text runs with position, size and style; or why the PDF cannot be read."""
     from pypdf import PdfReader
     from pypdf.errors import (
         DependencyError,
@@ -50,7 +98,19 @@ def extract(data: bytes, max_pages: int) -> dict:
             return _fail("corrupt", "the PDF has no pages")
         if count > max_pages:
             return _fail("pages", f"the PDF has {count:,} pages; the limit is {max_pages:,}")
-        pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
+        pages = []
+        for page in reader.pages:
+            box = page.mediabox
+            pages.append(
+                {
+                    "width": float(box.width),
+                    "height": float(box.height),
+                    "bottom": float(box.bottom),
+                    "chunks": page_chunks(page),
+                }
+            )
+        metadata = reader.metadata
+        producer = str(metadata.get("/Producer", "") or "") if metadata is not None else ""
     except FileNotDecryptedError:
         return _fail("encrypted", "the PDF is encrypted; save an unprotected copy first")
     except MemoryError:
@@ -63,7 +123,7 @@ def extract(data: bytes, max_pages: int) -> dict:
         return _fail("corrupt", f"the PDF is corrupt or truncated ({_short(exc)})")
     except Exception as exc:  # any other failure in pypdf: an unreadable file
         return _fail("corrupt", f"the PDF could not be read ({type(exc).__name__}: {_short(exc)})")
-    return {"ok": True, "pages": pages}
+    return {"ok": True, "producer": producer[:200], "pages": pages}
 
 
 def _fail(kind: str, reason: str) -> dict:

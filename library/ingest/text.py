@@ -11,6 +11,10 @@ The layout this understands is the one RSIS and similar series use::
     Body paragraphs, with short Title Case lines as section headings.
     First Author is a Research Fellow at …         (optional closing bio)
 
+The layout reader for PDFs (:mod:`library.ingest.layout`) writes the same form, with two
+additions a web copy may also carry: a ``Topic: …`` line before the title (a series label,
+kept out of the title) and ``## `` before a heading it knew from bold type.
+
 Line breaks inside paragraphs, page-break gaps in mid-sentence, publisher boilerplate and
 odd whitespace are undone so that what an editor confirms is clean prose. Anything the
 parser had to guess is reported in ``ParsedPiece.warnings``; input that is plainly not a
@@ -38,10 +42,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 # --- markers and metadata -----------------------------------------------------------------
 
-_SYNOPSIS = re.compile(r"(?i)^synopsis:?$")
-_COMMENTARY = re.compile(r"(?i)^commentary:?$")
-_BYLINE = re.compile(r"^By\s+(?P<names>\S.*)$")
-_BANNER = re.compile(
+SYNOPSIS_MARKER = re.compile(r"(?i)^synopsis:?$")
+COMMENTARY_MARKER = re.compile(r"(?i)^commentary:?$")
+BYLINE = re.compile(r"^By\s+(?P<names>\S.*)$")
+# "No. 119 – 12 June 2020", "RSIS Commentary No. 263 — 28 October 2016", or "No. 119" with
+# the date on a line of its own; en dash, em dash or hyphen.
+BANNER = re.compile(
     r"^(?:(?P<series>[A-Z]{2,6})\s+Commentar(?:y|ies)\s*)?"
     r"No\.?\s*(?P<number>\d+(?:/\d{4})?)"
     r"(?:\s*[–—-]\s*(?P<date>.+))?$"
@@ -51,15 +57,30 @@ _SERIES_PUBLISHERS = {
     "IDSS": "Institute of Defence and Strategic Studies",
 }
 _DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%Y-%m-%d")
+# The layout reader (library.ingest.layout) writes a series label printed above the title
+# as "Topic: Global Health Security"; web copies print it the same way.
+_LABEL = re.compile(r"^Topic:\s*(?P<label>\S.*)$")
+# A heading the layout reader knew from its bold type, whatever its case.
+_MARKED_HEADING = re.compile(r"^##\s+(?P<heading>\S.*)$")
+_BYLINE_CONTINUES = re.compile(r"(?:,|\band|&)\s*$")
+_BYLINE_CONTINUATION = re.compile(r"^(?:and|&)\s+\S")
 _NAME_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
-# Publisher furniture that PDF exports and web copies drag along. A paragraph containing one
-# of the first group is dropped whole; a line matching the second group is dropped alone.
-_BOILERPLATE_PARAGRAPHS = re.compile(
+# Publisher furniture that PDF exports and web copies drag along. A sentence containing one
+# of the first group is dropped (never its whole paragraph: with no blank line around it, a
+# "paragraph" may hold the title too); a line matching the second group is dropped alone.
+_BOILERPLATE_SENTENCES = re.compile(
     r"(?i)commentary is a platform to provide|do not represent the official position"
-    r"|may be reproduced with prior permission|please share this publication"
-    r"|subscribe to rsis publications|scanning the qr code"
+    r"|views are (?:their|the authors?'?s?) own|may be reproduced with prior permission"
+    r"|recognition to the authors?|please share this publication|subscribe to rsis"
+    r"|scanning the qr code|please email to editor|@ntu\.edu\.sg"
+)
+# A sentence ends at . ! ? before a capital, but not after an initial ("S. Rajaratnam") or a
+# title ("Dr. Tan").
+_SENTENCE_END = re.compile(
+    r"(?<![\s(][A-Z]\.)(?<!^[A-Z]\.)(?<!Dr\.)(?<!Mr\.)(?<!Ms\.)(?<!St\.)(?<!Mrs\.)"
+    r"(?<=[.!?])\s+(?=[\"“‘'(]?[A-Z])"
 )
 _BOILERPLATE_LINES = re.compile(
     r"(?i)^(?:nanyang technological university|block s4,.*|.*nanyang avenue.*"
@@ -116,8 +137,8 @@ def decode_text(data: bytes, *, source: str = "<text>") -> str:
 def parse_commentary(text: str, *, source: str = "<text>") -> ParsedPiece:
     """Turn a commentary's text into a :class:`ParsedPiece`; raises ``NotACommentary``."""
     lines = _clean_lines(text, source)
-    synopsis_at = _find_marker(lines, _SYNOPSIS)
-    commentary_at = _find_marker(lines, _COMMENTARY, start=(synopsis_at or 0))
+    synopsis_at = _find_marker(lines, SYNOPSIS_MARKER)
+    commentary_at = _find_marker(lines, COMMENTARY_MARKER, start=(synopsis_at or 0))
     header_end = next((i for i in (synopsis_at, commentary_at) if i is not None), None)
     header = _read_header(lines[:header_end] if header_end is not None else lines, source)
     warnings: list[str] = []
@@ -158,6 +179,7 @@ def parse_commentary(text: str, *, source: str = "<text>") -> ParsedPiece:
         synopsis=synopsis,
         sections=sections,
         series=header.series,
+        label=header.label,
         number=header.number,
         publisher=header.publisher,
         date=header.date,
@@ -167,6 +189,14 @@ def parse_commentary(text: str, *, source: str = "<text>") -> ParsedPiece:
     )
     parsed.source_hash = content_hash(parsed.title, parsed.synopsis, parsed.body)
     return parsed
+
+
+def drop_boilerplate_sentences(paragraph: str) -> str:
+    """The paragraph without the publisher's boilerplate sentences ("" if that is all)."""
+    if not _BOILERPLATE_SENTENCES.search(paragraph):
+        return paragraph
+    kept = [s for s in _SENTENCE_END.split(paragraph) if not _BOILERPLATE_SENTENCES.search(s)]
+    return " ".join(s.strip() for s in kept if s.strip())
 
 
 def content_hash(*parts: str) -> str:
@@ -204,7 +234,7 @@ def _clean_lines(text: str, source: str) -> list[str]:
     if re.match(r"TY {2}- ", first) or re.match(r"TY\s+-\s", first):
         raise NotACommentary(source, "looks like an RIS file; import it under Import instead")
     return [
-        "" if _BOILERPLATE_LINES.match(line) and not _BANNER.match(line) else line for line in lines
+        "" if _BOILERPLATE_LINES.match(line) and not BANNER.match(line) else line for line in lines
     ]
 
 
@@ -244,6 +274,7 @@ class _Header:
         self.title = ""
         self.names: list[str] = []
         self.byline_at: int | None = None
+        self.label = ""
         self.series = ""
         self.number = ""
         self.publisher = ""
@@ -253,25 +284,44 @@ class _Header:
 def _read_header(lines: list[str], source: str) -> _Header:
     header = _Header()
     title_lines: list[str] = []
+    byline_text = ""
+    last_byline_line = -1
     for index, line in enumerate(lines):
         if not line:
             continue
-        banner = _BANNER.match(line)
-        if banner and (banner["series"] or banner["date"]):
+        banner = BANNER.match(line)
+        if banner and (
+            banner["series"] or banner["date"] or (header.byline_at is None and not header.number)
+        ):
             _apply_banner(header, banner)
             continue
-        if header.date is None and (date := _parse_date(line)):
+        if header.date is None and (date := parse_date(line)):
             header.date = date
             continue
-        byline = _BYLINE.match(line)
+        label = _LABEL.match(line)
+        if label and header.byline_at is None and not title_lines and not header.label:
+            header.label = label["label"]
+            continue
+        byline = BYLINE.match(line)
         if byline and header.byline_at is None and title_lines:
-            header.names = _split_names(byline["names"])
-            header.byline_at = index
+            byline_text = byline["names"]
+            header.names = _split_names(byline_text)
+            header.byline_at = last_byline_line = index
+            continue
+        # A long byline wraps: "By A, B, C" / "and D".
+        if (
+            header.byline_at is not None
+            and index == last_byline_line + 1
+            and (_BYLINE_CONTINUES.search(byline_text) or _BYLINE_CONTINUATION.match(line))
+        ):
+            byline_text = f"{byline_text} {line}"
+            header.names = _split_names(byline_text)
+            last_byline_line = index
             continue
         if header.byline_at is None:
             title_lines.append(line)
     header.title = _reflow(title_lines)
-    if header.byline_at is None and len(title_lines) == 1 and _BYLINE.match(title_lines[0]):
+    if header.byline_at is None and len(title_lines) == 1 and BYLINE.match(title_lines[0]):
         header.title = ""
     if not header.title:
         raise NotACommentary(source, "found no title before the byline")
@@ -292,10 +342,11 @@ def _apply_banner(header: _Header, banner: re.Match) -> None:
         header.publisher = _SERIES_PUBLISHERS.get(banner["series"], "")
     header.number = banner["number"]
     if banner["date"]:
-        header.date = _parse_date(banner["date"])
+        header.date = parse_date(banner["date"])
 
 
-def _parse_date(text: str) -> datetime.date | None:
+def parse_date(text: str) -> datetime.date | None:
+    """A printed date ("12 June 2020", "June 12, 2020", "2020-06-12"), or ``None``."""
     text = text.strip().rstrip(".")
     if not (6 <= len(text) <= 20) or not any(ch.isdigit() for ch in text):
         return None
@@ -334,8 +385,8 @@ def _paragraphs(lines: list[str]) -> list[str]:
         ):
             paragraphs.append(block[0])
             block = block[1:]
-        paragraph = _reflow(block)
-        if not _BOILERPLATE_PARAGRAPHS.search(paragraph):
+        paragraph = drop_boilerplate_sentences(_reflow(block))
+        if paragraph:
             paragraphs.append(paragraph)
     return paragraphs
 
@@ -374,6 +425,10 @@ def _sections(paragraphs: list[str]) -> list[ParsedSection]:
     sections = [ParsedSection("")]
     previous_ends_sentence = True
     for paragraph in paragraphs:
+        if marked := _MARKED_HEADING.match(paragraph):
+            sections.append(ParsedSection(marked["heading"]))
+            previous_ends_sentence = True
+            continue
         if previous_ends_sentence and _is_heading(paragraph):
             sections.append(ParsedSection(paragraph))
             previous_ends_sentence = True
@@ -397,14 +452,30 @@ def _split_off_bios(
         rf"(?P<verb>is|are|was)\s+(?P<rest>.+?)(?=\s+(?:{name_pattern})\s+(?:is|are|was)\s|$)"
     )
     bios: dict[str, tuple[str, str]] = {}
-    while paragraphs and (matches := _bio_sentences(sentence, paragraphs[-1])):
+
+    def record(matches: list[re.Match]) -> None:
         for match in matches:
             bio = match.group(0).strip()
             affiliation = re.sub(r"^(?:a|an|the)\s+", "", match["rest"]).rstrip(". ")
             for name in names:
                 if name in match["who"] and name not in bios:
                     bios[name] = (bio, affiliation)
+
+    while paragraphs and (matches := _bio_sentences(sentence, paragraphs[-1])):
+        record(matches)
         paragraphs = paragraphs[:-1]
+    if not bios and paragraphs:
+        # Set in the body's type with no gap, the bio runs on from the last paragraph:
+        # split it off where a sentence opens with a byline name and bios fill the rest.
+        last = paragraphs[-1]
+        for match in sentence.finditer(last):
+            head = last[: match.start()].rstrip()
+            if head.endswith(_TERMINAL) and (
+                tail := _bio_sentences(sentence, last[match.start() :])
+            ):
+                record(tail)
+                paragraphs = [*paragraphs[:-1], head]
+                break
     return paragraphs, bios
 
 

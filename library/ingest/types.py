@@ -40,6 +40,7 @@ class ParsedPiece:
     sections: list[ParsedSection]
     subtitle: str = ""
     series: str = ""
+    label: str = ""  # a series label printed above the title ("Global Health Security")
     number: str = ""
     publisher: str = ""
     date: datetime.date | None = None

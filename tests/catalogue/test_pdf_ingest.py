@@ -61,8 +61,10 @@ def test_a_commentary_pdf_becomes_a_complete_piece_with_its_attachment(vocabular
         piece.regions.values_list("slug", flat=True)
     )
     assert piece.topics.exists()
-    assert piece.keywords
-    assert all(k.strip() == k for k in piece.keywords)
+    # Machine keywords are suggestions until an editor accepts them (issue 14).
+    assert piece.keywords == []
+    assert piece.suggested_keywords
+    assert all(k.strip() == k for k in piece.suggested_keywords)
     assert piece.provenance == Provenance.INGEST
     assert piece.attachment_sha256 == file_sha256(data)
     assert re.fullmatch(r"attachments/[0-9a-f]{32}\.pdf", piece.attachment.name)
@@ -300,9 +302,10 @@ def test_an_editor_uploads_several_files_reviews_suggestions_and_saves(
     data = review_data(drafts)
     keep, drop = drafts[0], drafts[1]
     topics = keep.form.initial["accepted_topics"]
-    keywords = keep.form.initial["accepted_keywords"]
+    keywords = [k for k, _ in keep.form.fields["accepted_keywords"].choices]
     assert topics
     assert keywords
+    assert keep.form.initial["accepted_keywords"] == []  # suggestions start unticked
     data[keep.form.add_prefix("accepted_topics")] = topics[1:]
     data[keep.form.add_prefix("accepted_keywords")] = keywords[:1]
     data[keep.form.add_prefix("keywords_text")] = "Abu Sayyaf, <b>bold</b>"
@@ -315,6 +318,7 @@ def test_an_editor_uploads_several_files_reviews_suggestions_and_saves(
     assert piece.title == "Maritime Security in the Sulu Sea, Part 1: A New Deal for Patrols?"
     assert sorted(piece.topics.values_list("slug", flat=True)) == sorted(topics[1:])
     assert piece.keywords == [keywords[0], "Abu Sayyaf", "<b>bold</b>"]
+    assert piece.suggested_keywords == keywords[1:]
     assert piece.created_by == editor
     assert piece.provenance == Provenance.INGEST
     assert piece.source_file == "first.pdf"
@@ -407,3 +411,52 @@ def test_a_reviewed_upload_is_saved_once_with_its_origin_and_indexed_once(
     assert (piece.provenance, piece.source_file) == (Provenance.INGEST, "one.pdf")
     assert piece.attachment_sha256
     assert written == [[piece.pk]]
+
+
+# --- machine keywords are suggestions until accepted (issue 14) ---------------------------------
+
+
+def test_ingest_keeps_keywords_as_suggestions_that_no_export_carries(vocabulary, tmp_path):
+    (tmp_path / "sulu.pdf").write_bytes(commentary_pdf())
+    out, _ = ingest(str(tmp_path / "sulu.pdf"))
+    piece = Piece.objects.get()
+    assert piece.keywords == []
+    assert piece.suggested_keywords
+    assert "(suggested; accept them on the edit page)" in out
+    from library.citations.bibtex import BibTeXWriter
+    from library.citations.from_piece import record_from_piece
+
+    exported = "".join(BibTeXWriter().write([record_from_piece(piece)]))
+    assert "keywords" not in exported  # the abstract may hold the phrases; no keywords field
+
+
+def test_ingest_accept_keywords_saves_them_as_the_pieces_keywords(vocabulary, tmp_path):
+    (tmp_path / "sulu.pdf").write_bytes(commentary_pdf())
+    out, _ = ingest(str(tmp_path / "sulu.pdf"), "--accept-keywords")
+    piece = Piece.objects.get()
+    assert piece.keywords
+    assert piece.suggested_keywords == []
+    assert "(suggested" not in out
+
+
+def test_an_editor_accepts_suggested_keywords_on_the_edit_page(vocabulary, tmp_path, editor_client):
+    (tmp_path / "sulu.pdf").write_bytes(commentary_pdf())
+    ingest(str(tmp_path / "sulu.pdf"))
+    piece = Piece.objects.get()
+    suggested = list(piece.suggested_keywords)
+    url = reverse("catalogue:piece_edit", args=[piece.citation_key])
+    response = editor_client.get(url)
+    form = response.context["form"]
+    assert [k for k, _ in form.fields["accept_suggested_keywords"].choices] == suggested
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value not in (None, False, []):
+            data[name] = value
+    data["accept_suggested_keywords"] = suggested[:1]
+    data["keywords_text"] = "Abu Sayyaf"
+    response = editor_client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    piece.refresh_from_db()
+    assert piece.keywords == ["Abu Sayyaf", suggested[0]]
+    assert piece.suggested_keywords == suggested[1:]

@@ -277,3 +277,34 @@ def test_a_banner_repeated_as_the_running_header_still_gives_number_and_date(ext
     assert (parsed.number, parsed.date) == ("263/2016", datetime.date(2016, 10, 28))
     assert parsed.title == "Maritime Security in the Sulu Sea: A New Deal for Patrols?"
     assert "No. 263" not in parsed.body
+
+
+def test_keywords_are_noun_phrases_not_clause_fragments(seed_text):
+    """The fragments issue 14 found in exports: "Iraqi Sunnis political", "Raqqa depends"."""
+    from library.ingest.text import parse_commentary
+
+    seed = parse_commentary(seed_text)
+    keywords = suggest_keywords(seed.title, seed.synopsis, seed.body, names=seed.author_names)
+    assert "Islamic State" in keywords
+    assert not any(k.casefold().endswith(("political", "sunnis political")) for k in keywords)
+    raqqa = suggest_keywords(
+        "After the Fall of Raqqa",
+        "Raqqa depends on the Kurdish forces and the tribes around the Euphrates dam.",
+        "Raqqa depends on water from the Euphrates dam. The Kurdish forces hold the dam.",
+    )
+    assert raqqa
+    assert not any("depends" in k for k in raqqa)
+
+
+def test_keywords_leave_out_author_surnames_and_the_title_itself():
+    keywords = suggest_keywords(
+        "Inside Terrorism",
+        "Hoffman traces how terrorism evolved from anti-colonial struggles to religiously "
+        "motivated violence with a global reach. Hoffman argues that terrorism is political "
+        "violence aimed at audiences beyond its immediate victims.",
+        "",
+        names=["Bruce Hoffman"],
+    )
+    assert keywords
+    assert not any("hoffman" in k.casefold() for k in keywords)
+    assert "Inside Terrorism" not in keywords

@@ -202,3 +202,69 @@ def test_a_two_megabyte_commentary_parses_whole():
     parsed = parse_commentary(commentary(body=(paragraph + "\n") * 7200))
     assert len(parsed.sections[0].paragraphs) == 7200
     assert len(parsed.body) > 2_000_000
+
+
+@pytest.mark.parametrize(
+    ("banner", "number", "date", "series"),
+    [
+        ("No. 119 – 12 June 2020", "119/2020", datetime.date(2020, 6, 12), ""),
+        ("No. 119 — 12 June 2020", "119/2020", datetime.date(2020, 6, 12), ""),
+        ("No. 119 - 12 June 2020", "119/2020", datetime.date(2020, 6, 12), ""),
+        ("No. 119\n12 June 2020", "119/2020", datetime.date(2020, 6, 12), ""),
+        (
+            "RSIS Commentary No. 263 – 28 October 2016",
+            "263/2016",
+            datetime.date(2016, 10, 28),
+            "RSIS Commentaries",
+        ),
+    ],
+)
+def test_the_banner_forms_as_printed_give_number_year_and_date(banner, number, date, series):
+    parsed = parse_commentary(commentary(banner=banner))
+    assert (parsed.number, parsed.date, parsed.series) == (number, date, series)
+    assert parsed.title == "Sea Lanes and Strait Politics"
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("By Ana Santos & Li Wei", ["Ana Santos", "Li Wei"]),
+        ("By Ana Santos and Li Wei", ["Ana Santos", "Li Wei"]),
+        ("By Ana Santos, Li Wei, and Kofi Mensah", ["Ana Santos", "Li Wei", "Kofi Mensah"]),
+        (
+            "By Ana Santos, Li Wei, Kofi Mensah & Zoë Müller",
+            ["Ana Santos", "Li Wei", "Kofi Mensah", "Zoë Müller"],
+        ),
+        (
+            "By Ana Santos, Li Wei, Kofi Mensah,\nRavi Nair and Zoë Müller",
+            ["Ana Santos", "Li Wei", "Kofi Mensah", "Ravi Nair", "Zoë Müller"],
+        ),
+        ("By Ana Santos, Li Wei\nand Kofi Mensah", ["Ana Santos", "Li Wei", "Kofi Mensah"]),
+    ],
+)
+def test_bylines_with_ampersands_commas_many_names_and_a_wrapped_line(byline, names):
+    assert parse_commentary(commentary(byline=byline)).author_names == names
+
+
+def test_a_topic_label_before_the_title_is_kept_out_of_it():
+    text = commentary(banner="No. 5 – 1 March 2021\nTopic: Global Health Security")
+    parsed = parse_commentary(text)
+    assert parsed.title == "Sea Lanes and Strait Politics"
+    assert parsed.label == "Global Health Security"
+    assert parsed.warnings == []  # a label is read, not guessed: no reason to hold the file
+
+
+def test_boilerplate_is_dropped_by_the_sentence_not_the_paragraph():
+    body = (
+        "Shipping rates rose. These commentaries may be reproduced with prior permission from "
+        "RSIS and due recognition to the author(s) and RSIS. Insurers followed.\n"
+    )
+    parsed = parse_commentary(commentary(body=body))
+    assert parsed.body == "Shipping rates rose. Insurers followed."
+
+
+def test_a_heading_marked_with_hashes_is_a_heading_whatever_its_case():
+    body = "First point made.\n\n## why the strait matters\n\nSecond point made.\n"
+    parsed = parse_commentary(commentary(body=body))
+    assert parsed.headings == ["why the strait matters"]
+    assert parsed.body == "First point made.\n\nSecond point made."

@@ -60,16 +60,24 @@ class Tally:
 
 class Command(BaseCommand):
     _bar_shown = False
+    _accept_keywords = False
     help = (
         "Parse commentary PDFs and text files (folders are searched recursively) and add each "
-        "as a piece with its suggested topics, regions and keywords. Duplicates and bad files "
-        "are reported and write nothing."
+        "as a piece with its suggested topics and regions; suggested keywords wait for an "
+        "editor's acceptance unless --accept-keywords. Duplicates and bad files are reported "
+        "and write nothing."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER")
         parser.add_argument(
             "--dry-run", action="store_true", help="Parse and report; write nothing."
+        )
+        parser.add_argument(
+            "--accept-keywords",
+            action="store_true",
+            help="Save the machine-suggested keywords as the piece's keywords; without this "
+            "they are kept as suggestions for an editor to accept on the edit page.",
         )
         parser.add_argument(
             "--json",
@@ -84,6 +92,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths: list[str], dry_run: bool, json: bool, **options) -> None:
+        self._accept_keywords = options["accept_keywords"]
         files, hidden = expand_paths(paths)
         progress = options["progress"]
         if progress is None:
@@ -157,7 +166,7 @@ class Command(BaseCommand):
             return Outcome(
                 path, CREATED, "parsed (dry run; nothing written)", record | {"status": "dry-run"}
             )
-        piece = save_draft(draft, data=data)
+        piece = save_draft(draft, data=data, accept_keywords=self._accept_keywords)
         message = f"created {piece.citation_key} ({piece.get_absolute_url()})"
         return Outcome(
             path,
@@ -228,7 +237,9 @@ class Command(BaseCommand):
         lines.append(f"Headings:  {'; '.join(record['headings']) or '(none)'}")
         lines.append(f"Topics:    {', '.join(record['topics']) or '(none suggested)'}")
         lines.append(f"Regions:   {', '.join(record['regions']) or '(none suggested)'}")
-        lines.append(f"Keywords:  {', '.join(record['keywords']) or '(none suggested)'}")
+        state = "" if self._accept_keywords else " (suggested; accept them on the edit page)"
+        keywords = ", ".join(record["keywords"])
+        lines.append(f"Keywords:  {keywords + state if keywords else '(none suggested)'}")
         lines.extend(f"Warning:   {warning}" for warning in record["warnings"])
         self.stdout.write("\n".join(lines))
 
