@@ -44,10 +44,7 @@ class StatementTimeoutMiddleware:
         seconds = settings.DB_STATEMENT_TIMEOUT
         if not seconds or connection.vendor != "postgresql":
             return self.get_response(request)
-        with connection.cursor() as cursor:
-            # A session setting: it stays with the connection, which only requests use.
-            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{seconds}s"])
-        with connection.execute_wrapper(_LogCancelledStatement(request)):
+        with connection.execute_wrapper(_BoundedStatements(request, seconds)):
             return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -63,20 +60,32 @@ class StatementTimeoutMiddleware:
         return response
 
 
-class _LogCancelledStatement:
-    """An execute wrapper that logs which statement of which request ran out of time."""
+class _BoundedStatements:
+    """An execute wrapper: the limit set before a request's first statement; a cancel logged.
 
-    def __init__(self, request: HttpRequest) -> None:
+    Set on first use rather than on entry, so a request that never touches the database
+    (a static answer, a redirect) costs no query.
+    """
+
+    def __init__(self, request: HttpRequest, seconds: int) -> None:
         self.request = request
+        self.seconds = seconds
+        self.limit_set = False
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context):
+        if not self.limit_set:
+            self.limit_set = True  # first, as the statement below comes through here too
+            # A session setting: it stays with the connection, which only requests use.
+            context["cursor"].execute(
+                "SELECT set_config('statement_timeout', %s, false)", [f"{self.seconds}s"]
+            )
         try:
             return execute(sql, params, many, context)
         except OperationalError as error:
             if is_statement_timeout(error):
                 logger.error(
                     "statement cancelled after DB_STATEMENT_TIMEOUT=%ss on %s %s: %s",
-                    settings.DB_STATEMENT_TIMEOUT,
+                    self.seconds,
                     self.request.method,
                     self.request.get_full_path()[:500],
                     " ".join(sql.split())[:2000],

@@ -80,6 +80,8 @@ def test_requests_bound_their_statements_and_other_sessions_are_left_alone(clien
 
 
 def test_a_zero_timeout_leaves_the_request_unbounded(client, settings):
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")  # whatever an earlier request left
     settings.DB_STATEMENT_TIMEOUT = 0
     assert client.get("/").status_code == 200
     with connection.cursor() as cursor:
