@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from library.catalogue import concurrency
 from library.catalogue.authors import AuthorSpec, format_name_for_editing, parse_name
 from library.catalogue.models import Piece, Region, Role, Topic
 from library.catalogue.services import (
@@ -145,6 +146,8 @@ class PieceForm(forms.ModelForm):
             self.initial.setdefault("topics_text", ", ".join(t.name for t in piece.topics.all()))
             self.initial.setdefault("regions_text", ", ".join(r.name for r in piece.regions.all()))
             self.initial.setdefault("keywords_text", ", ".join(piece.keywords))
+            # Last, so the fingerprint covers every field's initial value.
+            concurrency.add_version_fields(self, piece)
         else:
             self.fields[
                 "citation_key"
@@ -216,7 +219,13 @@ class PieceForm(forms.ModelForm):
                 regions=data["regions_text"],
                 keywords=data["keywords_text"],
             ),
+            expected_version=data.get(concurrency.VERSION_FIELD),
         )
+
+    def rebased(self, error: concurrency.StalePiece) -> PieceForm:
+        """After a refused save: this form rebuilt on the piece as it is saved now."""
+        current = Piece.objects.get(pk=self.instance.pk)
+        return concurrency.rebase(self, type(self)(instance=current), error)
 
 
 class PasteForm(forms.Form):

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from library.catalogue.authors import AuthorSpec, find_or_create_author
+from library.catalogue.concurrency import claim_version
 from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
     Author,
@@ -125,9 +126,17 @@ def save_piece(
     piece: Piece,
     contributors: PieceContributors,
     tags: PieceTags,
+    *,
+    expected_version: int | None = None,
 ) -> Piece:
-    """Save a new or changed piece with its byline and tags, assigning a key if it has none."""
+    """Save a new or changed piece with its byline and tags, assigning a key if it has none.
+
+    ``expected_version`` is the version an edit form was built on: if the piece has been
+    saved since, :class:`~library.catalogue.concurrency.StalePiece` is raised and nothing is
+    written, rather than silently reverting the other save.
+    """
     lock_piece_saves()  # before the key and author look-ups it protects
+    claim_version(piece, expected_version)
     if not piece.citation_key:
         first = contributors.authors[0] if contributors.authors else None
         if first is None and contributors.editors:

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from library.catalogue.browse import Filters, facets
+from library.catalogue.concurrency import StalePiece
 from library.catalogue.export_views import cite_box
 from library.catalogue.exports import available_formats
 from library.catalogue.forms import PasteForm, PieceForm
@@ -195,7 +196,12 @@ def piece_edit(request: HttpRequest, key: str) -> HttpResponse:
     piece = get_object_or_404(Piece, citation_key=key)
     form = PieceForm(request.POST or None, instance=piece)
     if request.method == "POST" and form.is_valid():
-        piece = form.save()
+        try:
+            piece = form.save()
+        except StalePiece as stale:  # saved by someone else since this form was built
+            form = form.rebased(stale)
+            context = {"form": form, "piece": Piece.objects.get(pk=piece.pk)}
+            return render(request, "catalogue/piece_form.html", context, status=409)
         messages.success(request, f"Saved “{piece.title}”.")
         return redirect(piece)
     return render(request, "catalogue/piece_form.html", {"form": form, "piece": piece})
