@@ -37,6 +37,12 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Request line and headers, bounded (gunicorn answers 400 past them). Gunicorn has no body
+# limit: the app refuses an oversized body from its Content-Length before reading it
+# (library/uploads.py, MAX_UPLOAD_BYTES); a proxy in front may refuse it earlier still.
+limit_request_line = 8190  # long faceted-filter and search URLs
+limit_request_fields = 64
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses an oversized body from its length, before the CSRF check reads it.
+    "library.uploads.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
@@ -162,9 +164,22 @@ if not DEBUG:
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT") or BASE_DIR / "media")
 
-# Upload and paste limits: Django refuses larger request bodies with a 400.
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Request bodies, bounded before they are read (library/uploads.py): MAX_UPLOAD_BYTES for
+# signed-in users (all files of one request together), MAX_ANONYMOUS_UPLOAD_BYTES for
+# everyone else; larger ones get a 413 and never reach the disk. Form fields other than
+# files are held in memory: at most MAX_FORM_BYTES (room for a pasted commentary at its
+# limit, percent-encoded).
+DOSSIER_MAX_REQUEST_BYTES = envint("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+DOSSIER_MAX_ANONYMOUS_REQUEST_BYTES = envint("MAX_ANONYMOUS_UPLOAD_BYTES", 256 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = min(
+    DOSSIER_MAX_REQUEST_BYTES, envint("MAX_FORM_BYTES", 8 * 1024 * 1024, minimum=1024)
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "library.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DOSSIER_MAX_INGEST_BYTES = envint("MAX_INGEST_BYTES", 2 * 1024 * 1024, minimum=1024)
 # Commentary PDFs (ingest command and /pieces/upload/): size and page limits, and the time and
 # memory the PDF reader (a child process) may use on one file before it is stopped.
