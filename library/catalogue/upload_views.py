@@ -18,12 +18,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from library.catalogue.attachments import may_download
 from library.catalogue.file_ingest import FileDraft, draft_from_bytes, pdf_limits
 from library.catalogue.models import Piece, PieceType, Provenance
 from library.catalogue.upload_forms import ReviewForm, UploadForm
@@ -234,6 +236,8 @@ def piece_attachment(request: HttpRequest, key: str) -> FileResponse:
     piece = get_object_or_404(Piece, citation_key=key)
     if not piece.attachment:
         raise Http404("This piece has no attached file.")
+    if not may_download(request):  # ATTACHMENTS_PUBLIC=0: signed-in users only
+        return redirect_to_login(request.get_full_path())
     try:
         handle = piece.attachment.open("rb")
     except FileNotFoundError:
