@@ -32,6 +32,7 @@ from library.catalogue.upload_forms import ReviewForm, UploadForm
 from library.catalogue.views import editor_required
 from library.ingest.pdf import MB, PdfExtractor, PdfProblem, file_name_problem, file_sha256
 from library.ingest.types import NotACommentary
+from library.storage import failure_reason, write_atomically
 
 SESSION_KEY = "dossier_uploads"
 STAGING_DIR = "ingest-staging"
@@ -103,7 +104,10 @@ def _read_upload(uploaded, extractor: PdfExtractor, staged: dict) -> UploadResul
     token = secrets.token_hex(16)
     path = _staging_path(token)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    try:
+        write_atomically(path, data)  # whole or absent: never a 0-byte staged file
+    except OSError as exc:
+        return UploadResult(name, "failed", f"{failure_reason(exc)}; upload it again later")
     suggestions = {
         "topics": [[s.slug, s.name] for s in file_draft.draft.topic_suggestions],
         "regions": [[s.slug, s.name] for s in file_draft.draft.region_suggestions],
@@ -211,6 +215,10 @@ def _save_reviewed(form: ReviewForm, entry: dict, token: str, user) -> Piece | s
                 piece.attachment_sha256 = entry["sha256"]
                 fields += ["attachment", "attachment_sha256"]
             piece.save(update_fields=fields)
+    except OSError as exc:  # full disk or I/O error: the transaction rolled back
+        if piece is not None and piece.attachment:
+            piece.attachment.delete(save=False)
+        return failure_reason(exc)
     except BaseException:
         if piece is not None and piece.attachment:
             piece.attachment.delete(save=False)

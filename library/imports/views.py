@@ -30,6 +30,7 @@ from library.imports.service import (
     existing_pieces,
     plan_import,
 )
+from library.storage import write_atomically
 
 SESSION_KEY = "dossier_imports"
 PERMISSION = "catalogue.add_piece"
@@ -140,7 +141,8 @@ def _upload(request: HttpRequest, limiter: SizeLimitHandler) -> HttpResponse:
                 form.add_error("file", f"{info['name']}: {plan.files[0].error}.")
             else:
                 token = secrets.token_urlsafe(16)
-                (_store() / token).write_bytes(data)
+                # Whole or absent; a full disk reaches StorageErrorMiddleware's page.
+                write_atomically(_store() / token, data)
                 info["digest"] = plan.digest()
                 request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), token: info}
                 return _preview(request, plan, token)

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
 from library.catalogue.file_ingest import (
     draft_from_bytes,
@@ -26,6 +27,7 @@ from library.catalogue.file_ingest import (
 )
 from library.ingest.pdf import PdfExtractor, PdfProblem, file_name_problem
 from library.ingest.types import NotACommentary
+from library.storage import failure_reason, is_storage_failure
 
 CREATED, DUPLICATE, ATTENTION, FAILED = "created", "duplicate", "needs-attention", "failed"
 
@@ -154,7 +156,15 @@ class Command(BaseCommand):
             return Outcome(
                 path, CREATED, "parsed (dry run; nothing written)", record | {"status": "dry-run"}
             )
-        piece = save_file_draft(file_draft, data=data if file_draft.is_pdf else None)
+        try:
+            piece = save_file_draft(file_draft, data=data if file_draft.is_pdf else None)
+        except (OSError, OperationalError) as exc:
+            if not is_storage_failure(exc) and not isinstance(exc, OSError):
+                raise
+            # Disk full or I/O error: nothing of this file was kept; go on with the next.
+            seen.pop(file_draft.sha256, None)
+            seen.pop(file_draft.parsed.source_hash, None)
+            return _refused(path, FAILED, f"not saved: {failure_reason(exc)}")
         message = f"created {piece.citation_key} ({piece.get_absolute_url()})"
         return Outcome(
             path,
