@@ -229,3 +229,35 @@ def apply_change_errors(form: forms.BaseForm, changes: list[FieldChange], error:
         form.add_error(None, f"{label}: {note}")
         if change.conflict and change.name in form.fields:
             form.add_error(change.name, note)
+
+
+# --- the same work saved twice at once ------------------------------------------------------
+
+
+class DuplicateWork(Exception):
+    """A piece from the same text or file was saved first (by another request or process)."""
+
+    def __init__(self, existing: Piece, reason: str) -> None:
+        super().__init__(f"{reason}: {existing.citation_key}")
+        self.existing, self.reason = existing, reason
+
+
+def same_work_saved(*, source_hash: str = "", attachment_sha256: str = "") -> DuplicateWork | None:
+    """The piece already saved from the same file or the same text, as a refusal; or ``None``.
+
+    Call it inside the saving transaction after ``lock_piece_saves()``: the duplicate checks
+    made while drafting ran before the lock, so two requests (or two files of one batch)
+    carrying the same work both passed them. Under the lock the check and the insert that
+    follows are one step. Exact identity only; the fuzzy checks stay where drafts are made.
+    """
+    from library.catalogue.models import Piece
+
+    if attachment_sha256:
+        same_file = Piece.objects.filter(attachment_sha256=attachment_sha256).order_by("pk")
+        if (existing := same_file.first()) is not None:
+            return DuplicateWork(existing, "the same file was saved meanwhile")
+    if source_hash:
+        same_text = Piece.objects.filter(source_hash=source_hash).order_by("pk")
+        if (existing := same_text.first()) is not None:
+            return DuplicateWork(existing, "the same text was saved meanwhile")
+    return None

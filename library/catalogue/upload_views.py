@@ -26,7 +26,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from library.catalogue.attachments import may_download
+from library.catalogue.concurrency import same_work_saved
 from library.catalogue.file_ingest import FileDraft, draft_from_bytes, pdf_limits
+from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import Piece, PieceType, Provenance
 from library.catalogue.upload_forms import ReviewForm, UploadForm
 from library.catalogue.views import editor_required
@@ -197,13 +199,18 @@ def _save_reviewed(form: ReviewForm, entry: dict, token: str, user) -> Piece | s
         return "the uploaded file is no longer on the server; upload it again"
     if file_sha256(data) != entry["sha256"]:
         return "the uploaded file changed on the server; upload it again"
-    if entry["pdf"]:
-        existing = Piece.objects.filter(attachment_sha256=entry["sha256"]).first()
-        if existing is not None:
-            return f"the same file was saved meanwhile as {existing.citation_key}"
     piece = None
     try:
         with transaction.atomic():
+            # Check and insert under the piece-save lock: the same work twice in one batch,
+            # or from two editors at once, is saved once.
+            lock_piece_saves()
+            duplicate = same_work_saved(
+                source_hash=entry["source_hash"],
+                attachment_sha256=entry["sha256"] if entry["pdf"] else "",
+            )
+            if duplicate is not None:
+                return f"{duplicate.reason} as {duplicate.existing.citation_key}"
             piece = form.save()
             piece.provenance = Provenance.INGEST
             piece.source_file = entry["name"][:500]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 import time
 from io import StringIO
 from pathlib import Path
@@ -158,3 +159,122 @@ def test_cleanup_removes_stale_previews_staged_and_partial_files_only(settings, 
     assert "Removed 3 stale file(s)" in out.getvalue()
     assert not any(path.exists() for path in stale)
     assert all(path.exists() for path in fresh + kept)
+
+
+# --- the same work twice at once ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_one_upload_batch_with_the_same_work_twice_creates_it_once(
+    settings, tmp_path, vocabulary, editor_client
+):
+    from tests.catalogue.test_pdf_ingest import review_data
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    pdf = commentary_pdf()
+    files = [
+        SimpleUploadedFile("first.pdf", pdf),
+        SimpleUploadedFile("second.pdf", pdf + b"\n% the same text, other bytes\n"),
+    ]
+    response = editor_client.post(reverse("catalogue:piece_upload"), {"files": files})
+    drafts = [r for r in response.context["results"] if r.form]
+    assert len(drafts) == 2  # neither is in the catalogue yet
+    saved = editor_client.post(
+        reverse("catalogue:piece_upload_save"), review_data(drafts), follow=True
+    )
+    page = saved.content.decode()
+    assert Piece.objects.count() == 1
+    key = Piece.objects.get().citation_key
+    assert f"second.pdf: not saved: the same text was saved meanwhile as {key}" in page
+
+
+def test_two_ingest_saves_of_the_same_text_write_one_piece(db, seed_text, vocabulary):
+    from library.catalogue.concurrency import DuplicateWork
+    from library.catalogue.ingest import prepare_draft, save_draft
+
+    first, second = prepare_draft(seed_text), prepare_draft(seed_text)  # both see no piece
+    assert first.existing is None
+    assert second.existing is None
+    save_draft(first)
+    with pytest.raises(DuplicateWork, match="same text was saved meanwhile"):
+        save_draft(second)
+    assert Piece.objects.count() == 1
+
+
+IMPORTER = """
+import sys
+import django
+django.setup()
+from django.core.management import call_command
+print("ready", flush=True)
+sys.stdin.readline()
+call_command("import_citations", sys.argv[1])
+"""
+
+
+def works(count: int) -> tuple[str, str]:
+    """The same works as BibTeX and as RIS (a DOI each, as exported by two managers)."""
+    vocabulary = (
+        "maritime port strait naval coastal piracy smuggling patrol insurgency border "
+        "alliance deterrence cyber militia ceasefire refugee drone nuclear treaty sanctions "
+        "election protest policing energy pipeline fisheries island archipelago monsoon "
+        "famine water river dam corridor railway telecom satellite doctrine logistics"
+    ).split()
+    bibtex, ris = [], []
+    for n in range(count):
+        title = " ".join(random.Random(n).sample(vocabulary, 6)).capitalize()
+        bibtex.append(
+            f"@article{{w{n}, author={{Tan, Wei}}, title={{{title}}}, journal={{J}}, "
+            f"year=2019, doi={{10.5555/w{n}}}}}"
+        )
+        ris.append(
+            f"TY  - JOUR\nAU  - Tan, Wei\nTI  - {title}\nJO  - J\nPY  - 2019\n"
+            f"DO  - 10.5555/w{n}\nER  - \n"
+        )
+    return "\n".join(bibtex) + "\n", "\n".join(ris)
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_parallel_imports_of_the_same_works_create_each_once(tmp_path):
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
+    count = 40
+    bibtex, ris = works(count)
+    (tmp_path / "works.bib").write_text(bibtex, encoding="utf-8")
+    (tmp_path / "works.ris").write_text(ris, encoding="utf-8")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    root = Path(__file__).resolve().parents[2]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", IMPORTER, str(tmp_path / name)],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("works.bib", "works.ris")
+    ]
+    for run in runs:
+        assert run.stdout.readline().strip() == "ready", run.stderr.read()
+    for run in runs:  # both go at once
+        run.stdin.write("go\n")
+        run.stdin.flush()
+    outputs = []
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        outputs.append(out)
+    assert Piece.objects.count() == count
+    assert len(set(Piece.objects.values_list("doi", flat=True))) == count
+    # Whichever ran second reports every work as a duplicate, as if run one after the other.
+    assert any(f"{count} duplicate(s)" in out for out in outputs), outputs

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
+from library.catalogue.concurrency import DuplicateWork
 from library.catalogue.file_ingest import (
     draft_from_bytes,
     expand_paths,
@@ -158,6 +159,13 @@ class Command(BaseCommand):
             )
         try:
             piece = save_file_draft(file_draft, data=data if file_draft.is_pdf else None)
+        except DuplicateWork as exc:  # another run saved the same work a moment ago
+            existing = exc.existing
+            reason = (
+                f"already in the catalogue as {existing.citation_key} "
+                f"({existing.get_absolute_url()}): {exc.reason}"
+            )
+            return Outcome(path, DUPLICATE, reason, record | {"status": DUPLICATE})
         except (OSError, OperationalError) as exc:
             if not is_storage_failure(exc) and not isinstance(exc, OSError):
                 raise
