@@ -97,3 +97,27 @@ def test_a_body_within_the_limit_is_read_as_before(upload_dir, editor_client):
     response = editor_client.post(reverse("catalogue:piece_upload"), {"files": big_file(1024)})
     assert response.status_code == 200  # the review page, with the file's problems
     assert bytes_on_disk(upload_dir) >= 1024
+
+
+def gunicorn_settings(monkeypatch, **env: str) -> dict:
+    import runpy
+    from pathlib import Path
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+
+
+def test_gunicorn_bounds_the_request_line_and_headers(monkeypatch):
+    conf = gunicorn_settings(monkeypatch)
+    assert conf["limit_request_line"] == 8190
+    assert conf["limit_request_fields"] == 64
+    assert conf["limit_request_field_size"] == 8190
+
+
+def test_gunicorn_instances_do_not_share_a_control_socket(monkeypatch, tmp_path):
+    assert gunicorn_settings(monkeypatch)["control_socket_disable"] is True
+    own = str(tmp_path / "instance-a.ctl")
+    conf = gunicorn_settings(monkeypatch, GUNICORN_CONTROL_SOCKET=own)
+    assert conf["control_socket"] == own
+    assert conf["control_socket_disable"] is False
