@@ -47,7 +47,10 @@ INSTALLED_APPS = [
     "library.catalogue",
     "library.search",
     "library.readinglists",
+    "library.jobs",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +205,12 @@ DOSSIER_MAX_PDF_BYTES = envint("MAX_PDF_BYTES", 25 * 1024 * 1024, minimum=1024)
 DOSSIER_MAX_PDF_PAGES = envint("MAX_PDF_PAGES", 500, minimum=1)
 DOSSIER_PDF_TIMEOUT_SECONDS = envint("PDF_TIMEOUT_SECONDS", 30, minimum=1)
 DOSSIER_PDF_MEMORY_MB = envint("PDF_MEMORY_MB", 768, minimum=128)
+# Long work runs in a worker process (`manage.py db_worker`, django-tasks' database backend:
+# no new server): a web import writing more than IMPORT_BACKGROUND_ENTRIES pieces becomes a
+# background job; a running job silent for JOB_STALL_SECONDS is offered for a retry.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DOSSIER_IMPORT_BACKGROUND_ENTRIES = envint("IMPORT_BACKGROUND_ENTRIES", 1000)
+DOSSIER_JOB_STALL_SECONDS = envint("JOB_STALL_SECONDS", 600, minimum=10)
 # Citation files (BibTeX, RIS, CSL-JSON) for import_citations and /import/: checked before parsing.
 DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)

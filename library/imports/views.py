@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from library.catalogue.views import editor_required
+from library.imports import jobs
 from library.imports.forms import ImportForm
 from library.imports.service import (
     ImportPlan,
@@ -170,6 +171,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
         info["digest"] = plan.digest()
         request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), token: info}
         return _preview(request, plan, token, changed=True)
+    writes = sum(1 for o in plan.files[0].outcomes if o.status == "create" or o.action == "updated")
+    if jobs.runs_in_background(writes):  # would outlast the request timeout: a worker does it
+        job = jobs.start(request, token, info)
+        pending = request.session.get(SESSION_KEY, {})
+        pending.pop(token, None)  # the job owns the staged file now
+        request.session[SESSION_KEY] = pending
+        return redirect("imports:job", pk=job.pk)
     try:
         apply_plan(plan, user=request.user)
     except ImportStopped as exc:

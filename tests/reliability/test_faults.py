@@ -416,3 +416,78 @@ def test_concurrent_edits_of_one_version_save_one_and_refuse_the_other(make_piec
     piece.refresh_from_db()
     assert piece.version == 2
     assert sorted([piece.synopsis, piece.note]) == ["Old", "changed"]  # nothing half-applied
+
+
+# --- a killed worker ---------------------------------------------------------------------------
+
+WORKER = """
+import sys
+import django
+django.setup()
+from django.conf import settings
+settings.MEDIA_ROOT = sys.argv[1]  # the test's, where the import page staged the file
+from django.core.management import call_command
+call_command("db_worker", startup_delay=False, reload=False, interval=0.2)
+"""
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_import_writes_nothing_and_the_job_can_be_retried(
+    editor_client, settings, tmp_path
+):
+    import signal
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from library.jobs import progress
+    from library.jobs.models import Job, JobStatus
+    from tests.imports.test_views import token_of, upload
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.DOSSIER_IMPORT_BACKGROUND_ENTRIES = 3
+    count = 1500
+    preview = upload(editor_client, "works.bib", works(count)[0].encode())
+    editor_client.post(reverse("imports:confirm"), {"token": token_of(preview)})
+    job = Job.objects.get()
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, settings.MEDIA_ROOT],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while progress.read(job.pk).get("written", 0) < 100:
+            assert worker.poll() is None, "the worker stopped by itself"
+            assert time.monotonic() < deadline, "the worker never started writing"
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)  # mid-import, no chance to clean up
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+
+    assert Piece.objects.count() == 0  # its transaction died with it
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING
+    settings.DOSSIER_JOB_STALL_SECONDS = 10
+    heartbeat = Path(settings.MEDIA_ROOT) / "jobs" / f"{job.pk}.json"
+    os.utime(heartbeat, (time.time() - 60, time.time() - 60))
+    page = editor_client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "Run the import again" in page
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    editor_client.post(reverse("imports:job_retry", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert Piece.objects.count() == count

@@ -22,6 +22,7 @@ from library.storage import TEMP_PREFIX, remove_stale
 STALE_FILES = (
     ("ingest-staging", ("*.upload", f"{TEMP_PREFIX}*")),
     ("imports", ("*",)),
+    ("jobs", ("*.json",)),  # progress of jobs whose worker was killed (library/jobs)
     (".", (f"**/{TEMP_PREFIX}*",)),
 )
 
