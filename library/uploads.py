@@ -81,13 +81,19 @@ class BodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = body_limit(request)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0  # Django reads no body without a valid length
-        if declared > limit:
-            return too_large(request, limit)
+        # Who is asking matters only past the smaller, anonymous limit: most requests never
+        # load the session's user here.
+        smallest = min(
+            settings.DOSSIER_MAX_ANONYMOUS_REQUEST_BYTES, settings.DOSSIER_MAX_REQUEST_BYTES
+        )
+        if declared > smallest:
+            limit = body_limit(request)
+            if declared > limit:
+                return too_large(request, limit)
         response = self.get_response(request)
         refused = getattr(request, _REFUSED, None)
         if refused is not None:

@@ -121,3 +121,12 @@ def test_gunicorn_instances_do_not_share_a_control_socket(monkeypatch, tmp_path)
     conf = gunicorn_settings(monkeypatch, GUNICORN_CONTROL_SOCKET=own)
     assert conf["control_socket"] == own
     assert conf["control_socket_disable"] is False
+
+
+def test_a_request_limit_below_the_anonymous_one_still_bounds_editors(
+    upload_dir, editor_client, settings
+):
+    settings.DOSSIER_MAX_ANONYMOUS_REQUEST_BYTES = 10 * LIMIT
+    response = editor_client.post(reverse("catalogue:piece_upload"), {"files": big_file(2 * LIMIT)})
+    assert response.status_code == 413
+    assert bytes_on_disk(upload_dir) < LIMIT
