@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-postgresql setup components lint format check-python clean
+.PHONY: run test check test-postgresql setup components lint typecheck format check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Dossier needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -39,15 +39,28 @@ run: setup
 components:
 	bash scripts/install-components.sh
 
-## make test: components, dev requirements, lint, Django checks, every test on SQLite and
-## again on a throwaway PostgreSQL cluster (scripts/pg-cluster.sh starts and removes it).
-test: components $(VENV)/.installed-dev
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+## make test: components, dev requirements, lint, types, Django checks, every test on SQLite
+## and again on a throwaway PostgreSQL cluster (scripts/pg-cluster.sh starts and removes it).
+test: components $(VENV)/.installed-dev lint typecheck
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	env -u DATABASE_URL $(PY) -m pytest -m "not postgresql"
 	$(MAKE) --no-print-directory test-postgresql
+
+## make check: the inner loop, no apt and no PostgreSQL: lint, types, Django checks and the
+## SQLite tests but the browser ones; tests whose tools (TeX, pandoc) are missing skip.
+check: $(VENV)/.installed-dev lint typecheck
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL -u CI $(PY) -m pytest -m "not postgresql and not browser"
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+## make typecheck: mypy (pyproject.toml) held to mypy-baseline.txt, which only shrinks.
+typecheck: $(VENV)/.installed-dev
+	$(PY) scripts/mypy-baseline.py
 
 ## make test-postgresql: every test but the SQLite-dialect ones against a throwaway
 ## PostgreSQL cluster (the database search engine uses its PostgreSQL dialect there).
@@ -59,4 +72,4 @@ format: $(VENV)/.installed-dev
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

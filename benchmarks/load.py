@@ -88,8 +88,7 @@ def prepare(count: int) -> dict:
         search_bench.generate(count, rng, search_bench.build_lexicon(rng))
     generated = time.perf_counter() - started
     from library.search.backends import get_backend
-    from library.search.management.commands.check_index import check
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import check, rebuild
 
     started = time.perf_counter()
     status = check(get_backend())
@@ -131,7 +130,7 @@ def verify(edits: dict[str, str]) -> dict:
     )
     lost = [key for key, synopsis in edits.items() if found.get(key) != synopsis]
     from library.search.backends import get_backend
-    from library.search.management.commands.check_index import check
+    from library.search.maintenance import check
 
     status = check(get_backend())
     index = {name: len(getattr(status, name)) for name in ("missing", "extra", "stale")}

@@ -180,7 +180,7 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
     from library.search import service
     from library.search.backends import get_backend
     from library.search.documents import build_document
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     settings.SEARCH_BACKEND = name
     settings.WHOOSH_INDEX_DIR = Path(args.db_dir) / f"whoosh-{count}"

@@ -4,10 +4,10 @@ Answers 200 with a JSON body when every check passes and 503 when one fails, so 
 balancer or an orchestrator can take a broken instance out of rotation. Checks:
 
 - ``database``: a round trip (``SELECT 1``) on the default connection.
-- ``search``: only if the search package exposes a ``health()`` callable (in
-  ``library.search`` or ``library.search.service``). It takes no arguments and returns a
-  JSON-serialisable mapping of details; it signals failure by raising or by returning
-  ``{"ok": False, ...}``. Without such a callable the search engine is not checked.
+- ``search``: the configured engine's own ``problems()`` (a missing or unreadable index,
+  a text index an interrupted rebuild left out), through ``library.search.maintenance``.
+  It returns the engine's name and how many problems it found; the problems themselves
+  go to the log.
 
 Failures are logged with their traceback; the response names only the exception's class,
 so nothing about the deployment leaks to whoever can reach the endpoint.
@@ -15,7 +15,6 @@ so nothing about the deployment leaks to whoever can reach the endpoint.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -26,9 +25,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-logger = logging.getLogger(__name__)
+from library.search.maintenance import health as search_health
 
-SEARCH_HEALTH_MODULES = ("library.search", "library.search.service")
+logger = logging.getLogger(__name__)
 
 
 def check_database() -> dict[str, Any]:
@@ -38,19 +37,6 @@ def check_database() -> dict[str, Any]:
         if cursor.fetchone()[0] != 1:
             raise RuntimeError("SELECT 1 did not return 1")
     return {"vendor": connection.vendor}
-
-
-def search_health_function() -> Callable[[], Any] | None:
-    """The search package's ``health`` callable, if it has one."""
-    for name in SEARCH_HEALTH_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        function = getattr(module, "health", None)
-        if callable(function):
-            return function
-    return None
 
 
 def _run(name: str, check: Callable[[], Any]) -> dict[str, Any]:
@@ -71,10 +57,7 @@ def _run(name: str, check: Callable[[], Any]) -> dict[str, Any]:
 
 def run_checks() -> dict[str, dict[str, Any]]:
     """Every check's result, keyed by name."""
-    checks: dict[str, Callable[[], Any]] = {"database": check_database}
-    search = search_health_function()
-    if search is not None:
-        checks["search"] = search
+    checks: dict[str, Callable[[], Any]] = {"database": check_database, "search": search_health}
     return {name: _run(name, check) for name, check in checks.items()}
 
 

@@ -44,10 +44,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "library.catalogue",
     "library.search",
+    "library.imports",
     "library.readinglists",
     "library.jobs",
+    "library.api",
+    "ninja",  # serves the API docs page's static files (Swagger UI) itself
+    "library.protocols",
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -58,6 +63,8 @@ MIDDLEWARE = [
     # Static files served by each app instance itself (compressed, cached forever when
     # hashed): no separate web server or shared volume needed behind the load balancer.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # PostgreSQL: every statement of a request is bounded (DB_STATEMENT_TIMEOUT).
+    "library.timeouts.StatementTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,6 +133,10 @@ def _database_config() -> dict:
 
 
 DATABASES = {"default": _database_config()}
+# Seconds any one SQL statement of a web request may run on PostgreSQL before it is
+# cancelled and the request answers 503 (library/timeouts.py); 0 means no limit.
+# Management commands are not bounded by it.
+DB_STATEMENT_TIMEOUT = envint("DB_STATEMENT_TIMEOUT", 15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -214,6 +225,11 @@ DOSSIER_JOB_STALL_SECONDS = envint("JOB_STALL_SECONDS", 600, minimum=10)
 # Citation files (BibTeX, RIS, CSL-JSON) for import_citations and /import/: checked before parsing.
 DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)
+# JSON API rate limits, requests a minute: per address without credentials, per token or user.
+DOSSIER_API_RATE_ANON = envint("API_RATE_ANON", 60, minimum=1)
+DOSSIER_API_RATE_AUTH = envint("API_RATE_AUTH", 600, minimum=1)
+# Proxies in front of the app that append to X-Forwarded-For; 0 trusts none (REMOTE_ADDR).
+DOSSIER_API_TRUSTED_PROXIES = envint("API_TRUSTED_PROXIES", 0)
 
 # The process cache holds formatted citations for reading lists (citeproc-py takes 5-30 ms
 # an entry). Django's default of 300 entries would not hold one 200-entry list in two
@@ -226,8 +242,9 @@ CACHES = {
     }
 }
 
-# Search engine: "database" (SQLite FTS5, written in the saving transaction) or "whoosh"
-# (files in WHOOSH_INDEX_DIR, written after commit). See library/search/backends/.
+# Search engine: "database" (the database's own full-text search, SQLite FTS5 or PostgreSQL
+# tsvector, written in the saving transaction) or "whoosh" (files in WHOOSH_INDEX_DIR,
+# written after commit). See library/search/backends/ (get_backend in __init__.py).
 SEARCH_BACKEND = envchoice("SEARCH_BACKEND", "database", ("database", "whoosh"))
 WHOOSH_INDEX_DIR = Path(envstr("WHOOSH_INDEX_DIR") or BASE_DIR / "whoosh_index")
 WHOOSH_LOCK_TIMEOUT = envint("WHOOSH_LOCK_TIMEOUT", 10, minimum=1)

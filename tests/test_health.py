@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import types
-
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -15,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def no_search_health(monkeypatch):
-    monkeypatch.setattr(health, "search_health_function", lambda: None)
+    monkeypatch.setattr(health, "search_health", lambda: {"engine": "stub"})
 
 
 def test_a_healthy_instance_answers_200_with_each_check(client, no_search_health):
@@ -60,12 +58,51 @@ def test_an_unreachable_database_gives_503_without_leaking_details(
     assert "hunter2" in caplog.text
 
 
-def test_a_search_health_function_is_called_when_the_search_package_has_one(client, monkeypatch):
-    fake = types.SimpleNamespace(health=lambda: {"engine": "database", "documents": 7})
-    monkeypatch.setattr(health.importlib, "import_module", lambda name: fake)
-    body = client.get(reverse("health")).json()
-    assert body["checks"]["search"]["engine"] == "database"
-    assert body["checks"]["search"]["ok"] is True
+def test_the_search_check_asks_the_configured_engine_for_its_problems(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    search = response.json()["checks"]["search"]
+    assert search["engine"] == "database"
+    assert search["problems"] == 0
+    assert search["ok"] is True
+
+
+def test_a_dropped_index_table_makes_the_instance_unavailable(client, caplog):
+    from library.search.backends.database.postgres.schema import DOC_TABLE
+    from library.search.backends.database.sqlite.compiler import FTS_TABLE
+
+    table = FTS_TABLE if connection.vendor == "sqlite" else DOC_TABLE
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {table}")  # undone with the test's transaction
+    response = client.get(reverse("health"))
+    assert response.status_code == 503
+    search = response.json()["checks"]["search"]
+    assert search["ok"] is False
+    assert search["problems"] >= 1
+    assert table not in response.content.decode()  # named in the log, not to the public
+    assert table in caplog.text
+
+
+def test_a_corrupt_whoosh_index_makes_the_instance_unavailable(client, settings, tmp_path):
+    pytest.importorskip("whoosh")
+    from library.search import state
+    from library.search.backends import get_backend
+
+    settings.SEARCH_BACKEND = "whoosh"
+    settings.WHOOSH_INDEX_DIR = tmp_path / "whoosh-index"
+    get_backend().clear()
+    assert client.get(reverse("health")).status_code == 200
+    for toc in settings.WHOOSH_INDEX_DIR.glob("*.toc"):
+        toc.write_bytes(b"not a table of contents")
+    state.reset()  # open the index afresh, as a newly started process would
+    response = client.get(reverse("health"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["search"] == {
+        "engine": "whoosh",
+        "problems": 1,
+        "ok": False,
+        "ms": pytest.approx(0, abs=10_000),
+    }
 
 
 @pytest.mark.parametrize(
@@ -74,13 +111,8 @@ def test_a_search_health_function_is_called_when_the_search_package_has_one(clie
     ids=["reports-failure", "raises"],
 )
 def test_a_failing_search_engine_makes_the_instance_unavailable(client, monkeypatch, search_health):
-    monkeypatch.setattr(health, "search_health_function", lambda: search_health)
+    monkeypatch.setattr(health, "search_health", search_health)
     response = client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json()["checks"]["search"]["ok"] is False
     assert response.json()["checks"]["database"]["ok"] is True
-
-
-def test_without_a_search_health_function_only_the_database_is_checked(client, monkeypatch):
-    monkeypatch.setattr(health.importlib, "import_module", lambda name: types.SimpleNamespace())
-    assert set(client.get(reverse("health")).json()["checks"]) == {"database"}

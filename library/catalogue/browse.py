@@ -7,15 +7,15 @@ behaviour of library catalogues).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import CharField, Count, IntegerField, Q, QuerySet
+from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, ExtractYear, Substr
 from django.http import QueryDict
 
-from library.catalogue.models import Authorship, Piece, PieceType, Role
+from library.catalogue.models import Author, Authorship, Piece, PieceType, Region, Role, Topic
 
 FILTER_NAMES = ("topic", "region", "author", "year", "type")
 FACET_SIZE = 12
@@ -68,21 +68,97 @@ class Filters:
         return urlencode({k: v for k, v in values.items() if v})
 
     def apply(self, queryset: QuerySet[Piece]) -> QuerySet[Piece]:
-        conditions = Q()
-        if self.topic:
-            conditions &= Q(topics__slug=self.topic)
-        if self.region:
-            conditions &= Q(regions__slug=self.region)
-        if self.author:
-            conditions &= Q(authorships__author__slug=self.author, authorships__role=Role.AUTHOR)
-        if self.year is not None:
-            conditions &= Q(date__year=self.year)
-        if self.type:
-            conditions &= Q(type=self.type)
-        if not conditions:
-            return queryset
-        # Filter on ids so multi-valued joins never duplicate rows.
-        return queryset.filter(pk__in=Piece.objects.filter(conditions).values("pk"))
+        """``queryset`` narrowed to the pieces matching every active filter."""
+        terms = _resolve(self)
+        if terms.unknown:
+            return queryset.none()
+        return queryset.filter(*_conditions(terms, OuterRef("pk"), on_piece=True))
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Active filters with their slugs turned into row ids, so that no filter joins a table.
+
+    A slug that names nothing leaves its name in ``unknown``: no piece can match it.
+    """
+
+    topic_id: int | None = None
+    region_id: int | None = None
+    author_id: int | None = None
+    year: int | None = None
+    type: str = ""
+    unknown: frozenset[str] = frozenset()
+
+    def without(self, name: str) -> _Terms:
+        """These terms less the filter ``name`` (a facet counts over the other filters)."""
+        changes = {"year": None} if name == "year" else {"type": ""}
+        if name in _TAGGED:
+            changes = {f"{name}_id": None}
+        return replace(self, **changes, unknown=self.unknown - {name})
+
+
+_TAGGED: dict[str, type[Topic | Region | Author]] = {
+    "topic": Topic,
+    "region": Region,
+    "author": Author,
+}
+
+
+def _resolve(filters: Filters) -> _Terms:
+    """Look each active tag filter's slug up once, by its unique index.
+
+    Why ids: the filter conditions below then touch only the tag tables' own indexes, and
+    no plan depends on the planner's guess of how many rows of a bloated vocabulary table
+    match a slug.
+    """
+    ids: dict[str, int | None] = {}
+    unknown: set[str] = set()
+    for name, model in _TAGGED.items():
+        slug = getattr(filters, name)
+        found = (
+            list(model.objects.filter(slug=slug).values_list("pk", flat=True)[:1]) if slug else []
+        )
+        ids[f"{name}_id"] = found[0] if found else None
+        if slug and not found:
+            unknown.add(name)
+    return _Terms(**ids, year=filters.year, type=filters.type, unknown=frozenset(unknown))
+
+
+def _conditions(terms: _Terms, piece: OuterRef, *, on_piece: bool = False) -> list[Q | Exists]:
+    """One condition per active filter, each an ``EXISTS`` probe keyed on ``piece``.
+
+    ``piece`` is the outer query's piece id column. Every probe is an equality on a unique
+    or indexed pair of columns (``piece_id`` with ``topic_id``, ``region_id`` or
+    ``author_id``; the piece's primary key), so whatever the table statistics say, each
+    outer row costs one index lookup: no nested ``IN`` for the planner to turn into loops
+    that rescan a table per row. ``on_piece`` says the outer query is the piece table
+    itself, whose own columns then carry the year and type.
+    """
+    conditions: list[Q | Exists] = []
+    if terms.topic_id is not None:
+        conditions.append(
+            Exists(Piece.topics.through.objects.filter(piece_id=piece, topic_id=terms.topic_id))
+        )
+    if terms.region_id is not None:
+        conditions.append(
+            Exists(Piece.regions.through.objects.filter(piece_id=piece, region_id=terms.region_id))
+        )
+    if terms.author_id is not None:
+        conditions.append(
+            Exists(
+                Authorship.objects.filter(
+                    piece_id=piece, author_id=terms.author_id, role=Role.AUTHOR
+                )
+            )
+        )
+    own = Q()
+    if terms.year is not None:
+        own &= Q(date__year=terms.year)
+    if terms.type:
+        own &= Q(type=terms.type)
+    if own:
+        conditions.append(own if on_piece else Exists(Piece.objects.filter(own, pk=piece)))
+    return conditions
 
 
 @dataclass
@@ -113,59 +189,87 @@ def _year():
 
 
 def _facet_rows(
-    name: str, pieces: QuerySet[Piece] | None, *, limit: int | None = None, only: str = ""
+    name: str, terms: _Terms, *, limit: int | None = None, only: str = ""
 ) -> list[tuple[str, str, int]]:
-    """(value, label, count) rows for one facet over ``pieces``, most common first.
+    """(value, label, count) rows for one facet over the pieces matching ``terms``.
 
-    ``pieces=None`` counts the whole catalogue straight from the tag tables, with no id
-    list to evaluate; ``limit`` keeps the most common rows in SQL (an author facet has a
-    row per author); ``only`` counts just that value (the selected one, when it is not
-    among the most common).
+    Most common first, ties in label order. ``limit`` keeps the most common rows; ``only``
+    counts just that value (the selected one, when it is not among the most common).
     """
-    if name == "topic":
-        rows = Piece.topics.through.objects.values("topic__slug", "topic__name")
-        key, ids, order = "topic__slug", "piece_id", ("-n", "topic__name")
-    elif name == "region":
-        rows = Piece.regions.through.objects.values("region__slug", "region__name")
-        key, ids, order = "region__slug", "piece_id", ("-n", "region__name")
-    elif name == "author":
-        # One row per (piece, author, role) is a constraint, so counting needs no DISTINCT.
-        rows = Authorship.objects.filter(role=Role.AUTHOR).values(
-            "author__slug", "author__family", "author__given"
-        )
-        key, ids, order = "author__slug", "piece_id", ("-n", "author__family", "author__given")
-    elif name == "year":
+    if name in _TAGGED:
+        return _tag_rows(name, terms, limit=limit, only=only)
+    if name == "year":
         rows = Piece.objects.filter(date__isnull=False).annotate(y=_year()).values("y")
-        key, ids, order = "y", "pk", ("-y",)
+        key, order = "y", ("-y",)
     elif name == "type":
         rows = Piece.objects.values("type")
-        key, ids, order = "type", "pk", ("-n", "type")
+        key, order = "type", ("-n", "type")
     else:
         raise ValueError(f"unknown facet {name!r}")
-    rows = rows.annotate(n=Count(ids))
-    if pieces is not None:
-        rows = rows.filter(**{f"{ids}__in": pieces.values("pk")})
+    rows = rows.filter(*_conditions(terms, OuterRef("pk"), on_piece=True)).annotate(n=Count("pk"))
     if only:
         rows = rows.filter(**{key: int(only) if name == "year" else only})
     rows = rows.order_by(*order)
     if limit is not None:
         rows = rows[:limit]
-    if name == "author":
-        return [
-            (
-                r["author__slug"],
-                " ".join(filter(None, (r["author__given"], r["author__family"]))),
-                r["n"],
-            )
-            for r in rows
-        ]
     if name == "year":
         return [(str(r["y"]), str(r["y"]), r["n"]) for r in rows]
-    if name == "type":
-        labels = dict(PieceType.choices)
-        return [(r["type"], labels.get(r["type"], r["type"]), r["n"]) for r in rows]
-    label = "topic__name" if name == "topic" else "region__name"
-    return [(r[key], r[label], r["n"]) for r in rows]
+    labels = dict(PieceType.choices)
+    return [(r["type"], labels.get(r["type"], r["type"]), r["n"]) for r in rows]
+
+
+def _tag_rows(
+    name: str, terms: _Terms, *, limit: int | None = None, only: str = ""
+) -> list[tuple[str, str, int]]:
+    """A topic, region or author facet: counted on the tag table, labelled by id afterwards.
+
+    The count reads the tag table alone (with the filters' index probes), so no plan can
+    join a vocabulary or author table into the loop over the tag rows; the labels of the
+    few rows that can make the cut are then read by primary key.
+    """
+    model = _TAGGED[name]
+    column = f"{name}_id"
+    rows = _TAG_TABLES[name]().filter(*_conditions(terms, OuterRef("piece_id")))
+    if only:
+        rows = rows.filter(**{f"{column}__in": model.objects.filter(slug=only).values("pk")[:1]})
+    counts = dict(rows.values_list(column).annotate(n=Count("piece_id")).order_by())
+    if limit is not None and len(counts) > limit:
+        cut = sorted(counts.values(), reverse=True)[limit - 1]
+        counts = {pk: n for pk, n in counts.items() if n >= cut}  # ties at the cut stay
+    found = model.objects.only(*_LABEL_FIELDS[name]).in_bulk(list(counts))
+    rows_shown = sorted(
+        ((term, counts[pk]) for pk, term in found.items()),
+        key=lambda row: (-row[1], *_label_order(row[0])),
+    )[:limit]
+    return [(term.slug, _label(term), n) for term, n in rows_shown]
+
+
+_TAG_TABLES = {
+    "topic": lambda: Piece.topics.through.objects.all(),
+    "region": lambda: Piece.regions.through.objects.all(),
+    # One row per (piece, author, role) is a constraint, so counting needs no DISTINCT.
+    "author": lambda: Authorship.objects.filter(role=Role.AUTHOR),
+}
+
+
+_LABEL_FIELDS = {
+    "topic": ("slug", "name"),
+    "region": ("slug", "name"),
+    "author": ("slug", "kind", "given", "particle", "family", "suffix"),
+}
+
+
+def _label(term: Topic | Region | Author) -> str:
+    if isinstance(term, Author):
+        return term.display_name
+    return term.name
+
+
+def _label_order(term: Topic | Region | Author) -> tuple[str, ...]:
+    """Ties sort as the database sorted them before: authors by family then given name."""
+    if isinstance(term, Author):
+        return (term.family, term.given)
+    return (term.name,)
 
 
 FACET_TITLES = {
@@ -177,19 +281,16 @@ FACET_TITLES = {
 }
 
 
-def facets(filters: Filters, base: QuerySet[Piece] | None = None) -> list[Facet]:
+def facets(filters: Filters) -> list[Facet]:
     """Every facet, each counted over the pieces matching the other active filters."""
     result = []
+    every = _resolve(filters)
     for name in FILTER_NAMES:
-        others = filters.without(name)
-        if base is None and not others.active():
-            pieces = None  # the whole catalogue
-        else:
-            pieces = others.apply(Piece.objects.all() if base is None else base)
-        shown = _facet_rows(name, pieces, limit=FACET_SIZE)
+        terms = every.without(name)
+        shown = [] if terms.unknown else _facet_rows(name, terms, limit=FACET_SIZE)
         current = str(getattr(filters, name) or "")
-        if current and current not in {value for value, _, _ in shown}:
-            shown += _facet_rows(name, pieces, only=current)
+        if not terms.unknown and current and current not in {value for value, _, _ in shown}:
+            shown += _facet_rows(name, terms, only=current)
         facet = Facet(name, FACET_TITLES[name])
         for value, label, count in shown:
             selected = value == current

@@ -13,12 +13,12 @@ from pathlib import Path
 from django.db import transaction
 
 from library.catalogue.authors import AuthorSpec
-from library.catalogue.ingest import prepare_draft, save_draft
+from library.catalogue.drafts import prepare_draft, save_draft
+from library.catalogue.duplicates import find_existing_piece
 from library.catalogue.models import AuthorKind, Piece, Provenance, Region, Topic
 from library.catalogue.services import (
     PieceContributors,
     PieceTags,
-    find_existing_piece,
     parse_partial_date,
     save_piece,
 )
@@ -112,7 +112,7 @@ def load_demo() -> DemoReport:
         raise DemoDataError("the vocabulary is empty; run `python manage.py load_vocabulary` first")
     for path in SEED_FILES:
         draft = prepare_draft(path.read_text(encoding="utf-8"), source=path.name)
-        if draft.existing is None:
+        if draft.duplicate is None:
             _apply_sidecar(draft, path.with_suffix(".json"))
             save_draft(draft, provenance=Provenance.DEMO)
             report.created += 1

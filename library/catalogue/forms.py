@@ -209,9 +209,17 @@ class PieceForm(forms.ModelForm):
         """Save through ``services.save_piece`` so forms and commands write alike."""
         if not commit:
             raise ValueError("PieceForm always saves its byline and tags; use commit=True.")
+        return save_piece(
+            *self.piece_byline_and_tags(),
+            expected_version=self.cleaned_data.get(concurrency.VERSION_FIELD),
+        )
+
+    def piece_byline_and_tags(self) -> tuple[Piece, PieceContributors, PieceTags]:
+        """The unsaved piece and what ``save_piece`` needs with it, for a caller that adds
+        to the piece before saving (the upload page records where it came from)."""
         piece = super().save(commit=False)
         data = self.cleaned_data
-        return save_piece(
+        return (
             piece,
             PieceContributors(authors=data["authors_text"], editors=data["editors_text"]),
             PieceTags(
@@ -219,7 +227,6 @@ class PieceForm(forms.ModelForm):
                 regions=data["regions_text"],
                 keywords=data["keywords_text"],
             ),
-            expected_version=data.get(concurrency.VERSION_FIELD),
         )
 
     def rebased(self, error: concurrency.StalePiece) -> PieceForm:

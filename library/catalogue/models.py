@@ -11,6 +11,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
+from anyascii import anyascii
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -18,6 +19,8 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.text import slugify
+
+from library.text import display_name, join_title
 
 CITATION_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$"
 citation_key_validator = RegexValidator(
@@ -155,10 +158,13 @@ class Author(models.Model):
     @property
     def display_name(self) -> str:
         """The name as written in a byline: ``Given particle Family, Suffix``."""
-        if self.is_organisation:
-            return self.family
-        name = " ".join(part for part in (self.given, self.particle, self.family) if part)
-        return f"{name}, {self.suffix}" if self.suffix else name
+        return display_name(
+            family=self.family,
+            given=self.given,
+            particle=self.particle,
+            suffix=self.suffix,
+            organisation=self.is_organisation,
+        )
 
     @property
     def sort_name(self) -> str:
@@ -171,8 +177,12 @@ class Author(models.Model):
 
 
 def unique_slug(model: type[models.Model], text: str, *, field: str = "slug") -> str:
-    """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended)."""
-    base = slugify(text, allow_unicode=False)[:180] or "item"
+    """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended).
+
+    The text is transliterated first, so ``Wæver`` gives ``waever`` and Hebrew, Arabic or
+    Chinese names stay readable instead of all becoming ``item``, ``item-2``…
+    """
+    base = slugify(anyascii(text), allow_unicode=False)[:180] or "item"
     candidate, n = base, 1
     while model._default_manager.filter(**{field: candidate}).exists():
         n += 1
@@ -360,10 +370,7 @@ class Piece(models.Model):
 
     @property
     def full_title(self) -> str:
-        if not self.subtitle:
-            return self.title
-        joiner = " " if self.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
-        return f"{self.title}{joiner}{self.subtitle}"
+        return join_title(self.title, self.subtitle)
 
     @property
     def year(self) -> int | None:

@@ -28,7 +28,6 @@ from library.catalogue.models import (
 )
 from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
 from library.search.sync import deferred as deferred_indexing
-from library.search.sync import index_piece
 
 _DATE_PATTERNS = (
     (re.compile(r"^(\d{4})$"), DatePrecision.YEAR),
@@ -154,32 +153,13 @@ def save_piece(
         piece.citation_key = generate_citation_key(piece, first)
     piece.keywords = list(dict.fromkeys(k.strip() for k in tags.keywords if k.strip()))
     piece.full_clean()
-    # The signals of the piece, its byline and tags each note the piece; the index is
-    # written once, when this block ends, still inside this transaction.
+    # The search index follows through signals (library.search.sync). The piece's own
+    # post_save notes it even when only the byline changed (bulk-created rows send no
+    # signal); the index is written once, when this block ends, still inside this
+    # transaction, so it sees the byline and tags.
     with deferred_indexing():
         piece.save()
         set_contributors(piece, contributors)
         piece.topics.set(list(tags.topics))
         piece.regions.set(list(tags.regions))
-        index_piece(piece.pk)  # bylines are bulk-created, which sends no signal to the index
     return piece
-
-
-def find_existing_piece(
-    *, source_hash: str = "", title: str = "", authors: Sequence[AuthorSpec] = ()
-) -> Piece | None:
-    """A piece that is the same work: same source text, or same title and first author."""
-    if source_hash:
-        match = Piece.objects.filter(source_hash=source_hash).order_by("pk").first()
-        if match is not None:
-            return match
-    if not title:
-        return None
-    candidates = Piece.objects.annotate(t=Lower("title")).filter(t=title.strip().lower())
-    if authors:
-        candidates = candidates.filter(
-            authorships__role=Role.AUTHOR,
-            authorships__position=0,
-            authorships__author__family__iexact=authors[0].family,
-        )
-    return candidates.order_by("pk").first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,12 +16,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from library.catalogue import alphabet
 from library.catalogue.browse import Filters, facets
+from library.catalogue.charts import region_tiles
 from library.catalogue.concurrency import StalePiece
+from library.catalogue.drafts import draft_initial, prepare_draft
 from library.catalogue.export_views import cite_box
 from library.catalogue.exports import available_formats
 from library.catalogue.forms import PasteForm, PieceForm
-from library.catalogue.ingest import prepare_draft
 from library.catalogue.models import (
     Author,
     Piece,
@@ -31,6 +34,7 @@ from library.catalogue.models import (
     Role,
     Topic,
 )
+from library.catalogue.ordering import BROWSE_SORTS, sorted_pieces
 from library.ingest.types import NotACommentary
 
 
@@ -59,6 +63,17 @@ def _export_links(query: str) -> dict:
 def _paginate(request: HttpRequest, queryset, per_page: int | None = None):
     paginator = Paginator(queryset, per_page or settings.DOSSIER_PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))
+
+
+def _year_counts(pieces) -> list[dict]:
+    """``{"y": year, "n": count}`` rows for the pieces-per-year chart."""
+    return list(
+        pieces.filter(date__isnull=False)
+        .annotate(y=ExtractYear("date"))
+        .values("y")
+        .annotate(n=Count("pk"))
+        .order_by("-y")
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -93,8 +108,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def piece_list(request: HttpRequest) -> HttpResponse:
     filters = Filters.from_query(request.GET)
-    pieces = filters.apply(Piece.objects.with_related()).order_by("-date", "title", "pk")
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in BROWSE_SORTS else "newest"
+    pieces = sorted_pieces(filters.apply(Piece.objects.with_related()), sort)
     page = _paginate(request, pieces)
+    query = filters.query_string()
+    if sort != "newest":
+        query = "&".join(filter(None, (query, urlencode({"sort": sort}))))
     return render(
         request,
         "catalogue/piece_list.html",
@@ -102,7 +122,9 @@ def piece_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "facets": facets(filters),
-            "filter_query": filters.query_string(),
+            "filter_query": query,
+            "sort": sort,
+            "sorts": list(BROWSE_SORTS.items()),
             **_export_links(filters.query_string()),
         },
     )
@@ -153,38 +175,20 @@ def piece_paste(request: HttpRequest) -> HttpResponse:
         except NotACommentary as exc:
             paste_form.add_error("text", f"This does not read as a commentary: {exc.reason}.")
         else:
-            if draft.existing is not None:
+            if draft.duplicate is not None:
                 return render(
                     request,
                     "catalogue/piece_paste.html",
-                    {"form": paste_form, "existing": draft.existing},
+                    {"form": paste_form, "existing": draft.duplicate.piece},
                 )
-            parsed = draft.parsed
-            initial = {
-                "type": PieceType.COMMENTARY,
-                "title": parsed.title,
-                "subtitle": parsed.subtitle,
-                "authors_text": "\n".join(
-                    f"{a.name} | {a.affiliation}" if a.affiliation else a.name
-                    for a in parsed.authors
-                ),
-                "date_text": parsed.date.isoformat() if parsed.date else "",
-                "publisher": parsed.publisher,
-                "series": parsed.series,
-                "number": parsed.number,
-                "synopsis": parsed.synopsis,
-                "body": draft.body,
-                "topics_text": ", ".join(s.name for s in draft.topic_suggestions),
-                "regions_text": ", ".join(s.name for s in draft.region_suggestions),
-            }
             return render(
                 request,
                 "catalogue/piece_form.html",
                 {
-                    "form": PieceForm(initial=initial),
+                    "form": PieceForm(initial=draft_initial(draft)),
                     "creating": True,
                     "draft": draft,
-                    "source_hash": parsed.source_hash,
+                    "source_hash": draft.parsed.source_hash,
                 },
             )
     return render(request, "catalogue/piece_paste.html", {"form": paste_form})
@@ -225,8 +229,21 @@ def author_index(request: HttpRequest) -> HttpResponse:
         .filter(n__gt=0)
         .order_by("family", "given")
     )
+    groups = alphabet.initials_by_letter(Author.objects.filter(authorships__isnull=False))
+    letter = request.GET.get("letter", "").strip().upper()[:1]
+    if letter in alphabet.LETTERS:
+        authors = alphabet.filter_letter(authors, letter, groups)
+    else:
+        letter = ""
     return render(
-        request, "catalogue/author_index.html", {"page": _paginate(request, authors, 100)}
+        request,
+        "catalogue/author_index.html",
+        {
+            "page": _paginate(request, authors, 100),
+            "letters": [(x, x in groups) for x in alphabet.LETTERS],
+            "letter": letter,
+            "filter_query": urlencode({"letter": letter}) if letter else "",
+        },
     )
 
 
@@ -243,6 +260,7 @@ def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "author": author,
             "page": _paginate(request, pieces),
+            "years": _year_counts(pieces),
             **_export_links(f"author={author.slug}"),
         },
     )
@@ -264,6 +282,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "filter_name": "topic",
             "children": topic.children.order_by("name"),
             "page": _paginate(request, pieces),
+            "years": _year_counts(pieces),
             **_export_links(f"topic={topic.slug}"),
         },
     )
@@ -275,7 +294,12 @@ def region_index(request: HttpRequest) -> HttpResponse:
     if not show_all:
         regions = regions.filter(Q(n__gt=0) | Q(kind=RegionKind.REGION))
     groups = [(label, [r for r in regions if r.kind == kind]) for kind, label in RegionKind.choices]
-    return render(request, "catalogue/region_index.html", {"groups": groups, "show_all": show_all})
+    countries = [r for r in regions if r.kind == RegionKind.COUNTRY]
+    return render(
+        request,
+        "catalogue/region_index.html",
+        {"groups": groups, "show_all": show_all, "tiles": region_tiles(countries)},
+    )
 
 
 def region_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -289,6 +313,7 @@ def region_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "filter_name": "region",
             "children": region.children.annotate(n=Count("pieces")).order_by("name"),
             "page": _paginate(request, pieces),
+            "years": _year_counts(pieces),
             **_export_links(f"region={region.slug}"),
         },
     )

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from library.citations.latex import protect_title, safe_url, to_latex
 from library.citations.records import CitationRecord, Name
+from library.text import subtitle_joiner
 
 Escape = Callable[[str], str]
 
@@ -131,8 +132,7 @@ def title_field(record: CitationRecord, escape: Escape = to_latex) -> str:
     title = protect_title(record.title, escape)
     if not record.subtitle:
         return title
-    joiner = " " if record.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
-    return title + joiner + protect_title(record.subtitle, escape)
+    return title + subtitle_joiner(record.title) + protect_title(record.subtitle, escape)
 
 
 class BibTeXWriter:

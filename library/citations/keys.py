@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterable
 
 from anyascii import anyascii
 
-STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have how in into is it its of on or the "
-    "this to was what when where which who why will with".split()
-)
+from library.text import KEY_STOPWORDS
+
 _NON_KEY = re.compile(r"[^a-z0-9]+")
 _WORDS = re.compile(r"[A-Za-z0-9]+")
 
@@ -28,7 +26,7 @@ def ascii_token(text: str) -> str:
 
 def organisation_token(name: str) -> str:
     """An organisation's acronym (``International Crisis Group`` -> ``icg``), or its one word."""
-    words = [w for w in _WORDS.findall(anyascii(name)) if w.lower() not in STOPWORDS]
+    words = [w for w in _WORDS.findall(anyascii(name)) if w.lower() not in KEY_STOPWORDS]
     if len(words) >= 2:
         return "".join(w[0] for w in words).lower()
     return ascii_token(name)
@@ -36,7 +34,7 @@ def organisation_token(name: str) -> str:
 
 def first_title_word(title: str) -> str:
     for word in _WORDS.findall(anyascii(title)):
-        if word.lower() not in STOPWORDS:
+        if word.lower() not in KEY_STOPWORDS:
             return word.lower()
     return ""
 

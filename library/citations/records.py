@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from library.text import display_name, join_title
+
 PIECE_TYPES = (
     "commentary",
     "article",
@@ -45,10 +47,13 @@ class Name:
     @property
     def display(self) -> str:
         """``Given particle Family, Suffix``, as a byline reads."""
-        if self.is_organisation:
-            return self.family
-        name = " ".join(part for part in (self.given, self.particle, self.family) if part)
-        return f"{name}, {self.suffix}" if self.suffix else name
+        return display_name(
+            family=self.family,
+            given=self.given,
+            particle=self.particle,
+            suffix=self.suffix,
+            organisation=self.is_organisation,
+        )
 
 
 @dataclass(frozen=True)
@@ -99,10 +104,7 @@ class CitationRecord:
     @property
     def full_title(self) -> str:
         """Title and subtitle joined as the catalogue shows them (no colon after ``?``)."""
-        if not self.subtitle:
-            return self.title
-        joiner = " " if self.title.rstrip().endswith(("?", "!", ":", ".")) else ": "
-        return f"{self.title}{joiner}{self.subtitle}"
+        return join_title(self.title, self.subtitle)
 
     @property
     def accessed_parts(self) -> tuple[int, int, int] | None:

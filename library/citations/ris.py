@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from library.citations.latex import clean
 from library.citations.records import CitationRecord, Name
+from library.text import family_with_particle as join_particle
 
 RIS_TYPES = {
     "commentary": "RPRT",
@@ -32,10 +33,7 @@ EOL = "\r\n"
 
 def family_with_particle(name: Name) -> str:
     """``van Creveld``, ``al-Raḥmān``: particles ending in - or ' take no space."""
-    if not name.particle:
-        return name.family
-    joiner = "" if name.particle.endswith(("-", "'", "’")) else " "
-    return f"{name.particle}{joiner}{name.family}"
+    return join_particle(name.particle, name.family)
 
 
 def ris_name(name: Name) -> str:

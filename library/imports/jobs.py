@@ -10,8 +10,6 @@ it was; the page then offers to run the job again.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import F
@@ -21,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_tasks import task
 
+from library.catalogue.staging import Staging
 from library.catalogue.views import editor_required
 from library.imports.service import ImportStopped, apply_plan, plan_import
 from library.jobs import progress
@@ -31,9 +30,9 @@ PERMISSION = "catalogue.add_piece"
 REPORT_EVERY = 50
 
 
-def store() -> Path:
-    """Where the import page keeps uploaded files between preview and confirmation."""
-    return Path(settings.MEDIA_ROOT) / "imports"
+# Where the import page keeps uploaded files between preview and confirmation
+# (``imports/views.py``); a confirmed background import reads its file from here.
+STAGED = Staging(session_key="dossier_imports", folder="imports")
 
 
 def runs_in_background(writes: int) -> bool:
@@ -71,7 +70,7 @@ def run_import_job(job_id: int) -> None:
         status=JobStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )
     info = job.payload
-    path = store() / info["token"]
+    path = STAGED.path(info["token"])
     progress.report(job_id, phase="planning")
     try:
         data = path.read_bytes()
@@ -144,7 +143,7 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     if job.status == JobStatus.DONE or not (_stalled(job) or job.status == JobStatus.FAILED):
         messages.info(request, "That import is not stuck; it needs no retry.")
         return redirect("imports:job", pk=job.pk)
-    if not (store() / job.payload["token"]).exists():
+    if not STAGED.path(job.payload["token"]).exists():
         messages.error(request, "The uploaded file is gone; upload it again.")
         return redirect("imports:upload")
     Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, message="", finished_at=None)

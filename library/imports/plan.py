@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from library.citations.records import CitationRecord, Name
-from library.citations.ris import family_with_particle
+from library.text import display_name
 
 if TYPE_CHECKING:
     from library.catalogue.models import Piece
@@ -62,11 +62,14 @@ class Outcome:
 
 
 def _byline(name: Name) -> str:
-    if name.is_organisation:
-        return name.family
-    family = family_with_particle(name)
-    text = f"{name.given} {family}".strip()
-    return f"{text}, {name.suffix}" if name.suffix else text
+    return display_name(
+        family=name.family,
+        given=name.given,
+        particle=name.particle,
+        suffix=name.suffix,
+        organisation=name.is_organisation,
+        attach_particle=True,
+    )
 
 
 @dataclass

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from library.catalogue.authors import AuthorSpec
+from library.catalogue.duplicates import Candidate, DuplicateIndex, author_token
 from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
     CITATION_KEY_PATTERN,
@@ -32,7 +33,6 @@ from library.catalogue.services import PieceContributors, PieceTags, save_piece
 from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
 from library.citations.readers import ReadResult, UnreadableFile, read_citations
 from library.citations.records import CitationRecord, Name
-from library.imports.duplicates import Candidate, DuplicateIndex, author_token
 from library.imports.pieces import author_spec, build_piece, validate_record
 from library.imports.plan import (
     CountMismatch,

@@ -1,16 +1,14 @@
 """The editor's import page: upload, preview every outcome, then confirm.
 
 The uploaded file is kept under ``MEDIA_ROOT/imports/`` between the preview and the
-confirmation, named by a random token that is remembered in the editor's session, so
-nobody else can confirm it. On confirmation the file is planned again; if the plan
-differs from what the editor saw (the catalogue changed meanwhile), the new preview is
-shown instead of importing something nobody looked at.
+confirmation (``catalogue.staging``, as the PDF upload does), named by a random token that
+is remembered in the editor's session, so nobody else can confirm it. On confirmation the
+file is planned again; if the plan differs from what the editor saw (the catalogue changed
+meanwhile), the new preview is shown instead of importing something nobody looked at.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from pathlib import Path
 
 from django.conf import settings
@@ -31,30 +29,9 @@ from library.imports.service import (
     existing_pieces,
     plan_import,
 )
-from library.storage import write_atomically
 
-SESSION_KEY = "dossier_imports"
+STAGED = jobs.STAGED  # staged here; a background job reads it once confirmed
 PERMISSION = "catalogue.add_piece"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-def _store() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _pending(request: HttpRequest, token: str) -> dict | None:
-    if not _TOKEN.fullmatch(token):
-        return None
-    return request.session.get(SESSION_KEY, {}).get(token)
-
-
-def _forget(request: HttpRequest, token: str) -> None:
-    pending = request.session.get(SESSION_KEY, {})
-    pending.pop(token, None)
-    request.session[SESSION_KEY] = pending
-    (_store() / token).unlink(missing_ok=True)
 
 
 def _plan(info: dict, data: bytes) -> ImportPlan:
@@ -141,11 +118,9 @@ def _upload(request: HttpRequest, limiter: SizeLimitHandler) -> HttpResponse:
             if plan.failed_files:
                 form.add_error("file", f"{info['name']}: {plan.files[0].error}.")
             else:
-                token = secrets.token_urlsafe(16)
-                # Whole or absent; a full disk reaches StorageErrorMiddleware's page.
-                write_atomically(_store() / token, data)
                 info["digest"] = plan.digest()
-                request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), token: info}
+                # Whole or absent; a full disk reaches StorageErrorMiddleware's page.
+                token = STAGED.stage(request, data, info)
                 return _preview(request, plan, token)
     return render(
         request,
@@ -159,31 +134,32 @@ def _upload(request: HttpRequest, limiter: SizeLimitHandler) -> HttpResponse:
 def confirm(request: HttpRequest) -> HttpResponse:
     """Import exactly what the preview showed, in one transaction."""
     token = request.POST.get("token", "")
-    info = _pending(request, token)
-    path = _store() / token if info else None
-    if info is None or path is None or not path.exists():
+    info = STAGED.get(request, token)
+    data = STAGED.read(token) if info else None
+    if info is None or data is None:
         messages.error(
             request, "That import has expired or was already done; upload the file again."
         )
         return redirect("imports:upload")
-    plan = _plan(info, path.read_bytes())
+    plan = _plan(info, data)
     if plan.failed_files or plan.digest() != info["digest"]:
         info["digest"] = plan.digest()
-        request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), token: info}
+        STAGED.remember(request, token, info)
         return _preview(request, plan, token, changed=True)
     writes = sum(1 for o in plan.files[0].outcomes if o.status == "create" or o.action == "updated")
     if jobs.runs_in_background(writes):  # would outlast the request timeout: a worker does it
         job = jobs.start(request, token, info)
-        pending = request.session.get(SESSION_KEY, {})
-        pending.pop(token, None)  # the job owns the staged file now
-        request.session[SESSION_KEY] = pending
+        # The job owns the staged file now: this session forgets the token, the file stays.
+        entries = STAGED.entries(request)
+        entries.pop(token, None)
+        request.session[STAGED.session_key] = entries
         return redirect("imports:job", pk=job.pk)
     try:
         apply_plan(plan, user=request.user)
     except ImportStopped as exc:
         messages.error(request, f"Nothing was imported: {exc}")
         return _preview(request, plan, token)
-    _forget(request, token)
+    STAGED.forget(request, token)
     file_plan = plan.files[0]
     messages.success(
         request,
@@ -197,7 +173,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
-    if _pending(request, token) is not None:
-        _forget(request, token)
+    if STAGED.get(request, token) is not None:
+        STAGED.forget(request, token)
     messages.info(request, "Import cancelled; nothing was written.")
     return redirect("imports:upload")

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from library.text import strip_diacritics
+
 TITLE_WEIGHT = 3.0
 SYNOPSIS_WEIGHT = 2.0
 BODY_WEIGHT = 1.0
@@ -44,27 +46,6 @@ COMMON_ACRONYMS = frozenset(
 
 _TOKEN = re.compile(r"[^\W_]+")
 _APOSTROPHE_LETTERS = str.maketrans(dict.fromkeys("ʼʻʾʿ", "'"))
-_SPECIAL_FOLDS = str.maketrans(
-    {
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "Ð": "D",
-        "ø": "o",
-        "Ø": "O",
-        "ł": "l",
-        "Ł": "L",
-        "ß": "ss",
-        "ẞ": "SS",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "ı": "i",
-        "þ": "th",
-        "Þ": "Th",
-    }
-)
 _VOWELS = frozenset("aeiou")
 
 
@@ -91,21 +72,13 @@ class Suggestion:
     matches: tuple[str, ...]
 
 
-def fold(text: str) -> str:
-    """``text`` without diacritics (“Đà Nẵng” → “Da Nang”); case is kept."""
-    if text.isascii():
-        return text
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL_FOLDS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _prepare(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_APOSTROPHE_LETTERS)
 
 
 def tokens(text: str) -> list[str]:
     """The words of ``text``, diacritics folded, case kept; punctuation separates words."""
-    return [fold(t) for t in _TOKEN.findall(_prepare(text))]
+    return [strip_diacritics(t) for t in _TOKEN.findall(_prepare(text))]
 
 
 def normalise_label(text: str) -> str:
@@ -198,7 +171,7 @@ class VocabularyMatcher:
         """Every mention in ``text``, in order, as (term, the phrase as written)."""
         text = _prepare(text)
         spans = [m.span() for m in _TOKEN.finditer(text)]
-        words = [fold(text[start:end]) for start, end in spans]
+        words = [strip_diacritics(text[start:end]) for start, end in spans]
         lowers = [w.lower() for w in words]
         found: list[tuple[Term, str]] = []
         count, i = len(words), 0

@@ -77,10 +77,15 @@ _MAX_HEADING_CHARS = 120
 
 
 def read_text_file(path: str | Path, *, max_bytes: int) -> str:
-    """Read a text file for ingest, refusing what is too big or not text at all.
+    """Read and decode a text file for ingest (see :func:`read_text_bytes`)."""
+    return decode_text(read_text_bytes(path, max_bytes=max_bytes), source=str(path))
 
-    Raises ``NotACommentary`` for size, PDF and binary content (the reason names the
-    limit or the problem); an unreadable path raises ``OSError`` for the caller to report.
+
+def read_text_bytes(path: str | Path, *, max_bytes: int) -> bytes:
+    """A text file's bytes for ingest, refusing what is too big or a PDF before decoding.
+
+    Raises ``NotACommentary`` for size and PDF content (the reason names the limit or the
+    problem); an unreadable path raises ``OSError`` for the caller to report.
     """
     source = str(path)
     with open(path, "rb") as handle:
@@ -92,7 +97,7 @@ def read_text_file(path: str | Path, *, max_bytes: int) -> str:
         )
     if data.startswith(b"%PDF-"):
         raise NotACommentary(source, "is a PDF; PDF ingest is not supported yet")
-    return decode_text(data, source=source)
+    return data
 
 
 def decode_text(data: bytes, *, source: str = "<text>") -> str:

@@ -33,23 +33,17 @@ def index_existing_pieces(sender, using: str = "default", **kwargs) -> None:
     from django.db import connections
 
     from library.catalogue.models import Piece
-    from library.search.backends import postgres, sqlite_fts5
+    from library.search.backends.database import NoDialectBackend, database_backend
     from library.search.documents import iter_documents
 
     connection = connections[using]
-    dialects = {
-        "sqlite": (sqlite_fts5.FTS_TABLE, sqlite_fts5.SQLiteFTS5Backend),
-        "postgresql": (postgres.DOC_TABLE, postgres.PostgresBackend),
-    }
-    if connection.vendor not in dialects or not Piece.objects.using(using).exists():
+    backend = database_backend(connection)
+    if isinstance(backend, NoDialectBackend) or not Piece.objects.using(using).exists():
         return
-    table, backend_class = dialects[connection.vendor]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+        cursor.execute(f"SELECT 1 FROM {backend.index_table} LIMIT 1")
         if cursor.fetchone():
             return
-    backend = object.__new__(backend_class)
-    backend.__init__()
     count = sum(backend.add_bulk(batch) for batch in iter_documents())
     if kwargs.get("verbosity", 1):
         print(f"Indexed {count} existing pieces for search.")

@@ -199,17 +199,6 @@ class ParsedQuery:
                 words.update(dict.fromkeys(leaf.words))
         return tuple(words)
 
-    @property
-    def filters(self) -> tuple[Filter | YearRange, ...]:
-        """Facet and year filters ANDed with the rest at the top level (not under OR/NOT)."""
-        top = self.root.children if isinstance(self.root, And) else (self.root,)
-        return tuple(node for node in top if isinstance(node, Filter | YearRange))
-
-    @property
-    def has_text(self) -> bool:
-        """Whether any Term or Phrase must match (filters or negations alone have no text)."""
-        return any(isinstance(leaf, Term | Phrase) for leaf in _positive_leaves(self.root))
-
 
 def _positive_leaves(node: Node | None, negated: bool = False) -> Iterator[Node]:
     if node is None:

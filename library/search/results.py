@@ -46,8 +46,6 @@ class SearchResults:
     total: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     hints: list[str] = field(default_factory=list)
-    suggestion: str = ""
-    index_error: str = ""
 
 
 FACET_NAMES = ("topic", "region", "author", "year", "type")

@@ -6,7 +6,6 @@ rejects a compiled query, pagination limits, "did you mean" and related pieces.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import math
 from dataclasses import dataclass, field, replace
@@ -14,11 +13,16 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.db import connection
 
-from library.catalogue.models import Author, Authorship, Piece, Role
+from library.catalogue.models import Authorship, Piece, Role
 from library.search.backends import get_backend
-from library.search.backends.base import EngineUnavailable, IndexUnavailable, SearchBackend
+from library.search.backends.base import (
+    EngineUnavailable,
+    IndexUnavailable,
+    QueryRejected,
+    SearchBackend,
+)
 from library.search.documents import build_document, display_name
-from library.search.query import And, Node, Not, Or, ParsedQuery, Term, parse_query, plain_words
+from library.search.query import And, Node, Or, ParsedQuery, Term, parse_query, plain_words
 from library.search.results import Hit, SearchResults, Sort
 from library.search.text import tidy_snippet
 from library.search.vocab import Vocabulary
@@ -104,9 +108,7 @@ def _run(
     offset = (page - 1) * size
     try:
         return backend.search(parsed, sort=sort, offset=offset, limit=size)
-    except IndexUnavailable:
-        raise
-    except Exception:
+    except QueryRejected:
         # The engine rejected the compiled query; the reader still gets the plain words.
         log.warning("Search for %r failed; retrying as plain words", parsed.text, exc_info=True)
     plain = plain_words(parsed.text)
@@ -116,16 +118,13 @@ def _run(
     hints.append(f"That query could not be run as written; showing results for: {plain.text}")
     try:
         return backend.search(plain, sort=sort, offset=offset, limit=size)
-    except IndexUnavailable:
-        raise
-    except Exception:
+    except QueryRejected:
         log.exception("Plain-words search for %r failed too", plain.text)
         hints.append("The plain words could not be searched either.")
         return SearchResults(hits=[], total=0)
 
 
 _RESULT_FIELDS = (
-    "id",
     "type",
     "title",
     "subtitle",
@@ -133,40 +132,28 @@ _RESULT_FIELDS = (
     "date",
     "date_precision",
     "synopsis",
-)  # fmt: skip (model field order, as Model.from_db expects)
+)
+_BYLINE_FIELDS = ("kind", "given", "particle", "family", "suffix")
 
 
 def _result_pieces(ids: list[int]) -> dict[int, Piece]:
     """What a result line shows: title, byline, date, type, synopsis; never the body.
 
-    Two flat SQL queries instead of the ORM's prefetch graph, which cost more than the
-    search itself; the byline is attached as ``piece.byline`` (display names in order).
+    Two flat queries instead of the ORM's prefetch graph, which cost more than the search
+    itself; the byline is attached as ``piece.byline`` (display names in order).
     """
     if not ids:
         return {}
-    marks = ", ".join(["%s"] * len(ids))
-    pieces: dict[int, Piece] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(_RESULT_FIELDS)} FROM {Piece._meta.db_table} WHERE id IN ({marks})",
-            ids,
-        )
-        for row in cursor.fetchall():
-            values = dict(zip(_RESULT_FIELDS, row, strict=True))
-            if isinstance(values["date"], str):
-                values["date"] = datetime.date.fromisoformat(values["date"])
-            piece = Piece.from_db(connection.alias, _RESULT_FIELDS, list(values.values()))
-            piece.byline = []
-            pieces[piece.pk] = piece
-        cursor.execute(
-            "SELECT a.piece_id, au.kind, au.given, au.particle, au.family, au.suffix "
-            f"FROM {Authorship._meta.db_table} a JOIN {Author._meta.db_table} au "
-            f"ON au.id = a.author_id WHERE a.role = %s AND a.piece_id IN ({marks}) "
-            "ORDER BY a.piece_id, a.position",
-            [Role.AUTHOR.value, *ids],
-        )
-        for piece_id, kind, given, particle, family, suffix in cursor.fetchall():
-            pieces[piece_id].byline.append(display_name(kind, given, particle, family, suffix))
+    pieces = Piece.objects.only(*_RESULT_FIELDS).in_bulk(ids)
+    for piece in pieces.values():
+        piece.byline = []
+    bylines = (
+        Authorship.objects.filter(role=Role.AUTHOR, piece_id__in=ids)
+        .order_by("piece_id", "position")
+        .values_list("piece_id", *(f"author__{name}" for name in _BYLINE_FIELDS))
+    )
+    for piece_id, *name in bylines:
+        pieces[piece_id].byline.append(display_name(*name))
     return pieces
 
 
@@ -218,9 +205,7 @@ def _replace_terms(node: Node, mapping: dict[str, str]) -> Node:
         return replace(node, text=mapping[node.text])
     if isinstance(node, And | Or):
         return replace(node, children=tuple(_replace_terms(c, mapping) for c in node.children))
-    if isinstance(node, Not):
-        return node
-    return node
+    return node  # negated words, phrases and filters are kept as typed
 
 
 # --- related pieces -------------------------------------------------------------------------
@@ -270,7 +255,7 @@ def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None =
     backend = backend or get_backend()
     try:
         hits = backend.related(build_document(piece), limit=30)
-    except Exception:
+    except (IndexUnavailable, QueryRejected):
         # A piece page must render even when the index is broken; the search page says why.
         log.warning("Related pieces unavailable for %s", piece.pk, exc_info=True)
         hits = []

@@ -1,18 +1,28 @@
-"""Keep the index in step with the catalogue.
+"""Keep the index in step with the catalogue: one path, from the signals to the engine.
 
-The database engine writes inside the transaction that saves the piece, so the index
-commits or rolls back with it. Engines outside the database (Whoosh) are written after
-commit, once per piece per transaction however many signals fired, and a failure there is
-logged and never undoes or blocks the save: ``check_index`` and the search page report it
-and ``rebuild_index`` repairs it.
+Every change reaches the index the same way: the signal handlers in ``signals.py``
+(registered for the indexed models only, in ``apps.py``) call :func:`index_pieces`, and
+nothing else does. Signals rather than calls from the saving code, because they also see
+the doors that do not go through ``services.save_piece``: the admin, a renamed topic or
+author, a deleted piece, a tag removed from the other side. ``save_piece`` only wraps its
+writes in :func:`deferred`, so the dozen signals of one save (the piece, each tag change,
+each byline row) become one index write per piece.
+
+Where the write happens follows ``../shared/DESIGN.md`` (the database is the source of
+truth; an index write never blocks or loses a save). The database engine (FTS5,
+``tsvector``) writes inside the transaction that saves the piece, so the index commits or
+rolls back with it. Engines outside the database (Whoosh) are written after commit, once
+per piece per transaction however many signals fired, and a failure there is logged and
+never undoes or blocks the save: ``check_index`` and the search page report it and
+``rebuild_index`` repairs it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from weakref import WeakKeyDictionary
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -35,7 +45,7 @@ def index_pieces(piece_ids: Iterable[int]) -> None:
     if not ids:
         return
     if backend.transactional:
-        pending = getattr(_deferred, "ids", None)
+        pending = _deferred.get(transaction.get_connection())
         if pending is not None:
             pending.update(ids)
         else:
@@ -44,7 +54,9 @@ def index_pieces(piece_ids: Iterable[int]) -> None:
         _Batch.schedule(ids)
 
 
-_deferred = threading.local()
+# The ids noted inside a deferred() block, kept with the database connection whose
+# transaction they belong to (Django gives each thread its own connection).
+_deferred: WeakKeyDictionary[object, set[int]] = WeakKeyDictionary()
 
 
 @contextmanager
@@ -56,16 +68,18 @@ def deferred() -> Iterator[None]:
     when the block ends. Use it inside the saving transaction, so the index rows still
     commit or roll back with the piece. An exception discards the pending ids (the
     transaction is rolling back anyway). Nested blocks write when the outermost one ends.
+    Engines outside the database already write once per transaction, after commit.
     """
-    if getattr(_deferred, "ids", None) is not None:
+    connection = transaction.get_connection()
+    if connection in _deferred:
         yield
         return
-    _deferred.ids = set()
+    _deferred[connection] = set()
     try:
         yield
-        ids = _deferred.ids
+        ids = _deferred[connection]
     finally:
-        _deferred.ids = None
+        del _deferred[connection]
     index_pieces(ids)
 
 

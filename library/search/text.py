@@ -1,4 +1,5 @@
-"""Text helpers shared by every engine: folding, safe highlight markup, stopwords.
+"""Text helpers shared by every engine: safe highlight markup, snippets, and the folding and
+stop words of :mod:`library.text` under the names the engines import.
 
 Highlighting is built here from *escaped* text: engines mark matches with two control
 characters that can never come from stored text (they are stripped on the way in), and
@@ -8,37 +9,19 @@ characters that can never come from stored text (they are stripped on the way in
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from library.text import SEARCH_STOPWORDS, fold_lower, fold_strokes
+
+# The engines' names for the shared rules (``fold`` is search's folding, not the tag
+# suggester's ``strip_diacritics``; see library/text.py).
+fold = fold_lower
+STOPWORDS = SEARCH_STOPWORDS
+
 MARK_START = "\x02"
 MARK_END = "\x03"
-
-# Latin letters with a stroke or bar have no Unicode decomposition, so the tokenizers'
-# diacritic folding leaves "Đà Nẵng" unreachable from "Da Nang". Each maps to one
-# character, so folded text keeps the original's offsets (snippets rely on it).
-_STROKES = str.maketrans(
-    {
-        "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l",
-        "Ħ": "H", "ħ": "h", "Ŧ": "T", "ŧ": "t", "Ƀ": "B", "ƀ": "b", "Ɨ": "I", "ɨ": "i",
-        "ı": "i", "Ŀ": "L", "ŀ": "l",
-    }
-)  # fmt: skip
-
-
-STOPWORDS = frozenset(
-    """a an and are as at be but by for from has have he her his i if in into is it its
-    of on or our she so than that the their them then there these they this to was we were
-    what when which who will with would you your not no can could may might also been more
-    most other some such only over after before about between both each how all any""".split()
-)
-
-
-def fold_strokes(text: str) -> str:
-    """Map stroke letters to their base letter, keeping the text's length unchanged."""
-    return text.translate(_STROKES)
 
 
 def clean_for_index(text: str) -> str:
@@ -46,14 +29,6 @@ def clean_for_index(text: str) -> str:
     if not text.isascii():
         text = fold_strokes(text)
     return text.replace(MARK_START, " ").replace(MARK_END, " ")
-
-
-def fold(text: str) -> str:
-    """Lower-case, diacritic-free form used to compare words (aliases, suggestions)."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", fold_strokes(text).casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def markup(marked: str) -> SafeString:

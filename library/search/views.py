@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from library.catalogue.exports import available_formats
+from library.protocols.identifiers import find_exact
 from library.search import service
 from library.search.results import FACET_NAMES, Sort
 from library.search.text import markup
@@ -29,6 +30,13 @@ def search(request: HttpRequest) -> HttpResponse:
         {"piece": piece, "score": hit.score, "snippet": markup(hit.snippet) if hit.snippet else ""}
         for piece, hit in result.entries
     ]
+    exact = find_exact(text) if result.page == 1 else None
+    if exact is not None:
+        # A DOI, URL or citation key names one piece: it comes first, whatever the ranking.
+        exact.piece.byline = [a.display_name for a in exact.piece.authors]
+        entries = [e for e in entries if e["piece"].pk != exact.piece.pk]
+        entries.insert(0, {"piece": exact.piece, "score": None, "snippet": "", "exact": exact})
+        result.hints = []  # "unknown field 'https:'" says nothing useful about an identifier
     context = {
         "q": text,
         "result": result,

@@ -13,13 +13,13 @@ from django.db import connection
 from django.utils.text import slugify
 
 from library.catalogue.models import PieceType, Region, Topic
+from library.search import state
 from library.search.text import fold
 
 # Short acronyms ("IS", "CT") only expand when typed in capitals ("is" is a word), and
 # are never added to another word's expansion.
 _SHORT_ALIAS = 3
 _WORDS = re.compile(r"[^\W_]+")  # how the index tokenizer splits ("cyber-attack": 2 words)
-_cache: dict[str, tuple[tuple, Vocabulary]] = {}
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,11 @@ class Vocabulary:
                     f"coalesce(sum(coalesce(parent_id, 0)), 0) FROM {model._meta.db_table}"
                 )
                 fingerprint.append(tuple(cursor.fetchone()))
-        cached = _cache.get(connection.alias)
+        cached = state.vocabularies.get(connection.alias)
         if cached is not None and cached[0] == tuple(fingerprint):
             return cached[1]
         vocabulary = cls._read()
-        _cache[connection.alias] = (tuple(fingerprint), vocabulary)
+        state.vocabularies[connection.alias] = (tuple(fingerprint), vocabulary)
         return vocabulary
 
     @classmethod

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from library.catalogue.demo import load_demo
-from library.catalogue.vocabulary import load_vocabulary
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def catalogue(live_server):
-    load_vocabulary()
-    load_demo()
-    return live_server.url
+def catalogue(demo_catalogue):
+    return demo_catalogue
 
 
 def test_a_reader_browses_from_home_through_a_filter_to_a_piece(page, catalogue, screenshot):

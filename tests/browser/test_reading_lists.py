@@ -12,8 +12,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from library.catalogue.demo import load_demo
-from library.catalogue.vocabulary import load_vocabulary
 from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,11 +20,9 @@ PASSWORD = "correct horse 42"
 
 
 @pytest.fixture
-def site(live_server):
-    load_vocabulary()
-    load_demo()
+def site(demo_catalogue):
     get_user_model().objects.create_user(username="teacher", password=PASSWORD)
-    return live_server.url
+    return demo_catalogue
 
 
 def entry_titles(page, section: str) -> list[str]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from library.catalogue.demo import load_demo
-from library.catalogue.vocabulary import load_vocabulary
 from library.search.backends import get_backend
+from tests.browser.conftest import load_demo_catalogue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,8 +15,7 @@ def catalogue(live_server, settings):
     settings.SEARCH_BACKEND = "database"
     # The index tables are not Django models, so the flush between tests leaves their rows.
     get_backend().clear()
-    load_vocabulary()
-    load_demo()
+    load_demo_catalogue()
     return live_server.url
 
 

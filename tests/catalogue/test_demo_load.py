@@ -45,6 +45,6 @@ def test_a_bad_record_stops_the_load_and_writes_nothing(vocabulary, tmp_path, mo
     assert Piece.objects.count() == 0
 
 
-def test_demo_needs_the_vocabulary_first(db):
+def test_demo_needs_the_vocabulary_first(empty_vocabulary):
     with pytest.raises(CommandError, match="load_vocabulary"):
         call_command("load_demo", stdout=StringIO())

@@ -385,3 +385,25 @@ def test_the_upload_page_takes_many_files_and_refuses_too_many(editor_client):
     response = upload(editor_client, *files)
     assert "51 files chosen; upload at most 50 at a time." in response.content.decode()
     assert Piece.objects.count() == 0
+
+
+def test_a_reviewed_upload_is_saved_once_with_its_origin_and_indexed_once(
+    vocabulary, editor_client, monkeypatch
+):
+    from library.search import sync
+
+    written: list[list[int]] = []
+    original = sync._write
+
+    def counting(backend, ids):
+        written.append(list(ids))
+        return original(backend, ids)
+
+    response = upload(editor_client, ("one.pdf", commentary_pdf()))
+    drafts = [r for r in response.context["results"] if r.form]
+    monkeypatch.setattr(sync, "_write", counting)
+    editor_client.post(reverse("catalogue:piece_upload_save"), review_data(drafts))
+    piece = Piece.objects.get()
+    assert (piece.provenance, piece.source_file) == (Provenance.INGEST, "one.pdf")
+    assert piece.attachment_sha256
+    assert written == [[piece.pk]]

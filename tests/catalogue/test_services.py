@@ -8,12 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from library.catalogue.authors import find_or_create_author, format_name_for_editing, parse_name
+from library.catalogue.duplicates import find_existing_piece
 from library.catalogue.models import Author, AuthorKind, Piece, split_body
-from library.catalogue.services import (
-    find_existing_piece,
-    format_partial_date,
-    parse_partial_date,
-)
+from library.catalogue.services import format_partial_date, parse_partial_date
 
 
 @pytest.mark.parametrize(

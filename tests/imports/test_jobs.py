@@ -86,10 +86,10 @@ def test_a_stalled_job_is_offered_again_and_runs_once_retried(editor_client, bac
     assert "may have been stopped" in page
     assert "Run the import again" in page
     # The finished run removed the staged file; a killed one would have left it.
-    from library.imports.jobs import store
+    from library.imports.jobs import STAGED
 
-    store().mkdir(parents=True, exist_ok=True)
-    (store() / job.payload["token"]).write_bytes(works(5)[0].encode())
+    STAGED.directory.mkdir(parents=True, exist_ok=True)
+    STAGED.path(job.payload["token"]).write_bytes(works(5)[0].encode())
 
     editor_client.post(reverse("imports:job_retry", args=[job.pk]))
 

@@ -202,11 +202,11 @@ def test_one_upload_batch_with_the_same_work_twice_creates_it_once(
 
 def test_two_ingest_saves_of_the_same_text_write_one_piece(db, seed_text, vocabulary):
     from library.catalogue.concurrency import DuplicateWork
-    from library.catalogue.ingest import prepare_draft, save_draft
+    from library.catalogue.drafts import prepare_draft, save_draft
 
     first, second = prepare_draft(seed_text), prepare_draft(seed_text)  # both see no piece
-    assert first.existing is None
-    assert second.existing is None
+    assert first.duplicate is None
+    assert second.duplicate is None
     save_draft(first)
     with pytest.raises(DuplicateWork, match="same text was saved meanwhile"):
         save_draft(second)

@@ -65,7 +65,7 @@ def test_rebuild_index_loads_in_bulk_then_sets_the_index_back_for_single_saves(p
 
     if connection.vendor != "sqlite":
         pytest.skip("FTS5 settings")
-    from library.search.backends import sqlite_fts5
+    from library.search.backends.database.sqlite import backend as sqlite_fts5
 
     seen = []
     optimize = sqlite_fts5.SQLiteFTS5Backend.optimize
@@ -86,7 +86,7 @@ def test_rebuild_index_works_where_fts5_lacks_a_bulk_option(pieces, monkeypatch,
 
     if connection.vendor != "sqlite":
         pytest.skip("FTS5 settings")
-    from library.search.backends import sqlite_fts5
+    from library.search.backends.database.sqlite import backend as sqlite_fts5
 
     monkeypatch.setattr(sqlite_fts5, "_BULK", {"nosuchoption": 1, **sqlite_fts5._BULK})
     call_command("rebuild_index", "--verbosity", "0")

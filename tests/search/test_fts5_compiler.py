@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from library.search.backends.fts5 import compile_query, quote
+from library.search.backends.database.sqlite.compiler import compile_query, quote
 from library.search.query import parse_query
 from library.search.text import MARK_START
 from library.search.vocab import VocabTerm, Vocabulary
@@ -119,7 +119,7 @@ def test_snippets_are_the_same_whether_postings_are_scanned_or_seeked(
     if connection.vendor != "sqlite":
         pytest.skip("SQLite snippets")
     from library.search import service
-    from library.search.backends import sqlite_fts5
+    from library.search.backends.database.sqlite import backend as sqlite_fts5
 
     make_piece("Mosul's Coin", synopsis="Gold minted by Daesh.", topics=("islamic-state",))
     make_piece("Daesh Online", body="ISIS media units and ISIL propaganda.")

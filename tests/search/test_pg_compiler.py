@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from library.search.backends.pg_compiler import compile_query, quote
+from library.search.backends.database.postgres.compiler import compile_query, quote
 from library.search.query import parse_query
 from library.search.vocab import VocabTerm, Vocabulary
 

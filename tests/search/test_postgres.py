@@ -14,7 +14,8 @@ from django.db import connection
 
 from library.catalogue.models import Piece
 from library.search import service
-from library.search.backends.postgres import DOC_TABLE, PAIR_WORD_TABLE, PostgresBackend
+from library.search.backends.database.postgres.backend import PostgresBackend
+from library.search.backends.database.postgres.schema import DOC_TABLE, PAIR_WORD_TABLE
 from library.search.query import parse_query
 from library.search.vocab import Vocabulary
 
@@ -105,10 +106,11 @@ def _topic_counts(result) -> dict[str, int]:
 @pytest.fixture
 def committed_index():
     """An empty index for a test that commits (a flush leaves the index tables alone)."""
-    from library.search.backends import get_backend, pg_facets
+    from library.search import state
+    from library.search.backends import get_backend
 
     get_backend().clear()
-    pg_facets.forget()
+    state.reset()  # this process's facet arrays too
     yield
     get_backend().clear()
 
@@ -183,10 +185,10 @@ def pair_words(monkeypatch):
     Only the choice of words reads the patched value; the pair rule in the SQL keeps 0.05,
     which any two such shares pass, so every pair of pair words is indexed.
     """
-    from library.search.backends import postgres
+    from library.search.backends.database.postgres import schema
 
-    monkeypatch.setattr(postgres, "PAIR_MIN_PIECES", 1)
-    monkeypatch.setattr(postgres, "PAIR_SHARE_PRODUCT", 0.4)
+    monkeypatch.setattr(schema, "PAIR_MIN_PIECES", 1)
+    monkeypatch.setattr(schema, "PAIR_SHARE_PRODUCT", 0.4)
 
 
 def _chosen_pair_words() -> dict[str, float]:
@@ -206,7 +208,7 @@ def _pairs(title: str) -> dict[str, list[int]]:
 
 
 def _compiled(text: str):
-    from library.search.backends.pg_compiler import compile_query
+    from library.search.backends.database.postgres.compiler import compile_query
 
     return compile_query(parse_query(text).root, Vocabulary.load(), PostgresBackend._phrase_pairs)
 
@@ -214,7 +216,7 @@ def _compiled(text: str):
 def test_a_rebuild_chooses_the_common_words_and_indexes_their_adjacent_pairs(
     make_piece, pair_words
 ):
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     make_piece("Kestrel", synopsis="", body="The state security policy. State, sea.")
     make_piece("Harrier", synopsis="", body="Security of the state; the sea border.")
@@ -237,7 +239,7 @@ def test_phrases_find_the_same_pieces_with_and_without_pairs(make_piece, pair_wo
     """The pairs only spare PostgreSQL rechecking word order: the answers never change."""
     import random
 
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     rng = random.Random(8)
     words, weights = COMMON + RARER, [6] * len(COMMON) + [0.25] * len(RARER)
@@ -289,7 +291,7 @@ def test_phrases_find_the_same_pieces_with_and_without_pairs(make_piece, pair_wo
 
 
 def test_a_small_catalogue_chooses_no_pair_words(make_piece):
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     for n in range(3):
         make_piece(f"State security {n}", body="state security")
@@ -304,7 +306,7 @@ def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
     from django.core.management import CommandError, call_command
 
     from library.search.backends import get_backend
-    from library.search.management.commands.rebuild_index import rebuild
+    from library.search.maintenance import rebuild
 
     make_piece("Kestrel", body="The state security policy.")
     backend = get_backend()
@@ -323,7 +325,8 @@ def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
 
 
 def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeypatch):
-    from library.search.backends import get_backend, postgres
+    from library.search.backends import get_backend
+    from library.search.backends.database.postgres import backend as postgres
     from library.search.documents import build_document
 
     piece = make_piece("Kestrel migration policy", synopsis="")
@@ -345,9 +348,9 @@ def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeyp
 def test_the_second_ranking_tier_ranks_the_newest_matches_and_loses_none(make_piece, monkeypatch):
     import datetime
 
-    from library.search.backends import postgres
+    from library.search.backends.database.postgres import ranking
 
-    monkeypatch.setattr(postgres, "TIER2_CANDIDATES", 2)
+    monkeypatch.setattr(ranking, "TIER2_CANDIDATES", 2)
     for n in range(6):  # the older the piece, the more often it says "kestrel"
         make_piece(f"Report {n}", synopsis="kestrel " * (6 - n), date=datetime.date(2000 + n, 1, 1))
     result = service.search("kestrel", page_size=10)

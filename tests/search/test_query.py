@@ -50,9 +50,7 @@ def test_phrase_with_facet_and_year_range():
     assert parsed.root == And(
         (Phrase(("foreign", "fighters")), Filter("region", "iraq"), YearRange(2014, 2017))
     )
-    assert parsed.filters == (Filter("region", "iraq"), YearRange(2014, 2017))
     assert parsed.positive_terms == ("foreign", "fighters")
-    assert parsed.has_text
     assert parsed.text == '"foreign fighters" region:iraq year:2014..2017'
 
 
@@ -62,8 +60,6 @@ def test_a_query_with_nothing_searchable_has_no_root(text):
     assert parsed.root is None
     assert parsed.text == ""
     assert parsed.positive_terms == ()
-    assert parsed.filters == ()
-    assert not parsed.has_text
 
 
 # --- Words, phrases, prefixes ----------------------------------------------------------------
@@ -435,14 +431,8 @@ def test_positive_terms_exclude_negated_words_and_filters():
 
 
 @pytest.mark.parametrize("text", ["region:iraq year:2016", "-mosul", "-mosul region:iraq"])
-def test_has_text_is_false_for_only_filters_or_only_negations(text):
-    assert not parse_query(text).has_text
-
-
-def test_filters_are_only_the_top_level_anded_ones():
-    parsed = parse_query("mosul region:iraq (topic:a OR topic:b) -type:report year:2016")
-    assert parsed.filters == (Filter("region", "iraq"), YearRange(2016, 2016))
-    assert parse_query("region:iraq").filters == (Filter("region", "iraq"),)
+def test_only_filters_or_only_negations_leave_no_positive_terms(text):
+    assert parse_query(text).positive_terms == ()
 
 
 # --- The plain-words fallback ----------------------------------------------------------------
@@ -510,7 +500,7 @@ def check_parse(text: str, **limits: int) -> None:
     assert again.root == parsed.root
     assert again.hints == ()
     if not limits:
-        assert (plain_words(text).root is not None) == parsed.has_text
+        assert (plain_words(text).root is not None) == bool(parsed.positive_terms)
 
 
 @settings(max_examples=300)

@@ -12,10 +12,10 @@ from django.db import connection, transaction
 from library.catalogue.models import Author, Piece, Topic
 from library.search import service
 from library.search.backends.base import IndexUnavailable
-from library.search.backends.postgres import DOC_TABLE
-from library.search.backends.sqlite_fts5 import FTS_TABLE
+from library.search.backends.database.postgres.schema import DOC_TABLE
+from library.search.backends.database.sqlite.compiler import FTS_TABLE
 from library.search.documents import PieceDocument
-from library.search.management.commands.check_index import check
+from library.search.maintenance import check
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,7 @@ def test_pieces_saved_before_the_search_app_existed_are_indexed_by_migrate(
 def test_a_database_without_a_search_dialect_keeps_saving_and_says_search_is_unavailable(db):
     from library.search.backends.database import NoDialectBackend
 
-    backend = object.__new__(NoDialectBackend)  # what PostgreSQL gets until its dialect lands
+    backend = NoDialectBackend("oracle")  # what a database without a dialect gets
     backend.add(_doc(1))  # writes are no-ops: saving must keep working
     backend.delete(1)
     result = service.search("mosul", backend=backend)

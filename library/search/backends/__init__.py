@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from library.search import state
 from library.search.backends.base import SearchBackend
-
-_instances: dict[tuple[str, str], SearchBackend] = {}
 
 
 def backend_name() -> str:
@@ -19,16 +18,16 @@ def get_backend(name: str | None = None) -> SearchBackend:
     name = name or backend_name()
     location = str(getattr(settings, "WHOOSH_INDEX_DIR", "")) if name == "whoosh" else ""
     key = (name, location)
-    if key not in _instances:
-        _instances[key] = _create(name, location)
-    return _instances[key]
+    if key not in state.backends:
+        state.backends[key] = _create(name, location)
+    return state.backends[key]
 
 
 def _create(name: str, location: str) -> SearchBackend:
     if name == "database":
-        from library.search.backends.database import DatabaseBackend
+        from library.search.backends.database import database_backend
 
-        return DatabaseBackend()
+        return database_backend()
     if name == "whoosh":
         from library.search.backends.whoosh import WhooshBackend
 

@@ -23,6 +23,14 @@ class EngineUnavailable(IndexUnavailable):
     """The configured engine cannot run here; the message says what to change."""
 
 
+class QueryRejected(Exception):
+    """The engine's own query parser (FTS5 MATCH, ``tsquery``) rejected a compiled query.
+
+    Reader words reach those parsers only quoted, so this should not happen; when it does,
+    the service retries with the plain words. Any other error is a bug and propagates.
+    """
+
+
 @dataclass(frozen=True)
 class IndexStatus:
     """What check_index reports: ids in the database, in the index, and stale rows."""
@@ -75,7 +83,8 @@ class SearchBackend:
         self.optimize()
 
     def problems(self) -> list[str]:
-        """What check_index should report beyond the pieces themselves (a missing index)."""
+        """What is wrong with the index itself (missing, unreadable, incomplete), for
+        check_index and /health/; [] when it can answer searches."""
         return []
 
     def search(

@@ -1,8 +1,9 @@
 """The Whoosh engine (``SEARCH_BACKEND=whoosh``): an index of files in WHOOSH_INDEX_DIR.
 
-Distribution: ``whoosh-reloaded`` 2.7.5 (see docs/search.md for the comparison). Writes
-happen after the catalogue transaction commits (library.search.sync) and take Whoosh's
-writer lock with a timeout, so concurrent savers queue rather than fail or lose updates.
+Distribution: ``whoosh-reloaded`` 2.7.5 (library/search/README.md compares the candidates).
+Writes happen after the catalogue transaction commits (library.search.sync) and take
+Whoosh's writer lock with a timeout, so concurrent savers queue rather than fail or lose
+updates.
 A missing or unreadable index raises IndexUnavailable; it never blocks a save.
 """
 
@@ -109,6 +110,14 @@ class WhooshBackend(SearchBackend):
                 except Exception as exc:
                     raise IndexUnavailable(f"Whoosh index at {self.location}: {exc}") from exc
             yield self._current
+
+    def problems(self) -> list[str]:
+        """A missing or unreadable index (opening a searcher over it)."""
+        try:
+            with self._searcher():
+                return []
+        except IndexUnavailable as exc:
+            return [str(exc)]
 
     def optimize(self) -> None:
         """Merge the segments a chunked rebuild leaves into one (faster searches)."""

@@ -19,13 +19,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
 from library.catalogue.concurrency import DuplicateWork
-from library.catalogue.file_ingest import (
+from library.catalogue.drafts import (
     draft_from_bytes,
     expand_paths,
     pdf_limits,
     read_file,
-    save_file_draft,
+    save_draft,
 )
+from library.catalogue.statistics import refresh_planner_statistics
 from library.ingest.pdf import PdfExtractor, PdfProblem, file_name_problem
 from library.ingest.types import NotACommentary
 from library.storage import failure_reason, is_storage_failure
@@ -104,6 +105,8 @@ class Command(BaseCommand):
                 self._report(outcome, describe=describe)
         if progress:
             self._progress(len(files), len(files), "", finished=True)
+        if not dry_run:
+            refresh_planner_statistics()
         summary = tally.summary(dry_run=dry_run, hidden=hidden)
         summary["seconds"] = round(time.monotonic() - started, 2)
         if json:
@@ -125,40 +128,40 @@ class Command(BaseCommand):
             return _refused(path, FAILED, name_problem)
         try:
             data = read_file(path, limits=extractor.limits)
-            file_draft = draft_from_bytes(data, source=path, extractor=extractor)
+            draft = draft_from_bytes(data, source=path, extractor=extractor)
         except PdfProblem as exc:
             return _refused(path, ATTENTION if exc.attention else FAILED, exc.reason)
         except NotACommentary as exc:
             return _refused(path, FAILED, exc.reason)
         except OSError as exc:
             return _refused(path, FAILED, f"cannot read the file ({exc.strerror or exc})")
-        record = file_draft.as_json()
-        if file_draft.duplicate is not None:
-            piece = file_draft.duplicate
+        record = draft.as_json()
+        if draft.duplicate is not None:
+            piece = draft.duplicate.piece
             reason = (
                 f"already in the catalogue as {piece.citation_key} "
-                f"({piece.get_absolute_url()}): {file_draft.duplicate_reason}"
+                f"({piece.get_absolute_url()}): {draft.duplicate.reason}"
             )
             return Outcome(path, DUPLICATE, reason, record | {"status": DUPLICATE})
-        earlier = seen.get(file_draft.sha256) or seen.get(file_draft.parsed.source_hash)
+        earlier = seen.get(draft.sha256) or seen.get(draft.parsed.source_hash)
         if earlier:
             reason = f"the same as {earlier}, earlier in this run"
             return Outcome(
                 path, DUPLICATE, reason, record | {"status": DUPLICATE, "reason": reason}
             )
-        if file_draft.warnings:
-            reason = "the parser had to guess: " + " ".join(file_draft.warnings)
+        if draft.warnings:
+            reason = "the parser had to guess: " + " ".join(draft.warnings)
             reason += " Add it through the upload page to check it."
             return Outcome(
                 path, ATTENTION, reason, record | {"status": ATTENTION, "reason": reason}
             )
-        seen[file_draft.sha256] = seen[file_draft.parsed.source_hash] = path
+        seen[draft.sha256] = seen[draft.parsed.source_hash] = path
         if dry_run:
             return Outcome(
                 path, CREATED, "parsed (dry run; nothing written)", record | {"status": "dry-run"}
             )
         try:
-            piece = save_file_draft(file_draft, data=data if file_draft.is_pdf else None)
+            piece = save_draft(draft, data=data)
         except DuplicateWork as exc:  # another run saved the same work a moment ago
             existing = exc.existing
             reason = (
@@ -170,8 +173,8 @@ class Command(BaseCommand):
             if not is_storage_failure(exc) and not isinstance(exc, OSError):
                 raise
             # Disk full or I/O error: nothing of this file was kept; go on with the next.
-            seen.pop(file_draft.sha256, None)
-            seen.pop(file_draft.parsed.source_hash, None)
+            seen.pop(draft.sha256, None)
+            seen.pop(draft.parsed.source_hash, None)
             return _refused(path, FAILED, f"not saved: {failure_reason(exc)}")
         message = f"created {piece.citation_key} ({piece.get_absolute_url()})"
         return Outcome(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from library.catalogue.demo import DemoDataError, load_demo
+from library.catalogue.statistics import refresh_planner_statistics
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
             report = load_demo()
         except DemoDataError as exc:
             raise CommandError(f"Demo content not loaded (nothing written): {exc}") from None
+        refresh_planner_statistics()
         self.stdout.write(
             f"Demo content: {report.created} piece(s) created, {report.skipped} already present."
         )

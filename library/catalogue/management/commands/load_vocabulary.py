@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from library.catalogue.statistics import refresh_planner_statistics
 from library.catalogue.vocabulary import VocabularyError, load_vocabulary
 
 
@@ -18,5 +19,6 @@ class Command(BaseCommand):
             report = load_vocabulary()
         except VocabularyError as exc:
             raise CommandError(str(exc)) from exc
+        refresh_planner_statistics()
         for line in report.lines():
             self.stdout.write(line)

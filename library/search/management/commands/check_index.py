@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from library.search.backends import get_backend
-from library.search.backends.base import IndexStatus, IndexUnavailable
-from library.search.documents import iter_documents
+from library.search.backends.base import IndexUnavailable
+from library.search.maintenance import check
 
 
 class Command(BaseCommand):
@@ -36,19 +36,6 @@ class Command(BaseCommand):
         if not status.ok:
             raise CommandError("The index has drifted; run python manage.py rebuild_index.")
         self.stdout.write(self.style.SUCCESS("The index matches the catalogue."))
-
-
-def check(backend) -> IndexStatus:
-    """Expected digests from the catalogue against what the backend holds."""
-    indexed = backend.indexed_digests()
-    expected: dict[int, str] = {}
-    for batch in iter_documents():
-        expected.update((d.piece_id, d.digest) for d in batch)
-    return IndexStatus(
-        missing=sorted(set(expected) - set(indexed)),
-        extra=sorted(set(indexed) - set(expected)),
-        stale=sorted(pk for pk in set(expected) & set(indexed) if expected[pk] != indexed[pk]),
-    )
 
 
 def _sample(ids: list[int]) -> str:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from library.catalogue.models import Piece
-from library.search.backends import get_backend
-from library.search.documents import iter_documents
+from library.search.maintenance import rebuild
 
 
 class Command(BaseCommand):
@@ -31,19 +28,3 @@ class Command(BaseCommand):
         filled = width * done // max(total, 1)
         bar = "#" * filled + "-" * (width - filled)
         self.stdout.write(f"[{bar}] {done}/{total} pieces ({rate:,.0f}/s)")
-
-
-def rebuild(chunk: int = 500, progress=None) -> int:
-    """Clear the configured index and add every piece, one transaction per chunk."""
-    backend = get_backend()
-    total = Piece.objects.count()
-    started = time.perf_counter()
-    backend.start_rebuild()
-    done = 0
-    for batch in iter_documents(chunk=chunk):
-        with transaction.atomic():
-            done += backend.add_bulk(batch)
-        if progress:
-            progress(done, total, started)
-    backend.finish_rebuild()
-    return done

@@ -1,0 +1,1 @@
+"""The PostgreSQL dialect of the database engine: weighted ``tsvector``, GIN, tiers, facets."""

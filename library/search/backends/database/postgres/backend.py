@@ -1,0 +1,407 @@
+"""PostgreSQL dialect of the database engine: a weighted ``tsvector`` with GIN indexes.
+
+Writes and reads for the tables of schema.py: the query is compiled by compiler.py, ranked
+in tiers by ranking.py, and its facets counted by facets.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.db import DatabaseError, connection, transaction
+
+from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
+from library.search.backends.database.postgres.compiler import compile_query, quote
+from library.search.backends.database.postgres.facets import facet_counts
+from library.search.backends.database.postgres.ranking import Match, index_scans, rank
+from library.search.backends.database.postgres.schema import (
+    CHANGE_TABLE,
+    CONFIG,
+    DOC_TABLE,
+    GIN_INDEX_NAMES,
+    GIN_INDEXES,
+    INSERT_SQL,
+    PAIR_WORD_TABLE,
+    PHRASE_PAIRS_SQL,
+    TABLES,
+    TEXT_TABLE,
+    TSQUERY,
+    WORD_TABLE,
+    choose_pair_words,
+    insert_params,
+    row_date,
+)
+from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
+from library.search.documents import PieceDocument
+from library.search.query import ParsedQuery
+from library.search.results import Hit, SearchResults, Sort
+from library.search.text import MARK_START, clean_for_index, fold
+from library.search.vocab import Vocabulary
+
+# The memory each text index's build may use after a rebuild.
+BUILD_MEMORY = "512MB"
+# Related pieces: how many of a piece's rarest shared words are looked up.
+RELATED_WORDS = 12
+# ts_headline drops anything that looks like an HTML tag; hide "<" from it, put it back after.
+_LT = "\ue000"
+_HEADLINE_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel=\x03, MaxWords=30, MinWords=12, ShortWord=2, "
+    'MaxFragments=2, FragmentDelimiter="…"'
+)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]:
+    return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
+
+
+class PostgresBackend(SearchBackend):
+    name = "database"
+    transactional = True
+    index_table = DOC_TABLE  # a row here means the index has been written
+
+    # --- writing -------------------------------------------------------------------------
+
+    def add(self, document: PieceDocument) -> None:
+        """Index one piece on the current connection (so inside the caller's transaction)."""
+        with _cursor() as cursor:
+            cursor.execute(
+                f"SELECT digest, date FROM {DOC_TABLE} WHERE piece_id = %s FOR UPDATE",
+                [document.piece_id],
+            )
+            old = cursor.fetchone()
+            # The digest has the year only; the row also keeps the exact date for sorting.
+            if old is not None and old == (document.digest, row_date(document)):
+                return  # unchanged: several signals fire for one save
+            self._remove(cursor, [document.piece_id])
+            self._insert(cursor, [document])
+            self._log(cursor, [document.piece_id])
+
+    def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
+        """Insert documents that are not in the index yet (rebuild's fast path)."""
+        batch = list(documents)
+        with _cursor() as cursor:
+            self._remove(cursor, [d.piece_id for d in batch])  # any half-present row
+            self._insert(cursor, batch)
+            if batch:
+                self._log(cursor, [0])  # 0: every process reloads its facet arrays
+        return len(batch)
+
+    def delete(self, piece_id: int) -> None:
+        with _cursor() as cursor:
+            if self._remove(cursor, [piece_id]):
+                self._log(cursor, [piece_id])
+
+    def optimize(self) -> None:
+        """Fresh planner statistics and visibility map after a rebuild; an old change log gone.
+
+        Without them the first searches over freshly written rows ran about twice as slow
+        (every matched row's visibility checked). VACUUM cannot run inside a transaction,
+        so there only ANALYZE runs; autovacuum does the rest later. Change-log rows older
+        than an hour are never read again: facet arrays reload every 15 minutes.
+        """
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+        with _cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {CHANGE_TABLE} WHERE at < clock_timestamp() - interval '1 hour'"
+            )
+            cursor.execute(f"{command} {', '.join(TABLES)}")
+
+    def clear(self) -> None:
+        """Empty the index and choose the pair words for the catalogue as it is now.
+
+        In one transaction with the TRUNCATE, so no row indexed with the old pair words
+        survives: a phrase may then rely on every row's pairs (compiler.py).
+        """
+        with transaction.atomic(), _cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(TABLES)}")
+            words, shares = choose_pair_words(cursor)
+            cursor.execute(
+                f"INSERT INTO {PAIR_WORD_TABLE} (word, share) "
+                "SELECT * FROM unnest(%s::text[], %s::real[])",
+                [words, shares],
+            )
+            self._log(cursor, [0])
+
+    def start_rebuild(self) -> None:
+        """Clear, and drop the text indexes: building each once after the rows are written
+        is several times faster than keeping them up to date row by row."""
+        with transaction.atomic(), _cursor() as cursor:
+            self.clear()
+            for name, _table, _column in GIN_INDEXES:
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def finish_rebuild(self) -> None:
+        """Create the text indexes again (without blocking saves, outside a transaction)."""
+        concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
+        with _cursor() as cursor:
+            for name in self._invalid_indexes(cursor):
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")  # a failed earlier build
+            # A GIN build sorts its entries in this memory; the 64 MB default made the
+            # pairs index's build several times slower at 100,000 pieces.
+            cursor.execute(
+                "SELECT current_setting('maintenance_work_mem'), "
+                "set_config('maintenance_work_mem', %s, false)",
+                [BUILD_MEMORY],
+            )
+            memory = cursor.fetchone()[0]
+            try:
+                for name, table, column in GIN_INDEXES:
+                    cursor.execute(
+                        f"CREATE INDEX {concurrently} IF NOT EXISTS {name} ON {table} "
+                        f"USING gin ({column})"
+                    )
+            finally:
+                cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [memory])
+        self.optimize()
+
+    def problems(self) -> list[str]:
+        """Index tables that do not exist, then text indexes that are missing or invalid."""
+        with _cursor() as cursor:
+            cursor.execute(
+                "SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NULL", [list(TABLES)]
+            )
+            missing = [f"the index table {table} does not exist" for (table,) in cursor.fetchall()]
+            if missing:
+                return missing
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexname = ANY(%s)",
+                [GIN_INDEX_NAMES],
+            )
+            present = {name for (name,) in cursor.fetchall()} - set(self._invalid_indexes(cursor))
+        return [
+            f"the text index {name} on {table} is missing (an interrupted rebuild_index?)"
+            for name, table, _ in GIN_INDEXES
+            if name not in present
+        ]
+
+    @staticmethod
+    def _invalid_indexes(cursor) -> list[str]:
+        cursor.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE NOT i.indisvalid AND c.relname = ANY(%s)",
+            [GIN_INDEX_NAMES],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+    @staticmethod
+    def _phrase_pairs(words) -> list[tuple[str, bool]]:
+        """A phrase's adjacent pairs of stems, in order, each with whether it is indexed."""
+        with _cursor() as cursor:
+            cursor.execute(PHRASE_PAIRS_SQL, [clean_for_index(" ".join(words))])
+            return cursor.fetchall()
+
+    def _insert(self, cursor, documents: list[PieceDocument]) -> None:
+        if not documents:
+            return
+        cursor.executemany(INSERT_SQL, [insert_params(d) for d in documents])
+        self._count_words(
+            cursor, [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents], 1
+        )
+
+    def _remove(self, cursor, piece_ids: list[int]) -> bool:
+        """Delete the pieces' rows (and their words' counts); whether there were any."""
+        if not piece_ids:
+            return False
+        cursor.execute(
+            f"DELETE FROM {TEXT_TABLE} WHERE piece_id = ANY(%s) "
+            "RETURNING title, authors, tags, synopsis",
+            [piece_ids],
+        )
+        old = cursor.fetchall()
+        self._count_words(cursor, [_short_words(*row) for row in old], -1)
+        cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE piece_id = ANY(%s)", [piece_ids])
+        return bool(old) or cursor.rowcount > 0
+
+    @staticmethod
+    def _log(cursor, piece_ids: list[int]) -> None:
+        """Note the write for other processes' facet arrays (facets.py); no row lock."""
+        cursor.execute(
+            f"INSERT INTO {CHANGE_TABLE} (piece_id) SELECT unnest(%s::bigint[])", [piece_ids]
+        )
+
+    @staticmethod
+    def _count_words(cursor, pieces_words: list[set[str]], change: int) -> None:
+        counts: dict[str, int] = {}
+        for words in pieces_words:
+            for word in words:
+                counts[word] = counts.get(word, 0) + change
+        if not counts:
+            return
+        # Sorted: concurrent saves lock the word rows in one order, so they never deadlock.
+        words = sorted(counts)
+        cursor.execute(
+            f"INSERT INTO {WORD_TABLE} AS w (word, docs) "
+            "SELECT * FROM unnest(%s::text[], %s::int[]) "
+            "ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs",
+            [words, [counts[w] for w in words]],
+        )
+        if change < 0:
+            cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE word = ANY(%s) AND docs <= 0", [words])
+
+    # --- searching -----------------------------------------------------------------------
+
+    def search(
+        self, query: ParsedQuery, *, sort: Sort = Sort.RELEVANCE, offset: int = 0, limit: int = 20
+    ) -> SearchResults:
+        """Ranked page, total and facets over the whole match, snippets for the page only."""
+        vocabulary = Vocabulary.load()
+        compiled = compile_query(query.root, vocabulary, self._phrase_pairs)
+        clauses, params = [], []
+        if compiled.match is not None:
+            clauses.append(f"d.vec @@ {TSQUERY}")
+            params.append(compiled.match)
+        if compiled.where:
+            clauses.append(compiled.where)
+            params.extend(compiled.params)
+        base = f"FROM {DOC_TABLE} d WHERE {' AND '.join(clauses) or 'TRUE'}"
+        # A savepoint: a query PostgreSQL rejects must not poison the caller's transaction
+        # (the service then retries with the plain words).
+        with transaction.atomic(), _cursor() as cursor:
+            # A transaction that has written may see its own uncommitted rows: it counts
+            # facets in SQL and leaves the shared arrays alone (facets.py).
+            cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+            shared = cursor.fetchone()[0]
+            match = Match(compiled, base, params, sort, offset, limit, shared)
+            with index_scans(cursor):
+                ranked = rank(cursor, match)
+            rows, total, counts = ranked.rows, ranked.total, ranked.counts
+            if shared and total:
+                counts = facet_counts(cursor, connection.alias, counts)
+            snippets = self._snippets(cursor, compiled.highlight, [pk for pk, _ in rows])
+        hits = [Hit(pk, float(score or 0.0), snippets.get(pk, "")) for pk, score in rows]
+        facets = build_facets(counts, vocabulary) if total else {}
+        return SearchResults(hits=hits, total=total, facets=facets, hints=list(compiled.hints))
+
+    @staticmethod
+    def _snippets(cursor, highlight: str | None, ids: list[int]) -> dict[int, str]:
+        """``ts_headline`` of the synopsis when it matches, else of the body, else the title.
+
+        Field by field, so only pieces whose short synopsis does not match pay for a
+        headline over their whole body.
+        """
+        if not highlight or not ids:
+            return {}
+        snippets: dict[int, str] = {}
+        folded: set[int] = set()
+        remaining = list(ids)
+        for column in ("synopsis", "body", "title"):
+            if not remaining:
+                break
+            cursor.execute(
+                f"SELECT d.piece_id, d.folded, ts_headline('{CONFIG}', "
+                f"replace(d.{column}, '<', %s), q.q, %s) FROM {TEXT_TABLE} d, "
+                f"(SELECT {TSQUERY} AS q) q WHERE d.piece_id = ANY(%s) AND d.{column} <> ''",
+                [_LT, _HEADLINE_OPTIONS, highlight, remaining],
+            )
+            for pk, was_folded, marked in cursor.fetchall():
+                if marked and MARK_START in marked:
+                    snippets[pk] = marked.replace(_LT, "<")
+                    if was_folded:
+                        folded.add(pk)
+            remaining = [pk for pk in remaining if pk not in snippets]
+        restored = restore_snippets({pk: snippets[pk] for pk in folded})
+        return {**snippets, **restored}
+
+    # --- vocabulary ----------------------------------------------------------------------
+
+    def document_count(self, word: str) -> int:
+        sql = f"SELECT count(*) FROM {DOC_TABLE} WHERE vec @@ {TSQUERY}"
+        with transaction.atomic(), _cursor() as cursor, index_scans(cursor):
+            cursor.execute(sql, [quote(word)])
+            return cursor.fetchone()[0]
+
+    def suggest(self, word: str) -> str:
+        """The closest catalogue word (titles, names, tags, synopses) if ``word`` is not one."""
+        key = fold(word)
+        if len(key) < 4 or not key.isalpha():
+            return ""
+        with _cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {WORD_TABLE} WHERE word = %s", [key])
+            if cursor.fetchone():
+                return ""
+            # Misspellings rarely change the first letter; limiting to it keeps this fast.
+            cursor.execute(
+                f"SELECT word, docs FROM {WORD_TABLE} WHERE word >= %s AND word < %s "
+                "AND length(word) BETWEEN %s AND %s",
+                [key[0], chr(ord(key[0]) + 1), len(key) - 2, len(key) + 2],
+            )
+            rows = cursor.fetchall()
+        return closest(key, rows)
+
+    def related(self, document: PieceDocument, limit: int = 5) -> list[Hit]:
+        """Pieces sharing the most distinctive title, tag and synopsis words.
+
+        The RELATED_WORDS rarest of the piece's words that other pieces also use (by the
+        word table's counts): a word in half the catalogue says little about relatedness
+        and made every piece page rank tens of thousands of pieces (~165 ms at 100,000).
+        """
+        words = related_words(document)
+        if not words:
+            return []
+        with transaction.atomic(), _cursor() as cursor, index_scans(cursor):
+            cursor.execute(
+                f"SELECT w FROM unnest(%s::text[]) w LEFT JOIN {WORD_TABLE} c ON c.word = w "
+                "ORDER BY coalesce(c.docs, 1) <= 1, c.docs, w LIMIT %s",
+                [words, RELATED_WORDS],
+            )
+            expr = " | ".join(quote(word) for (word,) in cursor.fetchall())
+            # ``head`` is ``vec`` without the body, at the same positions: the same ranks,
+            # from a small vector. It holds weights A-C only, so no weight is asked for
+            # (a weight would make PostgreSQL recheck every candidate).
+            cursor.execute(
+                f"SELECT piece_id, ts_rank(head, q) AS r FROM {TEXT_TABLE}, {TSQUERY} q "
+                "WHERE head @@ q AND piece_id <> %s ORDER BY r DESC, piece_id LIMIT %s",
+                [expr, document.piece_id, limit],
+            )
+            return [Hit(pk, float(score)) for pk, score in cursor.fetchall()]
+
+    # --- maintenance ---------------------------------------------------------------------
+
+    def indexed_digests(self) -> dict[int, str]:
+        with _cursor() as cursor:
+            cursor.execute(f"SELECT piece_id, digest FROM {DOC_TABLE}")
+            return dict(cursor.fetchall())
+
+    def size_bytes(self) -> int:
+        with _cursor() as cursor:
+            sizes = " + ".join(f"pg_total_relation_size('{table}')" for table in TABLES)
+            cursor.execute(f"SELECT {sizes}")
+            return int(cursor.fetchone()[0] or 0)
+
+
+class _cursor:
+    """A cursor whose "relation does not exist" becomes IndexUnavailable (run migrate) and
+    whose rejected ``tsquery`` becomes QueryRejected."""
+
+    def __enter__(self):
+        self._cursor = connection.cursor()
+        self._inner = self._cursor.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._cursor.__exit__(*exc)
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def execute(self, sql: str, params=None):
+        try:
+            return self._inner.execute(sql, params)
+        except DatabaseError as exc:
+            message = str(exc)
+            if "does not exist" in message and any(table in message for table in TABLES):
+                raise IndexUnavailable(str(exc)) from exc
+            if "in tsquery" in message:  # "syntax error in tsquery", "no operand in tsquery"
+                raise QueryRejected(message) from exc
+            raise
+
+    def executemany(self, sql: str, params) -> None:
+        try:
+            self._inner.executemany(sql, params)
+        except DatabaseError as exc:
+            if "does not exist" in str(exc):
+                raise IndexUnavailable(str(exc)) from exc
+            raise

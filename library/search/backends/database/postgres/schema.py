@@ -1,0 +1,148 @@
+"""The PostgreSQL dialect's tables, text search configuration and the SQL that fills them.
+
+Tables (created by this app's migrations 0002, 0004 and 0005, on PostgreSQL only, whose
+frozen SQL is the tables' definition; a change to them is a new migration):
+
+* ``search_pg_doc``: the narrow row every match reads: piece id, the digest for
+  check_index, date and type (for sorting, filters and the type facet), ``title`` (the
+  title's own ``tsvector``, GIN-indexed: the first ranking tier) and ``vec``, the
+  ``tsvector`` weighted title ``A``, authors/topics/regions ``B``, synopsis ``C``, body
+  ``D``, built with the ``dossier_english`` configuration (Snowball English stemming, no
+  stop words, after ``unaccent``), GIN-indexed and stored uncompressed (a phrase's recheck
+  reads it; decompressing doubled that).
+* ``search_pg_text``: each piece's indexed text (for ``ts_headline`` and related pieces)
+  and ``head``, the weighted vector of the short fields that ranking reads.
+* ``search_pg_word``: the catalogue's own folded words (short fields) with document counts,
+  the candidates for "did you mean".
+* ``search_pg_change``: (transaction id, piece id) of every index write, so each process's
+  facet arrays (facets.py) stay exact.
+* ``search_pg_pair_word``: the catalogue's common words with their shares of the pieces,
+  chosen when the index is cleared for a rebuild (``choose_pair_words``). Each doc row's
+  ``pairs`` (GIN-indexed) is a ``tsvector`` of the adjacent pairs of them in ``vec``, at
+  their positions, so a phrase of common words ("security policy") is found without
+  rechecking the word order in half the catalogue's vectors (see ``pairs_of`` and
+  compiler.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+
+from library.catalogue.models import Piece
+from library.search.documents import PieceDocument, documents_for
+
+CONFIG = "dossier_english"
+TSQUERY = f"to_tsquery('{CONFIG}', %s)"
+# The narrow rows every match reads, and each piece's text (snippets, related pieces).
+DOC_TABLE = "search_pg_doc"
+TEXT_TABLE = "search_pg_text"
+WORD_TABLE = "search_pg_word"
+CHANGE_TABLE = "search_pg_change"
+PAIR_WORD_TABLE = "search_pg_pair_word"
+TABLES = (DOC_TABLE, TEXT_TABLE, WORD_TABLE, CHANGE_TABLE, PAIR_WORD_TABLE)
+# A tsvector holds at most 1 MB; a body longer than this is indexed up to here.
+MAX_INDEXED_CHARS = 400_000
+# Pair words: below PAIR_MIN_PIECES pieces a phrase's recheck is cheap and none are chosen;
+# above it, the words in at least PAIR_SHARE_PRODUCT of a sample of PAIR_SAMPLE pieces, with
+# that share. A pair is indexed when its words' shares multiply to PAIR_SHARE_PRODUCT, so
+# a phrase whose pair is not indexed has few candidates to recheck (~5 % of the pieces).
+PAIR_MIN_PIECES = 5_000
+PAIR_SAMPLE = 1_000
+PAIR_SHARE_PRODUCT = 0.05
+
+# The text indexes: dropped while rebuild_index writes every row, created again after.
+GIN_INDEXES = (
+    (f"{DOC_TABLE}_vec", DOC_TABLE, "vec"),
+    (f"{DOC_TABLE}_title", DOC_TABLE, "title"),
+    (f"{DOC_TABLE}_pairs", DOC_TABLE, "pairs"),
+    (f"{TEXT_TABLE}_head", TEXT_TABLE, "head"),
+)
+GIN_INDEX_NAMES = [name for name, _table, _column in GIN_INDEXES]
+
+
+# A pair as a tsvector input lexeme at its position: quoted, backslashes and quotes escaped.
+_TSVECTOR_LEXEME = (
+    r"'''' || replace(replace(a.w || ' ' || b.w, '\', '\\'), '''', '''''') || ''':' || a.p"
+)
+
+
+def indexed_pair(first: str, second: str) -> str:
+    """SQL: whether the pair of words with these pair-word rows is indexed (one definition
+    for the rows' pairs and the phrase compiler, which must agree exactly)."""
+    return f"{first}.share * {second}.share >= {PAIR_SHARE_PRODUCT}"
+
+
+def pairs_of(vector: str) -> str:
+    """A scalar subquery: the ``tsvector`` of the indexed pairs in ``vector``.
+
+    Its lexemes are "first second" stems, at the first word's positions, so a phrase of
+    pair words is a phrase of pairs: "a b c" is ``'a b' <-> 'b c'``. A pair is indexed when
+    the product of its words' shares reaches PAIR_SHARE_PRODUCT (both words common). The
+    ``tsvector`` input merges a pair's repeated entries (faster than grouping them here).
+    """
+    positions = (
+        f"SELECT u.lexeme AS w, p, s.share FROM unnest({vector}) u "
+        f"JOIN {PAIR_WORD_TABLE} s ON s.word = u.lexeme CROSS JOIN LATERAL unnest(u.positions) p"
+    )
+    return (
+        f"(WITH positions AS ({positions}) "
+        f"SELECT coalesce(string_agg({_TSVECTOR_LEXEME}, ' '), '')::tsvector "
+        "FROM positions a JOIN positions b ON b.p = a.p + 1 "
+        f"WHERE {indexed_pair('a', 'b')})"
+    )
+
+
+# One statement per piece: the short fields' vectors once, for both rows; the pairs from the
+# finished vector, so they hold exactly the positions a phrase's recheck reads.
+INSERT_SQL = (
+    f"WITH v AS (SELECT setweight(to_tsvector('{CONFIG}', %s), 'A') AS a, "
+    f"setweight(to_tsvector('{CONFIG}', %s), 'B') || setweight(to_tsvector('{CONFIG}', %s), 'C') "
+    f"AS bc), t AS (INSERT INTO {TEXT_TABLE} (piece_id, title, authors, tags, synopsis, body, "
+    "folded, head) SELECT %s, %s, %s, %s, %s, %s, %s, v.a || v.bc FROM v), "
+    f"f AS (SELECT v.a, v.a || v.bc || setweight(to_tsvector('{CONFIG}', "
+    f"left(%s, {MAX_INDEXED_CHARS})), 'D') AS vec FROM v) "
+    f"INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
+    f"SELECT %s, %s, %s, %s, f.a, f.vec, {pairs_of('f.vec')} FROM f"
+)
+
+
+def row_date(d: PieceDocument) -> datetime.date | None:
+    """The date the doc row keeps for sorting (the digest holds the year only)."""
+    return datetime.date.fromordinal(d.date_ordinal) if d.date_ordinal else None
+
+
+def insert_params(d: PieceDocument) -> tuple:
+    """INSERT_SQL's parameters: the A, B and C texts, the stored fields, then the doc row."""
+    vectors = (d.title, f"{d.authors}\n{d.tags}", d.synopsis)
+    stored = (d.piece_id, *d.fields(), d.folded)
+    return (*vectors, *stored, d.body, d.piece_id, d.digest, row_date(d), d.type)
+
+
+# A phrase's adjacent pairs in order, from the same parser, and whether each is indexed.
+PHRASE_PAIRS_SQL = (
+    f"WITH q AS (SELECT u.lexeme AS w, p FROM unnest(to_tsvector('{CONFIG}', %s)) u, "
+    "unnest(u.positions) p) "
+    f"SELECT a.w || ' ' || b.w, coalesce({indexed_pair('sa', 'sb')}, FALSE) "
+    "FROM q a JOIN q b ON b.p = a.p + 1 "
+    f"LEFT JOIN {PAIR_WORD_TABLE} sa ON sa.word = a.w "
+    f"LEFT JOIN {PAIR_WORD_TABLE} sb ON sb.word = b.w ORDER BY a.p"
+)
+
+
+def choose_pair_words(cursor) -> tuple[list[str], list[float]]:
+    """The lexemes in at least PAIR_SHARE_PRODUCT of a random sample of the pieces."""
+    ids = list(Piece.objects.values_list("pk", flat=True))
+    if len(ids) < PAIR_MIN_PIECES:
+        return [], []
+    sample = documents_for(random.sample(ids, min(PAIR_SAMPLE, len(ids))))
+    texts = ["\n".join(d.fields())[:MAX_INDEXED_CHARS] for d in sample]
+    cursor.execute(
+        "SELECT u.lexeme, count(*)::real / %s FROM unnest(%s::text[]) t, "
+        f"unnest(to_tsvector('{CONFIG}', t)) u "
+        "GROUP BY u.lexeme HAVING count(*) >= %s ORDER BY u.lexeme",
+        [len(texts), texts, math.ceil(PAIR_SHARE_PRODUCT * len(texts))],
+    )
+    rows = cursor.fetchall()
+    return [word for word, _ in rows], [share for _, share in rows]

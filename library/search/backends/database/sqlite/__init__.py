@@ -1,0 +1,1 @@
+"""The SQLite dialect of the database engine: FTS5 tables, compiler, facets."""

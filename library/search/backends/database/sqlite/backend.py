@@ -1,0 +1,649 @@
+"""SQLite FTS5 dialect of the database engine.
+
+Tables (created by this app's migration 0001; ``clear`` recreates them from ``CREATE_SQL``):
+
+* ``search_piece_fts``: FTS5 over title, authors, tags, synopsis and body with the
+  ``porter unicode61 remove_diacritics 2`` tokenizer (stemming, case and accent folding),
+  plus an unindexed digest for check_index. It stores its own content so that snippets and
+  deletes need nothing else.
+* ``search_head_fts``: the short fields again, contentless, for ranking the head tiers.
+* ``search_word``: the catalogue's own folded words (short fields) with document counts,
+  for "did you mean" and prefix highlighting.
+* ``search_state``: the index generation, which every write changes (facets.py's caches).
+
+(``search_word_fts`` and ``search_word_vocab`` are older tables that ``DROP_SQL`` still
+removes.) The compiler is compiler.py; facet arrays and the result cache are facets.py.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+
+import numpy as np
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from library.catalogue.models import Piece
+from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
+from library.search.backends.database.sqlite.compiler import (
+    FTS_TABLE,
+    REGION_TABLE,
+    TOPIC_TABLE,
+    compile_query,
+)
+from library.search.backends.database.sqlite.compiler import quote as fts_quote
+from library.search.backends.database.sqlite.facets import Ranked, ResultCache, facet_data
+from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
+from library.search.documents import FIELDS, WEIGHTS, PieceDocument
+from library.search.query import ParsedQuery
+from library.search.results import Hit, SearchResults, Sort
+from library.search.text import MARK_END, MARK_START, fold
+from library.search.vocab import Vocabulary
+
+HEAD_FIELDS = ("title", "authors", "tags", "synopsis")
+WORD_TABLE = "search_word"
+HEAD_TABLE = "search_head_fts"
+STATE_TABLE = "search_state"
+PIECE_TABLE = Piece._meta.db_table
+_WEIGHTS = ", ".join(str(WEIGHTS[f]) for f in FIELDS)
+_BM25 = f"bm25({FTS_TABLE}, {_WEIGHTS}, 0.0, 0.0)"
+_HEAD_WEIGHTS = ", ".join(str(WEIGHTS[f]) for f in HEAD_FIELDS)
+_HEAD_BM25 = f"bm25({HEAD_TABLE}, {_HEAD_WEIGHTS})"
+_RANK_JOIN = (
+    f"LEFT JOIN (SELECT rowid AS rid, {_BM25} AS s FROM {FTS_TABLE} "
+    f"WHERE {FTS_TABLE} MATCH %s) r ON r.rid = p.id WHERE"
+)
+_SNIPPET_TOKENS = 24
+_SYNOPSIS_COLUMN = FIELDS.index("synopsis")
+_BODY_COLUMN = FIELDS.index("body")
+_SCAN_TERMS = 3  # quoted strings in a highlight expression from which snippets may scan
+# Scanning postings beats seeking each page id while the words' pieces (counted in the
+# short fields, which undercount the bodies) stay under this many per seek saved.
+_SCAN_DOCS_PER_SEEK = 400
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+_NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
+_TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
+# What FTS5's query parser says when it rejects a MATCH expression.
+_REJECTED = ("fts5: syntax error", "unterminated string")
+# Bulk load (rebuild_index): FTS5 buffers up to 1 MB of new postings before writing a
+# segment, and merges whenever 4 segments share a level. Buffering a whole transaction's
+# postings (64 MB) and merging 16 at a time measured 1,220 -> 2,220 pieces/s at 100,000
+# pieces, with the same query CPU afterwards. Single-piece saves then merge as usual
+# (FTS5's defaults: hashsize 1 MB, automerge 4).
+_BULK = {"hashsize": 64 * 1024 * 1024, "automerge": 16}
+_INCREMENTAL = {"hashsize": 1024 * 1024, "automerge": 4}
+
+# Topic and region filters select piece ids by term id ("p.id IN (SELECT piece_id FROM …
+# WHERE topic_id IN …)"). Django's indexes on the tag tables are (piece_id, topic_id) and
+# (topic_id) alone, so that read fetched every tag row from the table; with the term id
+# first and the piece id beside it the filter is read from the index alone (measured at
+# 100,000 pieces: ranking a common word within a broad topic, 84 -> 52 ms). Created by this
+# app (migration 0003), so the catalogue's models do not change.
+FILTER_INDEXES = {
+    "search_topic_piece": (TOPIC_TABLE, "topic_id"),
+    "search_region_piece": (REGION_TABLE, "region_id"),
+}
+FILTER_INDEX_SQL = [
+    f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column}, piece_id)"
+    for name, (table, column) in FILTER_INDEXES.items()
+]
+
+CREATE_SQL = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    f"title, authors, tags, synopsis, body, digest UNINDEXED, folded UNINDEXED, {_TOKENIZER})",
+    # The short fields again, contentless: ranking a common word here reads a few
+    # positions per piece instead of every position in every body.
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {HEAD_TABLE} USING fts5("
+    f"title, authors, tags, synopsis, content='', {_TOKENIZER})",
+    # The catalogue's own words (short fields, folded, unstemmed) and how many pieces use
+    # each: "did you mean" candidates and prefix highlighting, by cheap b-tree range scans.
+    f"CREATE TABLE IF NOT EXISTS {WORD_TABLE} (word TEXT PRIMARY KEY, docs INTEGER NOT NULL) "
+    "WITHOUT ROWID",
+    f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    # The same BM25 as "rank", for ad-hoc queries; the code calls bm25() itself (faster here).
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25({_WEIGHTS}, 0.0, 0.0)')",
+    f"INSERT INTO {HEAD_TABLE}({HEAD_TABLE}, rank) VALUES ('rank', 'bm25({_HEAD_WEIGHTS})')",
+    *FILTER_INDEX_SQL,
+]
+DROP_SQL = [
+    f"DROP TABLE IF EXISTS {t}"
+    for t in (
+        "search_word_vocab",
+        "search_word_fts",
+        WORD_TABLE,
+        HEAD_TABLE,
+        FTS_TABLE,
+        STATE_TABLE,
+    )
+]
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]:
+    """The distinct folded words of a piece's short fields."""
+    return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
+
+
+def _count_words(cursor, pieces_words: list[set[str]], change: int) -> None:
+    counts: dict[str, int] = {}
+    for words in pieces_words:
+        for word in words:
+            counts[word] = counts.get(word, 0) + change
+    cursor.executemany(
+        f"INSERT INTO {WORD_TABLE}(word, docs) VALUES (%s, %s) "
+        "ON CONFLICT(word) DO UPDATE SET docs = docs + excluded.docs",
+        list(counts.items()),
+    )
+    if change < 0:
+        cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE docs <= 0")
+
+
+class SQLiteFTS5Backend(SearchBackend):
+    name = "database"
+    transactional = True
+    index_table = FTS_TABLE  # a row here means the index has been written
+
+    def __init__(self) -> None:
+        self.cache = ResultCache(size=getattr(settings, "SEARCH_RESULT_CACHE_SIZE", 128))
+
+    # --- writing -------------------------------------------------------------------------
+
+    def add(self, document: PieceDocument) -> None:
+        """Index one piece on the current connection (so inside the caller's transaction)."""
+        with self._cursor() as cursor:
+            old = cursor.execute(
+                f"SELECT digest, title, authors, tags, synopsis FROM {FTS_TABLE} WHERE rowid = %s",
+                [document.piece_id],
+            ).fetchone()
+            if old is not None and old[0] == document.digest:
+                return  # unchanged: several signals fire for one save
+            if old is not None:
+                self._delete_rows(cursor, document.piece_id, old[1:])
+            self._insert(cursor, [document])
+
+    def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
+        """Insert documents that are not in the index yet (rebuild's fast path)."""
+        batch = list(documents)
+        with self._cursor() as cursor:
+            self._insert(cursor, batch)
+        return len(batch)
+
+    def delete(self, piece_id: int) -> None:
+        """Remove a piece's rows (no-op when absent)."""
+        with self._cursor() as cursor:
+            old = cursor.execute(
+                f"SELECT title, authors, tags, synopsis FROM {FTS_TABLE} WHERE rowid = %s",
+                [piece_id],
+            ).fetchone()
+            if old is not None:
+                self._delete_rows(cursor, piece_id, old)
+
+    def clear(self) -> None:
+        """Drop and recreate the tables: faster than deleting rows and resets the vocabulary.
+
+        Rebuilding starts here, so the tables are set up for a bulk load (see ``_BULK``)
+        until ``optimize`` sets them back for single-piece writes.
+        """
+        with self._cursor() as cursor:
+            for sql in (*DROP_SQL, *CREATE_SQL):
+                cursor.execute(sql)
+            self._configure(cursor, _BULK)
+
+    def optimize(self) -> None:
+        """After a rebuild: merge segments as often as usual again for later writes."""
+        with self._cursor() as cursor:
+            self._configure(cursor, _INCREMENTAL)
+
+    @staticmethod
+    def _configure(cursor, options: dict[str, int]) -> None:
+        for table in (FTS_TABLE, HEAD_TABLE):
+            for name, value in options.items():
+                try:
+                    cursor.execute(
+                        f"INSERT INTO {table}({table}, rank) VALUES (%s, %s)", [name, value]
+                    )
+                except DatabaseError:
+                    # An SQLite whose FTS5 lacks the option ("SQL logic error"): the
+                    # rebuild is only slower; SQLite undoes just the failed statement.
+                    continue
+
+    def _insert(self, cursor, documents: list[PieceDocument]) -> None:
+        cursor.executemany(
+            f"INSERT INTO {FTS_TABLE}(rowid, title, authors, tags, synopsis, body, digest, folded) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(d.piece_id, *d.fields(), d.digest, int(d.folded)) for d in documents],
+        )
+        cursor.executemany(
+            f"INSERT INTO {HEAD_TABLE}(rowid, title, authors, tags, synopsis) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(d.piece_id, d.title, d.authors, d.tags, d.synopsis) for d in documents],
+        )
+        _count_words(
+            cursor, [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents], 1
+        )
+        self._bump(cursor)
+
+    @staticmethod
+    def _bump(cursor) -> None:
+        """Give the index a new generation (facet caches in every process notice it).
+
+        A random value, not a counter: a rolled-back write must not leave a number that a
+        later, different write reuses while a cache still holds the rolled-back state.
+        """
+        cursor.execute(
+            f"INSERT INTO {STATE_TABLE}(name, value) VALUES ('generation', random()) "
+            "ON CONFLICT(name) DO UPDATE SET value = random()"
+        )
+
+    def _delete_rows(self, cursor, piece_id: int, short_fields) -> None:
+        _count_words(cursor, [_short_words(*short_fields)], -1)
+        # A contentless table forgets a row only when told exactly what it indexed.
+        cursor.execute(
+            f"INSERT INTO {HEAD_TABLE}({HEAD_TABLE}, rowid, title, authors, tags, synopsis) "
+            "VALUES ('delete', %s, %s, %s, %s, %s)",
+            [piece_id, *short_fields],
+        )
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [piece_id])
+        self._bump(cursor)
+
+    def _cursor(self):
+        return _GuardedCursor()
+
+    # --- searching -----------------------------------------------------------------------
+
+    def search(
+        self, query: ParsedQuery, *, sort: Sort = Sort.RELEVANCE, offset: int = 0, limit: int = 20
+    ) -> SearchResults:
+        """Ranked page, total, facets and snippets for ``query``.
+
+        Ranking is tiered: pieces whose title, authors, tags or synopsis match (ranked by
+        BM25 over those fields, from the small head table) come before pieces that match
+        only in the body (BM25 over every field). A common word therefore never needs BM25
+        over every body in the catalogue to fill the first pages.
+        """
+        vocabulary = Vocabulary.load()
+        with self._cursor() as cursor:
+            compiled = compile_query(
+                query.root, vocabulary, lambda prefix: self._prefix_words(cursor, prefix)
+            )
+            need = offset + limit
+            generation = self._generation(cursor)
+            key = (compiled.match, compiled.where, tuple(compiled.params), sort)
+            cached = self.cache.get(connection.alias, generation, key, need)
+            if cached is None:
+                cached = self._rank(cursor, compiled, sort, max(need, self.cache.depth))
+                cached.facets = self._facets(cursor, cached.ids, vocabulary, generation)
+                cached.ids = np.zeros(0, np.int64)  # keep the page and counts, not every id
+                self.cache.put(connection.alias, generation, key, cached)
+            rows = cached.rows[offset:need]
+            snippets = self._snippets(cursor, compiled.highlight, [r[0] for r in rows])
+        hits = [Hit(pk, -float(s or 0.0), snippets.get(pk, "")) for pk, s in rows]
+        return SearchResults(
+            hits=hits, total=cached.total, facets=cached.facets, hints=list(compiled.hints)
+        )
+
+    def _rank(self, cursor, compiled, sort: Sort, need: int) -> Ranked:
+        """Every matching id (for the count and facets) and the first ``need`` in order."""
+        if sort is Sort.RELEVANCE and compiled.match is not None and _ids_only(compiled.where):
+            return self._rank_filtered(cursor, compiled, need)
+        if sort is Sort.RELEVANCE and compiled.match is not None and not compiled.where:
+            return self._rank_tiered(cursor, compiled, need)
+        base, params = self._base(compiled)
+        ids_sql, ids_params = self._ids(compiled, base, params)
+        # One comma-separated string parsed by numpy: a hundred thousand rows fetched one by
+        # one into Python cost ten times more than the match itself.
+        joined = cursor.execute(f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params)
+        text = joined.fetchone()[0]
+        ids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+        if not len(ids):
+            rows = []
+        elif sort is Sort.RELEVANCE and compiled.match is not None:
+            rows = self._tiered(cursor, compiled, base, params, need)
+        elif sort is Sort.RELEVANCE and compiled.highlight is not None:
+            rows = cursor.execute(
+                f"SELECT p.id, coalesce(r.s, 0.0) {base.replace('WHERE', _RANK_JOIN, 1)} "
+                "ORDER BY coalesce(r.s, 0.0), p.date IS NULL, p.date DESC, p.id LIMIT %s",
+                [compiled.highlight, *params, need],
+            ).fetchall()
+        else:
+            direction = "ASC" if sort is Sort.OLDEST else "DESC"
+            rows = cursor.execute(
+                f"SELECT p.id, 0.0 {base} ORDER BY p.date IS NULL, p.date {direction}, p.id "
+                "LIMIT %s",
+                [*params, need],
+            ).fetchall()
+        return Ranked(total=len(ids), rows=rows, ids=ids)
+
+    @staticmethod
+    def _rank_filtered(cursor, compiled, need: int) -> Ranked:
+        """Every match in BM25 order in one pass, as "id,score,id,score…" for numpy.
+
+        A topic, region or year filter is ranked in one BM25 pass anyway (see ``_tiered``);
+        returning every id in rank order from that same pass saves the second scan that
+        counting the matches would cost (a third of a filtered query's time).
+        """
+        where = compiled.where.replace("p.id", f"+{FTS_TABLE}.rowid")
+        text = cursor.execute(
+            f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {where} ORDER BY s, rowid)",
+            [compiled.match, *compiled.params],
+        ).fetchone()[0]
+        pairs = np.fromstring(text, sep=",") if text else np.zeros(0)
+        ids = pairs[0::2].astype(np.int64)
+        top = zip(ids[:need], pairs[1::2][:need], strict=True)
+        rows = [(int(pk), float(score)) for pk, score in top]
+        return Ranked(total=len(ids), rows=rows, ids=ids)
+
+    @staticmethod
+    def _prefix_words(cursor, prefix: str, limit: int = 6) -> list[str]:
+        key = fold(prefix)
+        return [
+            row[0]
+            for row in cursor.execute(
+                f"SELECT word FROM {WORD_TABLE} WHERE word >= %s AND word < %s "
+                "ORDER BY docs DESC LIMIT %s",
+                [key, key[:-1] + chr(ord(key[-1]) + 1), limit],
+            ).fetchall()
+        ]
+
+    @staticmethod
+    def _ids(compiled, base: str, params: list) -> tuple[str, list]:
+        """SQL for every matching id; skips the join with the piece table when it can.
+
+        Joining 10,000 matches to their (wide) piece rows costs several times the match
+        itself; filters that only test ``p.id`` work on the index's rowid as well.
+        """
+        where = compiled.where
+        if compiled.match is None or "p.date" in where or "p.type" in where:
+            return f"SELECT p.id AS id {base}", params
+        sql = f"SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        if where:
+            sql += " AND " + where.replace("p.id", f"+{FTS_TABLE}.rowid")
+        return sql, [compiled.match, *compiled.params]
+
+    @staticmethod
+    def _base(compiled) -> tuple[str, list]:
+        """FROM/WHERE selecting the matching pieces as ``p`` (no ranking)."""
+        if compiled.match is not None:
+            base = (
+                f"FROM {FTS_TABLE} JOIN {PIECE_TABLE} p ON p.id = {FTS_TABLE}.rowid "
+                f"WHERE {FTS_TABLE} MATCH %s"
+            )
+            if compiled.where:
+                # "+p.id": let the MATCH drive the query. Handing FTS5 an IN list of rowids
+                # makes it re-run the match once per id, hundreds of times slower.
+                where = compiled.where.replace("p.id", "+p.id")
+                return f"{base} AND {where}", [compiled.match, *compiled.params]
+            return base, [compiled.match]
+        return f"FROM {PIECE_TABLE} p WHERE {compiled.where or '1'}", list(compiled.params)
+
+    @staticmethod
+    def _tiered(cursor, compiled, base: str, params: list, need: int) -> list:
+        """The first ``need`` hits of a query filtered on piece columns (type, dates).
+
+        One BM25 pass over the filtered set joined to the piece rows (needed for the filter
+        and the date tie-break). Unfiltered queries are ranked tier by tier
+        (``_rank_tiered``); id filters (topic, region, year) in one pass that also returns
+        every id (``_rank_filtered``).
+        """
+        return cursor.execute(
+            f"SELECT p.id, {_BM25} {base} "
+            f"ORDER BY {_BM25}, p.date IS NULL, p.date DESC, p.id LIMIT %s",
+            [*params, need],
+        ).fetchall()
+
+    def _rank_tiered(self, cursor, compiled, need: int) -> Ranked:
+        """Unfiltered relevance: the head tiers, then every match for the count and the body.
+
+        When the head tiers fill the page, the body tier is never ranked and one pass
+        without BM25 collects the ids. Otherwise one BM25 pass over the whole table, in
+        rank order, gives both the ids and the body tier: ranking it separately evaluated
+        the match once more (for a phrase of common words, position checks over most of
+        the catalogue each time; BM25 itself also counts the phrase's documents).
+        """
+        rows = self._head_tiers(cursor, compiled, need)
+        if len(rows) >= need:
+            ids_sql, ids_params = self._ids(compiled, *self._base(compiled))
+            text = cursor.execute(
+                f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params
+            ).fetchone()[0]
+            ids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+            return Ranked(total=len(ids), rows=rows[:need], ids=ids)
+        # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
+        text = cursor.execute(
+            f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY s, rowid)",
+            [compiled.match],
+        ).fetchone()[0]
+        pairs = np.fromstring(text, sep=",") if text else np.zeros(0)
+        ids = pairs[0::2].astype(np.int64)
+        seen = {pk for pk, _ in rows}
+        for pk, score in zip(ids, pairs[1::2], strict=True):
+            if len(rows) >= need:
+                break
+            if int(pk) not in seen:
+                rows.append((int(pk), float(score)))
+        return Ranked(total=len(ids), rows=rows, ids=ids)
+
+    def _head_tiers(self, cursor, compiled, need: int) -> list[tuple[int, float]]:
+        """Up to ``need`` hits from the head table: title, then authors/tags, then any."""
+        rows: list[tuple[int, float]] = []
+        # A positive expression that matches the head fields also matches the whole piece;
+        # an exclusion (whose word may sit in a body) is checked against the full match,
+        # and BM25 is then computed only for the rows that pass.
+        restrict, restrict_params = "", []
+        if _NEGATION in compiled.match:
+            restrict += f" AND +rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+            restrict_params.append(compiled.match)
+        # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
+        score = _HEAD_BM25
+        for columns in ("{title}", "{authors tags}", ""):
+            if len(rows) >= need:
+                break
+            expr = f"{columns} : ({compiled.match})" if columns else compiled.match
+            seen = [pk for pk, _ in rows]
+            exclude = f" AND rowid NOT IN ({', '.join(['%s'] * len(seen))})" if seen else ""
+            rows += cursor.execute(
+                f"SELECT rowid, {score} FROM {HEAD_TABLE} WHERE {HEAD_TABLE} MATCH %s"
+                f"{exclude}{restrict} ORDER BY {score} LIMIT %s",
+                [expr, *seen, *restrict_params, need - len(rows)],
+            ).fetchall()
+        return rows
+
+    def _facets(self, cursor, ids, vocabulary: Vocabulary, generation: int) -> dict:
+        if not len(ids):
+            return {}
+        data = facet_data(cursor, connection.alias, generation)
+        return build_facets(data.count(ids), vocabulary)
+
+    @staticmethod
+    def _generation(cursor) -> int:
+        row = cursor.execute(
+            f"SELECT value FROM {STATE_TABLE} WHERE name = 'generation'"
+        ).fetchone()
+        return row[0] if row else 0
+
+    def _snippets(self, cursor, highlight: str | None, ids: list[int]) -> dict[int, str]:
+        """A passage around the match: the synopsis, else the body, else the best field.
+
+        Trying the synopsis first is cheap (50 words); the body means scanning the whole
+        text, so only pieces whose synopsis does not match pay for it.
+        """
+        if not highlight or not ids:
+            return {}
+        snippets: dict[int, str] = {}
+        folded: set[int] = set()
+        remaining = list(ids)
+        scan = "+" if self._scan_postings(cursor, highlight, len(remaining)) else ""
+        # Synopsis, then body: prose reads better than the tag list, which FTS5 would
+        # often pick for a tag word (it scores columns by matches, not by readability).
+        # The body (a thousand words to tokenise again) is cut only when the synopsis has
+        # no match: SQL's CASE evaluates one branch (measured 3-4x faster for common words
+        # than cutting both). The best field only for pieces matching in neither.
+        synopsis = _snippet_sql(_SYNOPSIS_COLUMN)
+        prose = (
+            f"CASE WHEN instr({synopsis}, %s) THEN {synopsis} ELSE {_snippet_sql(_BODY_COLUMN)} END"
+        )
+        passes = (
+            (prose, [MARK_START, MARK_END, MARK_START, *[MARK_START, MARK_END] * 2]),
+            (_snippet_sql(-1), [MARK_START, MARK_END]),
+        )
+        for call, call_params in passes:
+            if not remaining:
+                break
+            marks = ", ".join(["%s"] * len(remaining))
+            rows = cursor.execute(
+                f"SELECT rowid, folded, {call} FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH %s AND {scan}rowid IN ({marks})",
+                [*call_params, highlight, *remaining],
+            ).fetchall()
+            for pk, was_folded, *texts in rows:
+                text = next((t for t in texts if t and MARK_START in t), "")
+                if text:
+                    snippets[pk] = text
+                    if was_folded:
+                        folded.add(pk)
+            remaining = [pk for pk in remaining if pk not in snippets]
+        restored = restore_snippets({pk: snippets[pk] for pk in folded})
+        return {**snippets, **restored}
+
+    @staticmethod
+    def _scan_postings(cursor, highlight: str, ids: int) -> bool:
+        """Whether snippets should scan the highlight words' postings instead of seeking.
+
+        FTS5 runs an IN list of rowids as one seek per id and per term; for an OR of
+        several rare words (aliases, prefix expansions) scanning their posting lists once
+        and letting SQLite keep the page's ids ("+rowid") is faster. For common words the
+        scan reads most of the index (measured at 100,000 pieces, six common words: 14 ms
+        scanning, 3.5 ms seeking), so the words' document counts decide.
+        """
+        quoted = _QUOTED.findall(highlight)
+        if len(quoted) < _SCAN_TERMS:
+            return False
+        words = sorted({w for text in quoted for w in _WORD.findall(fold(text))})
+        marks = ", ".join(["%s"] * len(words))
+        docs = cursor.execute(
+            f"SELECT coalesce(sum(docs), 0) FROM {WORD_TABLE} WHERE word IN ({marks})", words
+        ).fetchone()[0]
+        return docs < _SCAN_DOCS_PER_SEEK * ids * len(quoted)
+
+    # --- vocabulary ----------------------------------------------------------------------
+
+    def document_count(self, word: str) -> int:
+        """Pieces containing ``word`` anywhere (stemmed and folded like the index)."""
+        with self._cursor() as cursor:
+            row = cursor.execute(
+                f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [fts_quote(word)]
+            ).fetchone()
+        return row[0]
+
+    def suggest(self, word: str) -> str:
+        """The closest catalogue word (titles, names, tags, synopses) if ``word`` is not one."""
+        key = fold(word)
+        if len(key) < 4 or not key.isalpha():
+            return ""
+        with self._cursor() as cursor:
+            if cursor.execute(f"SELECT 1 FROM {WORD_TABLE} WHERE word = %s", [key]).fetchone():
+                return ""
+            # Misspellings rarely change the first letter; limiting to it keeps this fast.
+            rows = cursor.execute(
+                f"SELECT word, docs FROM {WORD_TABLE} WHERE word >= %s AND word < %s "
+                "AND length(word) BETWEEN %s AND %s",
+                [key[0], chr(ord(key[0]) + 1), len(key) - 2, len(key) + 2],
+            ).fetchall()
+        return closest(key, rows)
+
+    def related(self, document: PieceDocument, limit: int = 5) -> list[Hit]:
+        """Pieces sharing the most distinctive title, tag and synopsis words.
+
+        Ranked on the short fields' own table: the full table's postings carry every body
+        position too, which made this ~215 ms of a piece page at 100,000 pieces.
+        """
+        expr = related_expression(document)
+        if not expr:
+            return []
+        with self._cursor() as cursor:
+            rows = cursor.execute(
+                f"SELECT rowid, {_HEAD_BM25} FROM {HEAD_TABLE} WHERE {HEAD_TABLE} MATCH %s "
+                f"AND rowid != %s ORDER BY {_HEAD_BM25} LIMIT %s",
+                [f"{{title tags synopsis}} : ({expr})", document.piece_id, limit],
+            ).fetchall()
+        return [Hit(pk, -float(score)) for pk, score in rows]
+
+    # --- maintenance ---------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Index tables that are missing or unreadable (reading one row of each)."""
+        found = []
+        with self._cursor() as cursor:
+            for table in (FTS_TABLE, HEAD_TABLE, WORD_TABLE, STATE_TABLE):
+                try:
+                    cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+                except IndexUnavailable as exc:
+                    found.append(f"the index table {table} is unavailable: {exc}")
+        return found
+
+    def indexed_digests(self) -> dict[int, str]:
+        with self._cursor() as cursor:
+            return dict(cursor.execute(f"SELECT rowid, digest FROM {FTS_TABLE}").fetchall())
+
+    def size_bytes(self) -> int:
+        with self._cursor() as cursor:
+            try:
+                row = cursor.execute(
+                    "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search\\_%' ESCAPE '\\'"
+                ).fetchone()
+                return int(row[0] or 0)
+            except DatabaseError:
+                row = cursor.execute(f"SELECT sum(length(block)) FROM {FTS_TABLE}_data").fetchone()
+                return int(row[0] or 0)
+
+
+class _GuardedCursor:
+    """A cursor whose "no such table" becomes IndexUnavailable (run migrate/rebuild_index)
+    and whose rejected MATCH expression becomes QueryRejected."""
+
+    def __enter__(self):
+        self._cursor = connection.cursor()
+        self._inner = self._cursor.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._cursor.__exit__(*exc)
+
+    def execute(self, sql: str, params=None):
+        try:
+            self._inner.execute(sql, params)
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            if "no such table" in str(exc) or "malformed" in str(exc):
+                raise IndexUnavailable(str(exc)) from exc
+            if str(exc).startswith(_REJECTED):
+                raise QueryRejected(str(exc)) from exc
+            raise
+        return self._inner
+
+    def executemany(self, sql: str, params) -> None:
+        try:
+            self._inner.executemany(sql, params)
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            if "no such table" in str(exc):
+                raise IndexUnavailable(str(exc)) from exc
+            raise
+
+
+def _snippet_sql(column: int) -> str:
+    return f"snippet({FTS_TABLE}, {column}, %s, %s, '…', {_SNIPPET_TOKENS})"
+
+
+def _ids_only(where: str) -> bool:
+    """Whether an SQL filter tests piece ids only (topic, region, year), not piece columns."""
+    return bool(where) and "p.date" not in where and "p.type" not in where
+
+
+def related_expression(document: PieceDocument, max_words: int = 24) -> str:
+    """An OR of the piece's title, tag and leading synopsis words, for "related pieces"."""
+    return " OR ".join(fts_quote(w) for w in related_words(document, max_words))

@@ -1,0 +1,143 @@
+"""Facet counting and result caching for the SQLite engine, fast for the common-word case.
+
+Counting topics, regions, authors, years and types with SQL joins costs ~30 ms for 10,000
+matching pieces, and ~60 ms in pure Python for 40,000. Instead each process keeps the
+pieces' facet values as numpy arrays, keyed by the index *generation* (a value every index
+write changes inside its transaction), and counts with a mask and ``bincount``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from library.catalogue.models import Authorship, Piece, Role
+from library.search import state
+
+TOPIC_TABLE = Piece.topics.through._meta.db_table
+REGION_TABLE = Piece.regions.through._meta.db_table
+PIECE_TABLE = Piece._meta.db_table
+AUTHORSHIP_TABLE = Authorship._meta.db_table
+FACETS = ("topic", "region", "author", "year", "type")
+
+
+@dataclass
+class FacetData:
+    """Every piece's facet values as numpy arrays: counting is a mask and a bincount.
+
+    Pure-Python counting cost ~60 ms for 40,000 matching pieces; this costs a few.
+    ``rows`` maps a piece id to its row; each facet is a pair of arrays (row of each value,
+    value code), and ``labels`` turns a type code back into its name.
+    """
+
+    generation: int
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    types: list[str] = field(default_factory=list)
+
+    def count(self, ids: Iterable[int]) -> dict[str, list[tuple[object, int]]]:
+        """(value, count) pairs per facet over the given piece ids."""
+        wanted = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64)
+        rows = np.searchsorted(self.ids, wanted)
+        rows = rows[
+            (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == wanted)
+        ]
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[rows] = True
+        counts: dict[str, list[tuple[object, int]]] = {}
+        for name, (owner, code) in self.pairs.items():
+            tally = np.bincount(code[mask[owner]]) if len(code) else np.zeros(0, np.int64)
+            values = np.nonzero(tally)[0]
+            if name in ("author", "topic", "region") and len(values) > _KEEP:
+                values = values[np.argpartition(-tally[values], _KEEP)[:_KEEP]]
+            counts[name] = [
+                (self.types[v] if name == "type" else int(v), int(tally[v])) for v in values
+            ]
+        return counts
+
+
+_KEEP = 100  # per facet, enough for the page's top values after ties are ordered
+
+
+def facet_data(cursor, alias: str, generation: int) -> FacetData:
+    """The cached facet values for this generation of the index, loaded if stale."""
+    cached = state.sqlite_facets.get(alias)
+    if cached is not None and cached.generation == generation:
+        return cached
+    data = FacetData(generation)
+    queries = {
+        "topic": f"SELECT piece_id, topic_id FROM {TOPIC_TABLE}",
+        "region": f"SELECT piece_id, region_id FROM {REGION_TABLE}",
+        "author": f"SELECT piece_id, author_id FROM {AUTHORSHIP_TABLE} "
+        f"WHERE role = '{Role.AUTHOR.value}'",
+        "year": f"SELECT id, CAST(substr(date, 1, 4) AS INTEGER) FROM {PIECE_TABLE} "
+        "WHERE date IS NOT NULL",
+        "type": f"SELECT id, type FROM {PIECE_TABLE}",
+    }
+    rows = cursor.execute(f"SELECT id FROM {PIECE_TABLE} ORDER BY id").fetchall()
+    data.ids = np.array([row[0] for row in rows], dtype=np.int64)
+    for name, sql in queries.items():
+        fetched = cursor.execute(sql).fetchall()
+        if name == "type":
+            data.types = sorted({value for _, value in fetched})
+            fetched = [(pk, data.types.index(value)) for pk, value in fetched]
+        owners = np.array([pk for pk, _ in fetched], dtype=np.int64)
+        codes = np.array([value for _, value in fetched], dtype=np.int64)
+        data.pairs[name] = (np.searchsorted(data.ids, owners), codes)
+    state.sqlite_facets[alias] = data
+    return data
+
+
+@dataclass
+class Ranked:
+    """One query's outcome: the total, the first rows in order, facet counts."""
+
+    total: int
+    rows: list[tuple[int, float]]
+    ids: list[int] = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+
+
+class ResultCache:
+    """Recent queries' first ``depth`` ranked rows, totals and facets, per index generation.
+
+    Every index write changes the generation inside its own transaction, so a cached
+    answer can never outlive the data it was computed from (a query-result cache in the
+    manner of Solr's). Pages past ``depth`` are always computed afresh.
+    """
+
+    depth = 100
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._lock = threading.Lock()  # one backend instance serves every thread
+        self._entries: OrderedDict[tuple, Ranked] = OrderedDict()
+        self._generation: dict[str, int] = {}
+
+    def get(self, alias: str, generation: int, key: tuple, need: int) -> Ranked | None:
+        with self._lock:
+            if self._generation.get(alias) != generation:
+                self._drop(alias)
+                self._generation[alias] = generation
+                return None
+            entry = self._entries.get((alias, key))
+            if entry is None or (len(entry.rows) < need and len(entry.rows) < entry.total):
+                return None
+            self._entries.move_to_end((alias, key))
+            return entry
+
+    def put(self, alias: str, generation: int, key: tuple, entry: Ranked) -> None:
+        with self._lock:
+            if self.size <= 0 or self._generation.get(alias) != generation:
+                return
+            self._entries[(alias, key)] = entry
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def _drop(self, alias: str) -> None:
+        for cached in [k for k in self._entries if k[0] == alias]:
+            del self._entries[cached]

@@ -1,0 +1,66 @@
+"""Rebuilding and checking the search index: the commands, /health/, benchmarks and tests.
+
+``rebuild_index`` and ``check_index`` only parse options and print; the work is here, so
+anything else that rebuilds or checks calls the same functions as the commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.db import transaction
+
+from library.catalogue.models import Piece
+from library.search.backends import get_backend
+from library.search.backends.base import IndexStatus, SearchBackend
+from library.search.documents import iter_documents
+
+log = logging.getLogger(__name__)
+
+# Called after each chunk with (pieces done, pieces in all, perf_counter at the start).
+Progress = Callable[[int, int, float], None]
+
+
+def rebuild(chunk: int = 500, progress: Progress | None = None) -> int:
+    """Clear the configured index and add every piece, one transaction per chunk."""
+    backend = get_backend()
+    total = Piece.objects.count()
+    started = time.perf_counter()
+    backend.start_rebuild()
+    done = 0
+    for batch in iter_documents(chunk=chunk):
+        with transaction.atomic():
+            done += backend.add_bulk(batch)
+        if progress:
+            progress(done, total, started)
+    backend.finish_rebuild()
+    return done
+
+
+def check(backend: SearchBackend | None = None) -> IndexStatus:
+    """Expected digests from the catalogue against what the backend holds."""
+    backend = backend or get_backend()
+    indexed = backend.indexed_digests()
+    expected: dict[int, str] = {}
+    for batch in iter_documents():
+        expected.update((d.piece_id, d.digest) for d in batch)
+    return IndexStatus(
+        missing=sorted(set(expected) - set(indexed)),
+        extra=sorted(set(indexed) - set(expected)),
+        stale=sorted(pk for pk in set(expected) & set(indexed) if expected[pk] != indexed[pk]),
+    )
+
+
+def health() -> dict[str, object]:
+    """For /health/: the engine and whether its index can answer (``problems()``).
+
+    The problems are logged, not returned: the endpoint is public, and they name tables
+    and paths.
+    """
+    backend = get_backend()
+    found = backend.problems()
+    for problem in found:
+        log.error("Search index problem (%s): %s", backend.name, problem)
+    return {"engine": backend.name, "problems": len(found), "ok": not found}

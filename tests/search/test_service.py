@@ -1,0 +1,92 @@
+"""``service``: what the search page and the command share, beyond any one engine."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from library.search import service
+from library.search.backends.base import QueryRejected, SearchBackend
+from library.search.results import SearchResults
+
+pytestmark = pytest.mark.django_db
+
+
+def test_result_rows_come_in_two_queries_with_bylines_in_order_and_no_body(
+    make_piece, django_assert_num_queries
+):
+    first = make_piece("First", authors=("Abdul Basit", "Rohan Gunaratna"), body="Long body.")
+    second = make_piece("Second", authors=(), date=datetime.date(2020, 2, 3))
+    with django_assert_num_queries(2):
+        pieces = service._result_pieces([second.pk, first.pk])
+        assert pieces[first.pk].byline == ["Abdul Basit", "Rohan Gunaratna"]
+        assert pieces[second.pk].byline == []
+        assert pieces[second.pk].date == datetime.date(2020, 2, 3)
+        assert pieces[first.pk].full_title == "First"
+    assert "body" in pieces[first.pk].get_deferred_fields()
+
+
+class _Rejecting(SearchBackend):
+    """An engine whose query parser rejects the first ``rejections`` queries it is given."""
+
+    name = "rejecting"
+
+    def __init__(self, rejections: int = 1, error: Exception | None = None) -> None:
+        self.rejections, self.error, self.queries = rejections, error, []
+
+    def search(self, query, **kwargs) -> SearchResults:
+        self.queries.append(query.text)
+        if self.error is not None:
+            raise self.error
+        if len(self.queries) <= self.rejections:
+            raise QueryRejected("fts5: syntax error near x")
+        return SearchResults(hits=[], total=0)
+
+    def suggest(self, word: str) -> str:
+        return ""
+
+
+def test_a_query_the_engine_rejects_is_retried_as_plain_words_with_a_hint():
+    backend = _Rejecting()
+    result = service.search('title:"mosul coin" OR (isis', backend=backend)
+    assert len(backend.queries) == 2
+    assert "mosul" in backend.queries[1]
+    assert any("could not be run as written" in hint for hint in result.hints)
+
+
+def test_when_the_plain_words_are_rejected_too_the_page_says_so():
+    result = service.search("mosul coin", backend=_Rejecting(rejections=2))
+    assert result.total == 0
+    assert "The plain words could not be searched either." in result.hints
+
+
+def test_a_programming_error_in_an_engine_is_raised_not_shown_as_a_repaired_query():
+    with pytest.raises(TypeError):
+        service.search("mosul coin", backend=_Rejecting(error=TypeError("a bug")))
+
+
+@pytest.mark.sqlite
+def test_the_sqlite_dialect_reports_a_rejected_match_expression_as_query_rejected(
+    database_engine,
+):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 parser is SQLite's")
+    with pytest.raises(QueryRejected), database_engine._cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM search_piece_fts WHERE search_piece_fts MATCH %s", ['"unterminated']
+        )
+
+
+@pytest.mark.postgresql
+def test_the_postgresql_dialect_reports_a_rejected_tsquery_as_query_rejected(database_engine):
+    from django.db import connection, transaction
+
+    from library.search.backends.database.postgres.backend import _cursor
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the tsquery parser is PostgreSQL's")
+    with pytest.raises(QueryRejected), transaction.atomic(), _cursor() as cursor:
+        cursor.execute("SELECT to_tsquery('dossier_english', %s)", ["kestrel &"])
