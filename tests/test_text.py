@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from library.catalogue.browse import _facet_rows
+from library.catalogue.browse import _facet_rows, _Terms
 from library.text import (
     KEY_STOPWORDS,
     SEARCH_STOPWORDS,
@@ -57,6 +57,6 @@ def test_the_author_facet_names_authors_as_their_pages_do(make_piece):
     piece = make_piece("Transformation of War", authors=("van Creveld, Martin",))
     author = piece.authors[0]
     assert author.particle == "van"
-    rows = _facet_rows("author", None)
+    rows = _facet_rows("author", _Terms())
     assert rows == [(author.slug, author.display_name, 1)]
     assert rows[0][1] == "Martin van Creveld"

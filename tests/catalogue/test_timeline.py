@@ -71,7 +71,9 @@ def test_an_empty_catalogue_draws_no_chart(client, db):
     assert b'class="timeline"' not in client.get("/").content
 
 
-def test_the_region_index_shades_each_country_with_pieces_by_count(client, make_piece):
+def test_the_region_index_shades_each_country_with_pieces_by_count(
+    client, make_piece, empty_vocabulary
+):
     from library.catalogue.models import Region, RegionKind
 
     Region.objects.create(name="Iraq", slug="iraq", kind=RegionKind.COUNTRY, iso_code="IQ")
