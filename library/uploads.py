@@ -6,8 +6,9 @@ check does, before any view runs. Its temporary-file handler writes every upload
 cookie was written out in full before the 403. Two guards stop that:
 
 - :class:`BodyLimitMiddleware` answers 413 from the ``Content-Length`` header alone, before
-  the body is read: ``MAX_UPLOAD_BYTES`` for signed-in users, the much smaller
-  ``MAX_ANONYMOUS_UPLOAD_BYTES`` for everyone else (sign-in and sign-up forms are tiny).
+  the body is read: ``MAX_UPLOAD_BYTES`` for signed-in users (a session, or a JSON API
+  bearer token), the much smaller ``MAX_ANONYMOUS_UPLOAD_BYTES`` for everyone else
+  (sign-in and sign-up forms are tiny).
 - :class:`BoundedUploadHandler`, first in ``FILE_UPLOAD_HANDLERS``, counts the bytes of
   every file as they stream in and stops the parse before the chunk that would pass the
   limit reaches the handlers that store it (a body with no or a wrong length, or a server
@@ -35,10 +36,27 @@ class RequestBodyTooLarge(RequestDataTooBig):
 
 def body_limit(request: HttpRequest) -> int:
     """The largest request body this request's sender may send, in bytes."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    if _signed_in(request):
         return settings.DOSSIER_MAX_REQUEST_BYTES
     return min(settings.DOSSIER_MAX_ANONYMOUS_REQUEST_BYTES, settings.DOSSIER_MAX_REQUEST_BYTES)
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    """A session's signed-in user, or a live JSON API token (``Authorization: Bearer``).
+
+    API scripts send no session: their token is checked here, before the API's own
+    authentication runs, so their writes get the signed-in limit. A bad token counts as
+    anonymous (the API then answers it 401 if the body is within that limit).
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return True
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return False
+    from library.api.tokens import user_for_token  # the API app imports nothing from here
+
+    return user_for_token(raw.strip()) is not None
 
 
 def _refuse(request: HttpRequest, limit: int) -> RequestBodyTooLarge:
@@ -103,6 +121,6 @@ class BodyLimitMiddleware:
 
 def too_large(request: HttpRequest, limit: int) -> HttpResponse:
     """A short page naming the limit; the rest of the body is never read."""
-    signed_in = bool(getattr(getattr(request, "user", None), "is_authenticated", False))
+    signed_in = _signed_in(request)
     page = render_to_string("413.html", {"limit_mb": limit / (1024 * 1024), "signed_in": signed_in})
     return HttpResponse(page, status=413)
