@@ -29,8 +29,10 @@ setup: $(VENV)/.installed
 	$(PY) manage.py load_demo
 	$(PY) manage.py ensure_editor
 
-## make run: a fresh machine to a running catalogue on http://127.0.0.1:8000 (SQLite).
+## make run: a fresh machine to a running catalogue on http://127.0.0.1:8000 (SQLite), with
+## the background-job worker (manage.py db_worker) beside it.
 run: setup
+	$(PY) manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make components: Debian packages the tests drive for real (Chromium, TeX, biber, pandoc).

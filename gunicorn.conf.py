@@ -10,6 +10,8 @@ likes behind a load balancer. Environment variables:
 - ``GUNICORN_TIMEOUT``: seconds before a stuck worker is restarted (default 60).
 - ``FORWARDED_ALLOW_IPS``: proxies trusted for X-Forwarded-* headers (default 127.0.0.1).
 - ``LOG_FORMAT`` / ``LOG_LEVEL``: as for the app; access and error logs use the same JSON.
+- ``GUNICORN_CONTROL_SOCKET``: path of gunicorn's control socket (``gunicornc``); unset, it is
+  off, since its default path is one per user and several instances on a host would share it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,17 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The control interface is off unless given a path of this instance's own.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip() or None
+control_socket_disable = control_socket is None
+if control_socket is None:
+    del control_socket
+# Request line and headers, bounded (gunicorn answers 400 past them). Gunicorn has no body
+# limit: the app refuses an oversized body from its Content-Length before reading it
+# (library/uploads.py, MAX_UPLOAD_BYTES); a proxy in front may refuse it earlier still.
+limit_request_line = 8190  # long faceted-filter and search URLs
+limit_request_fields = 64
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

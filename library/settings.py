@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from library.env import envbool, envchoice, envint, envlist, envstr
@@ -48,10 +49,13 @@ INSTALLED_APPS = [
     "library.search",
     "library.imports",
     "library.readinglists",
+    "library.jobs",
     "library.api",
     "ninja",  # serves the API docs page's static files (Swagger UI) itself
     "library.protocols",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -65,8 +69,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses an oversized body from its length, before the CSRF check reads it.
+    "library.uploads.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # A full disk or I/O error becomes a page that says so (library/storage.py).
+    "library.storage.StorageErrorMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -84,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "library.catalogue.attachments.attachment_access",
             ],
         },
     },
@@ -145,7 +155,14 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Also per address, whatever the usernames (password spraying), against its own limit;
+# and sign-ups per address per hour (library/throttle.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "library.throttle.AddressAwareAxesHandler"
+DOSSIER_LOGIN_ADDRESS_FAILURE_LIMIT = envint(
+    "LOGIN_ADDRESS_FAILURE_LIMIT", max(20, AXES_FAILURE_LIMIT), minimum=AXES_FAILURE_LIMIT
+)
+DOSSIER_SIGNUPS_PER_ADDRESS_PER_HOUR = envint("SIGNUPS_PER_ADDRESS_PER_HOUR", 5, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -164,18 +181,34 @@ STATICFILES_DIRS = [BASE_DIR / "library" / "static"]
 # Development and tests serve static files from the app folders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded files are written to a temporary name and renamed when complete, so a full disk
+# never leaves a partial attachment (library/storage.py).
+STORAGES = {
+    "default": {"BACKEND": "library.storage.AtomicFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 if not DEBUG:
     # Hashed, pre-compressed names from `collectstatic`, which a deployment runs once.
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT") or BASE_DIR / "media")
 
-# Upload and paste limits: Django refuses larger request bodies with a 400.
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Request bodies, bounded before they are read (library/uploads.py): MAX_UPLOAD_BYTES for
+# signed-in users (all files of one request together), MAX_ANONYMOUS_UPLOAD_BYTES for
+# everyone else; larger ones get a 413 and never reach the disk. Form fields other than
+# files are held in memory: at most MAX_FORM_BYTES (room for a pasted commentary at its
+# limit, percent-encoded).
+DOSSIER_MAX_REQUEST_BYTES = envint("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+DOSSIER_MAX_ANONYMOUS_REQUEST_BYTES = envint("MAX_ANONYMOUS_UPLOAD_BYTES", 256 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = min(
+    DOSSIER_MAX_REQUEST_BYTES, envint("MAX_FORM_BYTES", 8 * 1024 * 1024, minimum=1024)
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "library.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DOSSIER_MAX_INGEST_BYTES = envint("MAX_INGEST_BYTES", 2 * 1024 * 1024, minimum=1024)
 # Commentary PDFs (ingest command and /pieces/upload/): size and page limits, and the time and
 # memory the PDF reader (a child process) may use on one file before it is stopped.
@@ -183,6 +216,12 @@ DOSSIER_MAX_PDF_BYTES = envint("MAX_PDF_BYTES", 25 * 1024 * 1024, minimum=1024)
 DOSSIER_MAX_PDF_PAGES = envint("MAX_PDF_PAGES", 500, minimum=1)
 DOSSIER_PDF_TIMEOUT_SECONDS = envint("PDF_TIMEOUT_SECONDS", 30, minimum=1)
 DOSSIER_PDF_MEMORY_MB = envint("PDF_MEMORY_MB", 768, minimum=128)
+# Long work runs in a worker process (`manage.py db_worker`, django-tasks' database backend:
+# no new server): a web import writing more than IMPORT_BACKGROUND_ENTRIES pieces becomes a
+# background job; a running job silent for JOB_STALL_SECONDS is offered for a retry.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DOSSIER_IMPORT_BACKGROUND_ENTRIES = envint("IMPORT_BACKGROUND_ENTRIES", 1000)
+DOSSIER_JOB_STALL_SECONDS = envint("JOB_STALL_SECONDS", 600, minimum=10)
 # Citation files (BibTeX, RIS, CSL-JSON) for import_citations and /import/: checked before parsing.
 DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)
@@ -223,11 +262,44 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+    # Whether every subdomain is HTTPS-only, and asking browsers to ship that built in, are
+    # decisions for whoever owns the domain: off unless set (and then the deploy checks
+    # that would ask for them are not silenced).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = [
+        check
+        for check, chosen in (
+            ("security.W005", SECURE_HSTS_INCLUDE_SUBDOMAINS),
+            ("security.W021", SECURE_HSTS_PRELOAD),
+        )
+        if not chosen
+    ]
     SECURE_PROXY_SSL_HEADER = (
         ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
     )
+
+# Content-Security-Policy (django-csp): pages load only their own scripts, styles, images
+# and fonts; no inline script or style, no plugins, no framing, forms post only here. The
+# browser tests fail on any violation (tests/browser/conftest.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# PDF attachments: downloadable by anyone (1), or by signed-in users only (0, the default:
+# a catalogue entry is public, but the file may be someone else's copyright).
+DOSSIER_ATTACHMENTS_PUBLIC = envbool("ATTACHMENTS_PUBLIC", False)
 
 # Logs go to standard error, one JSON object per line by default in production (see
 # library/jsonlog.py), plain text in development; LOG_FORMAT overrides either way.

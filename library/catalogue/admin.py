@@ -1,8 +1,46 @@
 """Django admin for the catalogue: searchable, filterable, with an ordered author inline."""
 
-from django.contrib import admin
+from functools import partial
 
+from django import forms
+from django.contrib import admin
+from django.db import connection, transaction
+
+from library.catalogue import concurrency
+from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import Author, Authorship, Piece, Region, Topic
+
+
+class PieceAdminForm(forms.ModelForm):
+    """The admin's piece form refuses a stale save as the editor's form does.
+
+    ``change_form.html`` (templates/admin/catalogue/piece/) renders the hidden version and
+    fingerprint; a refused save shows the other editor's changes and, saved again, applies.
+    """
+
+    class Meta:
+        model = Piece
+        fields = "__all__"  # noqa: DJ007 - the admin narrows it to its fieldsets
+        field_classes = {"url": partial(forms.URLField, assume_scheme="https")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            concurrency.add_version_fields(self, self.instance)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        expected = data.get(concurrency.VERSION_FIELD)
+        if not self.instance.pk or not expected:
+            return data
+        if connection.in_atomic_block:  # the admin's change view is: hold it until saved
+            lock_piece_saves()
+        current = Piece.objects.select_for_update().filter(pk=self.instance.pk).first()
+        if current is not None and current.version != expected:
+            stale = concurrency.StalePiece(current.pk, expected, current.version)
+            self.data, changes = concurrency.merged_data(self, type(self)(instance=current), stale)
+            concurrency.apply_change_errors(self, changes, stale)
+        return data
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -30,7 +68,9 @@ class PieceAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     autocomplete_fields = ["topics", "regions"]
     inlines = [AuthorshipInline]
+    form = PieceAdminForm
     readonly_fields = [
+        "version",
         "provenance",
         "source_file",
         "source_hash",
@@ -75,10 +115,18 @@ class PieceAdmin(admin.ModelAdmin):
                     "created_at",
                     "updated_at",
                     "created_by",
+                    "version",
                 ],
             },
         ),
     ]
+
+    def save_model(self, request, obj: Piece, form, change: bool) -> None:
+        """Bump the version under the lock ``PieceAdminForm.clean`` checked it with."""
+        with transaction.atomic():
+            lock_piece_saves()
+            concurrency.claim_version(obj, None)
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(Author)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from library.catalogue import concurrency
 from library.catalogue.authors import AuthorSpec, format_name_for_editing, parse_name
 from library.catalogue.models import Piece, Region, Role, Topic
 from library.catalogue.services import (
@@ -157,6 +158,8 @@ class PieceForm(forms.ModelForm):
                 names = [name for name in self.fields if name != "accept_suggested_keywords"]
                 at = names.index("keywords_text") + 1
                 self.order_fields([*names[:at], "accept_suggested_keywords", *names[at:]])
+            # Last, so the fingerprint covers every field's initial value.
+            concurrency.add_version_fields(self, piece)
         else:
             self.fields[
                 "citation_key"
@@ -218,7 +221,10 @@ class PieceForm(forms.ModelForm):
         """Save through ``services.save_piece`` so forms and commands write alike."""
         if not commit:
             raise ValueError("PieceForm always saves its byline and tags; use commit=True.")
-        return save_piece(*self.piece_byline_and_tags())
+        return save_piece(
+            *self.piece_byline_and_tags(),
+            expected_version=self.cleaned_data.get(concurrency.VERSION_FIELD),
+        )
 
     def piece_byline_and_tags(self) -> tuple[Piece, PieceContributors, PieceTags]:
         """The unsaved piece and what ``save_piece`` needs with it, for a caller that adds
@@ -240,6 +246,11 @@ class PieceForm(forms.ModelForm):
                 keywords=data["keywords_text"],
             ),
         )
+
+    def rebased(self, error: concurrency.StalePiece) -> PieceForm:
+        """After a refused save: this form rebuilt on the piece as it is saved now."""
+        current = Piece.objects.get(pk=self.instance.pk)
+        return concurrency.rebase(self, type(self)(instance=current), error)
 
 
 class PasteForm(forms.Form):

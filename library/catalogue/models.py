@@ -366,6 +366,12 @@ class Piece(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False
     )
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Bumped on every edit; a form built on an older version is refused "
+        "(see library/catalogue/concurrency.py).",
+    )
 
     objects = PieceQuerySet.as_manager()
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from library.catalogue.authors import AuthorSpec, find_or_create_author
+from library.catalogue.concurrency import claim_version, same_work_saved
 from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
     Author,
@@ -124,9 +125,26 @@ def save_piece(
     piece: Piece,
     contributors: PieceContributors,
     tags: PieceTags,
+    *,
+    expected_version: int | None = None,
 ) -> Piece:
-    """Save a new or changed piece with its byline and tags, assigning a key if it has none."""
+    """Save a new or changed piece with its byline and tags, assigning a key if it has none.
+
+    ``expected_version`` is the version an edit form was built on: if the piece has been
+    saved since, :class:`~library.catalogue.concurrency.StalePiece` is raised and nothing is
+    written, rather than silently reverting the other save. A new piece from a text or file
+    already saved raises :class:`~library.catalogue.concurrency.DuplicateWork`.
+    """
     lock_piece_saves()  # before the key and author look-ups it protects
+    claim_version(piece, expected_version)
+    if piece.pk is None and (piece.source_hash or piece.attachment_sha256):
+        # Two saves of the same text or file at once both passed the draft's duplicate
+        # check; under the lock only the first is written.
+        duplicate = same_work_saved(
+            source_hash=piece.source_hash, attachment_sha256=piece.attachment_sha256
+        )
+        if duplicate is not None:
+            raise duplicate
     if not piece.citation_key:
         first = contributors.authors[0] if contributors.authors else None
         if first is None and contributors.editors:

@@ -18,6 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from library.storage import write_atomically
+
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -49,11 +51,15 @@ class Staging:
         return self.entries(request).get(token)
 
     def stage(self, request: HttpRequest, data: bytes, info: dict[str, Any]) -> str:
-        """Keep ``data`` and remember ``info`` in the session; returns the new token."""
+        """Keep ``data`` and remember ``info`` in the session; returns the new token.
+
+        The file is written whole or not at all (``storage.write_atomically``): a full disk
+        raises ``OSError`` and leaves neither a partial file nor a session entry.
+        """
         token = secrets.token_hex(16)
         path = self.path(token)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        write_atomically(path, data)
         self.remember(request, token, info)
         return token
 

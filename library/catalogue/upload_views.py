@@ -16,10 +16,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from library.catalogue.attachments import may_download
+from library.catalogue.concurrency import DuplicateWork
 from library.catalogue.drafts import (
     Draft,
     draft_from_bytes,
@@ -35,6 +38,7 @@ from library.catalogue.views import editor_required
 from library.ingest.pdf import MB, PdfExtractor, PdfProblem, file_name_problem, file_sha256
 from library.ingest.types import NotACommentary
 from library.protocols.ranges import ranged_file_response
+from library.storage import failure_reason
 
 STAGED = Staging(session_key="dossier_uploads", folder="ingest-staging", suffix=".upload")
 STAGING_MAX_AGE = 24 * 3600
@@ -109,7 +113,10 @@ def _read_upload(request: HttpRequest, uploaded, extractor: PdfExtractor) -> Upl
         "source_hash": draft.parsed.source_hash,
         "suggestions": suggestions,
     }
-    token = STAGED.stage(request, data, info)
+    try:
+        token = STAGED.stage(request, data, info)  # whole or absent: never a 0-byte staged file
+    except OSError as exc:
+        return UploadResult(name, "failed", f"{failure_reason(exc)}; upload it again later")
     form = ReviewForm(
         prefix=token, initial=draft_initial(draft, as_ticks=True), suggestions=suggestions
     )
@@ -170,27 +177,37 @@ def _save_reviewed(form: ReviewForm, entry: dict, data: bytes | None, user) -> P
     piece.source_file = entry["name"][:500]
     piece.source_hash = entry["source_hash"]
     piece.created_by = user
-    return save_ingested(
-        piece,
-        contributors,
-        tags,
-        pdf=data if entry["pdf"] else None,
-        sha256=entry["sha256"],
-        suggested_keywords=entry["suggestions"]["keywords"],
-    )
+    try:
+        # save_piece checks again under the piece-save lock: the same work twice in one
+        # batch, or from two editors at once, is saved once.
+        return save_ingested(
+            piece,
+            contributors,
+            tags,
+            pdf=data if entry["pdf"] else None,
+            sha256=entry["sha256"],
+            suggested_keywords=entry["suggestions"]["keywords"],
+        )
+    except DuplicateWork as exc:
+        return f"{exc.reason} as {exc.existing.citation_key}"
+    except OSError as exc:  # full disk or I/O error: the transaction rolled back
+        return failure_reason(exc)
 
 
 @require_GET
 def piece_attachment(request: HttpRequest, key: str) -> HttpResponse:
     """The piece's PDF, named after its citation key, never after the uploader's file.
 
-    It opens inline (anyone who may see the piece page may read it) and answers byte-range
-    requests, so PDF viewers and Zotero can show the first page early; ``?download=1``
-    asks for a download instead.
+    Only those :func:`~library.catalogue.attachments.may_download` allows get it
+    (``ATTACHMENTS_PUBLIC``; otherwise signed-in users). It opens inline and answers
+    byte-range requests, so PDF viewers and Zotero can show the first page early;
+    ``?download=1`` asks for a download instead.
     """
     piece = get_object_or_404(Piece, citation_key=key)
     if not piece.attachment:
         raise Http404("This piece has no attached file.")
+    if not may_download(request):  # ATTACHMENTS_PUBLIC=0: signed-in users only
+        return redirect_to_login(request.get_full_path())
     try:
         handle = piece.attachment.open("rb")
         size = piece.attachment.size

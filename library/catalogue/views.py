@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from library.catalogue import alphabet
 from library.catalogue.browse import Filters, facets
 from library.catalogue.charts import region_tiles
+from library.catalogue.concurrency import StalePiece
 from library.catalogue.drafts import draft_initial, prepare_draft
 from library.catalogue.export_views import cite_box
 from library.catalogue.exports import available_formats
@@ -199,7 +200,12 @@ def piece_edit(request: HttpRequest, key: str) -> HttpResponse:
     piece = get_object_or_404(Piece, citation_key=key)
     form = PieceForm(request.POST or None, instance=piece)
     if request.method == "POST" and form.is_valid():
-        piece = form.save()
+        try:
+            piece = form.save()
+        except StalePiece as stale:  # saved by someone else since this form was built
+            form = form.rebased(stale)
+            context = {"form": form, "piece": Piece.objects.get(pk=piece.pk)}
+            return render(request, "catalogue/piece_form.html", context, status=409)
         messages.success(request, f"Saved “{piece.title}”.")
         return redirect(piece)
     return render(request, "catalogue/piece_form.html", {"form": form, "piece": piece})

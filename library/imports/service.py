@@ -21,6 +21,7 @@ from django.db import DatabaseError, transaction
 
 from library.catalogue.authors import AuthorSpec
 from library.catalogue.duplicates import Candidate, DuplicateIndex, author_token
+from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
     CITATION_KEY_PATTERN,
     Author,
@@ -238,15 +239,19 @@ def apply_plan(
     """
     if plan.failed_files and all_or_nothing:
         raise ImportFailed("; ".join(f"{f.filename}: {f.error}" for f in plan.failed_files))
-    work = [
-        (f, o)
-        for f in plan.files
-        for o in f.outcomes
-        if o.action == "updated" or o.status == "create"
-    ]
     written: list[Piece] = []
     try:
         with transaction.atomic():
+            # One import writes at a time, and checks its plan again once it may: another
+            # import (or editor) may have created some of these works since it was planned.
+            lock_piece_saves()
+            recheck_plan(plan)
+            work = [
+                (f, o)
+                for f in plan.files
+                for o in f.outcomes
+                if o.action == "updated" or o.status == "create"
+            ]
             for done, (file_plan, outcome) in enumerate(work, start=1):
                 written.append(_write(file_plan, outcome, user))
                 if progress is not None:
@@ -256,6 +261,36 @@ def apply_plan(
             f"writing failed ({type(exc).__name__}: {exc}); nothing was imported"
         ) from exc
     return written
+
+
+def recheck_plan(plan: ImportPlan) -> None:
+    """Reclassify the plan's new entries against the catalogue as it is now.
+
+    Runs under the piece-save lock, inside the writing transaction. An entry that now
+    matches a piece (a parallel import of the same works committed first) becomes a
+    duplicate, as it would have been had the imports run one after the other; a key taken
+    meanwhile is replaced by a free one. Entries rejected or duplicated within the file
+    keep their outcome. The counts still add up: only ``create`` outcomes change.
+    """
+    index, taken = catalogue_index()
+    for file_plan in plan.files:
+        for outcome in file_plan.outcomes:
+            if outcome.status != "create" or outcome.record is None:
+                continue
+            before, warnings = outcome.matched_key, list(outcome.warnings)
+            _classify(outcome, index, plan.on_duplicate)
+            if outcome.status != "create":
+                outcome.reason += " (created meanwhile, by another import or editor)"
+                continue
+            if outcome.matched_key == before:
+                outcome.warnings = warnings  # the same match as planned: noted once
+            else:  # keep-both: a new match, noted as a warning
+                outcome.warnings[-1] += " (created meanwhile)"
+            if outcome.key.lower() in taken:
+                old = outcome.key
+                outcome.key = generate_key(outcome.record, taken)
+                outcome.key_note = f"key {old!r} was taken meanwhile; assigned {outcome.key}"
+            taken.add(outcome.key.lower())
 
 
 def _write(file_plan: FilePlan, outcome: Outcome, user) -> Piece:

@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from library.catalogue.staging import Staging
 from library.catalogue.views import editor_required
+from library.imports import jobs
 from library.imports.forms import ImportForm
 from library.imports.service import (
     ImportPlan,
@@ -30,7 +30,7 @@ from library.imports.service import (
     plan_import,
 )
 
-STAGED = Staging(session_key="dossier_imports", folder="imports")
+STAGED = jobs.STAGED  # staged here; a background job reads it once confirmed
 PERMISSION = "catalogue.add_piece"
 
 
@@ -119,6 +119,7 @@ def _upload(request: HttpRequest, limiter: SizeLimitHandler) -> HttpResponse:
                 form.add_error("file", f"{info['name']}: {plan.files[0].error}.")
             else:
                 info["digest"] = plan.digest()
+                # Whole or absent; a full disk reaches StorageErrorMiddleware's page.
                 token = STAGED.stage(request, data, info)
                 return _preview(request, plan, token)
     return render(
@@ -145,6 +146,14 @@ def confirm(request: HttpRequest) -> HttpResponse:
         info["digest"] = plan.digest()
         STAGED.remember(request, token, info)
         return _preview(request, plan, token, changed=True)
+    writes = sum(1 for o in plan.files[0].outcomes if o.status == "create" or o.action == "updated")
+    if jobs.runs_in_background(writes):  # would outlast the request timeout: a worker does it
+        job = jobs.start(request, token, info)
+        # The job owns the staged file now: this session forgets the token, the file stays.
+        entries = STAGED.entries(request)
+        entries.pop(token, None)
+        request.session[STAGED.session_key] = entries
+        return redirect("imports:job", pk=job.pk)
     try:
         apply_plan(plan, user=request.user)
     except ImportStopped as exc:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from library.ingest.layout import LayoutText, read_layout
+from library.ingest.pdf_structure import structure_problem
 from library.ingest.pdf_worker import REPLY_HEADER, REQUEST_HEADER
 from library.ingest.text import parse_commentary
 from library.ingest.types import NotACommentary, ParsedPiece
@@ -103,6 +104,8 @@ def check_pdf_bytes(data: bytes, *, source: str, limits: PdfLimits) -> None:
         raise PdfProblem(
             source, "the PDF is truncated or corrupt: it has no end-of-file marker (%%EOF)"
         )
+    if problem := structure_problem(data):
+        raise PdfProblem(source, problem)
 
 
 def is_pdf(data: bytes) -> bool:

@@ -93,6 +93,10 @@ def extract(data: bytes, max_pages: int) -> dict:
                 )
             if not opened:
                 return _fail("encrypted", "the PDF is encrypted; save an unprotected copy first")
+        # A repaired file without a document catalogue is not a PDF (an HTML page with a
+        # PDF header, say): refuse it rather than keep and serve it as one.
+        if "/Root" not in reader.trailer:
+            return _fail("corrupt", "the file has no PDF document catalogue (/Root): not a PDF")
         count = len(reader.pages)
         if count == 0:
             return _fail("corrupt", "the PDF has no pages")

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from library.catalogue.attachments import may_download
 from library.protocols.dates import highwire_date, iso_date
 
 if TYPE_CHECKING:
@@ -115,7 +116,9 @@ def keywords_of(piece: Piece) -> list[str]:
 
 
 def attachment_url(request: HttpRequest, piece: Piece) -> str:
-    if not _value(piece, "attachment"):
+    """The PDF's address, only for a reader who may download it (``ATTACHMENTS_PUBLIC``):
+    a reference manager given it otherwise would save a sign-in page as the full text."""
+    if not _value(piece, "attachment") or not may_download(request):
         return ""
     return request.build_absolute_uri(
         reverse("catalogue:piece_attachment", args=[piece.citation_key])

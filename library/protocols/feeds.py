@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.html import escape
 
+from library.catalogue.attachments import may_download
 from library.catalogue.browse import Filters
 from library.catalogue.models import Author, Piece, Region, Topic
 from library.protocols.xmltext import xml_safe
@@ -108,7 +109,8 @@ class PieceFeed(Feed):
         return True
 
     def item_enclosure_url(self, piece: Piece) -> str | None:
-        if not piece.attachment:
+        # No enclosure a feed reader could not fetch (ATTACHMENTS_PUBLIC=0: signed-in only).
+        if not piece.attachment or not may_download(self.request):
             return None
         # Unlike the entry link, the framework leaves enclosure URLs as given.
         return self.request.build_absolute_uri(

@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from library.throttle import signup_allowed
+
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
@@ -23,6 +25,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         raise Http404("Sign-up is turned off; ask an administrator for an account.")
     if request.user.is_authenticated:
         return redirect("readinglists:index")
+    if request.method == "POST" and not signup_allowed(request):
+        return render(request, "registration/signup_limited.html", status=429)
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()

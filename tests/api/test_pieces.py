@@ -280,3 +280,24 @@ def test_a_token_write_needs_no_csrf_token_even_where_csrf_is_enforced(
         "/api/pieces/", json.dumps(NEW_PIECE), "application/json", **bearer(editor_token)
     )
     assert response.status_code == 201
+
+
+def test_a_token_write_has_the_signed_in_body_limit_not_the_anonymous_one(
+    client, vocabulary, editor_token, bearer, settings
+):
+    settings.DOSSIER_MAX_ANONYMOUS_REQUEST_BYTES = 4096
+    piece = NEW_PIECE | {"body": "Mindanao " * 2000}  # 18 kB: over the anonymous limit
+    body = json.dumps(piece)
+    refused = client.post("/api/pieces/", body, content_type="application/json")
+    assert refused.status_code == 413  # no credentials: the anonymous limit
+    response = client.post(
+        "/api/pieces/", body, content_type="application/json", **bearer(editor_token)
+    )
+    assert response.status_code == 201, response.content
+    unknown = client.post(
+        "/api/pieces/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer dos_not-a-real-token",
+    )
+    assert unknown.status_code == 413

@@ -86,21 +86,43 @@ def browser():
         browser.close()
 
 
+# Every page must pass the Content-Security-Policy (settings.CONTENT_SECURITY_POLICY): the
+# browser reports a violation as a DOM event and as a console message; either fails the test.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked `
+    + `${event.blockedURI || "inline code"} at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation") or "Content Security Policy" in text
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     outside: list[str] = []
+    violations: list[str] = []
 
     def watch(request) -> None:
         if not request.url.startswith(("http://localhost", "http://127.0.0.1", "data:")):
             outside.append(request.url)
 
+    def listen(message) -> None:
+        if is_csp_violation(message.text):
+            violations.append(f"{page.url}: {message.text}")
+
     page.on("request", watch)
+    page.on("console", listen)
     yield page
     context.close()
     assert not outside, f"requests to outside hosts: {outside}"
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

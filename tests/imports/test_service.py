@@ -165,17 +165,55 @@ def test_a_url_that_is_not_a_url_is_kept_in_the_note():
     assert outcome.record.note == "url: not a url at all"
 
 
-def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece):
+def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from library.imports import service
+
     text = (
         "@misc{first2020, author={Doe, Jane}, title={First}, year=2020}\n"
         "@misc{second2020, author={Doe, Jane}, title={Second}, year=2020}\n"
     )
     plan = plan_import([bib(text)])
-    # Someone takes the second key between the preview and the confirmation.
-    make_piece("Taken meanwhile", citation_key="second2020")
+    make_piece("Already here", citation_key="here2020")
+    write = service._write
+
+    def fail_on_second(file_plan, outcome, user):
+        if outcome.key == "second2020":
+            raise ValidationError("the database refused it")
+        return write(file_plan, outcome, user)
+
+    monkeypatch.setattr(service, "_write", fail_on_second)
     with pytest.raises(ImportFailed, match="nothing was imported"):
         apply_plan(plan)
-    assert list(Piece.objects.values_list("citation_key", flat=True)) == ["second2020"]
+    assert list(Piece.objects.values_list("citation_key", flat=True)) == ["here2020"]
+
+
+def test_a_key_taken_between_preview_and_confirmation_is_replaced_and_noted(make_piece):
+    text = (
+        "@misc{first2020, author={Doe, Jane}, title={First}, year=2020}\n"
+        "@misc{second2020, author={Doe, Jane}, title={Second}, year=2020}\n"
+    )
+    plan = plan_import([bib(text)])
+    make_piece("Taken meanwhile", authors=("Someone Else",), citation_key="second2020")
+    apply_plan(plan)
+    second = plan.files[0].outcomes[1]
+    assert second.key != "second2020"
+    assert "taken meanwhile" in second.key_note
+    assert Piece.objects.filter(title="Second", citation_key=second.key).exists()
+
+
+def test_works_created_meanwhile_become_duplicates_not_second_copies(make_piece):
+    text = "@misc{first2020, author={Doe, Jane}, title={A Study of Ports}, year=2020}\n"
+    plan = plan_import([bib(text)])
+    make_piece("A Study of Ports", authors=("Jane Doe",), date=None, doi="")
+    Piece.objects.update(date=datetime.date(2020, 1, 1), date_precision="year")
+    written = apply_plan(plan)
+    assert written == []
+    outcome = plan.files[0].outcomes[0]
+    assert outcome.status == "duplicate"
+    assert "created meanwhile" in outcome.reason
+    assert Piece.objects.count() == 1
 
 
 def test_a_count_mismatch_is_an_error_not_a_silent_drop(monkeypatch):

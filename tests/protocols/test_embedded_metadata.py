@@ -109,8 +109,11 @@ def test_time_elements_state_the_date_at_its_precision(client, make_piece, preci
         assert tree.xpath("//time/@datetime") == [value]
 
 
-def test_an_attached_pdf_is_named_in_citation_pdf_url(client, commentary):
+def test_an_attached_pdf_is_named_in_citation_pdf_url(client, commentary, reader):
     commentary.attachment.save("x.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    # ATTACHMENTS_PUBLIC=0: only a reader who may download the PDF is told where it is.
+    assert "citation_pdf_url" not in meta_tags(page_of(client, commentary))
+    client.force_login(reader)
     tags = meta_tags(page_of(client, commentary))
     assert tags["citation_pdf_url"] == [
         f"http://testserver/pieces/{commentary.citation_key}/attachment/"

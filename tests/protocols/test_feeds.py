@@ -49,8 +49,12 @@ def test_the_newest_pieces_feed_lists_the_newest_first_with_links_and_dates(
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
-def test_an_attached_pdf_is_an_enclosure(client, commentary, fmt):
+def test_an_attached_pdf_is_an_enclosure(client, commentary, fmt, settings):
     commentary.attachment.save("x.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    # Feed readers fetch anonymously: only public attachments are enclosed.
+    (entry,) = read(client, f"/feeds/pieces.{fmt}").entries
+    assert not entry.enclosures
+    settings.DOSSIER_ATTACHMENTS_PUBLIC = True
     (entry,) = read(client, f"/feeds/pieces.{fmt}").entries
     (enclosure,) = entry.enclosures
     assert enclosure.href == f"http://testserver/pieces/{commentary.citation_key}/attachment/"

@@ -11,7 +11,9 @@ PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 
 
 @pytest.fixture
-def pdf_url(commentary) -> str:
+def pdf_url(commentary, client, reader) -> str:
+    # Attachments are for signed-in users unless ATTACHMENTS_PUBLIC (tests/test_security.py).
+    client.force_login(reader)
     commentary.attachment.save("x.pdf", ContentFile(PDF), save=False)
     commentary.attachment_sha256 = "ab" * 32
     commentary.save()

@@ -38,8 +38,11 @@ def test_each_piece_type_is_saved_as_the_right_zotero_item_type(
     assert item_for(client, piece)["itemType"] == zotero_type
 
 
-def test_a_commentary_becomes_a_complete_report(client, commentary):
+def test_a_commentary_becomes_a_complete_report(client, commentary, reader):
     commentary.attachment.save("x.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    # The Connector reads the page in the user's browser, signed in: the PDF is theirs to
+    # save (ATTACHMENTS_PUBLIC=0 names it only to readers who may download it).
+    client.force_login(reader)
     item = item_for(client, commentary)
     page = f"http://testserver{commentary.get_absolute_url()}"
     assert item == {

@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
+from library.catalogue.concurrency import DuplicateWork
 from library.catalogue.drafts import (
     draft_from_bytes,
     expand_paths,
@@ -27,6 +29,7 @@ from library.catalogue.drafts import (
 from library.catalogue.statistics import refresh_planner_statistics
 from library.ingest.pdf import PdfExtractor, PdfProblem, file_name_problem
 from library.ingest.types import NotACommentary
+from library.storage import failure_reason, is_storage_failure
 
 CREATED, DUPLICATE, ATTENTION, FAILED = "created", "duplicate", "needs-attention", "failed"
 
@@ -166,7 +169,22 @@ class Command(BaseCommand):
             return Outcome(
                 path, CREATED, "parsed (dry run; nothing written)", record | {"status": "dry-run"}
             )
-        piece = save_draft(draft, data=data, accept_keywords=self._accept_keywords)
+        try:
+            piece = save_draft(draft, data=data, accept_keywords=self._accept_keywords)
+        except DuplicateWork as exc:  # another run saved the same work a moment ago
+            existing = exc.existing
+            reason = (
+                f"already in the catalogue as {existing.citation_key} "
+                f"({existing.get_absolute_url()}): {exc.reason}"
+            )
+            return Outcome(path, DUPLICATE, reason, record | {"status": DUPLICATE})
+        except (OSError, OperationalError) as exc:
+            if not is_storage_failure(exc) and not isinstance(exc, OSError):
+                raise
+            # Disk full or I/O error: nothing of this file was kept; go on with the next.
+            seen.pop(draft.sha256, None)
+            seen.pop(draft.parsed.source_hash, None)
+            return _refused(path, FAILED, f"not saved: {failure_reason(exc)}")
         message = f"created {piece.citation_key} ({piece.get_absolute_url()})"
         return Outcome(
             path,

@@ -1,0 +1,153 @@
+"""Large web imports run as background jobs (django-tasks, ``manage.py db_worker``).
+
+Confirming an import whose plan writes more than ``IMPORT_BACKGROUND_ENTRIES`` pieces would
+outlast gunicorn's timeout, so :func:`start` records a :class:`~library.jobs.models.Job`,
+enqueues :func:`run_import_job` and sends the editor to the job's page: its state, the
+entries planned, written, duplicated and rejected, and the result; reloading it is safe.
+The import keeps its one transaction, so a worker killed half-way leaves the catalogue as
+it was; the page then offers to run the job again.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_tasks import task
+
+from library.catalogue.staging import Staging
+from library.catalogue.views import editor_required
+from library.imports.service import ImportStopped, apply_plan, plan_import
+from library.jobs import progress
+from library.jobs.models import Job, JobStatus
+
+KIND = "import"
+PERMISSION = "catalogue.add_piece"
+REPORT_EVERY = 50
+
+
+# Where the import page keeps uploaded files between preview and confirmation
+# (``imports/views.py``); a confirmed background import reads its file from here.
+STAGED = Staging(session_key="dossier_imports", folder="imports")
+
+
+def runs_in_background(writes: int) -> bool:
+    return writes > settings.DOSSIER_IMPORT_BACKGROUND_ENTRIES
+
+
+def start(request: HttpRequest, token: str, info: dict) -> Job:
+    """Hand the confirmed import (its staged file stays) to a worker."""
+    job = Job.objects.create(
+        kind=KIND, label=info["name"], owner=request.user, payload={**info, "token": token}
+    )
+    enqueue(job)
+    return job
+
+
+def enqueue(job: Job) -> None:
+    result = run_import_job.enqueue(job.pk)
+    Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
+
+
+def _finish(job_id: int, status: str, message: str, **counts: int) -> None:
+    Job.objects.filter(pk=job_id).update(
+        status=status, message=message, finished_at=timezone.now(), **counts
+    )
+    progress.forget(job_id)
+
+
+@task()
+def run_import_job(job_id: int) -> None:
+    """Plan and write one confirmed import; the job row says how it ended."""
+    job = Job.objects.select_related("owner").get(pk=job_id)
+    if job.finished:
+        return  # a retry raced a worker that finished it
+    Job.objects.filter(pk=job_id).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    info = job.payload
+    path = STAGED.path(info["token"])
+    progress.report(job_id, phase="planning")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        _finish(job_id, JobStatus.FAILED, "The uploaded file is no longer on the server.")
+        return
+    plan = plan_import(
+        [(info["name"], data)],
+        on_duplicate=info["on_duplicate"],
+        encoding=info["encoding"] or None,
+        fmt=info["format"] or None,
+    )
+    file_plan = plan.files[0]
+    rejected = len(file_plan.rejected)
+
+    def report(done: int, total: int) -> None:
+        if done == total or done % REPORT_EVERY == 0:
+            progress.report(job_id, phase="writing", planned=total, written=done)
+
+    try:
+        written = apply_plan(plan, user=job.owner, progress=report)
+    except ImportStopped as exc:
+        _finish(job_id, JobStatus.FAILED, f"Nothing was imported: {exc}", rejected=rejected)
+        return
+    path.unlink(missing_ok=True)
+    _finish(
+        job_id,
+        JobStatus.DONE,
+        f"Imported {info['name']}: {len(file_plan.created)} new, "
+        f"{len(file_plan.duplicates)} duplicate(s), {rejected} rejected.",
+        planned=len(written),
+        written=len(written),
+        duplicates=len(file_plan.duplicates),
+        rejected=rejected,
+    )
+
+
+def _job(request: HttpRequest, pk: int) -> Job:
+    return get_object_or_404(Job, pk=pk, kind=KIND, owner=request.user)
+
+
+def _stalled(job: Job) -> bool:
+    return progress.is_stalled(job, quiet_seconds=settings.DOSSIER_JOB_STALL_SECONDS)
+
+
+@editor_required(PERMISSION)
+@require_GET
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's state and counts; refreshes itself until the job ends."""
+    job = _job(request, pk)
+    stalled = _stalled(job)
+    context = {
+        "job": job,
+        "progress": progress.read(job.pk),
+        "stalled": stalled,
+        "may_retry": stalled or job.status == JobStatus.FAILED,
+        "refresh": not job.finished and not stalled,
+    }
+    response = render(request, "imports/job.html", context)
+    if context["refresh"]:
+        response["Refresh"] = "3"  # reloads itself until the job ends (no script needed)
+    return response
+
+
+@editor_required(PERMISSION)
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a failed or stalled job again: its transaction left nothing behind."""
+    job = _job(request, pk)
+    if job.status == JobStatus.DONE or not (_stalled(job) or job.status == JobStatus.FAILED):
+        messages.info(request, "That import is not stuck; it needs no retry.")
+        return redirect("imports:job", pk=job.pk)
+    if not STAGED.path(job.payload["token"]).exists():
+        messages.error(request, "The uploaded file is gone; upload it again.")
+        return redirect("imports:upload")
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, message="", finished_at=None)
+    progress.forget(job.pk)
+    enqueue(job)
+    messages.info(request, "The import was queued again.")
+    return redirect("imports:job", pk=job.pk)
