@@ -48,7 +48,8 @@ def catalogue_order(sort: Sort, ids: Iterable[int], limit: int) -> list[int]:
     """The first ``limit`` of ``ids`` (every matching piece) in the browse page's order.
 
     The ids travel as one parameter (a JSON array on SQLite, an array on PostgreSQL): an
-    ``IN`` list of 10,000 parameters passes SQLite's limit on bound variables.
+    ``IN`` list with a parameter per match would pass SQLite's limit on bound variables
+    (32,766) once a word matches that many pieces.
     """
     wanted = [int(pk) for pk in ids]
     if not wanted or limit <= 0:
