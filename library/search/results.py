@@ -7,9 +7,28 @@ from enum import StrEnum
 
 
 class Sort(StrEnum):
+    """The order of the results: by relevance, newest or oldest first (undated last), or
+    A–Z by title or by the first author's family name (pieces without one last), as the
+    browse page sorts."""
+
+    # This docstring is the API's description of ``sort=`` (OpenAPI). TITLE and AUTHOR are
+    # library/catalogue/ordering.py's orders applied to the matching ids by every engine
+    # (backends/shared.py), so the search and browse pages list the same pieces alike.
     RELEVANCE = "relevance"
     NEWEST = "newest"
     OLDEST = "oldest"
+    TITLE = "title"
+    AUTHOR = "author"
+
+    @property
+    def label(self) -> str:
+        """What the sort control shows (the browse page's words for the shared orders)."""
+        return _SORT_LABELS[self]
+
+    @property
+    def by_catalogue(self) -> bool:
+        """Whether the catalogue's ordering, not the index, orders the page."""
+        return self in (Sort.TITLE, Sort.AUTHOR)
 
     @classmethod
     def parse(cls, value: object) -> Sort:
@@ -18,6 +37,15 @@ class Sort(StrEnum):
             return cls(str(value).lower())
         except ValueError:
             return cls.RELEVANCE
+
+
+_SORT_LABELS = {
+    Sort.RELEVANCE: "Relevance",
+    Sort.NEWEST: "Newest",
+    Sort.OLDEST: "Oldest",
+    Sort.TITLE: "Title",
+    Sort.AUTHOR: "Author",
+}
 
 
 @dataclass(frozen=True)

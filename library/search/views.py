@@ -42,7 +42,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "result": result,
         "export_formats": available_formats(),
         "entries": entries,
-        "sorts": [(s.value, s.value.capitalize()) for s in Sort],
+        "sorts": [(s.value, s.label) for s in Sort],
         "sort": sort,
         "facets": _facet_links(text, sort, result),
         "suggestion_url": _url(result.suggestion, sort) if result.suggestion else "",

@@ -50,6 +50,19 @@ def test_search_speaks_the_query_language_and_returns_snippets_and_facets(client
     assert topics == {"terrorism": 2}
 
 
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("title", ["gunaratna2017after", "basit2016mosul"]),  # "After…" before "Mosul…"
+        ("author", ["basit2016mosul", "gunaratna2017after"]),  # Basit before Gunaratna
+    ],
+)
+def test_search_sorts_by_title_and_author_like_the_browse_page(client, catalogue, sort, expected):
+    data = client.get("/api/search/", {"q": "Mosul", "sort": sort}).json()
+    assert data["total"] == 2
+    assert [r["piece"]["key"] for r in data["results"]] == expected
+
+
 def test_a_malformed_query_is_a_hint_not_an_error(client, catalogue):
     response = client.get("/api/search/", {"q": "mosul year:20x6..abc ((("})
     assert response.status_code == 200

@@ -48,3 +48,13 @@ def test_it_describes_every_endpoint_and_both_ways_to_authenticate(client):
 
 def test_the_docs_page_renders(client):
     assert client.get("/api/docs").status_code == 200
+
+
+def test_the_search_sort_parameter_lists_every_order(client):
+    document = client.get("/api/openapi.json").json()
+    parameters = document["paths"]["/api/search/"]["get"]["parameters"]
+    schema = next(p["schema"] for p in parameters if p["name"] == "sort")
+    schema = schema.get("allOf", [schema])[0]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    assert schema["enum"] == ["relevance", "newest", "oldest", "title", "author"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from library.catalogue.models import Piece
+from library.catalogue.ordering import sorted_pieces
 from library.search.backends import get_backend
 from tests.browser.conftest import load_demo_catalogue
 
@@ -55,6 +57,28 @@ def test_a_reader_searches_narrows_and_is_corrected(page, catalogue, screenshot)
     suggestion.click()
     page.wait_for_url("**/search/?q=insurgency*")
     assert page.locator(".search-results .piece-item").count() >= 1
+
+
+@pytest.mark.parametrize("sort", ["title", "author"])
+def test_results_sort_by_title_or_author_without_javascript(browser, catalogue, sort):
+    """The sort control is a plain GET form: it works with scripts off, and the order is
+    the browse page's (library/catalogue/ordering.py) over the matching pieces."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(catalogue + "/search/?q=security")
+    page.locator("#search-sort").select_option(sort)
+    page.locator(".search-page-form button[type=submit]").click()
+    page.wait_for_url(f"**/search/?q=security&sort={sort}*")
+    assert page.locator("#search-sort").input_value() == sort
+    links = page.locator(".search-results .piece-title a")
+    keys = [
+        href.rstrip("/").rsplit("/", 1)[1]
+        for href in links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    ]
+    context.close()
+    assert len(keys) > 2
+    matched = Piece.objects.filter(citation_key__in=keys)
+    assert list(sorted_pieces(matched, sort).values_list("citation_key", flat=True)) == keys
 
 
 def test_bad_input_gets_an_answer_not_an_error(page, catalogue):

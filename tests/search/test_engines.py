@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from library.catalogue.models import Piece
+from library.catalogue.ordering import sorted_pieces
 from library.search import service
 from library.search.text import MARK_END, MARK_START, markup
 
@@ -59,6 +61,37 @@ def test_author_field_and_sorting_by_date(corpus):
     assert set(keys("author:basit")) == {key(corpus, "mosul"), key(corpus, "daesh")}
     assert keys("author:basit", sort="newest") == [key(corpus, "daesh"), key(corpus, "mosul")]
     assert keys("author:basit", sort="oldest") == [key(corpus, "mosul"), key(corpus, "daesh")]
+
+
+SORTED_QUERY = "mosul OR militants OR insurgency OR daesh OR securitization OR pamphlet"
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        # Lower-cased title, then subtitle, then id: as /pieces/?sort=title.
+        ("title", ["anonymous", "daesh", "thailand", "mosul", "fighters", "undated"]),
+        # First author's family name (Basit twice: then by title), authorless last.
+        ("author", ["daesh", "mosul", "fighters", "thailand", "undated", "anonymous"]),
+    ],
+)
+def test_sorting_by_title_and_author_is_the_browse_pages_order(corpus, add_piece, sort, expected):
+    corpus["anonymous"] = add_piece(
+        "Anonymous Pamphlet on Kidnapping", authors=(), date=None, body="Unsigned."
+    )
+    ordered = [key(corpus, name) for name in expected]
+    assert keys(SORTED_QUERY, sort=sort) == ordered
+    # The browse page's own queryset over the same pieces gives the same order.
+    matched = Piece.objects.filter(citation_key__in=ordered)
+    assert list(sorted_pieces(matched, sort).values_list("citation_key", flat=True)) == ordered
+    # Pages continue the order, and the total counts every match.
+    second = service.search(SORTED_QUERY, sort=sort, page_size=4, page=2)
+    assert second.total == len(ordered)
+    assert [p.citation_key for p, _ in second.entries] == ordered[4:]
+    # Each hit still has its highlighted passage.
+    first = service.search(SORTED_QUERY, sort=sort, page_size=4)
+    assert all(MARK_START in hit.snippet for _, hit in first.entries)
+    assert first.facets["year"]
 
 
 def test_undated_pieces_sort_last_both_ways(corpus):

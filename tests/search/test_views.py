@@ -92,6 +92,27 @@ def test_sort_and_pagination_links(client, pieces, settings):
     assert 'href="?q=coin&amp;sort=newest&amp;page=2"' in page
 
 
+def test_the_sort_control_offers_title_and_author_without_javascript(client, pieces):
+    page = client.get("/search/", {"q": "coin", "sort": "author"}).content.decode()
+    form = re.search(r'<form class="search-page-form"[^>]*method="get".*?</form>', page, re.S)
+    assert form, page
+    options = re.findall(r'<option value="(\w+)"( selected)?>([^<]+)</option>', form.group(0))
+    assert [(value, label) for value, _, label in options] == [
+        ("relevance", "Relevance"),
+        ("newest", "Newest"),
+        ("oldest", "Oldest"),
+        ("title", "Title"),
+        ("author", "Author"),
+    ]
+    assert [value for value, selected, _ in options if selected] == ["author"]
+    # Basit's "Mosul's Coin" before O'Neill's piece; facet links keep the order.
+    assert page.index("Mosul&#x27;s Coin") < page.index("&lt;b&gt;Bold")
+    assert "sort=author" in re.search(r'href="(\?q=coin\+topic[^"]*)"', page).group(1)
+    # By title "<b>Bold…" comes first, though "Mosul's Coin" is the better match.
+    page = client.get("/search/", {"q": "coin", "sort": "title"}).content.decode()
+    assert page.index("&lt;b&gt;Bold") < page.index("Mosul&#x27;s Coin")
+
+
 def test_the_piece_page_lists_related_pieces(client, pieces):
     page = client.get(pieces[0].get_absolute_url()).content.decode()
     assert "Related pieces" in page

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import heapq
+import json
+from collections.abc import Iterable
 from operator import itemgetter
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from library.catalogue.models import Author, Piece, PieceType
+from library.catalogue.ordering import sorted_pieces
 from library.search.documents import PieceDocument, display_name
-from library.search.results import FacetValue
+from library.search.results import FacetValue, Sort
 from library.search.text import (
     STOPWORDS,
     clean_for_index,
@@ -19,6 +23,49 @@ from library.search.text import (
 from library.search.vocab import Vocabulary
 
 FACET_LIMIT = 12
+
+
+# --- the browse page's orders -----------------------------------------------------------------
+
+
+def catalogue_order_sql(sort: Sort, ids_sql: str, ids_params: list, limit: int) -> tuple[str, list]:
+    """SQL for the first ``limit`` of the ids ``ids_sql`` selects, in the browse page's order.
+
+    The order is library/catalogue/ordering.py's own queryset compiled by the ORM, not a
+    second definition: a reader sorting by title or author sees the same order on the
+    search page as on /pieces/, on every engine and database. The index only says which
+    pieces match; the catalogue's rows decide the order (measured in library/search/README.md).
+    """
+    if not sort.by_catalogue:
+        raise ValueError(f"{sort} is the index's order, not the catalogue's")
+    matched = Piece.objects.filter(pk__in=RawSQL(ids_sql, ids_params))
+    page = sorted_pieces(matched, sort.value).values_list("pk", flat=True)[:limit]
+    sql, params = page.query.sql_with_params()
+    return sql, list(params)
+
+
+def catalogue_order(sort: Sort, ids: Iterable[int], limit: int) -> list[int]:
+    """The first ``limit`` of ``ids`` (every matching piece) in the browse page's order.
+
+    The ids travel as one parameter (a JSON array on SQLite, an array on PostgreSQL): an
+    ``IN`` list with a parameter per match would pass SQLite's limit on bound variables
+    (32,766) once a word matches that many pieces.
+    """
+    wanted = [int(pk) for pk in ids]
+    if not wanted or limit <= 0:
+        return []
+    if connection.vendor == "sqlite":
+        ids_sql, ids_params = "SELECT value FROM json_each(%s)", [json.dumps(wanted)]
+    elif connection.vendor == "postgresql":
+        ids_sql, ids_params = "SELECT unnest(%s::bigint[])", [wanted]
+    else:
+        matched = Piece.objects.filter(pk__in=wanted)
+        page = sorted_pieces(matched, sort.value).values_list("pk", flat=True)[:limit]
+        return list(page)
+    sql, params = catalogue_order_sql(sort, ids_sql, ids_params, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def build_facets(counts: dict[str, list[tuple[object, int]]], vocabulary: Vocabulary) -> dict:

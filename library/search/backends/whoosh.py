@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from whoosh import highlight, index, sorting
+from whoosh import highlight, index, searching, sorting
 from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -24,6 +24,7 @@ from whoosh.support.charset import accent_map
 from library.search.backends.base import IndexUnavailable, SearchBackend
 from library.search.backends.shared import (
     build_facets,
+    catalogue_order,
     closest,
     related_words,
     restore_snippets,
@@ -36,6 +37,7 @@ from library.search.vocab import Vocabulary, resolve_type
 
 _COLUMN = {"title": "title", "author": "authors"}
 _UNDATED_LAST = 10**7  # larger than any date's ordinal
+_IDS = "piece_ids"  # the grouping that lists every match, for the title and author orders
 
 
 def _analyzer():
@@ -192,9 +194,12 @@ class WhooshBackend(SearchBackend):
                 "year": sorting.FieldFacet("year", maptype=sorting.Count),
                 "type": sorting.FieldFacet("type", maptype=sorting.Count),
             }
+            if sort.by_catalogue:
+                # Every matching piece's id (and document number), for the catalogue to order.
+                groups[_IDS] = sorting.FieldFacet("piece_id", maptype=sorting.UnorderedList)
             results = searcher.search(
                 compiled,
-                limit=offset + limit,
+                limit=1 if sort.by_catalogue else offset + limit,
                 sortedby=sortedby,
                 reverse=reverse,
                 groupedby=groups,
@@ -205,11 +210,15 @@ class WhooshBackend(SearchBackend):
                 fragmenter=highlight.ContextFragmenter(maxchars=200, surround=70),
                 formatter=_Markers(),
             )
-            hits = []
-            for hit in results[offset : offset + limit]:
-                # Sorted by date, Whoosh's "score" is the sort key; relevance is not reported.
-                score = hit.score if isinstance(hit.score, int | float) else 0.0
-                hits.append(Hit(int(hit["piece_id"]), float(score), _snippet(hit)))
+            if sort.by_catalogue:
+                hits = _catalogue_page(results, sort, offset, limit)
+            else:
+                hits = []
+                for hit in results[offset : offset + limit]:
+                    # Sorted by date, Whoosh's "score" is the sort key; relevance is not
+                    # reported.
+                    score = hit.score if isinstance(hit.score, int | float) else 0.0
+                    hits.append(Hit(int(hit["piece_id"]), float(score), _snippet(hit)))
             facets = _facets(results, vocabulary) if total else {}
         snippets = restore_snippets({h.piece_id: h.snippet for h in hits if h.snippet})
         hits = [Hit(h.piece_id, h.score, snippets.get(h.piece_id, "")) for h in hits]
@@ -276,6 +285,24 @@ def _fields(document: PieceDocument) -> dict:
         "author_id": ",".join(str(pk) for pk in document.author_ids),
         **dict(zip(FIELDS, document.fields(), strict=True)),
     }
+
+
+def _catalogue_page(results, sort: Sort, offset: int, limit: int) -> list[Hit]:
+    """The page in the browse page's order (title or author), with snippets.
+
+    The ``piece_id`` grouping gives every match's id and document number; the catalogue
+    orders the ids (shared.catalogue_order, the same definition as /pieces/) and each hit
+    on the page is highlighted from its document number, as a ranked hit would be.
+    """
+    docnums: dict[int, int] = {}
+    for key, numbers in results.groups(_IDS).items():
+        key = key.decode() if isinstance(key, bytes) else key
+        if key and numbers:
+            docnums[int(key)] = numbers[0]
+    page = catalogue_order(sort, docnums, offset + limit)[offset:]
+    return [
+        Hit(pk, 0.0, _snippet(searching.Hit(results, docnums[pk]))) for pk in page if pk in docnums
+    ]
 
 
 def _snippet(hit) -> str:

@@ -35,7 +35,13 @@ from library.search.backends.database.sqlite.compiler import (
 )
 from library.search.backends.database.sqlite.compiler import quote as fts_quote
 from library.search.backends.database.sqlite.facets import Ranked, ResultCache, facet_data
-from library.search.backends.shared import build_facets, closest, related_words, restore_snippets
+from library.search.backends.shared import (
+    build_facets,
+    catalogue_order,
+    closest,
+    related_words,
+    restore_snippets,
+)
 from library.search.documents import FIELDS, WEIGHTS, PieceDocument
 from library.search.query import ParsedQuery
 from library.search.results import Hit, SearchResults, Sort
@@ -309,6 +315,10 @@ class SQLiteFTS5Backend(SearchBackend):
                 "ORDER BY coalesce(r.s, 0.0), p.date IS NULL, p.date DESC, p.id LIMIT %s",
                 [compiled.highlight, *params, need],
             ).fetchall()
+        elif sort.by_catalogue:
+            # Title or author: the browse page's order over the ids already in hand; the
+            # match is not run again.
+            rows = [(pk, 0.0) for pk in catalogue_order(sort, ids, need)]
         else:
             direction = "ASC" if sort is Sort.OLDEST else "DESC"
             rows = cursor.execute(
