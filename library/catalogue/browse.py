@@ -127,12 +127,15 @@ def _resolve(filters: Filters) -> _Terms:
 def _conditions(terms: _Terms, piece: OuterRef, *, on_piece: bool = False) -> list[Q | Exists]:
     """One condition per active filter, each an ``EXISTS`` probe keyed on ``piece``.
 
-    ``piece`` is the outer query's piece id column. Every probe is an equality on a unique
-    or indexed pair of columns (``piece_id`` with ``topic_id``, ``region_id`` or
-    ``author_id``; the piece's primary key), so whatever the table statistics say, each
-    outer row costs one index lookup: no nested ``IN`` for the planner to turn into loops
-    that rescan a table per row. ``on_piece`` says the outer query is the piece table
-    itself, whose own columns then carry the year and type.
+    ``piece`` is the outer query's piece id column. Every probe is an equality on columns an
+    index covers (``piece_id`` with ``topic_id``, ``region_id`` or ``author_id``; the
+    piece's primary key) and joins no other table: no nested ``IN`` subqueries for the
+    planner to turn into loops that rescan a table per row. On statistics that call every
+    table empty PostgreSQL can still pick a poor order for the probes, a bounded cost
+    (tests/catalogue/test_browse_statistics.py measures it); the bulk commands keep the
+    statistics true (statistics.py) and a request's statements are time-limited
+    (library/timeouts.py). ``on_piece`` says the outer query is the piece table itself,
+    whose own columns then carry the year and type.
     """
     conditions: list[Q | Exists] = []
     if terms.topic_id is not None:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tasks import task
 
 from library.catalogue.staging import Staging
+from library.catalogue.statistics import refresh_planner_statistics
 from library.catalogue.views import editor_required
 from library.imports.service import ImportStopped, apply_plan, plan_import
 from library.jobs import progress
@@ -95,6 +96,7 @@ def run_import_job(job_id: int) -> None:
     except ImportStopped as exc:
         _finish(job_id, JobStatus.FAILED, f"Nothing was imported: {exc}", rejected=rejected)
         return
+    refresh_planner_statistics()  # a thousand rows or more: as import_citations does
     path.unlink(missing_ok=True)
     _finish(
         job_id,
