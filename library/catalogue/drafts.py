@@ -11,7 +11,7 @@ form. Duplicates are found by :mod:`library.catalogue.duplicates`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,24 +217,27 @@ def draft_from_bytes(
     return draft
 
 
-def expand_paths(paths: Iterable[str]) -> tuple[list[str], int]:
+def expand_paths(
+    paths: Iterable[str], *, keep: Callable[[str], bool] | None = None
+) -> tuple[list[str], int]:
     """Files named, and files found in folders named (recursively, sorted, symlinks to
-    folders not followed); hidden files and folders are skipped and counted."""
+    folders not followed). Hidden files and folders, and files in folders whose name
+    ``keep`` refuses, are passed over and counted; a file named outright is always kept."""
     files: list[str] = []
-    hidden = 0
+    passed_over = 0
     for path in paths:
         if not os.path.isdir(path):
             files.append(path)
             continue
         for root, dirs, names in os.walk(path):
-            hidden += sum(1 for d in dirs if d.startswith("."))
+            passed_over += sum(1 for d in dirs if d.startswith("."))
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(names):
-                if name.startswith("."):
-                    hidden += 1
+                if name.startswith(".") or (keep is not None and not keep(name)):
+                    passed_over += 1
                 else:
                     files.append(os.path.join(root, name))
-    return files, hidden
+    return files, passed_over
 
 
 # --- the editor's form -------------------------------------------------------------------------

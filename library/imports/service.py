@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from library.catalogue.authors import AuthorSpec
+from library.catalogue.drafts import expand_paths
 from library.catalogue.duplicates import Candidate, DuplicateIndex, author_token
 from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
@@ -377,21 +378,7 @@ def citation_paths(paths: Iterable[str]) -> tuple[list[str], int]:
     symlinked folders not followed). Returns the files and how many other files the
     folders held, which are skipped.
     """
-    files: list[str] = []
-    skipped = 0
-    for path in paths:
-        if not os.path.isdir(path):
-            files.append(path)
-            continue
-        for root, folders, names in os.walk(path):
-            skipped += sum(1 for f in folders if f.startswith("."))
-            folders[:] = sorted(f for f in folders if not f.startswith("."))
-            for name in sorted(names):
-                if not name.startswith(".") and name.lower().endswith(CITATION_SUFFIXES):
-                    files.append(os.path.join(root, name))
-                else:
-                    skipped += 1
-    return files, skipped
+    return expand_paths(paths, keep=lambda name: name.lower().endswith(CITATION_SUFFIXES))
 
 
 def read_paths(

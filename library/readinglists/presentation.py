@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Prefetch
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
 
 from library.catalogue.models import Authorship
+from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
 from library.citations.records import CitationRecord
 from library.citations.styles import STYLES, format_bibliography
@@ -82,6 +86,25 @@ def records_in_order(sections: list[SectionView]) -> list[CitationRecord]:
                 seen.add(item.record.key)
                 records.append(item.record)
     return records
+
+
+def export_response(reading_list: ReadingList, fmt: str, style: str) -> HttpResponseBase:
+    """The list's works, once each and in list order, as a download in ``fmt``.
+
+    ``bibliography`` is plain text in ``style``; every other format streams its writer's
+    output. The list page and the JSON API both answer with this.
+    """
+    records = records_in_order(layout(reading_list))
+    name = slugify(reading_list.title) or "reading-list"
+    if fmt == "bibliography":
+        text = "\n\n".join(format_bibliography(records, style, "text")) + "\n"
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
+        return response
+    writer = get_writer(fmt)
+    stream = StreamingHttpResponse(writer.write(records), content_type=writer.content_type)
+    stream["Content-Disposition"] = f'attachment; filename="{name}.{writer.file_extension}"'
+    return stream
 
 
 def add_citations(sections: list[SectionView], style: str) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from library.citations.formats import WRITERS, get_writer
-from library.citations.styles import STYLES, format_bibliography
+from library.citations.formats import WRITERS
+from library.citations.styles import STYLES
 from library.readinglists import services
 from library.readinglists.access import list_editor, readable_list, shared_list
 from library.readinglists.forms import (
@@ -24,9 +23,9 @@ from library.readinglists.forms import (
 from library.readinglists.models import ReadingList, Visibility
 from library.readinglists.presentation import (
     add_citations,
+    export_response,
     layout,
     pick_style,
-    records_in_order,
 )
 
 _FORMAT_NAMES = {"bibtex": "BibTeX", "biblatex": "BibLaTeX", "ris": "RIS", "csljson": "CSL-JSON"}
@@ -121,18 +120,8 @@ def shared_print(request: HttpRequest, token: str) -> HttpResponse:
 def _export(request: HttpRequest, reading_list: ReadingList, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_LABELS:
         raise Http404(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_LABELS)}.")
-    records = records_in_order(layout(reading_list))
-    name = slugify(reading_list.title) or "reading-list"
-    if fmt == "bibliography":
-        style, _ = pick_style(request.GET.get("style"))
-        text = "\n\n".join(format_bibliography(records, style, "text")) + "\n"
-        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
-        return response
-    writer = get_writer(fmt)
-    response = StreamingHttpResponse(writer.write(records), content_type=writer.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{writer.file_extension}"'
-    return response
+    style, _ = pick_style(request.GET.get("style"))
+    return export_response(reading_list, fmt, style)
 
 
 @require_GET

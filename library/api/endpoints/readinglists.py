@@ -10,8 +10,7 @@ from typing import Any, Literal
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils.text import slugify
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from library.api.auth import OPTIONAL, OPTIONAL_SECURITY, REQUIRED
@@ -26,11 +25,10 @@ from library.api.schemas import (
     ListSummary,
     list_summary,
 )
-from library.citations.formats import WRITERS, get_writer
-from library.citations.styles import format_bibliography
+from library.citations.formats import WRITERS
 from library.readinglists.access import readable_list
 from library.readinglists.models import ReadingList, Visibility
-from library.readinglists.presentation import layout, records_in_order
+from library.readinglists.presentation import export_response, layout
 
 router = Router(tags=["reading lists"])
 ListFormat = Literal[(*WRITERS, "bibliography")]  # type: ignore[valid-type]
@@ -118,15 +116,4 @@ def list_export(
     request: HttpRequest, list_id: int, fmt: ListFormat, style: StyleName = "chicago-author-date"
 ) -> HttpResponse:
     """The list's works, once each and in list order, as a citation file or bibliography."""
-    reading_list = readable_list(request, list_id)
-    records = records_in_order(layout(reading_list))
-    name = slugify(reading_list.title) or "reading-list"
-    if fmt == "bibliography":
-        text = "\n\n".join(format_bibliography(records, style, "text")) + "\n"
-        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
-        return response
-    writer = get_writer(fmt)
-    response = StreamingHttpResponse(writer.write(records), content_type=writer.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{writer.file_extension}"'
-    return response
+    return export_response(readable_list(request, list_id), fmt, style)
