@@ -42,6 +42,18 @@ def user_for_token(raw: str) -> ApiToken | None:
     return token
 
 
+def bearer_token(request) -> ApiToken | None:
+    """The live token of a request's ``Authorization: Bearer`` header, if it sends one.
+
+    For views outside the JSON API that a script may call with its token (attachments,
+    the body limit); the API's own authentication is :mod:`library.api.auth`.
+    """
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    return user_for_token(raw.strip())
+
+
 def revoke_token(user, token_id: int) -> bool:
     """Delete one of ``user``'s tokens; False when it is not theirs or already gone."""
     deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()

@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from library.catalogue.attachments import may_download
+from library.catalogue.attachments import may_download, sends_bearer_token
 from library.catalogue.concurrency import DuplicateWork
 from library.catalogue.drafts import (
     Draft,
@@ -206,7 +206,11 @@ def piece_attachment(request: HttpRequest, key: str) -> HttpResponse:
     piece = get_object_or_404(Piece, citation_key=key)
     if not piece.attachment:
         raise Http404("This piece has no attached file.")
-    if not may_download(request):  # ATTACHMENTS_PUBLIC=0: signed-in users only
+    if not may_download(request):  # ATTACHMENTS_PUBLIC=0: signed-in users or API tokens
+        if sends_bearer_token(request):
+            response = HttpResponse("The token is unknown or has been revoked.", status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="dossier"'
+            return response
         return redirect_to_login(request.get_full_path())
     try:
         handle = piece.attachment.open("rb")

@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 
 from library.api.models import ApiToken
 
@@ -94,3 +95,23 @@ def test_administrators_list_tokens_but_cannot_add_one_there(admin_client, edito
     assert "test script" in page.content.decode()
     assert editor_token not in page.content.decode()
     assert admin_client.get("/admin/api/apitoken/add/").status_code == 403
+
+
+def test_a_token_opens_the_attachment_url_the_api_hands_out(
+    client, make_piece, editor_token, bearer, settings
+):
+    """ATTACHMENTS_PUBLIC=0: the PDF is for signed-in users, and a script's token signs it in."""
+    settings.DOSSIER_ATTACHMENTS_PUBLIC = False
+    piece = make_piece("With a file")
+    piece.attachment.save("attachment.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    detail = client.get(f"/api/pieces/{piece.citation_key}/", **bearer(editor_token)).json()
+    url = detail["attachment_url"]
+
+    response = client.get(url, **bearer(editor_token))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 test"
+
+    refused = client.get(url, **bearer("dos_not-a-real-token"))
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+    assert client.get(url).status_code == 302  # no credentials: the sign-in page, as before
