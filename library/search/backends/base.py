@@ -23,6 +23,11 @@ class EngineUnavailable(IndexUnavailable):
     """The configured engine cannot run here; the message says what to change."""
 
 
+class IndexBusy(TimeoutError):
+    """The index cannot take a write now (its lock is held, or a rebuild is running); the
+    write goes to the outbox (``library.search.outbox``) and is retried."""
+
+
 class QueryRejected(Exception):
     """The engine's own query parser (FTS5 MATCH, ``tsquery``) rejected a compiled query.
 
@@ -81,6 +86,9 @@ class SearchBackend:
     def finish_rebuild(self) -> None:
         """Make the rebuilt index ready for searching."""
         self.optimize()
+
+    def abort_rebuild(self) -> None:
+        """A rebuild failed half-way: undo what ``start_rebuild`` holds (nothing, mostly)."""
 
     def problems(self) -> list[str]:
         """What is wrong with the index itself (missing, unreadable, incomplete), for
