@@ -222,6 +222,11 @@ DOSSIER_PDF_MEMORY_MB = envint("PDF_MEMORY_MB", 768, minimum=128)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DOSSIER_IMPORT_BACKGROUND_ENTRIES = envint("IMPORT_BACKGROUND_ENTRIES", 1000)
 DOSSIER_JOB_STALL_SECONDS = envint("JOB_STALL_SECONDS", 600, minimum=10)
+# A /pieces/upload/ batch of more files than UPLOAD_BACKGROUND_FILES, or more bytes than
+# UPLOAD_BACKGROUND_BYTES, is read and saved by the worker (library/catalogue/upload_jobs.py):
+# one PDF may take up to PDF_TIMEOUT_SECONDS to read, and gunicorn stops a request at 60 s.
+DOSSIER_UPLOAD_BACKGROUND_FILES = envint("UPLOAD_BACKGROUND_FILES", 3, minimum=0)
+DOSSIER_UPLOAD_BACKGROUND_BYTES = envint("UPLOAD_BACKGROUND_BYTES", 10 * 1024 * 1024, minimum=0)
 # Citation files (BibTeX, RIS, CSL-JSON) for import_citations and /import/: checked before parsing.
 DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)

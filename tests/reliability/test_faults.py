@@ -482,11 +482,11 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_job_can_be_retried(
     settings.DOSSIER_JOB_STALL_SECONDS = 10
     heartbeat = Path(settings.MEDIA_ROOT) / "jobs" / f"{job.pk}.json"
     os.utime(heartbeat, (time.time() - 60, time.time() - 60))
-    page = editor_client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    page = editor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
     assert "Run the import again" in page
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    editor_client.post(reverse("imports:job_retry", args=[job.pk]))
+    editor_client.post(reverse("jobs:retry", args=[job.pk]))
 
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
