@@ -38,6 +38,7 @@ from library.ingest.types import NotACommentary
 from library.jobs import progress
 from library.jobs.kinds import JobKind
 from library.jobs.models import ItemStatus, Job, JobItem, JobStatus
+from library.search import outbox
 from library.storage import failure_reason, is_storage_failure
 
 KIND = "pdf-batch"
@@ -116,6 +117,9 @@ def run_upload_job(job_id: int) -> None:
             f"{counts[ItemStatus.DUPLICATE]} duplicate(s), "
             f"{counts[ItemStatus.ATTENTION]} need(s) attention, "
             f"{counts[ItemStatus.FAILED]} failed."
+            + outbox.unindexed_note(
+                job.items.filter(status=ItemStatus.CREATED).values_list("piece_id", flat=True)
+            )
         ),
     )
     progress.forget(job_id)

@@ -22,6 +22,7 @@ from library.imports.service import ImportStopped, apply_plan, plan_import
 from library.jobs import progress
 from library.jobs.kinds import JobKind
 from library.jobs.models import Job, JobStatus
+from library.search import outbox
 
 KIND = "import"
 REPORT_EVERY = 50
@@ -98,7 +99,8 @@ def run_import_job(job_id: int) -> None:
         job_id,
         JobStatus.DONE,
         f"Imported {info['name']}: {len(file_plan.created)} new, "
-        f"{len(file_plan.duplicates)} duplicate(s), {rejected} rejected.",
+        f"{len(file_plan.duplicates)} duplicate(s), {rejected} rejected."
+        + outbox.unindexed_note(piece.pk for piece in written),
         planned=len(written),
         written=len(written),
         duplicates=len(file_plan.duplicates),

@@ -129,3 +129,14 @@ def pending_among(piece_ids: Iterable[int]) -> int:
     wanted = set(piece_ids)
     waiting = PendingIndexWrite.objects.values_list("piece_id", flat=True).iterator()
     return sum(1 for pk in waiting if pk in wanted)
+
+
+def unindexed_note(piece_ids: Iterable[int]) -> str:
+    """A sentence for a job's result when some of its pieces wait here, else ""."""
+    waiting = pending_among(piece_ids)
+    if not waiting:
+        return ""
+    return (
+        f" {waiting} of them are not in the search index yet (it was busy); the writes are "
+        "kept and retried."
+    )

@@ -164,6 +164,28 @@ def test_the_worker_backs_off_while_the_lock_is_still_held(whoosh, held_lock, ma
     assert again.args_kwargs["args"] == [6.0]  # twice the first delay (3 × the lock timeout)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_background_upload_under_a_held_lock_says_its_pieces_wait_for_the_index(
+    whoosh, held_lock, editor_client, vocabulary, settings, tmp_path
+):
+    from library.jobs.models import Job
+    from tests.catalogue.test_pdf_ingest import upload
+    from tests.ingest.pdfmaker import commentary_pdf, sample_commentary
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.DOSSIER_UPLOAD_BACKGROUND_FILES = 1
+    upload(editor_client, *[(f"{n}.pdf", commentary_pdf(sample_commentary(n))) for n in range(2)])
+
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    job = Job.objects.get(kind="pdf-batch")
+    assert job.message == (
+        "2 file(s): 2 created, 0 duplicate(s), 0 need(s) attention, 0 failed. 2 of them are "
+        "not in the search index yet (it was busy); the writes are kept and retried."
+    )
+    assert PendingIndexWrite.objects.count() == 2
+
+
 # --- a killed rebuild ----------------------------------------------------------------------------
 
 SETUP = """
