@@ -227,7 +227,7 @@ DOSSIER_JOB_STALL_SECONDS = envint("JOB_STALL_SECONDS", 600, minimum=10)
 # Typical commentary PDFs read at 5-20 a second (library/ingest/README.md), so up to three
 # keep the in-request review step with time to spare; big files are the slow ones, hence the
 # byte bound. Three PDFs that each run into PDF_TIMEOUT_SECONDS (30) would still pass
-# gunicorn's 60 s: where that matters, set UPLOAD_BACKGROUND_FILES=1 (every batch in the
+# gunicorn's 60 s: where that matters, set UPLOAD_BACKGROUND_FILES=0 (every upload in the
 # worker) or lower PDF_TIMEOUT_SECONDS.
 DOSSIER_UPLOAD_BACKGROUND_FILES = envint("UPLOAD_BACKGROUND_FILES", 3, minimum=0)
 DOSSIER_UPLOAD_BACKGROUND_BYTES = envint("UPLOAD_BACKGROUND_BYTES", 10 * 1024 * 1024, minimum=0)
