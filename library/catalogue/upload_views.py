@@ -79,7 +79,12 @@ def piece_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "catalogue/piece_upload.html",
-        {"form": form, "max_mb": settings.DOSSIER_MAX_PDF_BYTES // MB},
+        {
+            "form": form,
+            "max_mb": settings.DOSSIER_MAX_PDF_BYTES // MB,
+            "background_files": settings.DOSSIER_UPLOAD_BACKGROUND_FILES,
+            "background_mb": settings.DOSSIER_UPLOAD_BACKGROUND_BYTES // MB,
+        },
     )
 
 

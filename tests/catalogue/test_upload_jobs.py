@@ -31,6 +31,12 @@ def staged() -> list[Path]:
     return list((Path(settings.MEDIA_ROOT) / "ingest-staging").glob("*.upload"))
 
 
+def test_the_upload_page_says_when_a_batch_goes_to_the_background(editor_client, settings):
+    settings.DOSSIER_UPLOAD_BACKGROUND_FILES = 3
+    page = editor_client.get(reverse("catalogue:piece_upload")).content.decode()
+    assert "More than 3 files at once, or more than 10 MB in all, are read and saved" in page
+
+
 def test_a_few_files_are_still_reviewed_in_the_request(vocabulary, editor_client, settings):
     settings.DOSSIER_UPLOAD_BACKGROUND_FILES = 3
     files = [(f"{n}.pdf", commentary_pdf(sample_commentary(n))) for n in range(3)]
