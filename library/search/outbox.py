@@ -37,11 +37,16 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
+CHUNK = 500  # ids per statement: SQLite allows only so many parameters
+
+
 def record(piece_ids: Iterable[int], error: str) -> int:
     """Remember that these pieces' index writes failed; returns how many rows were new."""
     ids = sorted(set(piece_ids))
-    if not ids:
-        return 0
+    return sum(_record(ids[i : i + CHUNK], error) for i in range(0, len(ids), CHUNK))
+
+
+def _record(ids: list[int], error: str) -> int:
     alive = set(Piece.objects.filter(pk__in=ids).values_list("pk", flat=True))
     now = timezone.now()
     with transaction.atomic():

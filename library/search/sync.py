@@ -91,12 +91,13 @@ def index_queryset(pieces: QuerySet) -> None:
 
 def _write(backend, ids: list[int]) -> None:
     documents = documents_for(ids)
-    if backend.transactional:
-        for document in documents:
-            backend.add(document)
-    else:  # one writer (one lock, one commit) for all of them
-        backend.add_bulk(documents)
-    for piece_id in set(ids) - {d.piece_id for d in documents}:
+    gone = sorted(set(ids) - {d.piece_id for d in documents})
+    if not backend.transactional:
+        backend.write(documents, gone)  # one writer (one lock, one commit) for all of them
+        return
+    for document in documents:
+        backend.add(document)
+    for piece_id in gone:
         backend.delete(piece_id)
 
 
@@ -160,19 +161,32 @@ class _Batch:
         self.flushed = True
         ids, self.ids = sorted(self.ids), set()
         backend = get_backend()
-        try:
-            _write(backend, ids)
-        except Exception as exc:
-            # The save has committed and must not become an error; the write is kept in the
-            # outbox (a held lock, a running rebuild, a missing index, or a bug: all of them).
-            first = outbox.count() == 0
-            outbox.record(ids, outbox.describe(exc))
-            log.warning(
-                "Search index not updated for %d piece(s) (%s); kept in the outbox", len(ids), exc
-            )
-            if first:
-                from library.search.tasks import schedule_retry
-
-                schedule_retry()
-            return
+        for start in range(0, len(ids), WRITE_CHUNK):  # a 100,000-piece import: in chunks
+            try:
+                _write(backend, ids[start : start + WRITE_CHUNK])
+            except Exception as exc:
+                # The save has committed and must not become an error: this chunk and the
+                # rest (the lock would only be waited for again) are kept in the outbox,
+                # whatever stopped them: a held lock, a rebuild, a missing index, or a bug.
+                _keep(ids[start:], exc)
+                return
         retry_pending(backend)  # the next writer drains what earlier ones could not write
+
+
+WRITE_CHUNK = 500
+
+
+def _keep(ids: list[int], exc: Exception) -> None:
+    expected = isinstance(exc, IndexUnavailable | TimeoutError | OSError)
+    log.warning(
+        "Search index not updated for %d piece(s) (%s); kept in the outbox",
+        len(ids),
+        exc,
+        exc_info=not expected,  # a bug: its traceback
+    )
+    first = outbox.count() == 0
+    outbox.record(ids, outbox.describe(exc))
+    if first:
+        from library.search.tasks import schedule_retry
+
+        schedule_retry()

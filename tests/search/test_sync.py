@@ -235,3 +235,41 @@ def test_a_filtered_search_ranks_like_the_unfiltered_one(database_engine, make_p
     assert [h.score for _, h in filtered.entries] == sorted(
         (h.score for _, h in filtered.entries), reverse=True
     )
+
+
+def test_the_outbox_keeps_any_number_of_writes_and_one_retry_writes_them_all(
+    whoosh_engine, make_piece
+):
+    from library.search import outbox
+    from library.search.models import IndexOperation, PendingIndexWrite
+    from library.search.sync import retry_pending
+
+    pieces = [make_piece(f"Piece {n}") for n in range(3)]  # never committed: not indexed
+    gone = list(range(10**6, 10**6 + 1200))  # more ids than SQLite takes in one statement
+    ids = [p.pk for p in pieces] + gone
+    assert outbox.record(ids, "IndexBusy: locked") == 1203
+    assert outbox.record(ids[:2], "IndexBusy: still locked") == 0  # the same rows, again
+    rows = PendingIndexWrite.objects.order_by("piece_id")
+    assert [(r.attempts, r.last_error) for r in rows[:3]] == [
+        (2, "IndexBusy: still locked"),
+        (2, "IndexBusy: still locked"),
+        (1, "IndexBusy: locked"),
+    ]
+    assert set(rows.filter(operation=IndexOperation.DELETE).values_list("piece_id", flat=True)) == (
+        set(gone)
+    )
+
+    assert retry_pending(whoosh_engine) == (1203, 0)
+    assert set(whoosh_engine.indexed_digests()) == {p.pk for p in pieces}
+
+
+def test_a_write_recorded_again_during_a_retry_stays_for_the_next_one(whoosh_engine, make_piece):
+    from library.search import outbox
+    from library.search.models import PendingIndexWrite
+
+    piece = make_piece("Changed while its retry ran")
+    outbox.record([piece.pk], "IndexBusy: locked")
+    seen = outbox.batch_after(0, 10)
+    outbox.record([piece.pk], "IndexBusy: locked again")  # a newer failure meanwhile
+    outbox.done(seen)
+    assert PendingIndexWrite.objects.get().attempts == 2

@@ -72,6 +72,12 @@ class SearchBackend:
         """Remove one piece from the index (a no-op if it is not there)."""
         raise NotImplementedError(f"{self.name} does not support delete")
 
+    def write(self, documents: list[PieceDocument], deleted: list[int]) -> None:
+        """Index ``documents`` and remove ``deleted`` (engines with a writer lock: at once)."""
+        self.add_bulk(documents)
+        for piece_id in deleted:
+            self.delete(piece_id)
+
     def optimize(self) -> None:
         """Compact the index after a rebuild (nothing to do for most engines)."""
 

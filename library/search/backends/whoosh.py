@@ -340,9 +340,16 @@ class WhooshBackend(SearchBackend):
         return count
 
     def delete(self, piece_id: int) -> None:
+        self.write([], [piece_id])
+
+    def write(self, documents: list[PieceDocument], deleted: list[int]) -> None:
+        """Add, replace and remove pieces under one lock, in one commit."""
         writer = self._writer()
         try:
-            writer.delete_by_term("piece_id", str(piece_id))
+            for document in documents:
+                writer.update_document(**_fields(document))
+            for piece_id in deleted:
+                writer.delete_by_term("piece_id", str(piece_id))
         except BaseException:
             writer.cancel()
             raise
