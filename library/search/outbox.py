@@ -101,6 +101,12 @@ def count() -> int:
     return PendingIndexWrite.objects.count()
 
 
+def clear() -> int:
+    """Forget every pending write; returns how many there were."""
+    deleted, _ = PendingIndexWrite.objects.all().delete()
+    return deleted
+
+
 @dataclass(frozen=True)
 class Pending:
     """What ``check_index`` and ``import_citations`` say about the outbox."""

@@ -108,13 +108,21 @@ def retry_pending(backend: SearchBackend | None = None) -> tuple[int, int]:
     """Write the pieces the outbox holds, as they are now; returns (written, still pending).
 
     Stops at the first failure (the index is still locked or missing), counting it against
-    the rows it tried. The database engine owes nothing: after a switch from Whoosh the rows
-    wait for Whoosh's next writer (or ``rebuild_index`` under Whoosh).
+    the rows it tried. Under the database engine the rows are Whoosh's, left from before a
+    switch of engines: that engine indexes in the saving transaction and owes nothing, and
+    going back to Whoosh needs ``rebuild_index`` anyway, so they are dropped (and logged).
     """
     backend = backend or get_backend()
     written = last = 0
     if backend.transactional:
-        return 0, outbox.count()
+        dropped = outbox.clear()
+        if dropped:
+            log.warning(
+                "Dropped %d pending Whoosh index writes: the %s engine is in use",
+                dropped,
+                backend.name,
+            )
+        return 0, 0
     while rows := outbox.batch_after(last, RETRY_BATCH):
         try:
             _write(backend, [piece_id for _, piece_id, _ in rows])

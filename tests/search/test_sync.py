@@ -273,3 +273,16 @@ def test_a_write_recorded_again_during_a_retry_stays_for_the_next_one(whoosh_eng
     outbox.record([piece.pk], "IndexBusy: locked again")  # a newer failure meanwhile
     outbox.done(seen)
     assert PendingIndexWrite.objects.get().attempts == 2
+
+
+def test_writes_left_from_whoosh_are_dropped_by_a_retry_under_the_database_engine(
+    database_engine, make_piece, caplog
+):
+    from library.search import outbox
+    from library.search.models import PendingIndexWrite
+    from library.search.sync import retry_pending
+
+    outbox.record([make_piece("Saved under Whoosh").pk], "IndexBusy: locked")
+    assert retry_pending(database_engine) == (0, 0)
+    assert not PendingIndexWrite.objects.exists()
+    assert "Dropped 1 pending Whoosh index writes: the database engine is in use" in caplog.text
