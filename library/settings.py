@@ -222,6 +222,15 @@ DOSSIER_PDF_MEMORY_MB = envint("PDF_MEMORY_MB", 768, minimum=128)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DOSSIER_IMPORT_BACKGROUND_ENTRIES = envint("IMPORT_BACKGROUND_ENTRIES", 1000)
 DOSSIER_JOB_STALL_SECONDS = envint("JOB_STALL_SECONDS", 600, minimum=10)
+# A /pieces/upload/ batch of more files than UPLOAD_BACKGROUND_FILES, or more bytes than
+# UPLOAD_BACKGROUND_BYTES, is read and saved by the worker (library/catalogue/upload_jobs.py).
+# Typical commentary PDFs read at 5-20 a second (library/ingest/README.md), so up to three
+# keep the in-request review step with time to spare; big files are the slow ones, hence the
+# byte bound. Three PDFs that each run into PDF_TIMEOUT_SECONDS (30) would still pass
+# gunicorn's 60 s: where that matters, set UPLOAD_BACKGROUND_FILES=0 (every upload in the
+# worker) or lower PDF_TIMEOUT_SECONDS.
+DOSSIER_UPLOAD_BACKGROUND_FILES = envint("UPLOAD_BACKGROUND_FILES", 3, minimum=0)
+DOSSIER_UPLOAD_BACKGROUND_BYTES = envint("UPLOAD_BACKGROUND_BYTES", 10 * 1024 * 1024, minimum=0)
 # Citation files (BibTeX, RIS, CSL-JSON) for import_citations and /import/: checked before parsing.
 DOSSIER_MAX_IMPORT_BYTES = envint("MAX_IMPORT_BYTES", 50 * 1024 * 1024, minimum=1024)
 DOSSIER_PAGE_SIZE = envint("PAGE_SIZE", 20, minimum=1)

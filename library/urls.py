@@ -17,6 +17,7 @@ urlpatterns = [
     path("lists/", include("library.readinglists.urls")),
     path("search/", include("library.search.urls")),
     path("import/", include("library.imports.urls")),
+    path("jobs/", include("library.jobs.urls")),
     path("api/", include("library.api.urls")),
     path("", include("library.protocols.urls")),
     path("", include("library.catalogue.urls")),

@@ -63,6 +63,18 @@ class Staging:
         self.remember(request, token, info)
         return token
 
+    def keep(self, data: bytes) -> str:
+        """Keep ``data`` for a background job (no session entry); returns its token.
+
+        The job's rows hold the token instead of a session; ``manage.py cleanup`` removes
+        the file if the job never runs.
+        """
+        token = secrets.token_hex(16)
+        path = self.path(token)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data)
+        return token
+
     def remember(self, request: HttpRequest, token: str, info: dict[str, Any]) -> None:
         request.session[self.session_key] = {**self.entries(request), token: info}
 

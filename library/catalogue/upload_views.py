@@ -1,5 +1,8 @@
 """Editors upload commentary PDFs (or text files), review the drafts, and save the ones they keep.
 
+A batch of more than a few files (``UPLOAD_BACKGROUND_FILES``, ``UPLOAD_BACKGROUND_BYTES``)
+is read and saved by a worker instead, without the review step (``upload_jobs``).
+
 Step one reads every file with the same code as ``manage.py ingest`` (``drafts``) and stages
 the good ones under ``MEDIA_ROOT/ingest-staging/`` (``staging``): only tokens from the
 editor's session can be saved, so nobody can name a file on the server. Step two takes each
@@ -21,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from library.catalogue import upload_jobs
 from library.catalogue.attachments import may_download, sends_bearer_token
 from library.catalogue.concurrency import DuplicateWork
 from library.catalogue.drafts import (
@@ -63,15 +67,24 @@ def piece_upload(request: HttpRequest) -> HttpResponse:
     """Step one: read the chosen files and show what was found in each."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        files = form.cleaned_data["files"]
+        if upload_jobs.runs_in_background(files):  # would risk the request timeout
+            job = upload_jobs.start(request, files)
+            return redirect("jobs:detail", pk=job.pk)
         # This session's earlier, unsaved uploads go, and anyone's staged files over a day old.
         STAGED.forget_all(request, older_than=STAGING_MAX_AGE)
         with PdfExtractor(pdf_limits()) as extractor:
-            results = [_read_upload(request, f, extractor) for f in form.cleaned_data["files"]]
+            results = [_read_upload(request, f, extractor) for f in files]
         return _review(request, results)
     return render(
         request,
         "catalogue/piece_upload.html",
-        {"form": form, "max_mb": settings.DOSSIER_MAX_PDF_BYTES // MB},
+        {
+            "form": form,
+            "max_mb": settings.DOSSIER_MAX_PDF_BYTES // MB,
+            "background_files": settings.DOSSIER_UPLOAD_BACKGROUND_FILES,
+            "background_mb": settings.DOSSIER_UPLOAD_BACKGROUND_BYTES // MB,
+        },
     )
 
 

@@ -5,29 +5,26 @@ outlast gunicorn's timeout, so :func:`start` records a :class:`~library.jobs.mod
 enqueues :func:`run_import_job` and sends the editor to the job's page: its state, the
 entries planned, written, duplicated and rejected, and the result; reloading it is safe.
 The import keeps its one transaction, so a worker killed half-way leaves the catalogue as
-it was; the page then offers to run the job again.
+it was; the job's page (``library.jobs.views``) then offers to run it again.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 from django_tasks import task
 
 from library.catalogue.staging import Staging
 from library.catalogue.statistics import refresh_planner_statistics
-from library.catalogue.views import editor_required
 from library.imports.service import ImportStopped, apply_plan, plan_import
 from library.jobs import progress
+from library.jobs.kinds import JobKind
 from library.jobs.models import Job, JobStatus
+from library.search import outbox
 
 KIND = "import"
-PERMISSION = "catalogue.add_piece"
 REPORT_EVERY = 50
 
 
@@ -102,7 +99,8 @@ def run_import_job(job_id: int) -> None:
         job_id,
         JobStatus.DONE,
         f"Imported {info['name']}: {len(file_plan.created)} new, "
-        f"{len(file_plan.duplicates)} duplicate(s), {rejected} rejected.",
+        f"{len(file_plan.duplicates)} duplicate(s), {rejected} rejected."
+        + outbox.unindexed_note(piece.pk for piece in written),
         planned=len(written),
         written=len(written),
         duplicates=len(file_plan.duplicates),
@@ -110,46 +108,15 @@ def run_import_job(job_id: int) -> None:
     )
 
 
-def _job(request: HttpRequest, pk: int) -> Job:
-    return get_object_or_404(Job, pk=pk, kind=KIND, owner=request.user)
-
-
-def _stalled(job: Job) -> bool:
-    return progress.is_stalled(job, quiet_seconds=settings.DOSSIER_JOB_STALL_SECONDS)
-
-
-@editor_required(PERMISSION)
-@require_GET
-def job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """The job's state and counts; refreshes itself until the job ends."""
-    job = _job(request, pk)
-    stalled = _stalled(job)
-    context = {
-        "job": job,
-        "progress": progress.read(job.pk),
-        "stalled": stalled,
-        "may_retry": stalled or job.status == JobStatus.FAILED,
-        "refresh": not job.finished and not stalled,
-    }
-    response = render(request, "imports/job.html", context)
-    if context["refresh"]:
-        response["Refresh"] = "3"  # reloads itself until the job ends (no script needed)
-    return response
-
-
-@editor_required(PERMISSION)
-@require_POST
-def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    """Run a failed or stalled job again: its transaction left nothing behind."""
-    job = _job(request, pk)
-    if job.status == JobStatus.DONE or not (_stalled(job) or job.status == JobStatus.FAILED):
-        messages.info(request, "That import is not stuck; it needs no retry.")
-        return redirect("imports:job", pk=job.pk)
+def _retry_blocker(job: Job) -> str:
     if not STAGED.path(job.payload["token"]).exists():
-        messages.error(request, "The uploaded file is gone; upload it again.")
-        return redirect("imports:upload")
-    Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, message="", finished_at=None)
-    progress.forget(job.pk)
-    enqueue(job)
-    messages.info(request, "The import was queued again.")
-    return redirect("imports:job", pk=job.pk)
+        return "The uploaded file is gone; upload it again."
+    return ""
+
+
+JOB_KIND = JobKind(
+    title="Import",
+    enqueue=enqueue,
+    retry_blocker=_retry_blocker,
+    stalled_note="Nothing of this import was written.",
+)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from library.imports import jobs, views
+from library.imports import views
 
 app_name = "imports"
 
@@ -10,6 +10,4 @@ urlpatterns = [
     path("", views.upload, name="upload"),
     path("confirm/", views.confirm, name="confirm"),
     path("cancel/", views.cancel, name="cancel"),
-    path("jobs/<int:pk>/", jobs.job_page, name="job"),
-    path("jobs/<int:pk>/retry/", jobs.job_retry, name="job_retry"),
 ]

@@ -153,7 +153,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         entries = STAGED.entries(request)
         entries.pop(token, None)
         request.session[STAGED.session_key] = entries
-        return redirect("imports:job", pk=job.pk)
+        return redirect("jobs:detail", pk=job.pk)
     try:
         apply_plan(plan, user=request.user)
     except ImportStopped as exc:

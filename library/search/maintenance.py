@@ -16,6 +16,8 @@ from library.catalogue.models import Piece
 from library.search.backends import get_backend
 from library.search.backends.base import IndexStatus, SearchBackend
 from library.search.documents import iter_documents
+from library.search.outbox import pending
+from library.search.sync import retry_pending
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +26,28 @@ Progress = Callable[[int, int, float], None]
 
 
 def rebuild(chunk: int = 500, progress: Progress | None = None) -> int:
-    """Clear the configured index and add every piece, one transaction per chunk."""
+    """Clear the configured index and add every piece, one transaction per chunk.
+
+    An engine outside the database (Whoosh) builds a new index beside the one in use and
+    swaps it in at the end, so a rebuild killed half-way changes nothing searchers see.
+    """
     backend = get_backend()
     total = Piece.objects.count()
     started = time.perf_counter()
     backend.start_rebuild()
     done = 0
-    for batch in iter_documents(chunk=chunk):
-        with transaction.atomic():
-            done += backend.add_bulk(batch)
-        if progress:
-            progress(done, total, started)
+    try:
+        for batch in iter_documents(chunk=chunk):
+            with transaction.atomic():
+                done += backend.add_bulk(batch)
+            if progress:
+                progress(done, total, started)
+    except BaseException:
+        backend.abort_rebuild()
+        raise
     backend.finish_rebuild()
+    # Writes refused while it ran (and any older ones) go into the new index now.
+    retry_pending(backend)
     return done
 
 
@@ -54,7 +66,8 @@ def check(backend: SearchBackend | None = None) -> IndexStatus:
 
 
 def health() -> dict[str, object]:
-    """For /health/: the engine and whether its index can answer (``problems()``).
+    """For /health/: the engine, whether its index can answer (``problems()``), and how
+    many index writes wait in the outbox.
 
     The problems are logged, not returned: the endpoint is public, and they name tables
     and paths.
@@ -63,4 +76,19 @@ def health() -> dict[str, object]:
     found = backend.problems()
     for problem in found:
         log.error("Search index problem (%s): %s", backend.name, problem)
-    return {"engine": backend.name, "problems": len(found), "ok": not found}
+    waiting = pending()
+    if not waiting.empty:
+        log.warning(
+            "%d search index write(s) pending since %s: %s",
+            waiting.count,
+            waiting.oldest,
+            waiting.last_error,
+        )
+    # Pending writes are reported, not failed on: the instance still answers searches, and
+    # the next write or the worker catches up (check_index exits non-zero on them).
+    return {
+        "engine": backend.name,
+        "problems": len(found),
+        "pending_writes": waiting.count,
+        "ok": not found,
+    }

@@ -12,9 +12,9 @@ Where the write happens follows ``../shared/DESIGN.md`` (the database is the sou
 truth; an index write never blocks or loses a save). The database engine (FTS5,
 ``tsvector``) writes inside the transaction that saves the piece, so the index commits or
 rolls back with it. Engines outside the database (Whoosh) are written after commit, once
-per piece per transaction however many signals fired, and a failure there is logged and
-never undoes or blocks the save: ``check_index`` and the search page report it and
-``rebuild_index`` repairs it.
+per piece per transaction however many signals fired, and a failure there never undoes or
+blocks the save: the pieces are recorded in the outbox (``outbox.py``) and written by the
+next write that succeeds, by the worker, or by ``rebuild_index`` (:func:`retry_pending`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from weakref import WeakKeyDictionary
 from django.db import transaction
 from django.db.models import QuerySet
 
+from library.search import outbox
 from library.search.backends import get_backend
-from library.search.backends.base import IndexUnavailable
+from library.search.backends.base import IndexUnavailable, SearchBackend
 from library.search.documents import documents_for
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,49 @@ def index_queryset(pieces: QuerySet) -> None:
 
 def _write(backend, ids: list[int]) -> None:
     documents = documents_for(ids)
+    gone = sorted(set(ids) - {d.piece_id for d in documents})
+    if not backend.transactional:
+        backend.write(documents, gone)  # one writer (one lock, one commit) for all of them
+        return
     for document in documents:
         backend.add(document)
-    for piece_id in set(ids) - {d.piece_id for d in documents}:
+    for piece_id in gone:
         backend.delete(piece_id)
+
+
+RETRY_BATCH = 500
+
+
+def retry_pending(backend: SearchBackend | None = None) -> tuple[int, int]:
+    """Write the pieces the outbox holds, as they are now; returns (written, still pending).
+
+    Stops at the first failure (the index is still locked or missing), counting it against
+    the rows it tried. Under the database engine the rows are Whoosh's, left from before a
+    switch of engines: that engine indexes in the saving transaction and owes nothing, and
+    going back to Whoosh needs ``rebuild_index`` anyway, so they are dropped (and logged).
+    """
+    backend = backend or get_backend()
+    written = last = 0
+    if backend.transactional:
+        dropped = outbox.clear()
+        if dropped:
+            log.warning(
+                "Dropped %d pending Whoosh index writes: the %s engine is in use",
+                dropped,
+                backend.name,
+            )
+        return 0, 0
+    while rows := outbox.batch_after(last, RETRY_BATCH):
+        try:
+            _write(backend, [piece_id for _, piece_id, _ in rows])
+        except (IndexUnavailable, TimeoutError, OSError) as exc:  # kept on the rows
+            outbox.failed_again(rows, outbox.describe(exc))
+            log.warning("Retrying %d pending index writes failed: %s", len(rows), exc)
+            break
+        outbox.done(rows)
+        written += len(rows)
+        last = rows[-1][0]
+    return written, outbox.count()
 
 
 class _Batch:
@@ -128,10 +168,33 @@ class _Batch:
     def flush(self) -> None:
         self.flushed = True
         ids, self.ids = sorted(self.ids), set()
-        try:
-            _write(get_backend(), ids)
-        except IndexUnavailable as exc:
-            # The save has committed; a missing external index must not turn it into an error.
-            log.error("Search index not updated for pieces %s (%s); run rebuild_index", ids, exc)
-        except Exception:
-            log.exception("Search index update failed for pieces %s; run rebuild_index", ids)
+        backend = get_backend()
+        for start in range(0, len(ids), WRITE_CHUNK):  # a 100,000-piece import: in chunks
+            try:
+                _write(backend, ids[start : start + WRITE_CHUNK])
+            except Exception as exc:
+                # The save has committed and must not become an error: this chunk and the
+                # rest (the lock would only be waited for again) are kept in the outbox,
+                # whatever stopped them: a held lock, a rebuild, a missing index, or a bug.
+                _keep(ids[start:], exc)
+                return
+        retry_pending(backend)  # the next writer drains what earlier ones could not write
+
+
+WRITE_CHUNK = 500
+
+
+def _keep(ids: list[int], exc: Exception) -> None:
+    expected = isinstance(exc, IndexUnavailable | TimeoutError | OSError)
+    log.warning(
+        "Search index not updated for %d piece(s) (%s); kept in the outbox",
+        len(ids),
+        exc,
+        exc_info=not expected,  # a bug: its traceback
+    )
+    first = outbox.count() == 0
+    outbox.record(ids, outbox.describe(exc))
+    if first:
+        from library.search.tasks import schedule_retry
+
+        schedule_retry()

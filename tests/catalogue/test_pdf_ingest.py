@@ -278,8 +278,9 @@ def test_anonymous_visitors_and_readers_cannot_upload(client, reader):
 
 
 def test_an_editor_uploads_several_files_reviews_suggestions_and_saves(
-    vocabulary, editor_client, editor
+    vocabulary, editor_client, editor, settings
 ):
+    settings.DOSSIER_UPLOAD_BACKGROUND_FILES = 4  # reviewed in the request (see test_upload_jobs)
     first, second = commentary_pdf(sample_commentary(0)), commentary_pdf(sample_commentary(1))
     response = upload(
         editor_client,

@@ -45,7 +45,7 @@ def test_a_large_import_waits_for_a_worker_on_a_page_that_survives_a_reload(
 ):
     response = confirm_large_import(editor_client)
     job = Job.objects.get()
-    assert response["Location"] == reverse("imports:job", args=[job.pk])
+    assert response["Location"] == reverse("jobs:detail", args=[job.pk])
     assert Piece.objects.count() == 0
     for _ in range(2):  # reloading is harmless
         page = editor_client.get(response["Location"])
@@ -71,7 +71,7 @@ def test_a_job_is_shown_only_to_its_owner(editor_client, background, client, dja
     other = django_user_model.objects.create_user("other", password="x y z 123 abc")
     other.groups.add(Group.objects.get(name="Editors"))
     client.force_login(other)
-    assert client.get(reverse("imports:job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("jobs:detail", args=[job.pk])).status_code == 404
 
 
 def test_a_stalled_job_is_offered_again_and_runs_once_retried(editor_client, background, settings):
@@ -82,7 +82,7 @@ def test_a_stalled_job_is_offered_again_and_runs_once_retried(editor_client, bac
     # As a worker killed mid-import leaves it: marked running, its transaction rolled back.
     Piece.objects.all().delete()
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at="2020-01-01T00:00Z")
-    page = editor_client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    page = editor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
     assert "may have been stopped" in page
     assert "Run the import again" in page
     # The finished run removed the staged file; a killed one would have left it.
@@ -91,7 +91,7 @@ def test_a_stalled_job_is_offered_again_and_runs_once_retried(editor_client, bac
     STAGED.directory.mkdir(parents=True, exist_ok=True)
     STAGED.path(job.payload["token"]).write_bytes(works(5)[0].encode())
 
-    editor_client.post(reverse("imports:job_retry", args=[job.pk]))
+    editor_client.post(reverse("jobs:retry", args=[job.pk]))
 
     job.refresh_from_db()
     assert job.status == JobStatus.DONE

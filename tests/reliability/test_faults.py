@@ -10,10 +10,13 @@ catalogue survives it: a clear answer, nothing partial left behind, nothing lost
   ``import_citations`` processes (PostgreSQL);
 - oversized bodies: a real gunicorn answering 413 from the headers;
 - concurrent edits of one piece version (PostgreSQL; the web form and admin flows are in
-  ``tests/catalogue/test_concurrency.py``, request-body limits in ``tests/test_uploads.py``).
+  ``tests/catalogue/test_concurrency.py``, request-body limits in ``tests/test_uploads.py``);
+- a killed worker (PostgreSQL: the worker is a second process on the same database): mid
+  import (nothing written, the retry writes it all) and mid PDF batch (whole pieces only,
+  the retry goes on without creating any twice, cleanup removes the orphaned attachment).
 
-Background jobs (a killed worker) and the Whoosh outbox (a held index lock) are not built
-yet (issue 16, items 4 and 6), so they have no fault tests here.
+The Whoosh engine's faults (a held index lock, a killed rebuild) are in
+``test_index_faults.py``.
 """
 
 from __future__ import annotations
@@ -149,16 +152,25 @@ def test_the_import_page_on_a_full_disk_answers_507_and_keeps_no_preview(media_o
 
 
 @pytest.mark.django_db
-def test_cleanup_removes_stale_previews_staged_and_partial_files_only(settings, tmp_path):
+def test_cleanup_removes_stale_previews_staged_and_partial_files_only(
+    settings, tmp_path, make_piece
+):
     settings.MEDIA_ROOT = str(tmp_path)
     old = time.time() - 25 * 3600
     stale = [
         tmp_path / "ingest-staging" / "abc.upload",
         tmp_path / "imports" / "token123",
         tmp_path / "attachments" / f"{TEMP_PREFIX}1234-x.pdf",
+        tmp_path / "attachments" / "stored-but-its-piece-never-committed.pdf",
     ]
-    fresh = [tmp_path / "ingest-staging" / "new.upload", tmp_path / "imports" / "newtoken"]
+    fresh = [
+        tmp_path / "ingest-staging" / "new.upload",
+        tmp_path / "imports" / "newtoken",
+        tmp_path / "attachments" / "stored-a-moment-ago.pdf",
+    ]
     kept = [tmp_path / "attachments" / "old-but-real.pdf"]
+    piece = make_piece("Has an attachment")
+    Piece.objects.filter(pk=piece.pk).update(attachment="attachments/old-but-real.pdf")
     for path in stale + fresh + kept:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"data")
@@ -168,7 +180,7 @@ def test_cleanup_removes_stale_previews_staged_and_partial_files_only(settings, 
     out = StringIO()
     call_command("cleanup", "--max-age-hours", "24", stdout=out)
 
-    assert "Removed 3 stale file(s)" in out.getvalue()
+    assert "Removed 4 stale file(s)" in out.getvalue()
     assert not any(path.exists() for path in stale)
     assert all(path.exists() for path in fresh + kept)
 
@@ -482,12 +494,121 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_job_can_be_retried(
     settings.DOSSIER_JOB_STALL_SECONDS = 10
     heartbeat = Path(settings.MEDIA_ROOT) / "jobs" / f"{job.pk}.json"
     os.utime(heartbeat, (time.time() - 60, time.time() - 60))
-    page = editor_client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    page = editor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
     assert "Run the import again" in page
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    editor_client.post(reverse("imports:job_retry", args=[job.pk]))
+    editor_client.post(reverse("jobs:retry", args=[job.pk]))
 
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
     assert Piece.objects.count() == count
+
+
+# A real worker, stopped at a known point: the second file's piece is written inside its
+# transaction, not yet committed. The test kills it there (SIGKILL) rather than at a guessed time.
+PAUSING_WORKER = """
+import sys
+import django
+django.setup()
+from django.conf import settings
+settings.MEDIA_ROOT = sys.argv[1]
+from library.catalogue import upload_jobs
+real_save = upload_jobs.save_draft
+saved = []
+
+def save_then_pause(*args, **kwargs):
+    piece = real_save(*args, **kwargs)
+    saved.append(piece.pk)
+    if len(saved) == 2:
+        print("paused", flush=True)
+        sys.stdin.readline()  # never answered: killed here
+    return piece
+
+upload_jobs.save_draft = save_then_pause
+from django.core.management import call_command
+call_command("db_worker", startup_delay=False, reload=False, interval=0.2)
+"""
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_keeps_whole_pieces_and_the_retry_goes_on_once(
+    editor_client, settings, tmp_path, vocabulary
+):
+    import signal
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from library.jobs.models import ItemStatus, Job, JobStatus
+    from tests.catalogue.test_pdf_ingest import upload
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.DOSSIER_UPLOAD_BACKGROUND_FILES = 3
+    files = [(f"commentary-{n}.pdf", commentary_pdf(sample_commentary(n))) for n in range(5)]
+    upload(editor_client, *files)
+    job = Job.objects.get()
+    attachments = Path(settings.MEDIA_ROOT) / "attachments"
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-c", PAUSING_WORKER, settings.MEDIA_ROOT],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        assert worker.stdout.readline().strip() == "paused", (tmp_path / "worker.log").read_text()
+        # Mid-file: the first piece is committed, the second written but not committed.
+        assert Piece.objects.count() == 1
+        assert len(list(attachments.glob("*.pdf"))) == 2
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+        log.close()
+
+    first = Piece.objects.get()  # the second file's piece died with its transaction
+    assert first.source_file == "commentary-0.pdf"
+    assert (
+        list(job.items.values_list("status", flat=True))
+        == [ItemStatus.CREATED] + [ItemStatus.PLANNED] * 4
+    )
+    assert job.items.get(position=1).piece == first
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING
+    settings.DOSSIER_JOB_STALL_SECONDS = 10
+    heartbeat = Path(settings.MEDIA_ROOT) / "jobs" / f"{job.pk}.json"
+    os.utime(heartbeat, (time.time() - 60, time.time() - 60))
+    page = editor_client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "The files listed as created are saved" in page
+    assert "Run the upload again" in page
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    editor_client.post(reverse("jobs:retry", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+    assert job.message == "5 file(s): 5 created, 0 duplicate(s), 0 need(s) attention, 0 failed."
+    items = list(job.items.order_by("position"))
+    assert [i.status for i in items] == [ItemStatus.CREATED] * 5
+    assert len({i.piece_id for i in items}) == 5  # each file once, none twice
+    assert sorted(Piece.objects.values_list("source_file", flat=True)) == [n for n, _ in files]
+    assert items[0].piece == first  # the retry went on; it did not start again
+    # The killed transaction's attachment is a whole file no piece names; cleanup removes it.
+    named = {Path(p.attachment.name).name for p in Piece.objects.all()}
+    unnamed = [p for p in attachments.glob("*.pdf") if p.name not in named]
+    assert len(unnamed) == 1
+    call_command("cleanup", "--max-age-hours", "0", stdout=StringIO())
+    assert {p.name for p in attachments.glob("*.pdf")} == named

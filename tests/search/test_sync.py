@@ -96,12 +96,15 @@ def test_whoosh_updates_after_commit_only(
 def test_a_broken_whoosh_index_never_blocks_a_save(
     whoosh_engine, make_piece, django_capture_on_commit_callbacks, caplog
 ):
-    for path in whoosh_engine.location.iterdir():
+    from library.search.models import PendingIndexWrite
+
+    for path in whoosh_engine.index_folder().iterdir():
         path.write_bytes(b"garbage")
     with django_capture_on_commit_callbacks(execute=True):
         piece = make_piece("Saved anyway")
     assert Piece.objects.filter(pk=piece.pk).exists()
-    assert "rebuild_index" in caplog.text
+    assert "kept in the outbox" in caplog.text
+    assert list(PendingIndexWrite.objects.values_list("piece_id", flat=True)) == [piece.pk]
     result = service.search("saved")
     assert "rebuilding" in result.index_error
 
@@ -146,7 +149,7 @@ def test_the_whoosh_lock_times_out_instead_of_waiting_forever(whoosh_engine, set
     from whoosh import index
 
     whoosh_engine.lock_timeout = 0.2
-    holder = index.open_dir(str(whoosh_engine.location)).writer()
+    holder = index.open_dir(str(whoosh_engine.index_folder())).writer()
     try:
         with pytest.raises(TimeoutError, match="stayed locked"):
             whoosh_engine.add(_doc(1))
@@ -232,3 +235,54 @@ def test_a_filtered_search_ranks_like_the_unfiltered_one(database_engine, make_p
     assert [h.score for _, h in filtered.entries] == sorted(
         (h.score for _, h in filtered.entries), reverse=True
     )
+
+
+def test_the_outbox_keeps_any_number_of_writes_and_one_retry_writes_them_all(
+    whoosh_engine, make_piece
+):
+    from library.search import outbox
+    from library.search.models import IndexOperation, PendingIndexWrite
+    from library.search.sync import retry_pending
+
+    pieces = [make_piece(f"Piece {n}") for n in range(3)]  # never committed: not indexed
+    gone = list(range(10**6, 10**6 + 1200))  # more ids than SQLite takes in one statement
+    ids = [p.pk for p in pieces] + gone
+    assert outbox.record(ids, "IndexBusy: locked") == 1203
+    assert outbox.record(ids[:2], "IndexBusy: still locked") == 0  # the same rows, again
+    rows = PendingIndexWrite.objects.order_by("piece_id")
+    assert [(r.attempts, r.last_error) for r in rows[:3]] == [
+        (2, "IndexBusy: still locked"),
+        (2, "IndexBusy: still locked"),
+        (1, "IndexBusy: locked"),
+    ]
+    assert set(rows.filter(operation=IndexOperation.DELETE).values_list("piece_id", flat=True)) == (
+        set(gone)
+    )
+
+    assert retry_pending(whoosh_engine) == (1203, 0)
+    assert set(whoosh_engine.indexed_digests()) == {p.pk for p in pieces}
+
+
+def test_a_write_recorded_again_during_a_retry_stays_for_the_next_one(whoosh_engine, make_piece):
+    from library.search import outbox
+    from library.search.models import PendingIndexWrite
+
+    piece = make_piece("Changed while its retry ran")
+    outbox.record([piece.pk], "IndexBusy: locked")
+    seen = outbox.batch_after(0, 10)
+    outbox.record([piece.pk], "IndexBusy: locked again")  # a newer failure meanwhile
+    outbox.done(seen)
+    assert PendingIndexWrite.objects.get().attempts == 2
+
+
+def test_writes_left_from_whoosh_are_dropped_by_a_retry_under_the_database_engine(
+    database_engine, make_piece, caplog
+):
+    from library.search import outbox
+    from library.search.models import PendingIndexWrite
+    from library.search.sync import retry_pending
+
+    outbox.record([make_piece("Saved under Whoosh").pk], "IndexBusy: locked")
+    assert retry_pending(database_engine) == (0, 0)
+    assert not PendingIndexWrite.objects.exists()
+    assert "Dropped 1 pending Whoosh index writes: the database engine is in use" in caplog.text

@@ -23,6 +23,11 @@ class EngineUnavailable(IndexUnavailable):
     """The configured engine cannot run here; the message says what to change."""
 
 
+class IndexBusy(TimeoutError):
+    """The index cannot take a write now (its lock is held, or a rebuild is running); the
+    write goes to the outbox (``library.search.outbox``) and is retried."""
+
+
 class QueryRejected(Exception):
     """The engine's own query parser (FTS5 MATCH, ``tsquery``) rejected a compiled query.
 
@@ -67,6 +72,12 @@ class SearchBackend:
         """Remove one piece from the index (a no-op if it is not there)."""
         raise NotImplementedError(f"{self.name} does not support delete")
 
+    def write(self, documents: list[PieceDocument], deleted: list[int]) -> None:
+        """Index ``documents`` and remove ``deleted`` (engines with a writer lock: at once)."""
+        self.add_bulk(documents)
+        for piece_id in deleted:
+            self.delete(piece_id)
+
     def optimize(self) -> None:
         """Compact the index after a rebuild (nothing to do for most engines)."""
 
@@ -81,6 +92,9 @@ class SearchBackend:
     def finish_rebuild(self) -> None:
         """Make the rebuilt index ready for searching."""
         self.optimize()
+
+    def abort_rebuild(self) -> None:
+        """A rebuild failed half-way: undo what ``start_rebuild`` holds (nothing, mostly)."""
 
     def problems(self) -> list[str]:
         """What is wrong with the index itself (missing, unreadable, incomplete), for

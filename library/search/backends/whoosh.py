@@ -2,26 +2,46 @@
 
 Distribution: ``whoosh-reloaded`` 2.7.5 (library/search/README.md compares the candidates).
 Writes happen after the catalogue transaction commits (library.search.sync) and take
-Whoosh's writer lock with a timeout, so concurrent savers queue rather than fail or lose
-updates.
+Whoosh's writer lock with a timeout; a write that cannot have it (``IndexBusy``) is kept in
+the database's outbox (library.search.outbox) and written later, never dropped.
 A missing or unreadable index raises IndexUnavailable; it never blocks a save.
+
+Generations. ``WHOOSH_INDEX_DIR`` holds one folder per build (``gen-…``) and a small
+``CURRENT`` file naming the one in use (and the one before). ``rebuild_index`` (and
+``clear()``) build a fresh folder, then replace ``CURRENT`` by a rename, so a rebuild killed
+half-way leaves the old index in use and untouched; the next rebuild removes its leftovers.
+While it runs, the rebuild holds the old index's write lock and a ``REBUILD_LOCK``, so
+writers go to the outbox at once instead of writing to an index about to be replaced;
+after the swap it drains the outbox into the new index. Every search checks ``CURRENT``
+(one small read) and reopens its searcher when the generation changed, so a long-lived web
+worker never keeps serving a replaced or half-built index. An index built before
+generations (files directly in ``WHOOSH_INDEX_DIR``) is read where it is until the first
+rebuild.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import shutil
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 from whoosh import highlight, index, searching, sorting
 from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-from library.search.backends.base import IndexUnavailable, SearchBackend
+from library.search.backends.base import IndexBusy, IndexUnavailable, SearchBackend
 from library.search.backends.shared import (
     build_facets,
     catalogue_order,
@@ -34,10 +54,15 @@ from library.search.query import And, Filter, Node, Not, Or, ParsedQuery, Phrase
 from library.search.results import Hit, SearchResults, Sort
 from library.search.text import MARK_END, MARK_START, clean_for_index, fold
 from library.search.vocab import Vocabulary, resolve_type
+from library.storage import write_atomically
 
 _COLUMN = {"title": "title", "author": "authors"}
 _UNDATED_LAST = 10**7  # larger than any date's ordinal
 _IDS = "piece_ids"  # the grouping that lists every match, for the title and author orders
+CURRENT = "CURRENT"
+REBUILD_LOCK = "REBUILD_LOCK"
+GENERATION_PREFIX = "gen-"
+LEGACY = ""  # the generation name of an index whose files sit in WHOOSH_INDEX_DIR itself
 
 
 def _analyzer():
@@ -73,6 +98,22 @@ class _Markers(highlight.Formatter):
         return MARK_START + highlight.get_text(text, token, replace) + MARK_END
 
 
+class RebuildRunning(IndexBusy):
+    """Another ``rebuild_index`` holds ``REBUILD_LOCK``."""
+
+
+class _Rebuild:
+    """What a rebuild in progress holds: its lock, the old index's write lock, its folder."""
+
+    def __init__(self, lock_fd: int, old_lock, folder: Path) -> None:
+        self.lock_fd, self.old_lock, self.folder = lock_fd, old_lock, folder
+
+    def release(self) -> None:
+        if self.old_lock is not None:
+            self.old_lock.release()
+        os.close(self.lock_fd)  # closing the descriptor releases the flock
+
+
 class WhooshBackend(SearchBackend):
     name = "whoosh"
     transactional = False
@@ -82,36 +123,85 @@ class WhooshBackend(SearchBackend):
         self.lock_timeout = float(getattr(settings, "WHOOSH_LOCK_TIMEOUT", 10.0))
         self._lock = threading.Lock()
         self._current = None  # the reused searcher
+        self._current_generation: str | None = None  # the generation it was opened on
+        self._rebuild: _Rebuild | None = None
 
-    # --- index handling ------------------------------------------------------------------
+    # --- generations ---------------------------------------------------------------------
 
-    def _open(self):
+    def generation(self) -> str:
+        """The folder name in use (``LEGACY`` when the files sit in the location itself)."""
         try:
-            return index.open_dir(str(self.location))
+            return str(json.loads((self.location / CURRENT).read_text())["current"])
+        except FileNotFoundError:
+            return LEGACY
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IndexUnavailable(
+                f"Whoosh index at {self.location}: bad {CURRENT}: {exc}"
+            ) from exc
+
+    def _folder(self, generation: str) -> Path:
+        return self.location / generation if generation else self.location
+
+    def index_folder(self) -> Path:
+        """Where the index in use keeps its files."""
+        return self._folder(self.generation())
+
+    def _open_generation(self, generation: str):
+        try:
+            return index.open_dir(str(self._folder(generation)))
         except Exception as exc:  # EmptyIndexError, missing dir, corrupt TOC
             raise IndexUnavailable(f"Whoosh index at {self.location}: {exc}") from exc
 
+    def _open(self):
+        return self._open_generation(self.generation())
+
+    def _rebuild_running(self) -> bool:
+        """Whether some process holds ``REBUILD_LOCK`` (asked without waiting)."""
+        if self._rebuild is not None:
+            return True
+        try:
+            fd = os.open(self.location / REBUILD_LOCK, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # also drops the shared lock if it was granted
+        return False
+
     @contextmanager
     def _searcher(self):
-        """A searcher over the latest commit, reused between searches.
+        """A searcher over the latest commit of the generation in use, reused between searches.
 
         Opening an index's segments costs more than most searches, so one searcher is kept
-        and refreshed (a no-op when nothing was committed); the lock keeps threads from
-        sharing it mid-search.
+        and refreshed (a no-op when nothing was committed); a new generation (a rebuild
+        finished) is opened afresh. The lock keeps threads from sharing it mid-search.
         """
         with self._lock:
+            generation = self.generation()
+            if self._current is not None and generation != self._current_generation:
+                self._close_searcher()
             if self._current is not None:
                 try:
                     self._current = self._current.refresh()
-                except Exception:  # files replaced by a rebuild, or gone: open afresh
+                except Exception:  # files replaced or gone: open afresh
                     self._current = None
             if self._current is None:
-                ix = self._open()
+                ix = self._open_generation(generation)
                 try:
                     self._current = ix.searcher()
                 except Exception as exc:
                     raise IndexUnavailable(f"Whoosh index at {self.location}: {exc}") from exc
+                self._current_generation = generation
             yield self._current
+
+    def _close_searcher(self) -> None:
+        searcher, self._current = self._current, None
+        if searcher is not None:
+            with contextlib.suppress(OSError):  # its files went with an old generation
+                searcher.close()
 
     def problems(self) -> list[str]:
         """A missing or unreadable index (opening a searcher over it)."""
@@ -126,21 +216,110 @@ class WhooshBackend(SearchBackend):
         self._open().optimize()
 
     def _writer(self):
-        try:
-            return self._open().writer(timeout=self.lock_timeout)
-        except IndexUnavailable:
-            raise
-        except index.LockError as exc:
-            raise TimeoutError(
-                f"Whoosh index at {self.location} stayed locked for {self.lock_timeout}s"
-            ) from exc
+        """A writer on the generation in use (or on the one a rebuild here is building).
+
+        Raises ``IndexBusy`` when a rebuild is running elsewhere or the lock stays held for
+        ``lock_timeout``; a writer that got the lock of a generation replaced while it
+        waited lets go and takes the new one's.
+        """
+        if self._rebuild is not None:
+            return index.open_dir(str(self._rebuild.folder)).writer()
+        for _ in range(3):
+            if self._rebuild_running():
+                raise IndexBusy(f"Whoosh index at {self.location}: rebuild_index is running")
+            generation = self.generation()
+            try:
+                writer = self._open_generation(generation).writer(timeout=self.lock_timeout)
+            except index.LockError as exc:
+                raise IndexBusy(
+                    f"Whoosh index at {self.location} stayed locked for {self.lock_timeout}s"
+                ) from exc
+            if self.generation() == generation:
+                return writer
+            writer.cancel()
+        raise IndexBusy(f"Whoosh index at {self.location} kept being replaced")
+
+    # --- building a generation -----------------------------------------------------------
 
     def clear(self) -> None:
-        """Create a fresh, empty index (rebuild starts here)."""
+        """Put a fresh, empty index in place (as a finished rebuild of nothing would)."""
+        self.start_rebuild()
+        self.finish_rebuild(optimize=False)
+
+    def start_rebuild(self) -> None:
+        """Create the new generation's folder and hold the locks until ``finish_rebuild``."""
         self.location.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(self.location / REBUILD_LOCK, os.O_CREAT | os.O_WRONLY, 0o644)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock_fd)
+            raise RebuildRunning(f"Another rebuild_index is running on {self.location}") from None
+        try:
+            old_lock = self._hold_write_lock()
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+        folder = self.location / f"{GENERATION_PREFIX}{stamp}-{secrets.token_hex(4)}"
+        folder.mkdir()
+        self._rebuild = _Rebuild(lock_fd, old_lock, folder)
+        try:
+            index.create_in(str(folder), make_schema())
+        except BaseException:
+            self.abort_rebuild()
+            raise
+
+    def _hold_write_lock(self):
+        """The index in use's write lock, held so nobody writes to what is being replaced."""
+        try:
+            ix = self._open()
+        except IndexUnavailable:
+            return None  # nothing to protect: writers fail and go to the outbox anyway
+        lock = ix.lock("WRITELOCK")
+        deadline = time.monotonic() + self.lock_timeout
+        while not lock.acquire(blocking=False):
+            if time.monotonic() > deadline:
+                raise IndexBusy(f"Whoosh index at {self.location} stayed locked")
+            time.sleep(0.05)
+        return lock
+
+    def finish_rebuild(self, *, optimize: bool = True) -> None:
+        """Swap the new generation in (one rename), let writers in, remove old leftovers."""
+        rebuild = self._rebuild
+        if rebuild is None:
+            raise RuntimeError("finish_rebuild without start_rebuild")
+        if optimize:
+            index.open_dir(str(rebuild.folder)).optimize()
+        previous = self.generation()
+        pointer = {"current": rebuild.folder.name, "previous": previous}
+        write_atomically(self.location / CURRENT, json.dumps(pointer).encode())
+        self._rebuild = None
+        rebuild.release()
         with self._lock:
-            self._current = None
-        index.create_in(str(self.location), make_schema())
+            self._close_searcher()
+        self._remove_leftovers(keep={rebuild.folder.name, previous})
+
+    def abort_rebuild(self) -> None:
+        """Give up a rebuild: the index in use stays, the unfinished folder goes."""
+        rebuild, self._rebuild = self._rebuild, None
+        if rebuild is not None:
+            shutil.rmtree(rebuild.folder, ignore_errors=True)
+            rebuild.release()
+
+    def _remove_leftovers(self, keep: set[str]) -> None:
+        """Generations older than the previous one, and folders of killed rebuilds.
+
+        The previous generation stays one more rebuild: a search that opened it just before
+        the swap may still be reading its files. Files of a pre-generation index sitting
+        in the location itself are removed once it is the previous one no longer.
+        """
+        for path in self.location.iterdir():
+            if path.is_dir() and path.name.startswith(GENERATION_PREFIX):
+                if path.name not in keep:
+                    shutil.rmtree(path, ignore_errors=True)
+            elif LEGACY not in keep and path.is_file() and _is_whoosh_file(path.name):
+                path.unlink(missing_ok=True)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -161,9 +340,16 @@ class WhooshBackend(SearchBackend):
         return count
 
     def delete(self, piece_id: int) -> None:
+        self.write([], [piece_id])
+
+    def write(self, documents: list[PieceDocument], deleted: list[int]) -> None:
+        """Add, replace and remove pieces under one lock, in one commit."""
         writer = self._writer()
         try:
-            writer.delete_by_term("piece_id", str(piece_id))
+            for document in documents:
+                writer.update_document(**_fields(document))
+            for piece_id in deleted:
+                writer.delete_by_term("piece_id", str(piece_id))
         except BaseException:
             writer.cancel()
             raise
@@ -268,7 +454,12 @@ class WhooshBackend(SearchBackend):
             return {int(f["piece_id"]): f["digest"] for f in searcher.all_stored_fields()}
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.location.glob("*") if p.is_file())
+        return sum(p.stat().st_size for p in self.index_folder().glob("*") if p.is_file())
+
+
+def _is_whoosh_file(name: str) -> bool:
+    """A file of the default-named Whoosh index (TOC, segments, write lock)."""
+    return name.startswith(("_MAIN_", "MAIN_")) or name.endswith((".seg", ".toc"))
 
 
 def _fields(document: PieceDocument) -> dict:

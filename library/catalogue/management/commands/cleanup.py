@@ -1,8 +1,10 @@
 """``manage.py cleanup``: remove abandoned uploads and partial files after a set age.
 
 An editor who uploads files or a citation file and never confirms leaves them staged under
-``MEDIA_ROOT``; a process killed mid-write leaves a hidden ``.partial-…`` file. Nothing else
-removes them, so run this from cron, e.g. hourly::
+``MEDIA_ROOT``; a process killed mid-write leaves a hidden ``.partial-…`` file; a worker
+killed between storing a PDF attachment and committing its piece (``upload_jobs``) leaves a
+complete attachment no piece names. Nothing else removes them, so run this from cron, e.g.
+hourly::
 
     15 * * * *  cd /srv/dossier && .venv/bin/python manage.py cleanup --max-age-hours 24
 """
@@ -14,7 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from library.storage import TEMP_PREFIX, remove_stale
+from library.catalogue.models import Piece
+from library.storage import TEMP_PREFIX, Removed, remove_stale
 
 # (folder under MEDIA_ROOT, file patterns): the upload page's staged files
 # (catalogue/upload_views.py), the import page's previews (imports/views.py), and the
@@ -52,7 +55,28 @@ class Command(BaseCommand):
             total_bytes += removed.bytes
             if removed.files and options["verbosity"] >= 2:
                 self.stdout.write(f"{media / folder}: {removed.files} file(s)")
+        orphans = remove_unnamed_attachments(media, older_than=max_age_hours * 3600)
+        total_files += orphans.files
+        total_bytes += orphans.bytes
+        if orphans.files and options["verbosity"] >= 2:
+            self.stdout.write(f"{orphans.folder}: {orphans.files} attachment(s) no piece names")
         self.stdout.write(
             f"Removed {total_files} stale file(s), {total_bytes:,} bytes, "
             f"older than {max_age_hours:g} hours."
         )
+
+
+def remove_unnamed_attachments(media: Path, *, older_than: float) -> Removed:
+    """Attachments older than ``older_than`` seconds that no piece refers to.
+
+    The age keeps a file stored a moment ago, whose piece is about to commit, from going.
+    """
+    folder = media / "attachments"
+    named = {
+        Path(name).name
+        for name in Piece.objects.exclude(attachment="").values_list("attachment", flat=True)
+    }
+    unnamed = (
+        [p.name for p in folder.glob("*.pdf") if p.name not in named] if folder.is_dir() else []
+    )
+    return remove_stale(folder, unnamed, older_than=older_than)

@@ -24,6 +24,7 @@ from library.imports.service import (
     plan_import,
     read_paths,
 )
+from library.search import outbox
 
 
 class Command(BaseCommand):
@@ -81,8 +82,9 @@ class Command(BaseCommand):
             )
             if not options["dry_run"] and not (strict and plan.failed_files):
                 progress = self._progress if not options["json"] else None
-                apply_plan(plan, progress=progress, all_or_nothing=strict)
+                written = apply_plan(plan, progress=progress, all_or_nothing=strict)
                 refresh_planner_statistics()
+                self._report_unindexed([piece.pk for piece in written])
         except ImportStopped as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
@@ -99,6 +101,24 @@ class Command(BaseCommand):
             reasons = "; ".join(f"{f.filename}: {f.error}" for f in plan.failed_files)
             raise CommandError(
                 f"{len(plan.failed_files)} file(s) could not be read ({reasons}); {done} imported."
+            )
+
+    def _report_unindexed(self, piece_ids: list[int]) -> None:
+        """Say so when the search index could not take these pieces (Whoosh's lock was held).
+
+        The pieces are saved and the import succeeded (exit 0: running it again would only
+        find duplicates); their index writes wait in the outbox and are written by the next
+        index write or the worker. ``check_index`` lists them meanwhile.
+        """
+        waiting = outbox.pending_among(piece_ids) if piece_ids else 0
+        if waiting:
+            latest = outbox.pending()
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{waiting} of the {len(piece_ids)} piece(s) saved are not in the search "
+                    f"index yet ({latest.last_error}); the writes are kept and retried by the "
+                    "next index write or the worker (python manage.py check_index lists them)."
+                )
             )
 
     def _progress(self, done: int, total: int) -> None:

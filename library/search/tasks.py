@@ -1,0 +1,45 @@
+"""The worker's part in draining the search outbox (``manage.py db_worker``).
+
+The first index write recorded in an empty outbox enqueues :func:`retry_index_writes` to run
+a little later (the lock that stopped it is usually free again within seconds). While
+writes remain it enqueues itself again, waiting twice as long each time up to
+``MAX_DELAY``, so a long ``rebuild_index`` or a stuck writer costs a handful of tasks, not
+one per save. Any successful index write drains the outbox too, so the task is the backstop
+for a quiet catalogue, not the only way out.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+MAX_DELAY = 600.0
+
+
+def _first_delay() -> float:
+    return 3.0 * float(getattr(settings, "WHOOSH_LOCK_TIMEOUT", 10))
+
+
+def schedule_retry(delay: float | None = None) -> None:
+    """Enqueue a retry ``delay`` seconds from now (at once on a backend that cannot defer)."""
+    delay = _first_delay() if delay is None else delay
+    retry = retry_index_writes
+    if retry.get_backend().supports_defer:
+        retry = retry.using(run_after=timezone.now() + datetime.timedelta(seconds=delay))
+    elif delay > _first_delay():
+        return  # an immediate backend would retry in a loop; the next writer will do it
+    retry.enqueue(delay)
+
+
+@task()
+def retry_index_writes(delay: float) -> int:
+    """Write what the outbox holds; returns how many writes are still pending."""
+    from library.search.sync import retry_pending
+
+    _written, left = retry_pending()
+    if left:
+        schedule_retry(min(MAX_DELAY, 2 * delay))
+    return left
