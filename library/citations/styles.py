@@ -26,13 +26,18 @@ showed with our records (each is tested in tests/citations/test_styles.py):
 * **Macro look-ups** are an XPath search per call in citeproc-py; a per-style table of
   macros by name replaces them (about a third of the time of formatting an entry).
 * Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
+* Straight single quotes in the data are typeset (‘Plan’, Qa’ida), as citeproc-js and
+  pandoc do.
 * **punctuation-in-quote**: citeproc-py reads the locale option but never acts on it, so
   Chicago (en-US) printed “…Three Months On”. where CSL wants “…On.”. ``Quoted.quote``
   is wrapped to bracket each closing quote it adds with private-use marks when the locale
   asks for it; :func:`_finish` then moves a following ``.`` or ``,`` inside that quote
   (never a quote from the data) and drops the marks. en-US asks; en-GB does not.
-* **text-case on numbers**: ``TextCased.case`` fails on a plain ``str`` (a page range,
-  a volume, a formatted part) or an empty part; it is given citeproc strings only.
+* **text-case**: ``TextCased.case`` fails on a plain ``str`` (a page range, a volume, a
+  formatted part) or an empty part, and skips title case on labels; it is given citeproc
+  strings only, and labels the style's language.
+* **Page ranges**: ``minimal-two`` cut 1–15 to "1–5" and 5–32 to "5–2" (MLA);
+  ``_format_last_page`` is replaced by a corrected copy.
 * **Dependent styles** (8,000 of the bundled ones) are formatted by their parent, with the
   dependent style's own ``default-locale`` if it has one (:mod:`.style_index`).
 
@@ -95,6 +100,11 @@ _PUNCTUATION_AFTER_QUOTE = re.compile(
     f"{_QUOTE_BEFORE}([^{_QUOTE_AFTER}]*){_QUOTE_AFTER}((?:</[a-z]+>)*)([.,])"
 )
 _QUOTE_MARKS = str.maketrans("", "", _QUOTE_BEFORE + _QUOTE_AFTER)
+# Straight single quotes in the data, typeset as citeproc-js and pandoc do: a pair around
+# words ('Plan') as ‘Plan’, then one after a letter (Jihadists', Qa'ida) as an apostrophe.
+# Any other (the '90s) stays as written.
+_SINGLE_QUOTES = re.compile(r"(?<!\w)'([^'<>]+)'(?!\w)")
+_APOSTROPHE = re.compile(r"(?<=\w)'")
 
 
 def style_path(style_id: str) -> str:
@@ -168,6 +178,13 @@ def _initialize(self: citeproc_model.Name, given: str, mark: str, context: Any) 
 
 
 _citeproc_sort_keys = citeproc_model.Key.sort_keys
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)[^\w\s]+(?=\d)")
+# Letters NFKD leaves whole but readers (and the Unicode collation pandoc uses) alphabetise
+# as their base letters: Wæver between Waever and Wafer, before Waltz.
+_LIGATURES = str.maketrans(
+    {"æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ø": "o", "Ø": "O", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D"}
+)  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -178,6 +195,9 @@ def collation_key(text: str) -> str:
     italicised titles before every name.
     """
     text = unicodedata.normalize("NFKD", _TAG.sub("", text).translate(_SHIELD_TABLE))
+    # 2014-07 -> "2014 07", not 201407: citeproc-py compares keys that parse as whole
+    # numbers as numbers, and 201407 > 2018 put an APA entry of 2018 before 2014.
+    text = _BETWEEN_DIGITS.sub(" ", text.translate(_LIGATURES))
     # Keep letters with case, digits and spaces: drops accents, punctuation and ʿ (a
     # modifier letter, which alphabetisation ignores).
     kept = "".join(c for c in text if c.isspace() or c.isdigit() or c.lower() != c.upper())
@@ -187,7 +207,9 @@ def collation_key(text: str) -> str:
 def _collated_sort_keys(self: citeproc_model.Key, items: Any, context: Any) -> list:
     """citeproc-py's sort keys, passed through :func:`collation_key`."""
     keys = _citeproc_sort_keys(self, items, context)
-    return [collation_key(key) if isinstance(key, str) else key for key in keys]
+    # A quoted title comes as a MixedString (a list): collate its text too, or MLA sorted
+    # "Inside Terrorism" before “Al Qaeda …” by the same author.
+    return [collation_key(str(key)) if isinstance(key, (str, MixedString)) else key for key in keys]
 
 
 _TEXT_TAG = f"{{{CSL}}}text"
@@ -270,6 +292,33 @@ def _quote(self: citeproc_model.Quoted, string: Any) -> Any:
     return open_quote + string + _QUOTE_BEFORE + close_quote + _QUOTE_AFTER
 
 
+def _format_last_page(self: citeproc_model.FormatNumber, first: str, last: str) -> str:
+    """Corrected ``FormatNumber._format_last_page``: the end of a page range, shortened.
+
+    citeproc-py counted "1" and "15" as sharing a digit and kept ``len(first) - 2`` digits
+    for ``minimal-two``, so MLA printed "pp. 1–5" for 1–15 and "5–2" for 5–32. Digits
+    are shared only between numbers of one length, and minimal-two keeps at least two.
+    """
+    range_format = self.get_root().get_option("page-range-format")
+    if len(first) != len(last) or not (first.isdigit() and last.isdigit()):
+        return last
+    pairs = enumerate(zip(first, last, strict=True))
+    common = next((i for i, (f, g) in pairs if f != g), len(first))
+    if range_format in ("chicago", "chicago-15", "chicago-16"):
+        number = int(first)
+        if number < 100 or number % 100 == 0 or (len(first) >= 4 and common < 2):
+            range_format = "expanded"
+        elif number % 100 < 10:
+            range_format = "minimal"
+        else:
+            range_format = "minimal-two"
+    if range_format == "minimal":
+        return last[min(common, len(last) - 1) :]
+    if range_format == "minimal-two":
+        return last[max(0, min(common, len(last) - 2)) :]
+    return last
+
+
 _citeproc_case = citeproc_model.TextCased.case
 
 
@@ -278,8 +327,14 @@ def _case(self: citeproc_model.TextCased, text: Any, language: Any = None) -> An
 
     Numbers, page ranges and formatted parts reach it as plain ``str`` (no ``words()``),
     and an empty first part has no first letter: about one style in twelve (any that sets
-    ``text-case`` where these occur) stopped with an AttributeError or IndexError.
+    ``text-case`` where these occur) stopped with an AttributeError or IndexError. Labels
+    pass no language, which citeproc-py took for "not English" and so never title-cased
+    them (APA's "(ed.)" for "(Ed.)"); they take the style's language.
     """
+    if text is None or not str(text):
+        return text
+    if language is None:  # labels and names pass none; title case is for English only
+        language = (self.get_root().get("default-locale") or "en")[:2]
     return _citeproc_case(self, _citeproc_string(text), language)
 
 
@@ -295,6 +350,7 @@ def _citeproc_string(text: Any) -> Any:
 
 citeproc_model.CitationStylesElement.get_macro = _get_macro
 citeproc_model.TextCased.case = _case
+citeproc_model.FormatNumber._format_last_page = _format_last_page
 citeproc_model.Quoted.quote = _quote
 citeproc_model.Name.initialize = _initialize
 citeproc_model.Key.sort_keys = _collated_sort_keys
@@ -357,12 +413,29 @@ def _render(records: list[CitationRecord], style_id: str, output: Output) -> lis
     bibliography.sort()
     if _wants_year_suffix(style_id):
         _add_year_suffixes(bibliography, records)
-    return [str(entry) for entry in bibliography.bibliography()]
+    by_key = {record.key.lower(): record for record in records}
+    entries = []
+    for item in bibliography.items:
+        # One item at a time: citeproc-py drops an item its layout prints nothing for
+        # (a style whose cs:choose has no branch for the type), and nothing may vanish.
+        rendered = bibliography.style.render_bibliography([item])
+        entries.append(str(rendered[0]) if rendered else _unformatted(by_key[item.key], style_id))
+    return entries
+
+
+def _unformatted(record: CitationRecord, style_id: str) -> str:
+    """What stands in for a record the style prints nothing for: its title, and why."""
+    title = f"{record.title}: {record.subtitle}" if record.subtitle else record.title
+    year = f" ({record.year})" if record.year else ""
+    return (
+        f"{_shield(title)}{year}. [The style {style_id} prints nothing for this type of work "
+        f"({record.type.replace('_', ' ')}).]"
+    )
 
 
 def _finish(entry: str, output: Output) -> str:
     entry = _PUNCTUATION_AFTER_QUOTE.sub(r"\3\1\2", entry).translate(_QUOTE_MARKS)
-    entry = _DOUBLE_STOP.sub(r"\1\2", entry)
+    entry = _DOUBLE_STOP.sub(r"\1\2", _APOSTROPHE.sub("’", _SINGLE_QUOTES.sub(r"‘\1’", entry)))
     table = _UNSHIELD_HTML if output == "html" else _UNSHIELD_TEXT
     return entry.translate(str.maketrans(table))
 
