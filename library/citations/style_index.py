@@ -134,6 +134,11 @@ def _independent_ids() -> frozenset[str]:
     return frozenset(path.stem for path in STYLES_DIR.glob("*.csl"))
 
 
+def can_format(style_id: str) -> bool:
+    """True if ``style_id`` is bundled and has a bibliography: safe for any user input."""
+    return is_style(style_id) and style_info(style_id).has_bibliography
+
+
 def label(style_id: str) -> str:
     """The name to show for a style: our short name for a default, else the style's title."""
     return DEFAULT_STYLES.get(style_id) or style_info(style_id).title

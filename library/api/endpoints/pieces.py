@@ -26,6 +26,7 @@ from library.api.schemas import (
     PiecePatch,
     PieceTypeName,
     Slug,
+    StyleId,
     piece_detail,
     piece_summary,
 )
@@ -50,12 +51,11 @@ from library.catalogue.services import (
     save_piece,
 )
 from library.catalogue.vocabulary import resolve_terms
-from library.citations.styles import STYLES
 
 router = Router(tags=["pieces"])
 
 ExportFormat = Literal[tuple(FORMAT_LABELS)]  # type: ignore[valid-type]
-StyleName = Literal[tuple(STYLES)]  # type: ignore[valid-type]
+StyleName = StyleId  # any bundled style; build_export answers 400 for one that is not
 MAX_LIMIT = 100
 
 
