@@ -112,7 +112,7 @@ def cite_box(request: HttpRequest, piece: Piece) -> CiteBox:
     """The formatted citation in the reader's chosen style, and the piece's BibTeX."""
     record = record_from_piece(piece)
     choice = choose_style(request)
-    (entry,) = format_bibliography([record], choice.style, "html")
+    (entry,) = format_bibliography([record], choice.style, "html", numbered=False)
     return CiteBox(
         style=choice.style,
         choice=choice,

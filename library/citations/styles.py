@@ -221,8 +221,17 @@ _citeproc_text_variable = citeproc_model.Text._variable
 _citeproc_substitute_render = citeproc_model.Substitute.render
 
 
+# True while formatting entries that stand alone (a piece's Cite box, one entry of a
+# reading list), where a numeric style's "1." would number nothing.
+_unnumbered: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "dossier_unnumbered", default=False
+)
+
+
 def _text_variable(self: citeproc_model.Text, item: Any, context: Any) -> Any:
     """citeproc-py's ``Text._variable``, noting what it prints inside a substitute."""
+    if _unnumbered.get() and self.get("variable") == "citation-number":
+        return None
     text = _citeproc_text_variable(self, item, context)
     printed = _substituted.get()
     if printed is not None and text:
@@ -441,20 +450,31 @@ def _finish(entry: str, output: Output) -> str:
 
 
 def format_bibliography(
-    records: Iterable[CitationRecord], style_id: str, output: Output = "html"
+    records: Iterable[CitationRecord],
+    style_id: str,
+    output: Output = "html",
+    *,
+    numbered: bool = True,
 ) -> list[str]:
     """One formatted entry per record, in the order the style sorts them.
 
-    HTML output is safe to insert into a page: data is escaped, and the only markup is
-    the style's ``<i>``, ``<b>``, ``<sup>``, ``<sub>`` and small-caps ``<span>``.
+    ``style_id`` is any bundled CSL style (:mod:`.style_index`); a dependent one formats
+    as its parent. HTML output is safe to insert into a page: data is escaped, and the
+    only markup is the style's ``<i>``, ``<b>``, ``<sup>``, ``<sub>`` and small-caps
+    ``<span>``. ``numbered=False`` leaves out a numeric style's citation numbers, for
+    entries shown on their own.
     """
     if output not in ("html", "text"):
         raise ValueError(f"unknown output {output!r}; choose html or text")
     records = list(records)
     if not records:
         return []
-    with warnings.catch_warnings():
-        # citeproc-py warns about CSL features it skips; the tests pin what it prints.
-        warnings.simplefilter("ignore", UserWarning)
-        entries = _render(records, style_id, output)
+    token = _unnumbered.set(not numbered)
+    try:
+        with warnings.catch_warnings():
+            # citeproc-py warns about CSL features it skips; the tests pin what it prints.
+            warnings.simplefilter("ignore", UserWarning)
+            entries = _render(records, style_id, output)
+    finally:
+        _unnumbered.reset(token)
     return [_finish(entry, output) for entry in entries]

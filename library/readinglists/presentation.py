@@ -122,6 +122,6 @@ def formatted_citation(record: CitationRecord, style: str) -> str:
     key = "readinglists:cite:" + hashlib.sha256(content.encode()).hexdigest()
     formatted = cache.get(key)
     if formatted is None:
-        (formatted,) = format_bibliography([record], style, "html")
+        (formatted,) = format_bibliography([record], style, "html", numbered=False)
         cache.set(key, formatted, CITATION_CACHE_SECONDS)
     return formatted

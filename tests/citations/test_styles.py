@@ -268,3 +268,13 @@ def test_straight_single_quotes_are_typeset():
     record = dataclasses.replace(QUOTED, title="Jihadists' Choice, Qa'ida's 'Plan' and the '90s")
     (entry,) = format_bibliography([record], "apa", "text")
     assert "Jihadists’ Choice, Qa’ida’s ‘Plan’ and the '90s" in entry
+
+
+def test_entries_shown_on_their_own_leave_out_citation_numbers():
+    numbered = format_bibliography(NASTY[:2], "nature", "text")
+    assert [entry[:2] for entry in numbered] == ["1.", "2."]
+    alone = format_bibliography(NASTY[:2], "nature", "text", numbered=False)
+    assert [entry[2:] for entry in numbered] == alone
+    # Vancouver puts the number in brackets: they go with it.
+    (entry,) = format_bibliography(NASTY[:1], "elsevier-vancouver", "text", numbered=False)
+    assert not entry.startswith(("[", "1"))

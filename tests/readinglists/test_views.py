@@ -70,6 +70,7 @@ def test_any_bundled_style_can_be_found_and_chosen(syllabus, login, owner):
     chosen = page(client, url + "?style=nature-biotechnology")
     assert '<option value="nature-biotechnology" selected>Nature Biotechnology</option>' in chosen
     assert "Basit, A. <i>Mosul Operation: The Endgame for IS?</i> (2016)." in chosen  # Nature
+    assert "1.Basit" not in chosen  # each entry stands alone: no citation numbers
     for path in ("../../settings", "dependent/nature", "apa.csl"):
         refused = page(client, url + "?style=" + path)
         assert "There is no citation style called" in refused
