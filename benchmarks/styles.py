@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from library.citations import style_index  # noqa: E402
-from library.citations.records import CitationRecord, Name  # noqa: E402
-from library.citations.styles import format_bibliography  # noqa: E402
+from library.citations import style_index
+from library.citations.records import CitationRecord, Name
+from library.citations.styles import format_bibliography
 
 RECORD = CitationRecord(
     key="franco2017marawi",
