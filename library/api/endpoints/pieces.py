@@ -51,6 +51,7 @@ from library.catalogue.services import (
     save_piece,
 )
 from library.catalogue.vocabulary import resolve_terms
+from library.citations.style_index import DEFAULT_STYLE
 
 router = Router(tags=["pieces"])
 
@@ -265,7 +266,7 @@ def piece_export(
     request: HttpRequest,
     key: CitationKey,
     fmt: ExportFormat,
-    style: StyleName = "chicago-author-date",
+    style: StyleName = DEFAULT_STYLE,
 ) -> HttpResponse:
     """One piece as BibTeX, BibLaTeX, RIS, CSL-JSON or a formatted bibliography entry."""
     piece = get_object_or_404(Piece, citation_key=key)
@@ -286,7 +287,7 @@ def catalogue_export(
     fmt: ExportFormat,
     filters: Query[PieceFilters],
     q: str = Query("", max_length=1000, description="A search query, as in /api/search/."),
-    style: StyleName = "chicago-author-date",
+    style: StyleName = DEFAULT_STYLE,
 ) -> HttpResponse:
     """The pieces matching the filters (and query), in citation-key order, streamed."""
     browse = _filters(filters)

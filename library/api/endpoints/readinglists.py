@@ -27,7 +27,7 @@ from library.api.schemas import (
     list_summary,
 )
 from library.citations.formats import WRITERS
-from library.citations.style_index import can_format
+from library.citations.style_index import DEFAULT_STYLE, can_format
 from library.readinglists.access import readable_list
 from library.readinglists.models import ReadingList, Visibility
 from library.readinglists.presentation import export_response, layout
@@ -115,7 +115,7 @@ def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     openapi_extra={**OPTIONAL_SECURITY, **EXPORT_DOC},
 )
 def list_export(
-    request: HttpRequest, list_id: int, fmt: ListFormat, style: StyleName = "chicago-author-date"
+    request: HttpRequest, list_id: int, fmt: ListFormat, style: StyleName = DEFAULT_STYLE
 ) -> HttpResponse:
     """The list's works, once each and in list order, as a citation file or bibliography."""
     reading_list = readable_list(request, list_id)
