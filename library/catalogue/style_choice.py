@@ -17,6 +17,7 @@ from library.citations.style_index import (
     DEFAULT_STYLE,
     DEFAULT_STYLES,
     can_format,
+    is_style,
     label,
     search_styles,
     style_info,
@@ -90,7 +91,12 @@ def choose_style(request: HttpRequest, *, keep: tuple[tuple[str, str], ...] = ()
             session[SESSION_KEY] = style
     else:
         style = remembered_style(request)
-        if requested:
+        if requested and is_style(requested):  # bundled, but citations only
+            message = (
+                f"“{style_info(requested).title}” formats citations only, not a "
+                f"bibliography; showing {label(style)}."
+            )
+        elif requested:
             message = (
                 f"There is no citation style called “{requested[:80]}”; showing {label(style)}."
             )

@@ -74,6 +74,8 @@ def test_any_bundled_style_can_be_found_and_chosen(syllabus, login, owner):
     for path in ("../../settings", "dependent/nature", "apa.csl"):
         refused = page(client, url + "?style=" + path)
         assert "There is no citation style called" in refused
+    notes_only = page(client, url + "?style=mediaeval-studies")
+    assert "“Mediaeval Studies” formats citations only, not a bibliography" in notes_only
 
 
 def test_user_text_is_escaped_everywhere(reading_list, make_piece, login, owner):
