@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from library.api.endpoints import pieces, readinglists, search, vocabulary
+from library.api.endpoints import pieces, readinglists, search, styles, vocabulary
 from library.api.throttling import ApiRateThrottle
 
 DESCRIPTION = """\
@@ -26,3 +26,4 @@ api.add_router("/export/", pieces.export_router)
 api.add_router("/search/", search.router)
 api.add_router("/", vocabulary.router)
 api.add_router("/lists/", readinglists.router)
+api.add_router("/styles/", styles.router)

@@ -34,6 +34,36 @@ CitationKey = Annotated[
     StringConstraints(pattern=CITATION_KEY_PATTERN),
     Field(json_schema_extra={"example": "basit2016mosul"}),
 ]
+StyleId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$", max_length=200),
+    Field(
+        description=(
+            "Any bundled CSL style with a bibliography, by id (search them at "
+            "/api/styles/); the four shown first on the site are chicago-author-date, apa, "
+            "harvard-cite-them-right and modern-language-association."
+        ),
+        json_schema_extra={"example": "chicago-author-date"},
+    ),
+]
+
+
+class StyleOut(Schema):
+    """A bundled CSL style usable wherever the API takes ``style``."""
+
+    id: str
+    title: str
+    dependent: bool = Field(description="Formats exactly as another (independent) style.")
+    formats_as: str | None = Field(
+        None, description="For a dependent style, the id of the style that formats it."
+    )
+
+
+class StylePage(Schema):
+    count: int = Field(description="How many styles match in all.")
+    results: list[StyleOut]
+
+
 Slug = Annotated[
     str,
     StringConstraints(pattern=r"^[-a-zA-Z0-9_]{1,200}$"),

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET
 
 from library.catalogue.browse import Filters
 from library.catalogue.exports import (
-    DEFAULT_STYLE,
     Export,
     ExportError,
     available_formats,
@@ -25,15 +24,15 @@ from library.catalogue.exports import (
     validate_filters,
 )
 from library.catalogue.models import Piece
+from library.catalogue.style_choice import StyleChoice, choose_style, requested_style
 from library.citations.bibtex import BibTeXWriter
 from library.citations.from_piece import record_from_piece
-from library.citations.styles import STYLES, format_bibliography
+from library.citations.styles import format_bibliography
 
 
 def chosen_style(request: HttpRequest) -> str:
-    """The ``style`` query parameter if it names a known style, else the default."""
-    style = request.GET.get("style", "")
-    return style if style in STYLES else DEFAULT_STYLE
+    """``?style=`` if it names a bundled style with a bibliography, else the reader's last."""
+    return requested_style(request)
 
 
 def _download(export: Export) -> StreamingHttpResponse:
@@ -59,6 +58,7 @@ def export(request: HttpRequest) -> HttpResponse:
         return _refuse(request, str(exc))
     fmt = request.GET.get("format", "")
     if not fmt:
+        keep = (*filters.active().items(), *((("q", query),) if query else ()))
         return render(
             request,
             "catalogue/export.html",
@@ -68,8 +68,7 @@ def export(request: HttpRequest) -> HttpResponse:
                 "formats": available_formats(),
                 "filter_query": filters.query_string(),
                 "query": query,
-                "styles": STYLES,
-                "style": chosen_style(request),
+                "style_choice": choose_style(request, keep=keep),
             },
         )
     try:
@@ -103,7 +102,7 @@ class CiteBox:
     """What the piece page's "Cite" box shows."""
 
     style: str
-    styles: dict[str, str]
+    choice: StyleChoice
     formatted: SafeString
     bibtex: str
     formats: list[tuple[str, str]]
@@ -112,11 +111,11 @@ class CiteBox:
 def cite_box(request: HttpRequest, piece: Piece) -> CiteBox:
     """The formatted citation in the reader's chosen style, and the piece's BibTeX."""
     record = record_from_piece(piece)
-    style = chosen_style(request)
-    (entry,) = format_bibliography([record], style, "html")
+    choice = choose_style(request)
+    (entry,) = format_bibliography([record], choice.style, "html", numbered=False)
     return CiteBox(
-        style=style,
-        styles=STYLES,
+        style=choice.style,
+        choice=choice,
         # format_bibliography escapes every field; the only markup is the style's own.
         formatted=mark_safe(entry),
         bibtex=BibTeXWriter().entry(record),

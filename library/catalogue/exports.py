@@ -18,6 +18,8 @@ from library.catalogue.models import Author, Piece, Region, Topic
 from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
 from library.citations.records import CitationRecord
+from library.citations.style_index import DEFAULT_STYLE, can_format
+from library.citations.style_index import label as style_label
 from library.citations.styles import STYLES, format_bibliography
 
 CHUNK_SIZE = 500
@@ -25,7 +27,6 @@ SEARCH_PAGE_SIZE = 200
 #: A formatted bibliography is sorted by citeproc in memory, so it has a ceiling; the
 #: machine-readable formats stream and have none.
 MAX_BIBLIOGRAPHY_ENTRIES = 2000
-DEFAULT_STYLE = "chicago-author-date"
 FORMAT_LABELS = {
     "bibtex": "BibTeX",
     "biblatex": "BibLaTeX",
@@ -130,8 +131,11 @@ def build_export(
 
 
 def _bibliography_export(pieces: QuerySet, style: str, output: str, basename: str) -> Export:
-    if style not in STYLES:
-        raise ExportError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
+    if not can_format(style):
+        raise ExportError(
+            f"unknown style {style[:80]!r}: use the id of a bundled CSL style with a "
+            f"bibliography (search them at /api/styles/), e.g. {', '.join(STYLES)}"
+        )
     count = pieces.count()
     if count > MAX_BIBLIOGRAPHY_ENTRIES:
         raise ExportError(
@@ -143,7 +147,7 @@ def _bibliography_export(pieces: QuerySet, style: str, output: str, basename: st
         chunks = iter([entry + "\n\n" for entry in entries] or [""])
         return Export(chunks, "text/plain; charset=utf-8", f"{basename}-{style}.txt")
     return Export(
-        _bibliography_page(entries, STYLES[style]),
+        _bibliography_page(entries, style_label(style)),
         "text/html; charset=utf-8",
         f"{basename}-{style}.html",
     )

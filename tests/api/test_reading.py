@@ -163,3 +163,14 @@ def test_a_list_exports_in_each_format(client, lists):
         assert "Mosul" in text, fmt
         assert "Maritime" not in text, fmt
     assert client.get(f"/api/lists/{public.pk}/export/docx/").status_code == 422
+
+
+def test_a_list_exports_in_any_bundled_style_and_refuses_others(client, lists):
+    public, _ = lists
+    url = f"/api/lists/{public.pk}/export/bibliography/"
+    nature = client.get(url + "?style=nature-biotechnology")  # dependent: formats as Nature
+    assert nature.status_code == 200
+    assert "Basit, A. Mosul Operation" in nature.content.decode()
+    for bad, status in (("no-such-style", 400), ("../apa", 422), ("mediaeval-studies", 400)):
+        response = client.get(url + "?style=" + bad)
+        assert response.status_code == status, bad

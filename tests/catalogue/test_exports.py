@@ -63,10 +63,28 @@ def test_the_piece_page_has_a_cite_box_with_a_style_switcher(client, make_piece)
     apa = client.get(piece.get_absolute_url() + "?style=apa").content.decode()
     assert "Basit, A. (2016" in apa
     unknown = client.get(piece.get_absolute_url() + "?style=<script>").content.decode()
-    assert "Basit, Abdul. 2016." in unknown
+    assert "Basit, A. (2016" in unknown  # the reader's last choice in this session
+    assert "There is no citation style called “&lt;script&gt;”; showing APA" in unknown
     assert "<script>" not in unknown
+    client.cookies.clear()  # a new session: the default again
+    assert "Basit, Abdul. 2016." in client.get(piece.get_absolute_url()).content.decode()
     for fmt in ("bibtex", "biblatex", "ris", "csljson", "bibliography-html"):
         assert f"/pieces/{piece.citation_key}/export/?format={fmt}" in page
+
+
+def test_the_cite_box_finds_and_formats_any_bundled_style(client, make_piece):
+    piece = make_piece("Mosul Operation", publisher="RSIS", series="RSIS Commentaries")
+    url = piece.get_absolute_url()
+    found = client.get(url + "?style_q=Elsevier+Vancouver").content.decode()
+    assert 'role="search"' in found
+    assert re.search(r"\d+ styles match “Elsevier Vancouver”", found)
+    assert 'href="?style=elsevier-vancouver#cite"' in found
+    chosen = client.get(url + "?style=elsevier-vancouver").content.decode()
+    assert '<option value="elsevier-vancouver" selected>' in chosen
+    assert "Basit A. Mosul Operation" in chosen
+    assert "format=bibliography-html&amp;style=elsevier-vancouver" in chosen
+    text, _ = download(client, f"{url}export/?format=bibliography-text&style=elsevier-vancouver")
+    assert "Basit A. Mosul Operation" in text
 
 
 def test_the_cite_box_escapes_what_the_title_carries(client, make_piece):

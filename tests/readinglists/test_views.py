@@ -54,8 +54,28 @@ def test_the_reader_picks_the_citation_style(syllabus, login, owner):
     apa = page(client, syllabus.get_absolute_url() + "?style=apa")
     assert "Basit, A." in apa
     bad = page(client, syllabus.get_absolute_url() + "?style=<b>nope</b>")
-    assert "There is no citation style called “&lt;b&gt;nope&lt;/b&gt;”" in bad
-    assert "Basit, Abdul" in bad
+    # An unknown style falls back to the reader's last choice in this session (APA).
+    assert "There is no citation style called “&lt;b&gt;nope&lt;/b&gt;”; showing APA" in bad
+    assert "Basit, A." in bad
+    assert "Basit, A." in page(client, syllabus.get_absolute_url())
+
+
+def test_any_bundled_style_can_be_found_and_chosen(syllabus, login, owner):
+    client = login(owner)
+    url = syllabus.get_absolute_url()
+    found = page(client, url + "?style_q=nature+biotech")
+    assert "Nature Biotechnology" in found
+    assert f'href="{url}?style=nature-biotechnology"' in found
+    assert "(formats as Nature)" in found
+    chosen = page(client, url + "?style=nature-biotechnology")
+    assert '<option value="nature-biotechnology" selected>Nature Biotechnology</option>' in chosen
+    assert "Basit, A. <i>Mosul Operation: The Endgame for IS?</i> (2016)." in chosen  # Nature
+    assert "1.Basit" not in chosen  # each entry stands alone: no citation numbers
+    for path in ("../../settings", "dependent/nature", "apa.csl"):
+        refused = page(client, url + "?style=" + path)
+        assert "There is no citation style called" in refused
+    notes_only = page(client, url + "?style=mediaeval-studies")
+    assert "“Mediaeval Studies” formats citations only, not a bibliography" in notes_only
 
 
 def test_user_text_is_escaped_everywhere(reading_list, make_piece, login, owner):

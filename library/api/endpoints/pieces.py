@@ -26,6 +26,7 @@ from library.api.schemas import (
     PiecePatch,
     PieceTypeName,
     Slug,
+    StyleId,
     piece_detail,
     piece_summary,
 )
@@ -50,12 +51,12 @@ from library.catalogue.services import (
     save_piece,
 )
 from library.catalogue.vocabulary import resolve_terms
-from library.citations.styles import STYLES
+from library.citations.style_index import DEFAULT_STYLE
 
 router = Router(tags=["pieces"])
 
 ExportFormat = Literal[tuple(FORMAT_LABELS)]  # type: ignore[valid-type]
-StyleName = Literal[tuple(STYLES)]  # type: ignore[valid-type]
+StyleName = StyleId  # any bundled style; build_export answers 400 for one that is not
 MAX_LIMIT = 100
 
 
@@ -265,7 +266,7 @@ def piece_export(
     request: HttpRequest,
     key: CitationKey,
     fmt: ExportFormat,
-    style: StyleName = "chicago-author-date",
+    style: StyleName = DEFAULT_STYLE,
 ) -> HttpResponse:
     """One piece as BibTeX, BibLaTeX, RIS, CSL-JSON or a formatted bibliography entry."""
     piece = get_object_or_404(Piece, citation_key=key)
@@ -286,7 +287,7 @@ def catalogue_export(
     fmt: ExportFormat,
     filters: Query[PieceFilters],
     q: str = Query("", max_length=1000, description="A search query, as in /api/search/."),
-    style: StyleName = "chicago-author-date",
+    style: StyleName = DEFAULT_STYLE,
 ) -> HttpResponse:
     """The pieces matching the filters (and query), in citation-key order, streamed."""
     browse = _filters(filters)

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
+from ninja.errors import HttpError
 
 from library.api.auth import OPTIONAL, OPTIONAL_SECURITY, REQUIRED
 from library.api.conditional import json_with_etag
@@ -26,6 +27,7 @@ from library.api.schemas import (
     list_summary,
 )
 from library.citations.formats import WRITERS
+from library.citations.style_index import DEFAULT_STYLE, can_format
 from library.readinglists.access import readable_list
 from library.readinglists.models import ReadingList, Visibility
 from library.readinglists.presentation import export_response, layout
@@ -108,12 +110,15 @@ def list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
 
 @router.get(
     "/{list_id}/export/{fmt}/",
-    response={200: None, **errors(404)},
+    response={200: None, **errors(400, 404)},
     auth=OPTIONAL,
     openapi_extra={**OPTIONAL_SECURITY, **EXPORT_DOC},
 )
 def list_export(
-    request: HttpRequest, list_id: int, fmt: ListFormat, style: StyleName = "chicago-author-date"
+    request: HttpRequest, list_id: int, fmt: ListFormat, style: StyleName = DEFAULT_STYLE
 ) -> HttpResponse:
     """The list's works, once each and in list order, as a citation file or bibliography."""
-    return export_response(readable_list(request, list_id), fmt, style)
+    reading_list = readable_list(request, list_id)
+    if not can_format(style):
+        raise HttpError(400, f"style: {style!r} is not a bundled CSL style; see /api/styles/")
+    return export_response(reading_list, fmt, style)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -20,7 +21,18 @@ from library.catalogue.exports import (
     search_piece_ids,
     validate_filters,
 )
+from library.citations.style_index import can_format
 from library.citations.styles import STYLES
+
+
+def _style(value: str) -> str:
+    """argparse type: any bundled CSL style id with a bibliography."""
+    if not can_format(value):
+        raise argparse.ArgumentTypeError(
+            f"{value[:80]!r} is not a bundled CSL style with a bibliography; "
+            f"e.g. {', '.join(STYLES)} (list them with GET /api/styles/?q=NAME)"
+        )
+    return value
 
 
 class Command(BaseCommand):
@@ -40,7 +52,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--query", "-q", default="", help="a search query, as typed in the search box"
         )
-        parser.add_argument("--style", default=DEFAULT_STYLE, choices=list(STYLES))
+        parser.add_argument(
+            "--style",
+            default=DEFAULT_STYLE,
+            type=_style,
+            help=f"any bundled CSL style id (default {DEFAULT_STYLE}; also {', '.join(STYLES)})",
+        )
         parser.add_argument(
             "--output", "-o", default="-", help="file to write (default: standard output)"
         )
