@@ -168,7 +168,7 @@ def test_a_url_that_is_not_a_url_is_kept_in_the_note():
 def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece, monkeypatch):
     from django.core.exceptions import ValidationError
 
-    from library.imports import service
+    from library.imports import writing
 
     text = (
         "@misc{first2020, author={Doe, Jane}, title={First}, year=2020}\n"
@@ -176,14 +176,15 @@ def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece
     )
     plan = plan_import([bib(text)])
     make_piece("Already here", citation_key="here2020")
-    write = service._write
+    index = writing._index
 
-    def fail_on_second(file_plan, outcome, user):
-        if outcome.key == "second2020":
+    def fail_on_second(ids):  # the first batch is written and indexed, the second fails
+        if Piece.objects.filter(pk__in=ids, citation_key="second2020").exists():
             raise ValidationError("the database refused it")
-        return write(file_plan, outcome, user)
+        index(ids)
 
-    monkeypatch.setattr(service, "_write", fail_on_second)
+    monkeypatch.setattr(writing, "BATCH", 1)
+    monkeypatch.setattr(writing, "_index", fail_on_second)
     with pytest.raises(ImportFailed, match="nothing was imported"):
         apply_plan(plan)
     assert list(Piece.objects.values_list("citation_key", flat=True)) == ["here2020"]
