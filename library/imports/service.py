@@ -21,7 +21,7 @@ from django.db import DatabaseError, transaction
 
 from library.catalogue.authors import AuthorSpec
 from library.catalogue.drafts import expand_paths
-from library.catalogue.duplicates import Candidate, DuplicateIndex, author_token
+from library.catalogue.duplicates import Candidate, DuplicateIndex, author_name, author_token
 from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
     CITATION_KEY_PATTERN,
@@ -81,14 +81,15 @@ def catalogue_index() -> tuple[DuplicateIndex, set[str]]:
     ):
         first_names.setdefault(piece_id, (kind, family))
     dates = dict(Piece.objects.values_list("pk", "date"))
-    pieces = Piece.objects.values_list("pk", "citation_key", "title", "subtitle", "doi", "url")
-    for pk, key, title, subtitle, doi, url in pieces:
+    pieces = Piece.objects.values_list(
+        "pk", "citation_key", "title", "subtitle", "doi", "url", "volume", "issue", "pages", "type"
+    )
+    for pk, key, title, subtitle, doi, url, volume, issue, pages, kind in pieces:
         taken.add(key.lower())
-        author = ""
+        names: tuple[Name, ...] = ()
         if pk in first_names:
             kind, family = first_names[pk]
-            name = Name(family=family, is_organisation=kind == AuthorKind.ORGANISATION)
-            author = author_token((name,))
+            names = (Name(family=family, is_organisation=kind == AuthorKind.ORGANISATION),)
         full = CitationRecord(key=key, type="other", title=title, subtitle=subtitle).full_title
         date = dates.get(pk)
         index.add(
@@ -99,7 +100,13 @@ def catalogue_index() -> tuple[DuplicateIndex, set[str]]:
                 doi=doi,
                 url=url,
                 year=date.year if date else None,
-                author=author,
+                author=author_token(names),
+                author_name=author_name(names),
+                short_title=title,
+                volume=volume,
+                issue=issue,
+                pages=pages,
+                type=kind,
             )
         )
     return index, taken

@@ -78,8 +78,17 @@ def test_an_existing_key_is_not_reused(make_piece):
 @pytest.mark.parametrize(
     ("key", "fields", "reason"),
     [
-        ("a1", "doi = {https://doi.org/10.1000/XYZ}, title={Different}", "same DOI"),
-        ("a2", "url = {http://www.example.org/a/}, title={Different}", "same URL"),
+        (
+            "a1",
+            "doi = {https://doi.org/10.1000/XYZ}, title={Mosul operation: an assessment}",
+            "same DOI https://doi.org/10.1000/XYZ, title identical leaving out a subtitle, "
+            "year missing in one",
+        ),
+        (
+            "a2",
+            "url = {http://www.example.org/a/}, title={The Mosul Operation}, year=2016",
+            "same URL http://www.example.org/a/, title identical, same year",
+        ),
         ("basit2016mosul", "title = {Mosul Operation}", "same citation key"),
         ("a3", "title = {The Mosul operation.}, year = {2016}", "similar title"),
     ],
@@ -139,7 +148,7 @@ def test_on_duplicate_update_changes_the_existing_piece_and_keeps_its_key(make_p
 def test_on_duplicate_keep_both_creates_a_second_piece_with_a_warning(make_piece):
     make_piece("Mosul Operation", citation_key="basit2016mosul", doi="10.1/x")
     plan = plan_import(
-        [bib("@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul}, doi={10.1/x}}")],
+        [bib("@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul operation}, doi={10.1/x}}")],
         on_duplicate="keep-both",
     )
     [outcome] = plan.files[0].created
