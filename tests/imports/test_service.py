@@ -148,7 +148,11 @@ def test_on_duplicate_update_changes_the_existing_piece_and_keeps_its_key(make_p
 def test_on_duplicate_keep_both_creates_a_second_piece_with_a_warning(make_piece):
     make_piece("Mosul Operation", citation_key="basit2016mosul", doi="10.1/x")
     plan = plan_import(
-        [bib("@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul operation}, doi={10.1/x}}")],
+        [
+            bib(
+                "@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul operation}, doi={10.1/x}}"
+            )
+        ],
         on_duplicate="keep-both",
     )
     [outcome] = plan.files[0].created
