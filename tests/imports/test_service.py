@@ -150,7 +150,8 @@ def test_on_duplicate_keep_both_creates_a_second_piece_with_a_warning(make_piece
     plan = plan_import(
         [
             bib(
-                "@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul operation}, doi={10.1/x}}"
+                "@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul operation}, "
+                "doi={10.1/x}}"
             )
         ],
         on_duplicate="keep-both",
