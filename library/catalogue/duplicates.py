@@ -326,14 +326,14 @@ class DuplicateIndex:
         # catalogued without author or year, are two works.
         bucket = self.buckets.get((mine.author, record.year))
         if bucket and (mine.author or record.year is not None):
-            for theirs, score, index in process.extract(
+            for other, score, index in process.extract(
                 title.full,
                 [t for t, _ in bucket],
                 scorer=fuzz.ratio,
                 score_cutoff=TITLE_THRESHOLD,
                 limit=None,
             ):
-                if _ratio(title.full, theirs) < TITLE_THRESHOLD:
+                if _ratio(title.full, other) < TITLE_THRESHOLD:
                     continue  # a short title, alike but not the same
                 candidate = bucket[index][1]
                 if self.titles[id(candidate)].numbers == title.numbers and not _conflict(
