@@ -104,11 +104,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dossier-import-bench-") as directory:
         setup_django(directory)
         import bibtexparser
+        from django.db import connection
 
         from library.citations.readers.bibtex import read_bibtex
         from library.imports.service import apply_plan, plan_import
-
-        from django.db import connection
 
         text = synthetic_bib(args.entries)
         data = text.encode("utf-8")
