@@ -8,9 +8,13 @@ piece type, unique titles), then times, on the same text:
 2. our reader (``read_bibtex``: macros, crossref, LaTeX decoding, counting, records);
 3. the whole import into a fresh SQLite catalogue in a temporary directory
    (``plan_import`` + ``apply_plan``: duplicate detection, keys, one transaction,
-   search index kept in step), with entries per second.
+   search index kept in step), with entries per second, split into reading, the rest
+   of planning (field checks, duplicate index, keys) and writing.
 
-Each figure is printed with its ratio to the bare parse.
+Each figure is printed with its ratio to the bare parse, and the load average before and
+after (the machine may be shared: compare ratios, and take the median of several runs).
+With ``DATABASE_URL`` pointing at an empty PostgreSQL database (``bash scripts/pg-cluster.sh
+run -- python benchmarks/import_bib.py``) the import goes there instead.
 """
 
 from __future__ import annotations
@@ -72,9 +76,10 @@ def timed(function, *args):
 
 
 def setup_django(directory: str) -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        os.environ["DATABASE_URL"] = f"sqlite:///{directory}/bench.sqlite3"
     os.environ.update(
         {
-            "DATABASE_URL": f"sqlite:///{directory}/bench.sqlite3",
             "MEDIA_ROOT": directory,
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
@@ -99,13 +104,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dossier-import-bench-") as directory:
         setup_django(directory)
         import bibtexparser
+        from django.db import connection
 
         from library.citations.readers.bibtex import read_bibtex
         from library.imports.service import apply_plan, plan_import
 
         text = synthetic_bib(args.entries)
         data = text.encode("utf-8")
-        print(f"{args.entries:,} entries, {len(data) / 1e6:.1f} MB of BibTeX")
+        print(
+            f"{args.entries:,} entries, {len(data) / 1e6:.1f} MB of BibTeX, into "
+            f"{connection.vendor}; load average {_load()}"
+        )
 
         bare, library = timed(bibtexparser.parse_string, text)
         assert len(library.entries) == args.entries
@@ -127,6 +136,16 @@ def main() -> None:
             f"  ({total / bare:.1f}x the bare parse; plan {planning:.2f} s, "
             f"write {writing:.2f} s; {created:,} created, {plan.count('duplicate')} duplicates)"
         )
+        rest = planning - reader
+        print(
+            f"  where the time goes:   reading {reader / total:.0%}, checks, duplicates and "
+            f"keys {rest / total:.0%} ({rest:.2f} s), writing {writing / total:.0%}; "
+            f"load average {_load()}"
+        )
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

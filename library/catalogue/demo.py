@@ -7,6 +7,7 @@ and first author) is skipped, and a bad record stops the load with its position 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,12 +106,17 @@ def _apply_sidecar(draft, path: Path) -> None:
 
 
 @transaction.atomic
-def load_demo() -> DemoReport:
-    """Load the seed commentaries and every demo record that is not yet in the catalogue."""
+def load_demo(progress: Callable[[int, int], None] | None = None) -> DemoReport:
+    """Load the seed commentaries and every demo record that is not yet in the catalogue.
+
+    ``progress`` is called with (works done, works in all) after each one.
+    """
     report = DemoReport()
     if not Topic.objects.exists():
         raise DemoDataError("the vocabulary is empty; run `python manage.py load_vocabulary` first")
-    for path in SEED_FILES:
+    records = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    total = len(SEED_FILES) + len(records)
+    for done, path in enumerate(SEED_FILES, start=1):
         draft = prepare_draft(path.read_text(encoding="utf-8"), source=path.name)
         if draft.duplicate is None:
             _apply_sidecar(draft, path.with_suffix(".json"))
@@ -118,11 +124,14 @@ def load_demo() -> DemoReport:
             report.created += 1
         else:
             report.skipped += 1
-    records = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+        if progress is not None:
+            progress(done, total)
     for index, record in enumerate(records, start=1):
         where = f"{DEMO_FILE.name} record {index} ({record.get('title', 'untitled')!r})"
         if load_record(record, where) is None:
             report.skipped += 1
         else:
             report.created += 1
+        if progress is not None:
+            progress(len(SEED_FILES) + index, total)
     return report

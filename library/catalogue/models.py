@@ -194,13 +194,18 @@ class Author(models.Model):
         return f"{name}, {self.suffix}" if self.suffix else name
 
 
+def slug_base(text: str) -> str:
+    """The slug ``text`` gets before any ``-2``, ``-3`` is appended (see :func:`unique_slug`)."""
+    return slugify(anyascii(text), allow_unicode=False)[:180] or "item"
+
+
 def unique_slug(model: type[models.Model], text: str, *, field: str = "slug") -> str:
     """A slug for ``text`` that no row of ``model`` uses yet (``-2``, ``-3``… appended).
 
     The text is transliterated first, so ``Wæver`` gives ``waever`` and Hebrew, Arabic or
     Chinese names stay readable instead of all becoming ``item``, ``item-2``…
     """
-    base = slugify(anyascii(text), allow_unicode=False)[:180] or "item"
+    base = slug_base(text)
     candidate, n = base, 1
     while model._default_manager.filter(**{field: candidate}).exists():
         n += 1

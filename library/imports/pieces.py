@@ -77,13 +77,15 @@ _TO_NOTE = frozenset(
 
 def fit_record(
     record: CitationRecord, filename: str, line: int | None, original_type: str
-) -> tuple[CitationRecord, list[str]]:
+) -> tuple[CitationRecord, list[str], bool]:
     """The record with every field the catalogue refuses moved, so the entry is not lost.
 
     One odd field must not cost the entry: a URL that is not a web address, a place
     longer than the column, a DOI with spaces. Its text goes to the note (labelled with
     the field), the field is left empty, and a warning names the field and the reason.
     A title too long for its column is cut at a word and kept whole in the note.
+    The third value says whether the record passed ``full_clean`` as it was, so that
+    :func:`validate_record` need not run it again (it is most of an entry's planning).
     """
     record, notes, warnings = _fit_names(record)
     piece = build_piece(record, filename=filename, line=line, original_type=original_type)
@@ -110,9 +112,9 @@ def fit_record(
             notes.append(f"{field.replace('_', ' ')}: {value}")
             warnings.append(f"{field} {_shown(value)}: {reason}; its text is kept in the note")
     if not changes and not notes:
-        return record, warnings
+        return record, warnings, not errors
     note = "; ".join(part for part in (record.note.strip(), *notes) if part)
-    return dataclasses.replace(record, **changes, note=note), warnings
+    return dataclasses.replace(record, **changes, note=note), warnings, False
 
 
 def _fit_names(record: CitationRecord) -> tuple[CitationRecord, list[str], list[str]]:
@@ -146,20 +148,29 @@ _NAME_LIMITS = {"family": 300, "given": 200, "particle": 50, "suffix": 50}
 
 
 def validate_record(
-    record: CitationRecord, filename: str, line: int | None, original_type: str
+    record: CitationRecord,
+    filename: str,
+    line: int | None,
+    original_type: str,
+    *,
+    fields_valid: bool = False,
 ) -> str:
-    """Why the record cannot become a piece, naming the field; ``""`` when it can."""
+    """Why the record cannot become a piece, naming the field; ``""`` when it can.
+
+    ``fields_valid``: :func:`fit_record` has just run ``full_clean`` on this very record.
+    """
     try:
         record_date(record)
     except ValueError:
         return f"the date {record.year}-{record.month}-{record.day} does not exist"
-    piece = build_piece(record, filename=filename, line=line, original_type=original_type)
-    try:
-        piece.full_clean(exclude=["citation_key"], validate_unique=False)
-    except ValidationError as exc:
-        return "; ".join(
-            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
-        )
+    if not fields_valid:
+        piece = build_piece(record, filename=filename, line=line, original_type=original_type)
+        try:
+            piece.full_clean(exclude=["citation_key"], validate_unique=False)
+        except ValidationError as exc:
+            return "; ".join(
+                f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+            )
     for name in (*record.authors, *record.editors):
         for part, limit in _NAME_LIMITS.items():
             if len(getattr(name, part)) > limit:

@@ -21,7 +21,7 @@ from django.db import DatabaseError, transaction
 
 from library.catalogue.authors import AuthorSpec
 from library.catalogue.drafts import expand_paths
-from library.catalogue.duplicates import Candidate, DuplicateIndex, author_token
+from library.catalogue.duplicates import Candidate, DuplicateIndex, author_name, author_token
 from library.catalogue.locking import lock_piece_saves
 from library.catalogue.models import (
     CITATION_KEY_PATTERN,
@@ -43,6 +43,7 @@ from library.imports.plan import (
     ImportStopped,
     Outcome,
 )
+from library.imports.writing import create_pieces
 
 __all__ = [
     "ON_DUPLICATE",
@@ -80,14 +81,15 @@ def catalogue_index() -> tuple[DuplicateIndex, set[str]]:
     ):
         first_names.setdefault(piece_id, (kind, family))
     dates = dict(Piece.objects.values_list("pk", "date"))
-    pieces = Piece.objects.values_list("pk", "citation_key", "title", "subtitle", "doi", "url")
-    for pk, key, title, subtitle, doi, url in pieces:
+    pieces = Piece.objects.values_list(
+        "pk", "citation_key", "title", "subtitle", "doi", "url", "volume", "issue", "pages", "type"
+    )
+    for pk, key, title, subtitle, doi, url, volume, issue, pages, kind in pieces:
         taken.add(key.lower())
-        author = ""
+        names: tuple[Name, ...] = ()
         if pk in first_names:
             kind, family = first_names[pk]
-            name = Name(family=family, is_organisation=kind == AuthorKind.ORGANISATION)
-            author = author_token((name,))
+            names = (Name(family=family, is_organisation=kind == AuthorKind.ORGANISATION),)
         full = CitationRecord(key=key, type="other", title=title, subtitle=subtitle).full_title
         date = dates.get(pk)
         index.add(
@@ -98,7 +100,13 @@ def catalogue_index() -> tuple[DuplicateIndex, set[str]]:
                 doi=doi,
                 url=url,
                 year=date.year if date else None,
-                author=author,
+                author=author_token(names),
+                author_name=author_name(names),
+                short_title=title,
+                volume=volume,
+                issue=issue,
+                pages=pages,
+                type=kind,
             )
         )
     return index, taken
@@ -147,7 +155,9 @@ def _plan_file(
             Outcome("rejected", rejection.line, rejection.key, reason=rejection.reason)
         )
     for entry in result.entries:
-        record, fitted = fit_record(entry.record, plan.filename, entry.line, entry.original_type)
+        record, fitted, valid = fit_record(
+            entry.record, plan.filename, entry.line, entry.original_type
+        )
         outcome = Outcome(
             "create",
             entry.line,
@@ -157,7 +167,9 @@ def _plan_file(
             original_type=entry.original_type,
             warnings=[*entry.warnings, *fitted],
         )
-        problem = validate_record(record, plan.filename, entry.line, entry.original_type)
+        problem = validate_record(
+            record, plan.filename, entry.line, entry.original_type, fields_valid=valid
+        )
         if problem:
             outcome.status, outcome.reason = "rejected", problem
         else:
@@ -247,16 +259,22 @@ def apply_plan(
             # import (or editor) may have created some of these works since it was planned.
             lock_piece_saves()
             recheck_plan(plan)
-            work = [
-                (f, o)
-                for f in plan.files
-                for o in f.outcomes
-                if o.action == "updated" or o.status == "create"
-            ]
-            for done, (file_plan, outcome) in enumerate(work, start=1):
-                written.append(_write(file_plan, outcome, user))
+            updates = [(f, o) for f in plan.files for o in f.duplicates if o.action == "updated"]
+            creates = [(f, o) for f in plan.files for o in f.created]
+            total = len(updates) + len(creates)
+            for done, (file_plan, outcome) in enumerate(updates, start=1):
+                written.append(_update(file_plan, outcome))
                 if progress is not None:
-                    progress(done, len(work))
+                    progress(done, total)
+            written.extend(
+                create_pieces(
+                    creates,
+                    user=user,
+                    progress=None
+                    if progress is None
+                    else lambda done: progress(len(updates) + done, total),
+                )
+            )
     except (ValidationError, DatabaseError, ValueError) as exc:
         raise ImportFailed(
             f"writing failed ({type(exc).__name__}: {exc}); nothing was imported"
@@ -294,7 +312,8 @@ def recheck_plan(plan: ImportPlan) -> None:
             taken.add(outcome.key.lower())
 
 
-def _write(file_plan: FilePlan, outcome: Outcome, user) -> Piece:
+def _update(file_plan: FilePlan, outcome: Outcome) -> Piece:
+    """The entry's fields written over the piece it duplicates (``--on-duplicate update``)."""
     record = outcome.record
     contributors = PieceContributors(
         authors=[author_spec(n) for n in record.authors],
@@ -303,26 +322,22 @@ def _write(file_plan: FilePlan, outcome: Outcome, user) -> Piece:
     fresh = build_piece(
         record, filename=file_plan.filename, line=outcome.line, original_type=outcome.original_type
     )
-    if outcome.action == "updated":
-        piece = Piece.objects.get(pk=outcome.matched_pk)
-        for name in UPDATED_FIELDS:
-            value = getattr(fresh, name)
-            if value not in ("", None, []):
-                setattr(piece, name, value)
-        if not record.authors and not record.editors:
-            contributors = PieceContributors(
-                authors=[_spec_of(a) for a in piece.authors],
-                editors=[_spec_of(a) for a in piece.editors],
-            )
-        tags = PieceTags(
-            topics=piece.topics.all(),
-            regions=piece.regions.all(),
-            keywords=list(dict.fromkeys([*piece.keywords, *record.keywords])),
+    piece = Piece.objects.get(pk=outcome.matched_pk)
+    for name in UPDATED_FIELDS:
+        value = getattr(fresh, name)
+        if value not in ("", None, []):
+            setattr(piece, name, value)
+    if not record.authors and not record.editors:
+        contributors = PieceContributors(
+            authors=[_spec_of(a) for a in piece.authors],
+            editors=[_spec_of(a) for a in piece.editors],
         )
-        return save_piece(piece, contributors, tags)
-    fresh.citation_key = outcome.key
-    fresh.created_by = user
-    return save_piece(fresh, contributors, PieceTags(keywords=list(record.keywords)))
+    tags = PieceTags(
+        topics=piece.topics.all(),
+        regions=piece.regions.all(),
+        keywords=list(dict.fromkeys([*piece.keywords, *record.keywords])),
+    )
+    return save_piece(piece, contributors, tags)
 
 
 UPDATED_FIELDS = (

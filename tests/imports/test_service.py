@@ -78,8 +78,17 @@ def test_an_existing_key_is_not_reused(make_piece):
 @pytest.mark.parametrize(
     ("key", "fields", "reason"),
     [
-        ("a1", "doi = {https://doi.org/10.1000/XYZ}, title={Different}", "same DOI"),
-        ("a2", "url = {http://www.example.org/a/}, title={Different}", "same URL"),
+        (
+            "a1",
+            "doi = {https://doi.org/10.1000/XYZ}, title={Mosul operation: an assessment}",
+            "same DOI https://doi.org/10.1000/XYZ, title identical leaving out a subtitle, "
+            "year missing in one",
+        ),
+        (
+            "a2",
+            "url = {http://www.example.org/a/}, title={The Mosul Operation}, year=2016",
+            "same URL http://www.example.org/a/, title identical, same year",
+        ),
         ("basit2016mosul", "title = {Mosul Operation}", "same citation key"),
         ("a3", "title = {The Mosul operation.}, year = {2016}", "similar title"),
     ],
@@ -139,7 +148,12 @@ def test_on_duplicate_update_changes_the_existing_piece_and_keeps_its_key(make_p
 def test_on_duplicate_keep_both_creates_a_second_piece_with_a_warning(make_piece):
     make_piece("Mosul Operation", citation_key="basit2016mosul", doi="10.1/x")
     plan = plan_import(
-        [bib("@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul}, doi={10.1/x}}")],
+        [
+            bib(
+                "@misc{basit2016mosul, author={Basit, Abdul}, title={Mosul operation}, "
+                "doi={10.1/x}}"
+            )
+        ],
         on_duplicate="keep-both",
     )
     [outcome] = plan.files[0].created
@@ -168,7 +182,7 @@ def test_a_url_that_is_not_a_url_is_kept_in_the_note():
 def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece, monkeypatch):
     from django.core.exceptions import ValidationError
 
-    from library.imports import service
+    from library.imports import writing
 
     text = (
         "@misc{first2020, author={Doe, Jane}, title={First}, year=2020}\n"
@@ -176,14 +190,15 @@ def test_an_import_that_fails_part_way_leaves_the_catalogue_as_it_was(make_piece
     )
     plan = plan_import([bib(text)])
     make_piece("Already here", citation_key="here2020")
-    write = service._write
+    index = writing._index
 
-    def fail_on_second(file_plan, outcome, user):
-        if outcome.key == "second2020":
+    def fail_on_second(ids):  # the first batch is written and indexed, the second fails
+        if Piece.objects.filter(pk__in=ids, citation_key="second2020").exists():
             raise ValidationError("the database refused it")
-        return write(file_plan, outcome, user)
+        index(ids)
 
-    monkeypatch.setattr(service, "_write", fail_on_second)
+    monkeypatch.setattr(writing, "BATCH", 1)
+    monkeypatch.setattr(writing, "_index", fail_on_second)
     with pytest.raises(ImportFailed, match="nothing was imported"):
         apply_plan(plan)
     assert list(Piece.objects.values_list("citation_key", flat=True)) == ["here2020"]

@@ -78,7 +78,10 @@ def test_duplicates_are_shown_beside_the_piece_they_match(editor_client, make_pi
     page = upload(editor_client, "endnote.ris").content.decode()
     assert "Duplicates (1)" in page
     assert existing.get_absolute_url() in page
-    assert "same citation key (basit2016mosul) and title; will be skipped" in page
+    assert (
+        "same citation key (basit2016mosul) and title identical leaving out a subtitle, "
+        "same year; will be skipped"
+    ) in page
 
 
 def test_titles_are_escaped_in_the_preview(editor_client):

@@ -19,8 +19,9 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+import langcodes
 import lxml.html
-import pycountry
+from langcodes.tag_parser import LanguageTagError
 
 from library.citations.records import CitationRecord, Name
 
@@ -271,26 +272,40 @@ _BABEL = {
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
+def _language_named(name: str) -> str:
+    """The code of the language with this English name or autonym, exactly; else ``""``.
+
+    langcodes also matches a name shortened or lengthened ("Klingonish" -> Klingon): a
+    guess, which is not kept.
+    """
+    try:
+        found = langcodes.find(name)
+    except LookupError:
+        return ""
+    wanted = name.casefold()
+    names = {found.display_name("en").casefold(), found.autonym().casefold()}
+    return found.to_tag() if wanted in names else ""
+
+
 def language_code(value: str, field: str, warnings: list[str]) -> tuple[str, str]:
     """A language as written -> (BCP 47 code, text for the note); both empty when absent.
 
-    Nothing is invented: no language stays no language. A code (``en``, ``pt-BR``) is kept
-    as given; a name (``ngerman``, ``Portuguese``, ``Deutsch`` is not one) becomes its code
-    through babel's names and ISO 639 (pycountry); anything else is kept in the note, with
-    a warning.
+    Nothing is invented: no language stays no language. A code is kept, in its standard
+    form when langcodes knows it (``pt-br`` -> ``pt-BR``, ``eng`` -> ``en``, ``iw`` ->
+    ``he``) and as given when not; a name becomes its code through babel's names or
+    langcodes, which knows names in English and in the language itself (``Portuguese``,
+    ``Deutsch``, ``français``); anything else is kept in the note, with a warning.
     """
     text = tidy(value)
     if not text:
         return "", ""
     if _LANGUAGE_TAG.fullmatch(text) and len(text) <= 20 and len(text.split("-")[0]) <= 3:
-        return text, ""
-    code = _BABEL.get(text) or _BABEL.get(text.lower())
-    if code is None:
         try:
-            found = pycountry.languages.lookup(text)
-        except LookupError:
-            found = None
-        code = getattr(found, "alpha_2", "") or getattr(found, "alpha_3", "") if found else ""
+            tag = langcodes.standardize_tag(text)
+        except LanguageTagError:
+            return text, ""
+        return (tag if langcodes.tag_is_valid(tag) else text), ""
+    code = _BABEL.get(text) or _BABEL.get(text.lower()) or _language_named(text)
     if code:
         return code, ""
     warnings.append(f"{field} {text!r} is not a language name or code; kept in the note")

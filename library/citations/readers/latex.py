@@ -113,6 +113,9 @@ def latex_to_text(value: str) -> str:
     """``M{\\"u}ller {IS}`` -> ``Müller IS``; cached because publishers and places repeat."""
     if not _PLAIN.search(value):
         return _tidy(value)
+    simple = _simple(value)
+    if simple is not None:
+        return simple
     if nesting_depth(value) > MAX_DEPTH:
         return _stripped(value)
     value = _BARE_PERCENT.sub(r"\\%", value)
@@ -122,6 +125,52 @@ def latex_to_text(value: str) -> str:
         # Some malformed macro uses (``\input`` with no argument) fail inside pylatexenc's
         # own substitution code: the words are kept, braces and macro names dropped.
         return _stripped(value)
+
+
+# Escaped symbols and argument-less text macros that pylatexenc turns into one character;
+# our own exporter writes them in nearly every title (``R{\\&}D``, ``100{\\%}``).
+_SYMBOLS = {
+    **{f"\\{c}": c for c in "&%$#_"},
+    **{f"{{\\{c}}}": c for c in "&%$#_"},
+    **{
+        f"{{\\{name}}}": text
+        for name, text in (
+            ("textless", "<"),
+            ("textgreater", ">"),
+            ("textbraceleft", "{"),
+            ("textbraceright", "}"),
+            ("textasciicircum", "^"),
+            ("textasciitilde", "~"),
+            ("textbackslash", "\\"),
+        )
+    },
+}
+_SYMBOL = re.compile("|".join(re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True)))
+# What pylatexenc would change besides grouping braces: macros, ties, math, comments,
+# alignment tabs, TeX ligatures (``--``, ````a''``, ``!```).
+_NOT_SIMPLE = re.compile(r"[\\~$%&`]|--|''")
+
+
+def _simple(value: str) -> str | None:
+    """pylatexenc's result without pylatexenc, for text that is only words, grouping braces
+    and :data:`_SYMBOLS`; ``None`` for anything else. Decoding is most of reading a file,
+    and most titles are of this kind (tests check the two agree).
+    """
+    parts = _SYMBOL.split(value)
+    if any(_NOT_SIMPLE.search(p) for p in parts):
+        return None
+    depth = 0
+    for mark in _BRACE.finditer("".join(parts)):
+        depth += 1 if mark.group() == "{" else -1
+        if depth < 0:
+            return None
+    if depth:
+        return None
+    symbols = [_SYMBOLS[m] for m in _SYMBOL.findall(value)]
+    out = [_BRACE.sub("", parts[0])]
+    for symbol, part in zip(symbols, parts[1:], strict=True):
+        out.extend((symbol, _BRACE.sub("", part)))
+    return _tidy("".join(out))
 
 
 #: What pylatexenc's substitution code raises on macros used without their arguments.

@@ -327,6 +327,11 @@ def test_and_others_organisation_publisher_number_and_issue_are_all_kept():
         ("langid={ngerman}", "de", ""),
         ("language={Portuguese}", "pt", ""),
         ("langid={pt-BR}", "pt-BR", ""),
+        ("langid={pt-br}", "pt-BR", ""),
+        ("language={eng}", "en", ""),
+        ("language={Deutsch}", "de", ""),
+        ("language={fran{\\c{c}}ais}", "fr", ""),
+        ("language={xx}", "xx", ""),
         ("language={Klingonish}", "", "language: Klingonish"),
     ],
 )

@@ -9,7 +9,6 @@ and the batch goes on; the command exits non-zero if any file was not ingested.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
@@ -29,6 +28,7 @@ from library.catalogue.drafts import (
 from library.catalogue.statistics import refresh_planner_statistics
 from library.ingest.pdf import PdfExtractor, PdfProblem, file_name_problem
 from library.ingest.types import NotACommentary
+from library.progress import Bar, add_progress_argument
 from library.storage import failure_reason, is_storage_failure
 
 CREATED, DUPLICATE, ATTENTION, FAILED = "created", "duplicate", "needs-attention", "failed"
@@ -62,7 +62,6 @@ class Tally:
 
 
 class Command(BaseCommand):
-    _bar_shown = False
     _accept_keywords = False
     help = (
         "Parse commentary PDFs and text files (folders are searched recursively) and add each "
@@ -87,33 +86,24 @@ class Command(BaseCommand):
             action="store_true",
             help="Print one JSON object: the counts and a record for every file.",
         )
-        parser.add_argument(
-            "--progress",
-            action=argparse.BooleanOptionalAction,
-            default=None,
-            help="Show a progress bar on stderr (default: when stderr is a terminal).",
-        )
+        add_progress_argument(parser)
 
     def handle(self, *args, paths: list[str], dry_run: bool, json: bool, **options) -> None:
         self._accept_keywords = options["accept_keywords"]
         files, hidden = expand_paths(paths)
-        progress = options["progress"]
-        if progress is None:
-            progress = _is_terminal(self.stderr)
-        self._bar_shown = progress
         describe = not json and (options["verbosity"] >= 2 or len(files) <= 3)
         tally = Tally()
         seen: dict[str, str] = {}
         started = time.monotonic()
-        with PdfExtractor(pdf_limits()) as extractor:
+        bar = Bar(self.stderr, total=len(files), unit="files", shown=options["progress"])
+        self._bar = bar
+        with bar, PdfExtractor(pdf_limits()) as extractor:
             for index, path in enumerate(files, start=1):
-                if progress:
-                    self._progress(index - 1, len(files), path)
+                bar.describe(_shown(os.path.basename(path))[:40])
                 outcome = self._ingest_one(path, extractor, dry_run=dry_run, seen=seen)
                 tally.outcomes.append(outcome)
                 self._report(outcome, describe=describe)
-        if progress:
-            self._progress(len(files), len(files), "", finished=True)
+                bar.update(index)
         if not dry_run:
             refresh_planner_statistics()
         summary = tally.summary(dry_run=dry_run, hidden=hidden)
@@ -197,24 +187,14 @@ class Command(BaseCommand):
 
     def _report(self, outcome: Outcome, *, describe: bool) -> None:
         if outcome.status in (ATTENTION, FAILED):
-            clear = f"\r{'':<{_BAR_CHARS}}\r" if self._bar_shown else ""
             message = f"{_shown(outcome.file)}: not ingested: {outcome.reason}"
-            self.stderr.write(clear + self.style.ERROR(message), style_func=_plain)
+            self._bar.note(self.style.ERROR(message))
             return
         if not describe:
             return
         self._describe(outcome.record)
         style = self.style.SUCCESS if outcome.status == CREATED else self.style.WARNING
         self.stdout.write(style(f"{_shown(outcome.file)}: {outcome.reason}."))
-
-    def _progress(self, done: int, total: int, path: str, *, finished: bool = False) -> None:
-        width = 30
-        filled = width * done // total if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        name = _shown(os.path.basename(path))[:40]
-        end = "\n" if finished else ""
-        self.stderr.write(f"\r[{bar}] {done}/{total} {name:<40}", ending=end, style_func=_plain)
-        self.stderr.flush()
 
     def _table(self, tally: Tally, summary: dict) -> None:
         rows = [
@@ -262,13 +242,6 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
 
-_BAR_CHARS = 90
-
-
-def _plain(text: str) -> str:
-    return text
-
-
 def _shown(path: str) -> str:
     """A path safe to print: control characters in a file name must not reach the terminal."""
     return "".join(
@@ -279,11 +252,6 @@ def _shown(path: str) -> str:
 
 def _refused(path: str, status: str, reason: str) -> Outcome:
     return Outcome(path, status, reason, {"file": path, "status": status, "reason": reason})
-
-
-def _is_terminal(stream) -> bool:
-    target = getattr(stream, "_out", stream)
-    return bool(getattr(target, "isatty", lambda: False)())
 
 
 def _json_dumps(value: dict) -> str:

@@ -8,7 +8,6 @@ counts are checked, and the writing is one transaction.
 from __future__ import annotations
 
 import json
-import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -24,6 +23,7 @@ from library.imports.service import (
     plan_import,
     read_paths,
 )
+from library.progress import Bar, add_progress_argument
 from library.search import outbox
 
 
@@ -65,6 +65,7 @@ class Command(BaseCommand):
             default="skip",
             help="What to do with an entry already in the catalogue (default: skip).",
         )
+        add_progress_argument(parser)
 
     def handle(self, *args, files: list[str], **options) -> None:
         paths, skipped = citation_paths(files)
@@ -81,8 +82,9 @@ class Command(BaseCommand):
                 unreadable=unreadable,
             )
             if not options["dry_run"] and not (strict and plan.failed_files):
-                progress = self._progress if not options["json"] else None
-                written = apply_plan(plan, progress=progress, all_or_nothing=strict)
+                shown = False if options["json"] else options["progress"]
+                with Bar(self.stderr, total=0, unit="pieces", shown=shown) as bar:
+                    written = apply_plan(plan, progress=bar.update, all_or_nothing=strict)
                 refresh_planner_statistics()
                 self._report_unindexed([piece.pk for piece in written])
         except ImportStopped as exc:
@@ -120,15 +122,6 @@ class Command(BaseCommand):
                     "next index write or the worker (python manage.py check_index lists them)."
                 )
             )
-
-    def _progress(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
-            return
-        width = 30
-        filled = width * done // total
-        end = "\n" if done == total else ""
-        self.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total}", ending=end)
-        self.stderr.flush()
 
     def _summarise(self, plan: ImportPlan, *, dry_run: bool, verbose: bool = False) -> None:
         for file_plan in plan.files:
