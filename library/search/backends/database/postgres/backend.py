@@ -6,6 +6,7 @@ in tiers by ranking.py, and its facets counted by facets.py.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -60,6 +61,8 @@ class PostgresBackend(SearchBackend):
     name = "database"
     transactional = True
     index_table = DOC_TABLE  # a row here means the index has been written
+    # Each connection's server process computes its pieces' vectors on one core.
+    rebuild_workers = max(1, min(4, os.cpu_count() or 1))
 
     # --- writing -------------------------------------------------------------------------
 
@@ -118,8 +121,8 @@ class PostgresBackend(SearchBackend):
             cursor.execute(f"TRUNCATE {', '.join(TABLES)}")
             words, shares = choose_pair_words(cursor)
             cursor.execute(
-                f"INSERT INTO {PAIR_WORD_TABLE} (word, share) "
-                "SELECT * FROM unnest(%s::text[], %s::real[])",
+                f"INSERT INTO {PAIR_WORD_TABLE} (word, share, code) "
+                "SELECT w, s, n FROM unnest(%s::text[], %s::real[]) WITH ORDINALITY AS p(w, s, n)",
                 [words, shares],
             )
             self._log(cursor, [0])
@@ -187,16 +190,16 @@ class PostgresBackend(SearchBackend):
         return [name for (name,) in cursor.fetchall()]
 
     @staticmethod
-    def _phrase_pairs(words) -> list[tuple[str, bool]]:
-        """A phrase's adjacent pairs of stems, in order, each with whether it is indexed."""
+    def _phrase_pairs(words) -> list[int | None]:
+        """A phrase's adjacent pairs of stems, in order: each one's number if indexed."""
         with _cursor() as cursor:
             cursor.execute(PHRASE_PAIRS_SQL, [clean_for_index(" ".join(words))])
-            return cursor.fetchall()
+            return [code for (code,) in cursor.fetchall()]
 
     def _insert(self, cursor, documents: list[PieceDocument]) -> None:
         if not documents:
             return
-        cursor.executemany(INSERT_SQL, [insert_params(d) for d in documents])
+        cursor.execute(INSERT_SQL, insert_params(documents))
         self._count_words(
             cursor, [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents], 1
         )
