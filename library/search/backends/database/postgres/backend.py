@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db import DatabaseError, connection, transaction
 
+from library.catalogue.models import Piece
 from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
 from library.search.backends.database.postgres.compiler import compile_query, quote
 from library.search.backends.database.postgres.facets import facet_counts
@@ -283,22 +284,35 @@ class PostgresBackend(SearchBackend):
         """``ts_headline`` of the synopsis when it matches, else of the body, else the title.
 
         Field by field, so only pieces whose short synopsis does not match pay for a
-        headline over their whole body.
+        headline over their whole body. The body is the catalogue's own, folded here as
+        documents.py folds it for indexing: the index keeps no second copy of every body
+        (a third of a GB at 100,000 pieces) for the 20 a page shows.
         """
         if not highlight or not ids:
             return {}
         snippets: dict[int, str] = {}
         folded: set[int] = set()
         remaining = list(ids)
+        headline = f"ts_headline('{CONFIG}', replace(d.t, '<', %s), {TSQUERY}, %s)"
         for column in ("synopsis", "body", "title"):
             if not remaining:
                 break
-            cursor.execute(
-                f"SELECT d.piece_id, d.folded, ts_headline('{CONFIG}', "
-                f"replace(d.{column}, '<', %s), q.q, %s) FROM {TEXT_TABLE} d, "
-                f"(SELECT {TSQUERY} AS q) q WHERE d.piece_id = ANY(%s) AND d.{column} <> ''",
-                [_LT, _HEADLINE_OPTIONS, highlight, remaining],
-            )
+            if column == "body":
+                rows = _bodies(cursor, remaining)
+                if not rows:
+                    continue
+                cursor.execute(
+                    f"SELECT d.piece_id, d.folded, {headline} FROM unnest(%s::bigint[], "
+                    "%s::boolean[], %s::text[]) AS d(piece_id, folded, t)",
+                    [_LT, highlight, _HEADLINE_OPTIONS, *map(list, zip(*rows, strict=True))],
+                )
+            else:
+                cursor.execute(
+                    f"SELECT d.piece_id, d.folded, {headline} FROM (SELECT piece_id, folded, "
+                    f"{column} AS t FROM {TEXT_TABLE} WHERE piece_id = ANY(%s) "
+                    f"AND {column} <> '') d",
+                    [_LT, highlight, _HEADLINE_OPTIONS, remaining],
+                )
             for pk, was_folded, marked in cursor.fetchall():
                 if marked and MARK_START in marked:
                     snippets[pk] = marked.replace(_LT, "<")
@@ -373,6 +387,19 @@ class PostgresBackend(SearchBackend):
             sizes = " + ".join(f"pg_total_relation_size('{table}')" for table in TABLES)
             cursor.execute(f"SELECT {sizes}")
             return int(cursor.fetchone()[0] or 0)
+
+
+def _bodies(cursor, ids: list[int]) -> list[tuple[int, bool, str]]:
+    """(piece id, whether folding changed it, folded text) of the pieces' non-empty bodies:
+    the text documents.py indexes, so the headline's words are the index's."""
+    cursor.execute(
+        f"SELECT id, body FROM {Piece._meta.db_table} WHERE id = ANY(%s) AND body <> ''", [ids]
+    )
+    rows = []
+    for pk, body in cursor.fetchall():
+        cleaned = clean_for_index(body)
+        rows.append((pk, cleaned != body, cleaned))
+    return rows
 
 
 class _cursor:

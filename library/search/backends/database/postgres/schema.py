@@ -10,8 +10,9 @@ frozen SQL is the tables' definition; a change to them is a new migration):
   ``D``, built with the ``dossier_english`` configuration (Snowball English stemming, no
   stop words, after ``unaccent``), GIN-indexed and stored uncompressed (a phrase's recheck
   reads it; decompressing doubled that).
-* ``search_pg_text``: each piece's indexed text (for ``ts_headline`` and related pieces)
-  and ``head``, the weighted vector of the short fields that ranking reads.
+* ``search_pg_text``: each piece's indexed short fields (for ``ts_headline``) and
+  ``head``, the weighted vector of them that ranking and related pieces read. Body
+  snippets read the catalogue's own body (migration 0006 dropped the copy here).
 * ``search_pg_word``: the catalogue's own folded words (short fields) with document counts,
   the candidates for "did you mean".
 * ``search_pg_change``: (transaction id, piece id) of every index write, so each process's
@@ -113,8 +114,8 @@ INSERT_SQL = (
     f"v AS MATERIALIZED (SELECT s.*, setweight(to_tsvector('{CONFIG}', s.title), 'A') AS a, "
     f"setweight(to_tsvector('{CONFIG}', s.authors || E'\\n' || s.tags), 'B') || "
     f"setweight(to_tsvector('{CONFIG}', s.synopsis), 'C') AS bc FROM s), "
-    f"t AS (INSERT INTO {TEXT_TABLE} (piece_id, title, authors, tags, synopsis, body, folded, "
-    "head) SELECT piece_id, title, authors, tags, synopsis, body, folded, a || bc FROM v), "
+    f"t AS (INSERT INTO {TEXT_TABLE} (piece_id, title, authors, tags, synopsis, folded, head) "
+    "SELECT piece_id, title, authors, tags, synopsis, folded, a || bc FROM v), "
     f"f AS MATERIALIZED (SELECT v.piece_id, v.digest, v.date, v.type, v.a, v.a || v.bc || "
     f"setweight(to_tsvector('{CONFIG}', left(v.body, {MAX_INDEXED_CHARS})), 'D') AS vec FROM v) "
     f"INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
