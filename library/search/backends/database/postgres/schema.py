@@ -55,9 +55,10 @@ MAX_INDEXED_CHARS = 400_000
 PAIR_MIN_PIECES = 5_000
 PAIR_SAMPLE = 1_000
 PAIR_SHARE_PRODUCT = 0.05
-# A pair's number is first * PAIR_CODE_BASE + second: at most PAIR_CODE_BASE - 1 pair words
-# (the most common are kept), so every number fits an ``integer``.
+# A pair's number is first * PAIR_CODE_BASE + second, so every number fits an ``integer``;
+# at most MAX_PAIR_WORDS pair words (the most common are kept).
 PAIR_CODE_BASE = 32_768
+MAX_PAIR_WORDS = PAIR_CODE_BASE - 1
 
 # The text indexes: dropped while rebuild_index writes every row, created again after.
 GIN_INDEXES = (
@@ -147,7 +148,7 @@ PHRASE_PAIRS_SQL = (
 
 def choose_pair_words(cursor) -> tuple[list[str], list[float]]:
     """The lexemes in at least PAIR_SHARE_PRODUCT of a random sample of the pieces (the
-    PAIR_CODE_BASE - 1 most common of them), in lexeme order: their codes are 1, 2, …"""
+    MAX_PAIR_WORDS most common of them), in lexeme order: their codes are 1, 2, …"""
     ids = list(Piece.objects.values_list("pk", flat=True))
     if len(ids) < PAIR_MIN_PIECES:
         return [], []
@@ -157,7 +158,7 @@ def choose_pair_words(cursor) -> tuple[list[str], list[float]]:
         "SELECT u.lexeme, count(*)::real / %s FROM unnest(%s::text[]) t, "
         f"unnest(to_tsvector('{CONFIG}', t)) u "
         "GROUP BY u.lexeme HAVING count(*) >= %s ORDER BY count(*) DESC, u.lexeme LIMIT %s",
-        [len(texts), texts, math.ceil(PAIR_SHARE_PRODUCT * len(texts)), PAIR_CODE_BASE - 1],
+        [len(texts), texts, math.ceil(PAIR_SHARE_PRODUCT * len(texts)), MAX_PAIR_WORDS],
     )
     rows = sorted(cursor.fetchall())
     return [word for word, _ in rows], [share for _, share in rows]
