@@ -359,7 +359,7 @@ def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeyp
     assert [hit.piece_id for hit in backend.related(build_document(piece))] == [kin.pk]
 
 
-def test_the_second_ranking_tier_ranks_the_newest_matches_and_loses_none(make_piece, monkeypatch):
+def test_the_lower_ranking_tiers_rank_the_newest_matches_and_lose_none(make_piece, monkeypatch):
     import datetime
 
     from library.search.backends.database.postgres import ranking
@@ -369,9 +369,17 @@ def test_the_second_ranking_tier_ranks_the_newest_matches_and_loses_none(make_pi
         make_piece(f"Report {n}", synopsis="kestrel " * (6 - n), date=datetime.date(2000 + n, 1, 1))
     result = service.search("kestrel", page_size=10)
     assert result.total == 6
-    # Ranked: the two newest (more kestrels first); then the rest, newest first.
+    # Ranked: the two newest (more kestrels first); then the rest, ranked by the whole
+    # vector (tier 3: more kestrels first).
+    titles = [piece.title for piece, _ in result.entries]
+    assert titles == ["Report 4", "Report 5", "Report 0", "Report 1", "Report 2", "Report 3"]
+    # Tier 3 ranks only its newest TIER3_CANDIDATES; the others follow, newest first.
+    monkeypatch.setattr(ranking, "TIER3_CANDIDATES", 1)
+    result = service.search("kestrel", page_size=10)
     titles = [piece.title for piece, _ in result.entries]
     assert titles == ["Report 4", "Report 5", "Report 3", "Report 2", "Report 1", "Report 0"]
+    page_two = service.search("kestrel", page_size=4, page=2)
+    assert [piece.title for piece, _ in page_two.entries] == ["Report 1", "Report 0"]
 
 
 @pytest.mark.django_db(transaction=True)
