@@ -218,8 +218,28 @@ def _tier3(match: Match) -> _Sql:
 
 
 def _ids() -> _Sql:
-    """The total and every matching id, packed as ``int8send`` bytes for numpy."""
-    return _Sql("SELECT 'ids', NULL, count(*), NULL, string_agg(int8send(m.id), ''::bytea) FROM m")
+    """The total and every matching id, as one ``array_send`` of the ids for numpy.
+
+    ``array_agg`` then one ``array_send`` took ~10 ms less than ``string_agg`` of
+    100,000 ``int8send`` values (a word in every piece, at a load of 9).
+    """
+    return _Sql(
+        "SELECT 'ids', NULL, count(*), NULL, array_send(coalesce(array_agg(m.id), "
+        "'{}'::bigint[])) FROM m"
+    )
+
+
+# array_send of a one-dimensional bigint[]: ndim, flags, element type, length, lower bound,
+# then each element as its byte length (8) and its value.
+_ARRAY_HEADER = 20
+_ARRAY_ITEM = np.dtype([("length", ">i4"), ("value", ">i8")])
+
+
+def _unpack_ids(blob: bytes) -> np.ndarray:
+    """The ids of an ``array_send`` of a bigint[] (an empty array has no dimensions)."""
+    if len(blob) <= _ARRAY_HEADER:
+        return np.empty(0, dtype=np.int64)
+    return np.frombuffer(blob, dtype=_ARRAY_ITEM, offset=_ARRAY_HEADER)["value"].astype(np.int64)
 
 
 def _sql_facets() -> _Sql:
@@ -251,7 +271,7 @@ def _read(fetched: list[tuple], match: Match) -> Ranked:
             tiers.append((kind, count, value, score))
         elif kind == "ids":
             total = count
-            counts = np.frombuffer(bytes(blob or b""), dtype=">i8").astype(np.int64)
+            counts = _unpack_ids(bytes(blob or b""))
         elif kind == "total":
             total = count
         elif kind.startswith("type:"):
