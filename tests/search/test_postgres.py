@@ -428,3 +428,36 @@ def test_the_pair_codes_migration_keeps_phrases_exact_until_a_rebuild(make_piece
     assert "d.pairs" not in _compiled('"security policy"').where
     assert sorted(p.title for p, _ in service.search('"security policy"').entries) == ["Kestrel"]
     assert sorted(p.title for p, _ in service.search('"policy security"').entries) == ["Harrier"]
+
+
+def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
+    """One upsert of the net change per save: counts equal a recount from the text rows."""
+    from library.search.backends.database.postgres.backend import _short_words
+    from library.search.backends.database.postgres.schema import TEXT_TABLE, WORD_TABLE
+
+    def counted() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT word, docs FROM {WORD_TABLE}")
+            return dict(cursor.fetchall())
+
+    def recounted() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT title, authors, tags, synopsis FROM {TEXT_TABLE}")
+            counts: dict[str, int] = {}
+            for row in cursor.fetchall():
+                for word in _short_words(*row):
+                    counts[word] = counts.get(word, 0) + 1
+            return counts
+
+    kestrel = make_piece("Kestrel report", synopsis="merlin harrier")
+    osprey = make_piece("Osprey report", synopsis="merlin")
+    assert counted() == recounted()
+    assert counted()["merlin"] == 2
+    kestrel.title, kestrel.synopsis = "Hobby report", "harrier"
+    kestrel.save()
+    assert counted() == recounted()
+    assert "kestrel" not in counted()
+    assert (counted()["merlin"], counted()["hobby"]) == (1, 1)
+    osprey.delete()
+    assert counted() == recounted()
+    assert "merlin" not in counted()

@@ -58,6 +58,17 @@ def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]
     return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
 
 
+def _tally(
+    pieces_words: list[set[str]], change: int = 1, into: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Word -> change in its document count, ``change`` per piece holding it, added to ``into``."""
+    counts = dict(into or {})
+    for words in pieces_words:
+        for word in words:
+            counts[word] = counts.get(word, 0) + change
+    return counts
+
+
 class PostgresBackend(SearchBackend):
     name = "database"
     transactional = True
@@ -78,23 +89,26 @@ class PostgresBackend(SearchBackend):
             # The digest has the year only; the row also keeps the exact date for sorting.
             if old is not None and old == (document.digest, row_date(document)):
                 return  # unchanged: several signals fire for one save
-            self._remove(cursor, [document.piece_id])
-            self._insert(cursor, [document])
+            _, gone = self._remove(cursor, [document.piece_id])
+            # One upsert of the net change: an edit rarely changes the short fields' words.
+            self._count_words(cursor, _tally(gone, -1, self._insert(cursor, [document])))
             self._log(cursor, [document.piece_id])
 
     def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
         """Insert documents that are not in the index yet (rebuild's fast path)."""
         batch = list(documents)
         with _cursor() as cursor:
-            self._remove(cursor, [d.piece_id for d in batch])  # any half-present row
-            self._insert(cursor, batch)
+            _, gone = self._remove(cursor, [d.piece_id for d in batch])  # any half-present row
+            self._count_words(cursor, _tally(gone, -1, self._insert(cursor, batch)))
             if batch:
                 self._log(cursor, [0])  # 0: every process reloads its facet arrays
         return len(batch)
 
     def delete(self, piece_id: int) -> None:
         with _cursor() as cursor:
-            if self._remove(cursor, [piece_id]):
+            removed, gone = self._remove(cursor, [piece_id])
+            self._count_words(cursor, _tally(gone, -1))
+            if removed:
                 self._log(cursor, [piece_id])
 
     def optimize(self) -> None:
@@ -197,27 +211,27 @@ class PostgresBackend(SearchBackend):
             cursor.execute(PHRASE_PAIRS_SQL, [clean_for_index(" ".join(words))])
             return [code for (code,) in cursor.fetchall()]
 
-    def _insert(self, cursor, documents: list[PieceDocument]) -> None:
+    @staticmethod
+    def _insert(cursor, documents: list[PieceDocument]) -> dict[str, int]:
+        """Write the documents' rows; their short fields' word counts, for _count_words."""
         if not documents:
-            return
+            return {}
         cursor.execute(INSERT_SQL, insert_params(documents))
-        self._count_words(
-            cursor, [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents], 1
-        )
+        return _tally([_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents])
 
-    def _remove(self, cursor, piece_ids: list[int]) -> bool:
-        """Delete the pieces' rows (and their words' counts); whether there were any."""
+    @staticmethod
+    def _remove(cursor, piece_ids: list[int]) -> tuple[bool, list[set[str]]]:
+        """Delete the pieces' rows: whether there were any, and each one's short words."""
         if not piece_ids:
-            return False
+            return False, []
         cursor.execute(
             f"DELETE FROM {TEXT_TABLE} WHERE piece_id = ANY(%s) "
             "RETURNING title, authors, tags, synopsis",
             [piece_ids],
         )
         old = cursor.fetchall()
-        self._count_words(cursor, [_short_words(*row) for row in old], -1)
         cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE piece_id = ANY(%s)", [piece_ids])
-        return bool(old) or cursor.rowcount > 0
+        return bool(old) or cursor.rowcount > 0, [_short_words(*row) for row in old]
 
     @staticmethod
     def _log(cursor, piece_ids: list[int]) -> None:
@@ -227,11 +241,9 @@ class PostgresBackend(SearchBackend):
         )
 
     @staticmethod
-    def _count_words(cursor, pieces_words: list[set[str]], change: int) -> None:
-        counts: dict[str, int] = {}
-        for words in pieces_words:
-            for word in words:
-                counts[word] = counts.get(word, 0) + change
+    def _count_words(cursor, counts: dict[str, int]) -> None:
+        """Add ``counts`` to the words' document counts; drop words no piece uses now."""
+        counts = {word: change for word, change in counts.items() if change}
         if not counts:
             return
         # Sorted: concurrent saves lock the word rows in one order, so they never deadlock.
@@ -242,8 +254,9 @@ class PostgresBackend(SearchBackend):
             "ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs",
             [words, [counts[w] for w in words]],
         )
-        if change < 0:
-            cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE word = ANY(%s) AND docs <= 0", [words])
+        fewer = [word for word in words if counts[word] < 0]
+        if fewer:
+            cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE word = ANY(%s) AND docs <= 0", [fewer])
 
     # --- searching -----------------------------------------------------------------------
 
