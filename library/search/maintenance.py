@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 
 from library.catalogue.models import Piece
 from library.search.backends import get_backend
 from library.search.backends.base import IndexStatus, SearchBackend
-from library.search.documents import iter_documents
+from library.search.documents import documents_for, iter_documents
 from library.search.outbox import pending
 from library.search.sync import retry_pending
 
@@ -37,9 +38,8 @@ def rebuild(chunk: int = 500, progress: Progress | None = None) -> int:
     backend.start_rebuild()
     done = 0
     try:
-        for batch in iter_documents(chunk=chunk):
-            with transaction.atomic():
-                done += backend.add_bulk(batch)
+        for written in _write_chunks(backend, chunk):
+            done += written
             if progress:
                 progress(done, total, started)
     except BaseException:
@@ -49,6 +49,36 @@ def rebuild(chunk: int = 500, progress: Progress | None = None) -> int:
     # Writes refused while it ran (and any older ones) go into the new index now.
     retry_pending(backend)
     return done
+
+
+def _write_chunks(backend: SearchBackend, chunk: int) -> Iterator[int]:
+    """Write every piece in chunks, one transaction each; yields each chunk's count.
+
+    On several connections at once when the engine allows it (PostgreSQL computes each
+    piece's vectors in the server process of the connection that sends it, so one
+    connection used one core). Inside a caller's transaction (a test) other connections
+    could not see its pieces: one connection then.
+    """
+    workers = 1 if connection.in_atomic_block else backend.rebuild_workers
+    if workers <= 1:
+        for batch in iter_documents(chunk=chunk):
+            with transaction.atomic():
+                yield backend.add_bulk(batch)
+        return
+    ids = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
+    chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    with ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(lambda piece_ids: _write_chunk(backend, piece_ids), chunks)
+
+
+def _write_chunk(backend: SearchBackend, piece_ids: list[int]) -> int:
+    """One chunk on this thread's own connection, closed after (threads end with the pool)."""
+    try:
+        batch = documents_for(piece_ids)
+        with transaction.atomic():
+            return backend.add_bulk(batch)
+    finally:
+        connections.close_all()
 
 
 def check(backend: SearchBackend | None = None) -> IndexStatus:

@@ -15,7 +15,11 @@ from django.db import connection
 from library.catalogue.models import Piece
 from library.search import service
 from library.search.backends.database.postgres.backend import PostgresBackend
-from library.search.backends.database.postgres.schema import DOC_TABLE, PAIR_WORD_TABLE
+from library.search.backends.database.postgres.schema import (
+    DOC_TABLE,
+    PAIR_CODE_BASE,
+    PAIR_WORD_TABLE,
+)
 from library.search.query import parse_query
 from library.search.vocab import Vocabulary
 
@@ -197,14 +201,23 @@ def _chosen_pair_words() -> dict[str, float]:
         return dict(cursor.fetchall())
 
 
-def _pairs(title: str) -> dict[str, list[int]]:
+def _chosen_codes() -> list[tuple[str, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT word, code FROM {PAIR_WORD_TABLE} ORDER BY code")
+        return cursor.fetchall()
+
+
+def _pairs(title: str) -> set[str]:
+    """The piece's indexed pairs, each number spelt back as "first second"."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT u.lexeme, u.positions FROM {DOC_TABLE} d, unnest(d.pairs) u "
-            "WHERE d.piece_id = (SELECT id FROM catalogue_piece WHERE title = %s)",
-            [title],
+            f"SELECT a.word || ' ' || b.word FROM {DOC_TABLE} d, unnest(d.pairs) c, "
+            f"{PAIR_WORD_TABLE} a, {PAIR_WORD_TABLE} b "
+            "WHERE d.piece_id = (SELECT id FROM catalogue_piece WHERE title = %s) "
+            "AND c = a.code * %s + b.code",
+            [title, PAIR_CODE_BASE],
         )
-        return dict(cursor.fetchall())
+        return {pair for (pair,) in cursor.fetchall()}
 
 
 def _compiled(text: str):
@@ -228,10 +241,9 @@ def test_a_rebuild_chooses_the_common_words_and_indexes_their_adjacent_pairs(
     assert round(chosen["state"], 2) == 0.67
     assert "kestrel" not in chosen  # in one piece of three
     pairs = _pairs("Kestrel")
-    # Punctuation does not break a pair (it does not break a phrase either); a pair sits
-    # at its first word's position, one after the other.
-    assert {"the state", "state secur", "secur polici", "polici state", "state sea"} <= set(pairs)
-    assert pairs["state secur"][0] == pairs["the state"][0] + 1
+    # Punctuation does not break a pair (it does not break a phrase either).
+    assert {"the state", "state secur", "secur polici", "polici state", "state sea"} <= pairs
+    assert "sea state" not in pairs  # pairs are ordered
     assert not any("kestrel" in pair for pair in pairs)
 
 
@@ -277,14 +289,16 @@ def test_phrases_find_the_same_pieces_with_and_without_pairs(make_piece, pair_wo
     with_pairs = found()
     exact, narrowed = _compiled('"state security"'), _compiled('"security policy kestrel"')
     assert exact.match is None
-    assert "d.pairs @@" in exact.where
-    assert exact.params == ["'state secur'"]
+    assert not exact.rechecks
+    assert "d.pairs &&" in exact.where
+    codes = dict(_chosen_codes())
+    assert exact.params == [[codes["state"] * PAIR_CODE_BASE + codes["secur"]]]
     assert narrowed.match is not None
-    assert "d.pairs @@" in narrowed.where
+    assert "d.pairs @>" in narrowed.where
 
     with connection.cursor() as cursor:  # the same index without pair words, or pairs
         cursor.execute(f"TRUNCATE {PAIR_WORD_TABLE}")
-        cursor.execute(f"UPDATE {DOC_TABLE} SET pairs = ''")
+        cursor.execute(f"UPDATE {DOC_TABLE} SET pairs = '{{}}'")
     assert "d.pairs" not in _compiled('"state security"').where
     assert found() == with_pairs
     assert sum(map(bool, with_pairs.values())) > 60  # most phrases match something
@@ -345,7 +359,7 @@ def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeyp
     assert [hit.piece_id for hit in backend.related(build_document(piece))] == [kin.pk]
 
 
-def test_the_second_ranking_tier_ranks_the_newest_matches_and_loses_none(make_piece, monkeypatch):
+def test_the_lower_ranking_tiers_rank_the_newest_matches_and_lose_none(make_piece, monkeypatch):
     import datetime
 
     from library.search.backends.database.postgres import ranking
@@ -355,6 +369,95 @@ def test_the_second_ranking_tier_ranks_the_newest_matches_and_loses_none(make_pi
         make_piece(f"Report {n}", synopsis="kestrel " * (6 - n), date=datetime.date(2000 + n, 1, 1))
     result = service.search("kestrel", page_size=10)
     assert result.total == 6
-    # Ranked: the two newest (more kestrels first); then the rest, newest first.
+    # Ranked: the two newest (more kestrels first); then the rest, ranked by the whole
+    # vector (tier 3: more kestrels first).
+    titles = [piece.title for piece, _ in result.entries]
+    assert titles == ["Report 4", "Report 5", "Report 0", "Report 1", "Report 2", "Report 3"]
+    # Tier 3 ranks only its newest TIER3_CANDIDATES; the others follow, newest first.
+    monkeypatch.setattr(ranking, "TIER3_CANDIDATES", 1)
+    result = service.search("kestrel", page_size=10)
     titles = [piece.title for piece, _ in result.entries]
     assert titles == ["Report 4", "Report 5", "Report 3", "Report 2", "Report 1", "Report 0"]
+    page_two = service.search("kestrel", page_size=4, page=2)
+    assert [piece.title for piece, _ in page_two.entries] == ["Report 1", "Report 0"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_outside_a_transaction_writes_on_several_connections(make_piece, pair_words):
+    """rebuild_index's own case: chunks on their own connections, nothing lost or doubled."""
+    from library.search.backends import get_backend
+    from library.search.maintenance import check, rebuild
+
+    backend = get_backend()
+    assert backend.rebuild_workers >= 1
+    backend.rebuild_workers = 3  # more workers than chunks of one, in any order
+    try:
+        for n in range(7):
+            make_piece(f"Piece {n}", body=f"The state security policy {n}.")
+        assert rebuild(chunk=2) == 7
+    finally:
+        del backend.rebuild_workers
+    status = check(backend)
+    assert (status.missing, status.extra, status.stale) == ([], [], [])
+    assert backend.problems() == []
+    assert service.search('"security policy"').total == 7
+    assert "d.pairs &&" in _compiled('"security policy"').where
+
+
+def test_the_pair_codes_migration_keeps_phrases_exact_until_a_rebuild(make_piece, pair_words):
+    """0006 empties the pair words, so no phrase relies on a pair no row holds yet."""
+    from importlib import import_module
+
+    from library.search.maintenance import rebuild
+
+    make_piece("Kestrel", synopsis="", body="The state security policy.")
+    make_piece("Harrier", synopsis="", body="Policy security of the state.")
+    rebuild()
+    assert _pairs("Kestrel")
+    migration = import_module("library.search.migrations.0007_postgresql_pair_codes")
+    with connection.cursor() as cursor:
+        # As on an install at 0005: its columns, its pair words, its rows.
+        cursor.execute(f"ALTER TABLE {PAIR_WORD_TABLE} DROP COLUMN code")
+        cursor.execute(f"ALTER TABLE {DOC_TABLE} DROP COLUMN pairs")
+        cursor.execute(f"ALTER TABLE {DOC_TABLE} ADD COLUMN pairs tsvector NOT NULL DEFAULT ''")
+        cursor.execute("ALTER TABLE search_pg_text ADD COLUMN body text NOT NULL DEFAULT ''")
+        assert _chosen_pair_words()
+        for sql in migration.FORWARD_SQL:
+            cursor.execute(sql)
+    assert _chosen_pair_words() == {}
+    assert "d.pairs" not in _compiled('"security policy"').where
+    assert sorted(p.title for p, _ in service.search('"security policy"').entries) == ["Kestrel"]
+    assert sorted(p.title for p, _ in service.search('"policy security"').entries) == ["Harrier"]
+
+
+def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
+    """One upsert of the net change per save: counts equal a recount from the text rows."""
+    from library.search.backends.database.postgres.backend import _short_words
+    from library.search.backends.database.postgres.schema import TEXT_TABLE, WORD_TABLE
+
+    def counted() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT word, docs FROM {WORD_TABLE}")
+            return dict(cursor.fetchall())
+
+    def recounted() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT title, authors, tags, synopsis FROM {TEXT_TABLE}")
+            counts: dict[str, int] = {}
+            for row in cursor.fetchall():
+                for word in _short_words(*row):
+                    counts[word] = counts.get(word, 0) + 1
+            return counts
+
+    kestrel = make_piece("Kestrel report", synopsis="merlin harrier")
+    osprey = make_piece("Osprey report", synopsis="merlin")
+    assert counted() == recounted()
+    assert counted()["merlin"] == 2
+    kestrel.title, kestrel.synopsis = "Hobby report", "harrier"
+    kestrel.save()
+    assert counted() == recounted()
+    assert "kestrel" not in counted()
+    assert (counted()["merlin"], counted()["hobby"]) == (1, 1)
+    osprey.delete()
+    assert counted() == recounted()
+    assert "merlin" not in counted()

@@ -85,6 +85,10 @@ class SearchBackend:
         """Empty the index."""
         raise NotImplementedError(f"{self.name} does not support clear")
 
+    # How many connections rebuild_index may write on at once (each its own transactions).
+    # One for engines whose writes serialize anyway (SQLite, Whoosh).
+    rebuild_workers = 1
+
     def start_rebuild(self) -> None:
         """Empty the index before rebuild_index writes every piece again."""
         self.clear()

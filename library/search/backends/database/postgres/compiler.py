@@ -8,8 +8,9 @@ and any mix of those with text become SQL predicates on the index row ``d``
 is written as a quoted ``tsquery`` string, so no reader input is ever ``tsquery`` syntax.
 
 A phrase of common words is matched on the index's adjacent pairs of them (``d.pairs``,
-schema.py): exactly, when every pair of its words is indexed, so PostgreSQL has no
-word order to recheck; otherwise the indexed pairs narrow the pieces it rechecks.
+schema.py): two words whose pair is indexed exactly, so PostgreSQL has no word order to
+recheck; a longer phrase rechecks the word order only in the pieces holding all its
+indexed pairs.
 """
 
 from __future__ import annotations
@@ -72,17 +73,12 @@ class Compiled:
     title_implies_match: bool = False
 
 
-# A phrase's adjacent pairs of stems, in order, each with whether the index holds it.
-PairsFor = Callable[[Sequence[str]], list[tuple[str, bool]]]
+# A phrase's adjacent pairs of stems, in order: each one's number if the index holds it.
+PairsFor = Callable[[Sequence[str]], list[int | None]]
 
 
-def _no_pairs(words: Sequence[str]) -> list[tuple[str, bool]]:
+def _no_pairs(words: Sequence[str]) -> list[int | None]:
     return []
-
-
-def _lexeme(stem: str) -> str:
-    """A ``tsquery`` input lexeme: quoted, so the pair's space is not an operator."""
-    return "'" + stem.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 class Compiler:
@@ -183,16 +179,15 @@ class Compiler:
         if len(pairs) != len(words) - 1:
             self.rechecks = True
             return part  # the parser saw other words than these: no shortcut
-        indexed = [_lexeme(pair) for pair, held in pairs if held]
-        if len(indexed) == len(pairs):
-            # "a b c" is the pair "a b" followed by the pair "b c": no recheck of ``vec``
-            # (nor of ``pairs`` for two words).
-            self.rechecks |= len(indexed) > 1
-            return _Part(sql=[("d.pairs @@ %s::tsquery", [" <-> ".join(indexed)])])
+        indexed = sorted({code for code in pairs if code is not None})
+        if len(words) == 2 and indexed:
+            # The pair's number is exact: no word order to recheck. (``&&`` of one number
+            # needs no recheck of the array either; ``@>`` would.)
+            return _Part(sql=[("d.pairs && %s::integer[]", [indexed])])
         self.rechecks = True
         if indexed:
             # Every piece with the phrase has these pairs: a precise first cut.
-            part.sql.append(("d.pairs @@ %s::tsquery", [" & ".join(indexed)]))
+            part.sql.append(("d.pairs @> %s::integer[]", [indexed]))
         return part
 
     def _filter(self, node: Filter, neg: bool) -> _Part:
