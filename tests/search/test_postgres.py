@@ -405,7 +405,7 @@ def test_a_rebuild_outside_a_transaction_writes_on_several_connections(make_piec
 
 
 def test_the_pair_codes_migration_keeps_phrases_exact_until_a_rebuild(make_piece, pair_words):
-    """0006 empties the pair words, so no phrase relies on a pair no row holds yet."""
+    """0007 empties the pair words, so no phrase relies on a pair no row holds yet."""
     from importlib import import_module
 
     from library.search.maintenance import rebuild
