@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from library.catalogue.browse import Filters
+from library.catalogue.citation_store import formatted_citations
 from library.catalogue.exports import (
     DEFAULT_STYLE,
     Export,
@@ -27,7 +28,7 @@ from library.catalogue.exports import (
 from library.catalogue.models import Piece
 from library.citations.bibtex import BibTeXWriter
 from library.citations.from_piece import record_from_piece
-from library.citations.styles import STYLES, format_bibliography
+from library.citations.styles import STYLES
 
 
 def chosen_style(request: HttpRequest) -> str:
@@ -113,7 +114,8 @@ def cite_box(request: HttpRequest, piece: Piece) -> CiteBox:
     """The formatted citation in the reader's chosen style, and the piece's BibTeX."""
     record = record_from_piece(piece)
     style = chosen_style(request)
-    (entry,) = format_bibliography([record], style, "html")
+    # Stored in the database once per version of the piece: citeproc took ~100 ms here.
+    (entry,) = formatted_citations([(record, piece.pk)], style)
     return CiteBox(
         style=style,
         styles=STYLES,

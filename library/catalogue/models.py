@@ -459,6 +459,12 @@ class Authorship(models.Model):
 
     class Meta:
         ordering = ["piece", "role", "position"]
+        indexes = [
+            # Covers the author facet and the home page's author tally (authors' pieces
+            # counted on this table alone): 26 -> 9 ms at 10,000 pieces on SQLite, which
+            # otherwise walked the author_id index and read every row for its role.
+            models.Index(fields=["role", "author", "piece"], name="authorship_role_author"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["piece", "author", "role"], name="one_role_per_author_per_piece"
@@ -467,3 +473,38 @@ class Authorship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} ({self.get_role_display()}) in {self.piece}"
+
+
+class CatalogueGeneration(models.Model):
+    """One row that every write to pieces, their tags or authors changes.
+
+    Page caches key on it (:mod:`library.catalogue.generation`): it lives in the database so
+    that every app instance sees a write as soon as it commits, with no cache server.
+    """
+
+    number = models.BigIntegerField(default=0, help_text="Writes so far, for people reading it.")
+    token = models.CharField(
+        max_length=32, help_text="Random per write: a rolled-back write's value is never reused."
+    )
+
+    def __str__(self) -> str:
+        return f"generation {self.number}"
+
+
+class FormattedCitation(models.Model):
+    """A citation record formatted in one style, stored so citeproc runs once per version.
+
+    Keyed by a digest of the style and the whole record, so an edited piece (or a renamed
+    author) gives a new key and a stale text can never be shown; rows of an edited piece
+    are deleted with the edit (``piece_id``), and formatted again on first need.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    style = models.CharField(max_length=100)
+    # A plain column, not a foreign key: a deleted piece's snapshot may still be cited.
+    piece_id = models.IntegerField(null=True, blank=True, db_index=True)
+    html = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.style} {self.digest[:12]}"

@@ -1,0 +1,210 @@
+"""Catalogue page latency: home, ``/pieces/``, a filtered browse, piece pages, author pages.
+
+``python benchmarks/pages.py [--pieces 10000] [--runs 30] [--db-dir DIR] [--profile]``
+``bash scripts/pg-cluster.sh run -- .venv/bin/python benchmarks/pages.py --postgres``
+
+Builds (or, when the scratch file already exists, reuses) the deterministic synthetic
+catalogue of ``benchmarks/search.py`` (same seed and generator) plus one or two regions per
+piece, builds the search index once (piece pages list related pieces through it), then
+requests each page through Django's test client with ``DEBUG=0`` and prints the first
+request's time (cold: nothing cached in this process), p50 and p95 over ``--runs``
+requests, the queries of one request, and the load average. Piece and author pages are
+timed on ``--runs`` different, seeded pieces and authors, so they are first views each;
+"piece page again" views the same pieces a second time.
+``--profile`` prints cProfile's top functions for one cold request of each page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+SEED = 2016
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def add_regions(rng: random.Random) -> None:
+    """One or two regions per piece (search.py's generator tags topics only)."""
+    from library.catalogue.models import Piece, Region
+
+    regions = list(Region.objects.values_list("pk", flat=True))
+    through = Piece.regions.through
+    rows = []
+    for pk in Piece.objects.values_list("pk", flat=True).order_by("pk"):
+        rows.extend(
+            through(piece_id=pk, region_id=r) for r in rng.sample(regions, rng.randint(1, 2))
+        )
+        if len(rows) > 5000:
+            through.objects.bulk_create(rows)
+            rows = []
+    through.objects.bulk_create(rows)
+
+
+def build(count: int, fresh: bool) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if not fresh:
+        return
+    from search import build_lexicon, generate
+
+    from library.catalogue.vocabulary import load_vocabulary
+    from library.search.maintenance import rebuild
+
+    t0 = time.perf_counter()
+    rng = random.Random(SEED)
+    lexicon = build_lexicon(rng)
+    load_vocabulary()
+    generate(count, rng, lexicon)
+    add_regions(random.Random(SEED + 3))
+    print(f"generated {count:,} pieces in {time.perf_counter() - t0:.0f} s", flush=True)
+    t0 = time.perf_counter()
+    rebuild()
+    print(f"search index built in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def urls(runs: int) -> dict[str, list[str]]:
+    """Each page's URLs: the same URL ``runs`` times, or ``runs`` seeded pieces or authors."""
+    from django.db.models import Count
+
+    from library.catalogue.models import Author, Piece, Region, Topic
+
+    rng = random.Random(SEED + 4)
+    keys = list(Piece.objects.order_by("pk").values_list("citation_key", flat=True))
+    authors = list(
+        Author.objects.filter(authorships__isnull=False)
+        .distinct()
+        .order_by("pk")
+        .values_list("slug", flat=True)
+    )
+    topic = Topic.objects.annotate(n=Count("pieces")).order_by("-n", "pk").first()
+    region = Region.objects.annotate(n=Count("pieces")).order_by("-n", "pk").first()
+    filtered = f"/pieces/?topic={topic.slug}&region={region.slug}&year=2016"
+    return {
+        "home": ["/"] * runs,
+        "/pieces/": ["/pieces/"] * runs,
+        "filtered browse": [filtered] * runs,
+        "piece page": (pieces := [f"/pieces/{k}/" for k in rng.sample(keys, runs)]),
+        "piece page again": pieces,  # the same pieces, viewed a second time
+        "author page": [f"/authors/{s}/" for s in rng.sample(authors, runs)],
+    }
+
+
+def profile(client, url: str) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"/library/", 18)
+    stats.sort_stats("tottime").print_stats(10)
+    print(f"\n--- cProfile, {url} ---")
+    for line in out.getvalue().splitlines():
+        if line.strip() and not line.startswith(("   Ordered", "   List reduced")):
+            print(line.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pieces", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--db-dir", default=tempfile.mkdtemp(prefix="dossier-pages-bench-"))
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="use the PostgreSQL database in DATABASE_URL (empty, or with --reuse)",
+    )
+    parser.add_argument("--reuse", action="store_true", help="with --postgres: keep its pieces")
+    parser.add_argument("--profile", action="store_true", help="cProfile one cold request each")
+    parser.add_argument("--build-only", action="store_true", help="build the catalogue and stop")
+    args = parser.parse_args()
+
+    postgres_url = os.environ.get("DATABASE_URL", "") if args.postgres else ""
+    if args.postgres and not postgres_url.startswith("postgres"):
+        parser.error("--postgres needs DATABASE_URL=postgres://…")
+    path = Path(args.db_dir) / f"pages-{args.pieces}.sqlite3"
+    Path(args.db_dir).mkdir(parents=True, exist_ok=True)
+    fresh = not args.reuse if args.postgres else not path.exists()
+    os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 50)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    import warnings
+
+    import django
+
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, no collectstatic
+    django.setup()
+    from django.conf import settings
+
+    # Unhashed static URLs: the manifest needs collectstatic, which a benchmark need not run.
+    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": static}
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    assert not settings.DEBUG
+    build(args.pieces, fresh)
+    if args.build_only:
+        return
+    from library.catalogue.models import Piece
+
+    total = Piece.objects.count()
+    where = "PostgreSQL" if args.postgres else path
+    print(f"{total:,} pieces at {where}; DEBUG={settings.DEBUG}; load {load_average()}")
+    client = Client()
+    # Imports the URL configuration and compiles the base templates, which the first
+    # request of a process pays whatever the page; it caches nothing the pages use.
+    client.get("/topics/")
+    if args.profile:
+        for page_urls in urls(2).values():
+            profile(client, page_urls[-1])
+        from django.core.cache import cache
+
+        cache.clear()  # the timed runs' first requests start cold again
+    print(f"{'page':<16} {'cold ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    for name, page_urls in urls(args.runs).items():
+        times = []
+        for url in page_urls:
+            start = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(page_urls[0])
+        print(
+            f"{name:<16} {times[0]:>8.1f} {statistics.median(times):>8.1f} "
+            f"{percentile(times, 95):>8.1f} {len(queries):>8}",
+            flush=True,
+        )
+    print(f"load average (1, 5, 15 min): {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
