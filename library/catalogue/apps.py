@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 EDITORS_GROUP = "Editors"
 
@@ -15,24 +15,11 @@ class CatalogueConfig(AppConfig):
         post_delete.connect(
             remove_attachment_file, sender=self.get_model("Piece"), dispatch_uid="piece-file"
         )
-        from library.catalogue import citation_store, generation
+        from library.catalogue import citation_store
 
         Piece = self.get_model("Piece")
-        # Page caches are keyed on the catalogue's generation: every write that can change
-        # a page changes it, in the writer's transaction.
-        for name in ("Piece", "Authorship", "Author", "Topic", "Region"):
-            for signal in (post_save, post_delete):
-                signal.connect(
-                    generation.changed,
-                    sender=self.get_model(name),
-                    dispatch_uid=f"catalogue-generation-{name}",
-                )
-        for through in (Piece.topics.through, Piece.regions.through):
-            m2m_changed.connect(
-                generation.tags_changed,
-                sender=through,
-                dispatch_uid=f"catalogue-generation-{through.__name__}",
-            )
+        # (Page caches need no signal: database triggers record every catalogue write,
+        # library/catalogue/generation.py.)
         for signal in (post_save, post_delete):
             signal.connect(
                 citation_store.forget_piece, sender=Piece, dispatch_uid="catalogue-citations"

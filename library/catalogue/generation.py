@@ -1,20 +1,32 @@
-"""Caching what the catalogue pages compute, until the next write to the catalogue.
+"""Caching what the catalogue pages compute, until the next committed write to the catalogue.
 
-Facet counts, the home page's tallies and a piece's related pieces change only when a
-piece, its byline or tags, a topic, a region or an author is written. Every such write
-changes one database row, :class:`~library.catalogue.models.CatalogueGeneration`, in its
-own transaction (signal handlers below), and cached values are keyed on that row. So:
+Facet counts, the home page's tallies, browse totals and a piece's related pieces change
+only when a piece, its byline or tags, a topic, a region or an author is written. Database
+triggers (migration 0009) record every such write in the writer's own transaction, however
+it is made (ORM, bulk command, raw SQL), and cached values are keyed on that record:
 
-* a page reads the row once (one primary-key lookup) and uses any value cached under it;
-* the moment a write commits, every app instance reads the new row, and the old values
-  are never looked up again (they age out of the cache): invalidation is shared through
-  the database, with no cache server and no message between instances;
-* the value is random per write, not only counted: a rolled-back write's value is never
-  seen again, so a value computed inside a transaction that then rolled back can never be
-  served.
+* **PostgreSQL**: each writing transaction inserts one :class:`CatalogueChange` row
+  (``ON CONFLICT (txid) DO NOTHING`` keeps it to one per transaction). Rows are only
+  inserted, so concurrent writers never wait for one another. The key is the *number* of
+  rows, not the largest id: ids come from a sequence and commit out of order (a reader can
+  see id 101 while 100 is still uncommitted), but every commit adds exactly one row, so
+  the count grows with each commit, late ones included.
+* **SQLite**: writers take turns on the database's write lock, so a single counter
+  (``CatalogueEpoch.writes``) that the triggers increase costs no extra waiting.
 
-The values themselves live in Django's cache (``CACHES``: per-process LocMem by default,
-which is enough, since the key says which catalogue state a value belongs to).
+Both keys also carry ``CatalogueEpoch.token``, random, which changes whenever change rows
+are deleted (:func:`prune`, in the same transaction) or the row is made again, so a key
+can never repeat: between two prunes the set of rows only grows, hence equal counts mean
+equal sets. Reading the key is one single-statement query (one snapshot for token and
+count) over at most :data:`PRUNE_AT` index entries.
+
+Nothing is cached inside a transaction (``atomic`` block): it may have written, and what it
+sees would be keyed on a state no one else has. Outside one, a request reads the key
+before it reads anything else, so whatever it computes is at least as new as its key.
+
+The values live in the ``pages`` cache (settings ``PAGE_CACHE``): per process by default,
+which is correct for any number of instances since the key comes from the database; the
+database cache table shares computed values between instances too.
 """
 
 from __future__ import annotations
@@ -25,85 +37,79 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.core.cache import caches
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from library.catalogue.models import CatalogueGeneration
+from library.catalogue.models import CatalogueChange, CatalogueEpoch
 
 T = TypeVar("T")
 
 #: Values are only ever stale by key, never by age; the timeout frees memory of keys no
-#: generation will ask for again.
+#: request will ask for again.
 CACHE_SECONDS = 24 * 3600
+#: Change rows kept before a reader prunes them (PostgreSQL): counting them stays ~0.1 ms.
+PRUNE_AT = 1000
 _MISSING = object()
 
 
-def _table() -> str:
-    return CatalogueGeneration._meta.db_table
-
-
-#: ``(token, transaction id)`` this connection last wrote, on PostgreSQL (see ``bump``).
-_WRITTEN = "_catalogue_generation_written"
-
-
-def bump(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Mark the catalogue changed, in the caller's transaction (one single-row UPDATE).
-
-    On PostgreSQL, once per transaction: a save sends several signals and an import saves
-    thousands of pieces in one transaction, and every UPDATE of one row inside a single
-    transaction adds a row version that the next UPDATE must walk past. The connection
-    remembers the token it wrote with its transaction's id (64-bit, never reused); a later
-    bump in the same transaction that still finds that token stops there. After a
-    rollback the row no longer holds it, so the next write bumps again. SQLite updates the
-    row in place, so it simply writes every time.
-    """
-    connection = connections[using]
-    postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        written = getattr(connection, _WRITTEN, None)
-        if postgres and written is not None:
-            cursor.execute(
-                f"SELECT token, pg_current_xact_id_if_assigned()::text FROM {_table()} WHERE id = 1"
-            )
-            if cursor.fetchone() == written:
-                return
-        token = secrets.token_hex(16)
-        returning = " RETURNING pg_current_xact_id()::text" if postgres else ""
-        cursor.execute(
-            f"UPDATE {_table()} SET number = number + 1, token = %s WHERE id = 1{returning}",
-            [token],
-        )
-        if cursor.rowcount == 0:  # a flushed test database: start again
-            CatalogueGeneration.objects.using(using).get_or_create(pk=1, defaults={"token": token})
-        elif postgres:
-            setattr(connection, _WRITTEN, (token, cursor.fetchone()[0]))
+def _tables() -> tuple[str, str]:
+    return CatalogueChange._meta.db_table, CatalogueEpoch._meta.db_table
 
 
 def current(using: str = DEFAULT_DB_ALIAS) -> str | None:
-    """The catalogue's generation as a cache-key part, or ``None``: do not cache now.
+    """The catalogue's cache key as text, or ``None``: do not cache now.
 
-    ``None`` when there is no row (a flushed test database), and on PostgreSQL inside a
-    transaction that has itself written to the catalogue: later writes in the same
-    transaction do not change the row again (see :func:`bump`), so a value cached now
-    could outlive the state it was computed from. (On SQLite every write changes the row,
-    so a value cached mid-transaction is keyed on exactly the state it saw.)
+    ``None`` inside a transaction, without an epoch row (one is made for the next
+    request), and on the request that prunes the change log.
     """
     connection = connections[using]
+    if connection.in_atomic_block or not connection.get_autocommit():
+        return None
+    changes, epoch = _tables()
     postgres = connection.vendor == "postgresql"
-    transaction_id = ", pg_current_xact_id_if_assigned()::text" if postgres else ""
+    count = f"(SELECT count(*) FROM {changes})" if postgres else "writes"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT number, token{transaction_id} FROM {_table()} WHERE id = 1")
+        cursor.execute(f"SELECT token, {count} FROM {epoch} WHERE id = 1")
         row = cursor.fetchone()
     if row is None:
+        new_epoch(using)
         return None
-    if postgres and getattr(connection, _WRITTEN, None) == (row[1], row[2]):
+    token, number = row
+    if postgres and number >= PRUNE_AT:
+        prune(using)
         return None
-    return f"{row[0]}.{row[1]}"
+    return f"{token}.{number}"
+
+
+def new_epoch(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make the epoch row if it is missing (a flushed test database), with a fresh token."""
+    CatalogueEpoch.objects.using(using).bulk_create(
+        [CatalogueEpoch(pk=1, token=secrets.token_hex(16))], ignore_conflicts=True
+    )
+
+
+def prune(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Delete the change rows and change the token, in one transaction; ``False`` if busy.
+
+    Only another prune holds the epoch row (writers never touch it on PostgreSQL), and a
+    second one skips rather than waits. The ``DELETE`` removes the rows committed before
+    it; a row committed later stays and counts in the new epoch. Every cached value is
+    invalidated, which is harmless once per :data:`PRUNE_AT` writing transactions.
+    """
+    changes, epoch = _tables()
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        lock = " FOR UPDATE SKIP LOCKED" if connections[using].vendor == "postgresql" else ""
+        cursor.execute(f"SELECT 1 FROM {epoch} WHERE id = 1{lock}")
+        if cursor.fetchone() is None:
+            return False
+        cursor.execute(f"UPDATE {epoch} SET token = %s WHERE id = 1", [secrets.token_hex(16)])
+        cursor.execute(f"DELETE FROM {changes}")
+    return True
 
 
 @dataclass(frozen=True)
 class PageCache:
-    """Values cached for one catalogue generation; read the generation once per request."""
+    """Values cached under one catalogue key; read the key once per request."""
 
     generation: str | None
 
@@ -112,24 +118,14 @@ class PageCache:
         return cls(current())
 
     def get(self, name: str, parts: tuple[object, ...], compute: Callable[[], T]) -> T:
-        """``compute()``, or the value it gave for the same ``parts`` in this generation."""
+        """``compute()``, or the value it gave for the same ``parts`` under this key."""
         if self.generation is None:
             return compute()
         digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
         key = f"catalogue:{name}:{self.generation}:{digest}"
+        cache = caches["pages"]
         value = cache.get(key, _MISSING)
         if value is _MISSING:
             value = compute()
             cache.set(key, value, CACHE_SECONDS)
         return value  # type: ignore[return-value]
-
-
-def changed(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
-    """post_save / post_delete of a piece, authorship, author, topic or region."""
-    bump(using)
-
-
-def tags_changed(sender, action: str, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
-    """m2m_changed of a piece's topics or regions, from either side."""
-    if action in ("post_add", "post_remove", "post_clear"):
-        bump(using)

@@ -475,20 +475,36 @@ class Authorship(models.Model):
         return f"{self.author} ({self.get_role_display()}) in {self.piece}"
 
 
-class CatalogueGeneration(models.Model):
-    """One row that every write to pieces, their tags or authors changes.
+class CatalogueChange(models.Model):
+    """One row per committed PostgreSQL transaction that wrote the catalogue.
 
-    Page caches key on it (:mod:`library.catalogue.generation`): it lives in the database so
-    that every app instance sees a write as soon as it commits, with no cache server.
+    Database triggers insert it (migration 0009), in the writer's own transaction, for any
+    statement on the piece, byline, author and vocabulary tables, whoever issues it: the
+    ORM, a bulk command or raw SQL. Page caches key on how many rows there are
+    (:mod:`library.catalogue.generation`). Rows are only ever inserted, never updated, so
+    writers never wait for one another here; ``txid`` keeps it to one row per transaction.
     """
 
-    number = models.BigIntegerField(default=0, help_text="Writes so far, for people reading it.")
-    token = models.CharField(
-        max_length=32, help_text="Random per write: a rolled-back write's value is never reused."
-    )
+    txid = models.BigIntegerField(unique=True, null=True)
 
     def __str__(self) -> str:
-        return f"generation {self.number}"
+        return f"change {self.pk} (transaction {self.txid})"
+
+
+class CatalogueEpoch(models.Model):
+    """The one row naming the current run of :class:`CatalogueChange` rows.
+
+    ``token`` is random and changes whenever change rows are deleted (pruning) or the row
+    is made again (a flushed database), so a cache key from before can never come back.
+    On SQLite, whose writers take turns anyway, triggers count writes in ``writes``
+    instead of inserting change rows.
+    """
+
+    token = models.CharField(max_length=32)
+    writes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"epoch {self.token[:8]} ({self.writes} writes)"
 
 
 class FormattedCitation(models.Model):

@@ -1,29 +1,47 @@
-"""Cached page parts follow every write: the catalogue generation changes with each one.
+"""Cached page parts follow every committed write: the catalogue's cache key changes with it.
 
-Each page test first renders a page (filling the cache under the current generation),
-then writes, then renders again and expects the write to show. They commit for real
-(``transaction=True``): inside one uncommitted transaction that has written, nothing is
-cached at all (``generation.current``), which would make them pass vacuously. Runs on
-both databases.
+Each page test first renders a page (filling the cache under the current key), then
+writes, then renders again and expects the write to show. They commit for real
+(``transaction=True``): inside a transaction nothing is cached at all
+(``generation.current``), which would make them pass vacuously. Runs on both databases;
+tests/catalogue/test_page_cache_postgres.py adds the concurrent writers PostgreSQL has.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from library.catalogue import generation
-from library.catalogue.models import Author, FormattedCitation, Piece, Topic
+from library.catalogue.models import (
+    Author,
+    CatalogueChange,
+    CatalogueEpoch,
+    FormattedCitation,
+    Piece,
+    Region,
+    Topic,
+)
 from library.catalogue.services import PieceContributors, PieceTags, save_piece
 
 committed = pytest.mark.django_db(transaction=True)
 
 
-def row() -> tuple[int, str] | None:
-    """The generation row as stored (``generation.current`` hides it from a writer)."""
-    from library.catalogue.models import CatalogueGeneration
+def key() -> str:
+    """The current cache key, read as a request outside any transaction reads it."""
+    value = generation.current()
+    if value is None:  # a flushed database: the first read makes the epoch row
+        value = generation.current()
+    assert value is not None
+    return value
 
-    return CatalogueGeneration.objects.values_list("number", "token").filter(pk=1).first()
+
+def roll_back(write) -> None:
+    """``write()`` in a transaction (or savepoint) that is then rolled back."""
+    with transaction.atomic():
+        write()
+        raise RuntimeError("roll back")
 
 
 def page(client, url: str) -> str:
@@ -131,77 +149,11 @@ def test_the_cite_box_follows_an_edit_of_the_piece(client, tagged):
     assert "Mosul Offensive" in html.split('class="piece-cite"')[1].split("</div>")[0]
 
 
-def test_a_rolled_back_write_never_gives_a_generation_again(db):
-    before = row()
-    seen = []
-
-    def write_then_fail() -> None:
-        with transaction.atomic():
-            generation.bump()
-            seen.append(row())
-            raise RuntimeError("roll back")
-
-    with pytest.raises(RuntimeError):
-        write_then_fail()
-    (inside,) = seen
-    assert row() == before
-    generation.bump()
-    after = row()
-    assert len({before[1], inside[1], after[1]}) == 3
-    # The counter repeats after the rollback; the random token does not.
-    assert inside[0] == after[0]
-
-
-def test_without_the_generation_row_nothing_is_cached(db):
-    from library.catalogue.models import CatalogueGeneration
-
-    CatalogueGeneration.objects.all().delete()
-    calls = []
-    cached = generation.PageCache.now()
-    assert cached.generation is None
-    for _ in range(2):
-        cached.get("test", (), lambda: calls.append(1))
-    assert len(calls) == 2
-    generation.bump()  # puts the row back
-    assert row() is not None
-
-
-def test_a_transaction_changes_the_generation_row_once_on_postgresql(db):
-    # PostgreSQL: repeated UPDATEs of one row in one transaction each leave a version the
-    # next must walk past, so the row changes once. SQLite updates in place, every time.
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with transaction.atomic():
-        generation.bump()
-        with CaptureQueriesContext(connection) as queries:
-            for _ in range(50):
-                generation.bump()
-    updates = [q for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
-    assert len(updates) == (0 if connection.vendor == "postgresql" else 50)
-
-
-def test_a_bump_rolled_back_with_its_savepoint_is_made_again(db):
-    before = row()
-    with transaction.atomic():
-
-        def fail() -> None:
-            with transaction.atomic():
-                generation.bump()
-                raise RuntimeError("roll back the savepoint")
-
-        with pytest.raises(RuntimeError):
-            fail()
-        assert row() == before
-        generation.bump()
-        assert row() != before
-
-
 @committed
 def test_pages_are_cached_between_writes(client, tagged):
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
+    key()  # the epoch row a flush removed: the first read makes it and caches nothing
     counts = []
     for _ in range(2):
         with CaptureQueriesContext(connection) as queries:
@@ -210,16 +162,131 @@ def test_pages_are_cached_between_writes(client, tagged):
     assert counts[1] <= counts[0] - 8  # no count, no facet queries
 
 
-def test_a_transaction_that_wrote_caches_only_what_its_later_writes_invalidate(db, make_piece):
-    from django.db import connection
-
-    make_piece("Uncommitted")  # the test's own transaction wrote the catalogue
-    if connection.vendor == "postgresql":
-        # Its later writes leave the row as it is: it must not cache at all.
+@committed
+def test_nothing_is_cached_inside_a_transaction(client, tagged):
+    key()
+    with transaction.atomic():
         assert generation.current() is None
-    else:
-        # Every write changes the row: a value cached now is keyed on exactly this state.
-        before = generation.current()
-        assert before is not None
-        make_piece("Also uncommitted")
-        assert generation.current() not in (None, before)
+        calls = []
+        for _ in range(2):
+            generation.PageCache.now().get("test", (), lambda: calls.append(1))
+        assert len(calls) == 2
+
+
+@committed
+def test_a_rolled_back_write_leaves_the_key_and_a_committed_one_changes_it(tagged):
+    before = key()
+    with pytest.raises(RuntimeError, match="roll back"):
+        roll_back(lambda: Topic.objects.create(slug="zz-rolled-back", name="Rolled back"))
+    assert key() == before
+    Topic.objects.create(slug="zz-kept", name="Kept")
+    assert key() != before
+
+
+@committed
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda p: Piece.objects.filter(pk=p.pk).update(title="Raw"), id="update"),
+        pytest.param(
+            lambda p: Topic.objects.bulk_create([Topic(slug="zz-b", name="B")]), id="bulk"
+        ),
+        pytest.param(lambda p: Region.objects.filter(slug="zz-plains").delete(), id="delete"),
+        pytest.param(lambda p: p.topics.clear(), id="m2m-clear"),
+        pytest.param(lambda p: Author.objects.update(given="X"), id="authors"),
+        pytest.param(lambda p: p.authorships.all().update(position=5), id="authorship-update"),
+    ],
+)
+def test_writes_that_send_no_signal_change_the_key_too(tagged, write):
+    # Queryset updates, bulk creates and raw SQL send no Django signal: the database's
+    # triggers see them all.
+    before = key()
+    write(tagged)
+    assert key() != before
+
+
+@committed
+def test_raw_sql_changes_the_key(tagged):
+    before = key()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalogue_topic SET name = 'Raw' WHERE slug = 'zz-sieges'")
+    assert key() != before
+
+
+@committed
+def test_every_catalogue_table_a_page_reads_is_watched():
+    from django.apps import apps
+
+    own = {m._meta.db_table for m in (CatalogueChange, CatalogueEpoch, FormattedCitation)}
+    tables = {
+        m._meta.db_table
+        for m in apps.get_app_config("catalogue").get_models(include_auto_created=True)
+    } - own
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND t.tgfoid = 'catalogue_note_change'::regproc"
+            )
+        else:
+            cursor.execute("SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        watched = {name for (name,) in cursor.fetchall()}
+    assert tables
+    assert tables <= watched, tables - watched
+
+
+@committed
+def test_one_change_row_per_transaction_however_many_writes(tagged):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite counts writes on the epoch row; writers take turns there anyway")
+    before = CatalogueChange.objects.count()
+    with transaction.atomic():
+        for n in range(20):
+            Topic.objects.create(slug=f"zz-t{n}", name=f"T{n}")
+        with pytest.raises(RuntimeError, match="roll back"):  # a savepoint rolled back
+            roll_back(lambda: Topic.objects.create(slug="zz-gone", name="Gone"))
+        Topic.objects.filter(slug="zz-t1").update(name="T one")
+    assert CatalogueChange.objects.count() == before + 1
+
+
+@committed
+def test_a_write_whose_first_change_row_rolled_back_with_a_savepoint_still_counts(tagged):
+    before = key()
+    with transaction.atomic():
+        with pytest.raises(RuntimeError, match="roll back"):  # the transaction's first write
+            roll_back(lambda: Topic.objects.create(slug="zz-gone", name="Gone"))
+        Topic.objects.create(slug="zz-kept", name="Kept")
+    assert key() != before
+
+
+@committed
+def test_pruning_changes_the_token_and_writes_after_it_still_count(tagged):
+    before = key()
+    assert generation.prune()
+    pruned = key()
+    assert pruned != before
+    assert pruned.split(".")[0] != before.split(".")[0]
+    Topic.objects.create(slug="zz-after", name="After")
+    assert key() != pruned
+
+
+@committed
+def test_a_reader_prunes_a_long_change_log(tagged, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps a counter, not a log")
+    monkeypatch.setattr(generation, "PRUNE_AT", 3)
+    generation.new_epoch()  # (a flush removed it)
+    for n in range(3):
+        Topic.objects.create(slug=f"zz-p{n}", name=f"P{n}")
+    assert CatalogueChange.objects.count() >= 3
+    assert generation.current() is None  # this request pruned and does not cache
+    assert CatalogueChange.objects.count() == 0
+    assert generation.current() is not None
+
+
+@committed
+def test_a_missing_epoch_row_turns_caching_off_once_and_comes_back_new(tagged):
+    before = key()
+    CatalogueEpoch.objects.all().delete()
+    assert generation.current() is None
+    assert key().split(".")[0] != before.split(".")[0]
