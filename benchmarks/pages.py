@@ -1,17 +1,27 @@
 """Catalogue page latency: home, ``/pieces/``, a filtered browse, piece pages, author pages.
 
-``python benchmarks/pages.py [--pieces 10000] [--runs 30] [--db-dir DIR] [--profile]``
+``python benchmarks/pages.py [--pieces 10000] [--runs 30] [--repeats 3] [--db-dir DIR]
+[--profile] [--saves 30]``
 ``bash scripts/pg-cluster.sh run -- .venv/bin/python benchmarks/pages.py --postgres``
 
 Builds (or, when the scratch file already exists, reuses) the deterministic synthetic
 catalogue of ``benchmarks/search.py`` (same seed and generator) plus one or two regions per
 piece, builds the search index once (piece pages list related pieces through it), then
-requests each page through Django's test client with ``DEBUG=0`` and prints the first
-request's time (cold: nothing cached in this process), p50 and p95 over ``--runs``
-requests, the queries of one request, and the load average. Piece and author pages are
-timed on ``--runs`` different, seeded pieces and authors, so they are first views each;
-"piece page again" views the same pieces a second time.
+requests each page through Django's test client with ``DEBUG=0`` and prints, per page:
+
+* the first request of the process (cold: nothing cached in it);
+* p50 and p95 over ``--runs`` requests, each the median of ``--repeats`` repetitions;
+* "after a write": ``--after-writes`` times, ``save_piece`` edits a random piece (as the
+  edit form does) and the page is requested once: p50 and the largest;
+* the queries of one request.
+
+Piece and author pages are timed on ``--runs`` different, seeded pieces and authors, so
+they are first views each; "piece page again" views the same pieces a second time.
 ``--profile`` prints cProfile's top functions for one cold request of each page.
+``--saves N`` times N ``save_piece`` calls (benchmarks/search.py's single-save latency)
+with the catalogue's change triggers, with them dropped (on this scratch database only),
+and with them again: what recording each write for the page caches costs a save.
+The load average is printed at the start, after each page and at the end.
 """
 
 from __future__ import annotations
@@ -127,10 +137,119 @@ def profile(client, url: str) -> None:
             print(line.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", ""))
 
 
+def explain(client, url: str) -> None:
+    """One cold request's slowest statements, and the slowest one's plan."""
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    caches["pages"].clear()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]
+    total = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+    print(f"\n--- slowest statements, cold {url} ({len(queries)} queries, {total:.0f} ms SQL) ---")
+    for query in slowest:
+        print(f"{float(query['time']) * 1000:8.1f} ms  {query['sql'][:300]}")
+    if not slowest:
+        return
+    postgres = connection.vendor == "postgresql"
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + slowest[0]["sql"])
+        for row in cursor.fetchall():
+            print("    " + (row[0] if postgres else f"{row[1]:>3} {row[3]}"))
+
+
+def timed(client, url: str) -> float:
+    start = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed
+
+
+def edit(pk: int) -> None:
+    """What the edit form does: ``save_piece`` with the piece's byline and tags."""
+    from library.catalogue.authors import AuthorSpec
+    from library.catalogue.models import Piece
+    from library.catalogue.services import PieceContributors, PieceTags, save_piece
+
+    piece = Piece.objects.get(pk=pk)
+    piece.synopsis = f"{piece.synopsis} Edited."
+    contributors = PieceContributors(
+        authors=[AuthorSpec(given=a.given, family=a.family) for a in piece.authors]
+    )
+    save_piece(
+        piece,
+        contributors,
+        PieceTags(topics=list(piece.topics.all()), regions=list(piece.regions.all())),
+    )
+
+
+def save_costs(ids: list[int], n: int) -> None:
+    """``save_piece`` p50/p95 with the change triggers, without them, and with them again."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+    from search import save_latency
+
+    migration = importlib.import_module("library.catalogue.migrations.0009_page_caches")
+    rng = random.Random(SEED + 6)
+    for label in ("with change triggers", "triggers dropped", "with change triggers"):
+        with connection.schema_editor() as editor:
+            if label == "triggers dropped":
+                migration.remove_triggers(apps, editor)
+            elif label.startswith("with") and not _has_triggers():
+                migration.install_triggers(apps, editor)
+        saves, _writes = save_latency(rng, ids, n)
+        print(
+            f"save_piece, {label:<21}: p50 {percentile(saves, 50):.2f} ms, "
+            f"p95 {percentile(saves, 95):.2f} ms ({n} saves; load {load_average()})",
+            flush=True,
+        )
+
+
+def key_read_cost(n: int = 1000) -> None:
+    """What every cached page pays first: reading the catalogue's cache key."""
+    from library.catalogue import generation
+
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        generation.current()
+        times.append((time.perf_counter() - start) * 1e6)
+    print(
+        f"cache key read ({n} reads): p50 {percentile(times, 50):.0f} µs, "
+        f"p95 {percentile(times, 95):.0f} µs",
+        flush=True,
+    )
+
+
+def _has_triggers() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'catalogue%%_changed'"
+            )
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'catalogue%_changed'"
+            )
+        return cursor.fetchone()[0] > 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pieces", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=3, help="median of this many runs")
+    parser.add_argument("--after-writes", type=int, default=5, help="requests after a save")
+    parser.add_argument("--saves", type=int, default=0, help="time save_piece (see above)")
     parser.add_argument("--db-dir", default=tempfile.mkdtemp(prefix="dossier-pages-bench-"))
     parser.add_argument(
         "--postgres",
@@ -139,6 +258,7 @@ def main() -> None:
     )
     parser.add_argument("--reuse", action="store_true", help="with --postgres: keep its pieces")
     parser.add_argument("--profile", action="store_true", help="cProfile one cold request each")
+    parser.add_argument("--explain", action="store_true", help="slowest SQL of a cold request")
     parser.add_argument("--build-only", action="store_true", help="build the catalogue and stop")
     args = parser.parse_args()
 
@@ -185,24 +305,43 @@ def main() -> None:
     if args.profile:
         for page_urls in urls(2).values():
             profile(client, page_urls[-1])
-        from django.core.cache import cache
+        from django.core.cache import caches
 
-        cache.clear()  # the timed runs' first requests start cold again
-    print(f"{'page':<16} {'cold ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+        caches["pages"].clear()  # the timed runs' first requests start cold again
+    if args.explain:
+        for page_urls in urls(2).values():
+            explain(client, page_urls[-1])
+        from django.core.cache import caches
+
+        caches["pages"].clear()
+    print(
+        f"{'page':<17} {'cold ms':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'after-write p50':>16} {'max':>7} {'queries':>8}  load"
+    )
+    editable = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
+    edits = random.Random(SEED + 5)
     for name, page_urls in urls(args.runs).items():
-        times = []
-        for url in page_urls:
-            start = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
+        p50s, p95s, cold = [], [], None
+        for _ in range(args.repeats):
+            times = [timed(client, url) for url in page_urls]
+            cold = times[0] if cold is None else cold
+            p50s.append(statistics.median(times))
+            p95s.append(percentile(times, 95))
+        after = []
+        for n in range(args.after_writes):
+            edit(edits.choice(editable))
+            after.append(timed(client, page_urls[n % len(page_urls)]))
         with CaptureQueriesContext(connection) as queries:
             client.get(page_urls[0])
         print(
-            f"{name:<16} {times[0]:>8.1f} {statistics.median(times):>8.1f} "
-            f"{percentile(times, 95):>8.1f} {len(queries):>8}",
+            f"{name:<17} {cold:>8.1f} {statistics.median(p50s):>8.1f} "
+            f"{statistics.median(p95s):>8.1f} {statistics.median(after):>16.1f} "
+            f"{max(after):>7.1f} {len(queries):>8}  {load_average()}",
             flush=True,
         )
+    key_read_cost()
+    if args.saves:
+        save_costs(editable, args.saves)
     print(f"load average (1, 5, 15 min): {load_average()}")
 
 

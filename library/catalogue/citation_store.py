@@ -74,7 +74,12 @@ def formatted_citations(
 
 
 def store_every_style(record: CitationRecord, piece_id: int | None) -> None:
-    """Format ``record`` in every style now, so no reader's first view waits for citeproc."""
+    """Format ``record`` in the default styles now, so no reader's first view waits.
+
+    Only :data:`~library.citations.styles.STYLES`, the styles a list offers first; any
+    other style id is formatted by the first request that asks for it and stored then
+    (:func:`formatted_citations` keys on the style id, whichever it is).
+    """
     for style in STYLES:
         formatted_citations([(record, piece_id)], style)
 

@@ -516,7 +516,7 @@ class FormattedCitation(models.Model):
     """
 
     digest = models.CharField(max_length=64, unique=True)
-    style = models.CharField(max_length=100)
+    style = models.CharField(max_length=200)  # a CSL style id (any bundled style)
     # A plain column, not a foreign key: a deleted piece's snapshot may still be cited.
     piece_id = models.IntegerField(null=True, blank=True, db_index=True)
     html = models.TextField()

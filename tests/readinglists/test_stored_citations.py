@@ -95,3 +95,25 @@ def test_a_deleted_piece_is_cited_from_its_snapshot(listed, pieces, login, owner
     client = login(owner)
     Piece.objects.get(pk=pieces[2].pk).delete()
     assert "Foreign Fighters Return" in page(client, listed.get_absolute_url() + "?style=apa")
+
+
+def test_a_style_beyond_the_defaults_is_stored_by_the_first_request_that_asks(
+    listed, pieces, monkeypatch
+):
+    # The four defaults are formatted when an entry is added; any other bundled style
+    # (the style chooser offers them all) on first need, then read like the others.
+    from library.citations import styles
+    from library.citations.from_piece import record_from_piece
+
+    assert not FormattedCitation.objects.filter(style="ieee").exists()
+    monkeypatch.setitem(styles.STYLES, "ieee", "IEEE")  # as the chooser lets a reader ask
+    items = [(record_from_piece(p), p.pk) for p in pieces]
+    first = citation_store.formatted_citations(items, "ieee")
+    assert FormattedCitation.objects.filter(style="ieee").count() == len(pieces)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("citeproc ran: the stored citation was not used")
+
+    monkeypatch.setattr(citation_store, "format_bibliography", refuse)
+    assert citation_store.formatted_citations(items, "ieee") == first
+    assert "Mosul Operation" in first[0]

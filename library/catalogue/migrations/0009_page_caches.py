@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('digest', models.CharField(max_length=64, unique=True)),
-                ('style', models.CharField(max_length=100)),
+                ('style', models.CharField(max_length=200)),
                 ('piece_id', models.IntegerField(blank=True, db_index=True, null=True)),
                 ('html', models.TextField()),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
