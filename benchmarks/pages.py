@@ -95,8 +95,9 @@ def build(count: int, fresh: bool) -> None:
     print(f"search index built in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def urls(runs: int) -> dict[str, list[str]]:
-    """Each page's URLs: the same URL ``runs`` times, or ``runs`` seeded pieces or authors."""
+def urls(runs: int, repeats: int = 1) -> dict[str, list[list[str]]]:
+    """Each page's URLs per repetition: the same URL ``runs`` times, or ``runs`` seeded
+    pieces or authors, different in each repetition (so every piece view is a first one)."""
     from django.db.models import Count
 
     from library.catalogue.models import Author, Piece, Region, Topic
@@ -112,13 +113,18 @@ def urls(runs: int) -> dict[str, list[str]]:
     topic = Topic.objects.annotate(n=Count("pieces")).order_by("-n", "pk").first()
     region = Region.objects.annotate(n=Count("pieces")).order_by("-n", "pk").first()
     filtered = f"/pieces/?topic={topic.slug}&region={region.slug}&year=2016"
+
+    def chunks(values: list[str]) -> list[list[str]]:
+        return [values[i * runs : (i + 1) * runs] for i in range(repeats)]
+
+    pieces = chunks([f"/pieces/{k}/" for k in rng.sample(keys, runs * repeats)])
     return {
-        "home": ["/"] * runs,
-        "/pieces/": ["/pieces/"] * runs,
-        "filtered browse": [filtered] * runs,
-        "piece page": (pieces := [f"/pieces/{k}/" for k in rng.sample(keys, runs)]),
+        "home": [["/"] * runs] * repeats,
+        "/pieces/": [["/pieces/"] * runs] * repeats,
+        "filtered browse": [[filtered] * runs] * repeats,
+        "piece page": pieces,
         "piece page again": pieces,  # the same pieces, viewed a second time
-        "author page": [f"/authors/{s}/" for s in rng.sample(authors, runs)],
+        "author page": chunks([f"/authors/{s}/" for s in rng.sample(authors, runs * repeats)]),
     }
 
 
@@ -293,8 +299,10 @@ def main() -> None:
     build(args.pieces, fresh)
     if args.build_only:
         return
-    from library.catalogue.models import Piece
+    from library.catalogue.models import FormattedCitation, Piece
 
+    # A rerun on the same scratch database: piece pages are first views of their Cite box.
+    FormattedCitation.objects.all().delete()
     total = Piece.objects.count()
     where = "PostgreSQL" if args.postgres else path
     print(f"{total:,} pieces at {where}; DEBUG={settings.DEBUG}; load {load_average()}")
@@ -303,13 +311,13 @@ def main() -> None:
     # request of a process pays whatever the page; it caches nothing the pages use.
     client.get("/topics/")
     if args.profile:
-        for page_urls in urls(2).values():
+        for (page_urls,) in urls(2).values():
             profile(client, page_urls[-1])
         from django.core.cache import caches
 
         caches["pages"].clear()  # the timed runs' first requests start cold again
     if args.explain:
-        for page_urls in urls(2).values():
+        for (page_urls,) in urls(2).values():
             explain(client, page_urls[-1])
         from django.core.cache import caches
 
@@ -320,9 +328,9 @@ def main() -> None:
     )
     editable = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
     edits = random.Random(SEED + 5)
-    for name, page_urls in urls(args.runs).items():
+    for name, repetitions in urls(args.runs, args.repeats).items():
         p50s, p95s, cold = [], [], None
-        for _ in range(args.repeats):
+        for page_urls in repetitions:
             times = [timed(client, url) for url in page_urls]
             cold = times[0] if cold is None else cold
             p50s.append(statistics.median(times))
