@@ -6,9 +6,9 @@ The formatted HTML is stored in :class:`~library.catalogue.models.FormattedCitat
 keyed by a digest of the style and the whole record: every app instance shares it, a new
 process starts warm, and an edited piece or renamed author gives a new digest, so a stale
 text is never shown. A piece's rows are deleted when it is saved or deleted (their digests
-could no longer be asked for), and reading lists format an entry in every style when it is
-added (:func:`store_every_style`), so a list's first view reads rows instead of running
-citeproc.
+could no longer be asked for), and reading lists format an entry in the four default
+styles when it is added (:func:`store_every_style`), so a list's first view reads rows
+instead of running citeproc; any other style is stored by the first request for it.
 """
 
 from __future__ import annotations

@@ -254,7 +254,7 @@ def add_piece(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return _back(request, reading_list)
     where = f"“{reading_list.title}” › “{section.title}”" if section else f"“{reading_list.title}”"
-    # services.add_entry formats the new entry in every style, so the list page need not.
+    # services.add_entry formats the new entry in the default styles, so the list page need not.
     _apply(
         request,
         services.add_entry,

@@ -16,7 +16,7 @@ def related_pieces(piece: Piece, limit: int = 5) -> list[Piece]:
     """Pieces most like ``piece`` by text and shared topics and regions.
 
     The ranking (a BM25 or ``ts_rank`` query and a shared-tags count, ~100 ms at 10,000
-    pieces) is cached per catalogue generation: it changes only when the catalogue does.
+    pieces) is cached until the next committed catalogue write (catalogue/generation.py).
     """
     ids = PageCache.now().get(
         "related", (piece.pk, limit), lambda: [p.pk for p in find_related(piece, limit=limit)]
