@@ -3,8 +3,10 @@
 ``python benchmarks/readinglists.py [--entries 50,200] [--threads 4] [--ops 50]``
 
 Runs on a temporary SQLite file with the production settings (WAL, IMMEDIATE
-transactions). Prints, per list size, the first (cold citation cache) and median times
-and the query count of the list page, the print page and a BibTeX export. Then T threads
+transactions). Prints, per list size, the time to add each entry, the first view of the
+list in each citation style with the process cache cleared (what a fresh app instance
+sees), and the median times and query count of the list page, the print page and a
+BibTeX export. Then T threads
 each make N reorders from pages they loaded earlier (so many are stale), and T threads
 add different pieces at once; it prints how many changes applied and how many were
 refused, and checks that nothing was lost: every entry is still there once, positions
@@ -79,30 +81,47 @@ def timed_get(client, url: str, runs: int = 5) -> tuple[float, int, float]:
 
 
 def page_costs(owner, sizes: list[int]) -> None:
+    """Per list size: adding, then the first view in each style (no warm cache), then medians.
+
+    Before each size's first views the process cache is cleared, as in a fresh app
+    instance: what a first view finds must come from the database.
+    """
+    from django.core.cache import cache
     from django.test import Client
 
+    from library.citations.styles import STYLES
     from library.readinglists import services
 
     client = Client()
     client.force_login(owner)
     made = 0
     print(
-        f"{'entries':>8} {'cold page ms':>13} {'page ms':>8} {'queries':>8} {'print ms':>9} "
-        f"{'bibtex ms':>10}"
+        f"{'entries':>8} {'add ms/entry':>13} {'first view ms, per style':>40} "
+        f"{'page ms':>8} {'queries':>8} {'print ms':>9} {'bibtex ms':>10}"
     )
     for size in sizes:
         rl = services.create_list(owner, f"{size} readings")
         sections = [services.add_section(rl, f"Week {i + 1}", None) for i in range(4)]
-        for i, piece in enumerate(make_pieces(size, made)):
+        pieces = make_pieces(size, made)
+        started = time.perf_counter()
+        for i, piece in enumerate(pieces):
             services.add_entry(rl, piece, sections[i % 4], annotation="Why: & % $ # _ {")
+        add_ms = (time.perf_counter() - started) * 1000 / size
         made += size
-        page_ms, queries, cold_ms = timed_get(client, rl.get_absolute_url())
+        cache.clear()
+        firsts = [
+            timed_get(client, f"{rl.get_absolute_url()}?style={style}", runs=1)[2]
+            for style in STYLES
+        ]
+        first = " / ".join(f"{ms:.0f}" for ms in firsts)
+        page_ms, queries, _ = timed_get(client, rl.get_absolute_url())
         print_ms, _, _ = timed_get(client, f"/lists/{rl.pk}/print/")
         bib_ms, _, _ = timed_get(client, f"/lists/{rl.pk}/export/bibtex/")
         print(
-            f"{size:>8} {cold_ms:>13.0f} {page_ms:>8.0f} {queries:>8} {print_ms:>9.0f} "
-            f"{bib_ms:>10.0f}"
+            f"{size:>8} {add_ms:>13.1f} {first:>40} {page_ms:>8.0f} {queries:>8} "
+            f"{print_ms:>9.0f} {bib_ms:>10.0f}"
         )
+    print(f"styles: {', '.join(STYLES)}; load average {os.getloadavg()[0]:.2f}")
 
 
 def concurrency(owner, threads: int, ops: int) -> None:

@@ -240,15 +240,29 @@ DOSSIER_API_RATE_AUTH = envint("API_RATE_AUTH", 600, minimum=1)
 # Proxies in front of the app that append to X-Forwarded-For; 0 trusts none (REMOTE_ADDR).
 DOSSIER_API_TRUSTED_PROXIES = envint("API_TRUSTED_PROXIES", 0)
 
-# The process cache holds formatted citations for reading lists (citeproc-py takes 5-30 ms
-# an entry). Django's default of 300 entries would not hold one 200-entry list in two
-# styles; an entry is well under a kilobyte.
+# The process cache holds the JSON API's rate counters (formatted citations are stored in
+# the database: library/catalogue/citation_store.py).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "dossier",
         "OPTIONS": {"MAX_ENTRIES": envint("CITATION_CACHE_ENTRIES", 20_000, minimum=1)},
-    }
+    },
+    # Catalogue page parts (facets, tallies, related pieces), keyed on the catalogue's
+    # change record in the database (library/catalogue/generation.py), so a per-process
+    # cache is never stale; "database" shares the computed values between instances too
+    # (a table that `manage.py createcachetable` makes).
+    "pages": {
+        "memory": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "dossier-pages",
+        },
+        "database": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "dossier_page_cache",
+        },
+    }[envchoice("PAGE_CACHE", "memory", ("memory", "database"))]
+    | {"OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 5_000, minimum=1)}},
 }
 
 # Search engine: "database" (the database's own full-text search, SQLite FTS5 or PostgreSQL

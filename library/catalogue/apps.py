@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db import transaction
-from django.db.models.signals import post_delete, post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 EDITORS_GROUP = "Editors"
 
@@ -15,6 +15,15 @@ class CatalogueConfig(AppConfig):
         post_delete.connect(
             remove_attachment_file, sender=self.get_model("Piece"), dispatch_uid="piece-file"
         )
+        from library.catalogue import citation_store
+
+        Piece = self.get_model("Piece")
+        # (Page caches need no signal: database triggers record every catalogue write,
+        # library/catalogue/generation.py.)
+        for signal in (post_save, post_delete):
+            signal.connect(
+                citation_store.forget_piece, sender=Piece, dispatch_uid="catalogue-citations"
+            )
 
 
 def remove_attachment_file(sender, instance, **kwargs) -> None:

@@ -180,7 +180,7 @@ class Facet:
     values: list[FacetValue] = field(default_factory=list)
 
 
-def _year():
+def year_of_date():
     """The year of ``date`` as an expression the database evaluates itself.
 
     On SQLite, Django's ExtractYear calls back into Python for every row (~130 ms at
@@ -202,7 +202,7 @@ def _facet_rows(
     if name in _TAGGED:
         return _tag_rows(name, terms, limit=limit, only=only)
     if name == "year":
-        rows = Piece.objects.filter(date__isnull=False).annotate(y=_year()).values("y")
+        rows = Piece.objects.filter(date__isnull=False).annotate(y=year_of_date()).values("y")
         key, order = "y", ("-y",)
     elif name == "type":
         rows = Piece.objects.values("type")

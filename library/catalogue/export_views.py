@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from library.catalogue.browse import Filters
+from library.catalogue.citation_store import formatted_citations
 from library.catalogue.exports import (
     Export,
     ExportError,
@@ -27,7 +28,6 @@ from library.catalogue.models import Piece
 from library.catalogue.style_choice import StyleChoice, choose_style, requested_style
 from library.citations.bibtex import BibTeXWriter
 from library.citations.from_piece import record_from_piece
-from library.citations.styles import format_bibliography
 
 
 def chosen_style(request: HttpRequest) -> str:
@@ -112,7 +112,8 @@ def cite_box(request: HttpRequest, piece: Piece) -> CiteBox:
     """The formatted citation in the reader's chosen style, and the piece's BibTeX."""
     record = record_from_piece(piece)
     choice = choose_style(request)
-    (entry,) = format_bibliography([record], choice.style, "html", numbered=False)
+    # Stored in the database once per version of the piece: citeproc took ~100 ms here.
+    (entry,) = formatted_citations([(record, piece.pk)], choice.style)
     return CiteBox(
         style=choice.style,
         choice=choice,

@@ -17,8 +17,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from library.catalogue.models import Piece
-from library.catalogue.style_choice import DEFAULT_STYLE
-from library.citations.from_piece import record_from_piece
 from library.readinglists import services
 from library.readinglists.access import editable_list, list_editor
 from library.readinglists.forms import (
@@ -31,7 +29,6 @@ from library.readinglists.forms import (
     section_from_value,
 )
 from library.readinglists.models import Entry, ReadingList, Section
-from library.readinglists.presentation import formatted_citation
 
 FIND_LIMIT = 30
 
@@ -257,7 +254,8 @@ def add_piece(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return _back(request, reading_list)
     where = f"“{reading_list.title}” › “{section.title}”" if section else f"“{reading_list.title}”"
-    added = _apply(
+    # services.add_entry formats the new entry in the default styles, so the list page need not.
+    _apply(
         request,
         services.add_entry,
         reading_list,
@@ -265,9 +263,6 @@ def add_piece(request: HttpRequest) -> HttpResponse:
         section,
         done=f"Added “{piece.title}” to {where}.",
     )
-    if added:
-        # Format it now (about 25 ms) so the list page does not pay for it later.
-        formatted_citation(record_from_piece(piece), DEFAULT_STYLE)
     return _back(request, reading_list)
 
 

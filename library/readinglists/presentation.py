@@ -6,18 +6,15 @@ show the same entries in the same order, removed pieces included (from their sna
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
+from library.catalogue.citation_store import formatted_citations
 from library.catalogue.models import Authorship
 from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
@@ -25,10 +22,6 @@ from library.citations.records import CitationRecord
 from library.citations.styles import format_bibliography
 from library.readinglists.models import Entry, ReadingList, Section
 from library.readinglists.snapshots import record_from_json
-
-#: citeproc-py takes ~25 ms per entry, so formatted citations are cached, keyed by the
-#: record's content and the style: an edited piece gets a new key, nothing goes stale.
-CITATION_CACHE_SECONDS = 7 * 24 * 3600
 
 
 @dataclass
@@ -107,21 +100,21 @@ def export_response(reading_list: ReadingList, fmt: str, style: str) -> HttpResp
 
 
 def add_citations(sections: list[SectionView], style: str) -> None:
-    """Format each entry in ``style``, one at a time so the list keeps its own order."""
-    for section in sections:
-        for item in section.entries:
-            if item.record is None:
-                item.citation = item.entry.snapshot_title or "(citation unavailable)"
-                continue
-            item.citation = mark_safe(formatted_citation(item.record, style))
+    """Format each entry in ``style`` on its own, so the list keeps its own order.
+
+    The texts come from the database's stored citations (formatted when the entry was
+    added, or by the first request that needed them), read in one query for the list.
+    """
+    items = [item for section in sections for item in section.entries]
+    cited = [item for item in items if item.record is not None]
+    texts = formatted_citations([(i.record, i.entry.piece_id) for i in cited], style)  # type: ignore[misc]
+    for item, text in zip(cited, texts, strict=True):
+        item.citation = mark_safe(text)
+    for item in items:
+        if item.record is None:
+            item.citation = item.entry.snapshot_title or "(citation unavailable)"
 
 
 def formatted_citation(record: CitationRecord, style: str) -> str:
     """One record as HTML in ``style``; safe markup, because format_bibliography escapes data."""
-    content = json.dumps([style, dataclasses.asdict(record)], sort_keys=True, default=str)
-    key = "readinglists:cite:" + hashlib.sha256(content.encode()).hexdigest()
-    formatted = cache.get(key)
-    if formatted is None:
-        (formatted,) = format_bibliography([record], style, "html", numbered=False)
-        cache.set(key, formatted, CITATION_CACHE_SECONDS)
-    return formatted
+    return formatted_citations([(record, None)], style)[0]

@@ -18,9 +18,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 
+from library.catalogue.citation_store import store_every_style
 from library.catalogue.models import Piece
 from library.readinglists.models import Entry, ReadingList, Section, Visibility, new_share_token
-from library.readinglists.snapshots import take_snapshot
+from library.readinglists.snapshots import record_from_json, take_snapshot
 
 Direction = Literal["up", "down"]
 
@@ -115,6 +116,11 @@ def add_entry(
         )
         take_snapshot(entry, piece)
         entry.save()
+    record = record_from_json(entry.snapshot_record)
+    if record is not None:
+        # Every style now, outside the list's lock (~100 ms of citeproc): the list's first
+        # view in any style then reads stored texts (library.catalogue.citation_store).
+        store_every_style(record, piece.pk)
     return entry
 
 

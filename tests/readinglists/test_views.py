@@ -417,8 +417,10 @@ def test_the_drag_and_drop_script_is_only_for_editors(syllabus, client, login, o
     assert "readinglists.js" in page(login(owner), syllabus.get_absolute_url())
 
 
-def test_the_citation_cache_holds_a_long_list_in_two_styles(monkeypatch):
-    # 320 citations: Django's default cache of 300 entries would already evict some.
+def test_the_citation_cache_holds_a_long_list_in_two_styles(db, monkeypatch):
+    # 320 citations: Django's default cache of 300 entries would already evict some; they
+    # are stored in the database now, which keeps them all.
+    from library.catalogue import citation_store
     from library.citations.records import CitationRecord
     from library.readinglists import presentation
 
@@ -430,5 +432,5 @@ def test_the_citation_cache_holds_a_long_list_in_two_styles(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("formatted again: the cache lost an entry")
 
-    monkeypatch.setattr(presentation, "format_bibliography", refuse)
+    monkeypatch.setattr(citation_store, "format_bibliography", refuse)
     assert presentation.formatted_citation(records[0], "apa") == "<i>T0</i>. (n.d.)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from library.catalogue.generation import PageCache
 from library.catalogue.models import Piece
 from library.search.service import related_pieces as find_related
 
@@ -12,5 +13,13 @@ register = template.Library()
 
 @register.simple_tag
 def related_pieces(piece: Piece, limit: int = 5) -> list[Piece]:
-    """Pieces most like ``piece`` by text and shared topics and regions."""
-    return find_related(piece, limit=limit)
+    """Pieces most like ``piece`` by text and shared topics and regions.
+
+    The ranking (a BM25 or ``ts_rank`` query and a shared-tags count, ~100 ms at 10,000
+    pieces) is cached until the next committed catalogue write (catalogue/generation.py).
+    """
+    ids = PageCache.now().get(
+        "related", (piece.pk, limit), lambda: [p.pk for p in find_related(piece, limit=limit)]
+    )
+    found = Piece.objects.with_related().defer("body").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
