@@ -123,14 +123,22 @@ class Editor(HttpUser):
         fields.update(username=EDITOR[0], password=EDITOR[1])
         self._post(BASES[0] + "/accounts/login/", fields, "login")
 
+    def _cookies(self) -> dict[str, str]:
+        """The session's cookies, Secure ones included (DEBUG=0 marks them Secure).
+
+        Browsers treat loopback as a secure context and send Secure cookies to it over
+        plain http; requests does not, so they are sent by hand.
+        """
+        return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.client.cookies)}
+
     def _form(self, url: str, name: str) -> dict[str, str]:
-        response = self.client.get(url, name=name)
+        response = self.client.get(url, name=name, headers=self._cookies())
         parser = FormParser()
         parser.feed(response.text or "")
         return parser.fields
 
     def _post(self, url: str, fields: dict[str, str], name: str):
-        headers = {"X-CSRFToken": self.client.cookies.get("csrftoken", "")}
+        headers = {"X-CSRFToken": self.client.cookies.get("csrftoken", ""), **self._cookies()}
         with self.client.post(
             url, data=fields, headers=headers, name=name, allow_redirects=False,
             catch_response=True,
