@@ -80,7 +80,8 @@ def build(db: sqlite3.Connection, name: str, options: str) -> tuple[float, float
         ).rowcount
     rate = count / (time.perf_counter() - started)
     size = db.execute(
-        "SELECT sum(pgsize) FROM v.dbstat WHERE name = ? OR name LIKE ?", [name, f"{name}\\_%"]
+        "SELECT sum(pgsize) FROM dbstat('v') WHERE name = ? OR name LIKE ? ESCAPE '\\'",
+        [name, f"{name}\\_%"],
     ).fetchone()[0]
     return rate, (size or 0) / 1e6
 
