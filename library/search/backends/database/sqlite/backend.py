@@ -378,9 +378,8 @@ class SQLiteFTS5Backend(SearchBackend):
         """The first ``need`` hits of a query filtered on piece columns (type, dates).
 
         One BM25 pass over the filtered set joined to the piece rows (needed for the filter
-        and the date tie-break). Unfiltered queries are ranked tier by tier
-        (``_rank_tiered``); id filters (topic, region, year) in one pass that also returns
-        every id (``_rank_filtered``).
+        and the date tie-break). Unfiltered queries and id filters (topic, region, year)
+        are ranked tier by tier (``_rank_tiered``).
         """
         return cursor.execute(
             f"SELECT p.id, {_BM25} {base} "
