@@ -295,7 +295,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pieces", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=30)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=8, help="locust reader users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument(
@@ -334,7 +334,7 @@ def main() -> None:
         check=True,
     )
     print(
-        f"load: {args.pieces:,} pieces, {args.clients} reader threads + 1 editor, "
+        f"load: {args.pieces:,} pieces, {args.clients} locust reader users + 1 editor, "
         f"{args.duration} s per configuration, {args.workers} gunicorn workers per instance, "
         f"{os.cpu_count()} cores shared with the load generator"
     )
