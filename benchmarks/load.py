@@ -1,34 +1,39 @@
 """Load: 2 gunicorn instances sharing one PostgreSQL vs 1 instance on SQLite, with a writer.
 
     bash scripts/pg-cluster.sh run -- .venv/bin/python benchmarks/load.py \\
-        [--pieces 100000] [--duration 30] [--clients 8] [--workers 2]
+        [--pieces 100000] [--duration 30] [--clients 8] [--workers 2] [--sqlite-db FILE]
 
 (``PG_DURABLE=1`` in front keeps PostgreSQL's fsync on, as SQLite's is.) The PostgreSQL
-database comes from DATABASE_URL; the SQLite one is a scratch file. Each gets the same
-synthetic catalogue (benchmarks/search.py's generator, bulk-inserted) and an editor
-account. Then, per configuration, gunicorn instances run with DEBUG=0 on loopback, and
-for ``--duration`` seconds:
+database comes from DATABASE_URL; the SQLite one is a scratch file, or ``--sqlite-db``
+(a database benchmarks/search.py generated, used in place: the run adds pieces to it).
+Each gets the same synthetic catalogue (benchmarks/search.py's generator, bulk-inserted)
+and an editor account. Then, per configuration, gunicorn instances run with DEBUG=0 on
+127.0.0.1 and `locust <https://locust.io>`_ (benchmarks/locustfile.py, headless, bounded
+by ``--duration``) runs against them:
 
-* ``--clients`` reader threads, each with a keep-alive connection per instance (requests
-  alternate between instances, like a round-robin balancer), fetch a mix of the home page,
-  ``/pieces/`` pages, filtered browse (topic, year, type), searches (benchmarks/search.py's
-  query mix: common and rare words, 2-3 words, phrases, field filters, prefixes,
-  misspellings; snippets and facets) and random piece pages;
+* ``--clients`` reader users (closed loop, no wait; requests alternate between instances,
+  like a round-robin balancer) fetch a mix of the home page, ``/pieces/`` pages, filtered
+  browse (topic, year, type), searches (benchmarks/search.py's query mix: common and rare
+  words, 2-3 words, phrases, field filters, prefixes, misspellings; snippets and facets)
+  and random piece pages;
 * one editor, signed in through the real login form, creates pieces and edits earlier
   ones (synopsis) through the real forms, CSRF and all.
 
 Both configurations search with SEARCH_BACKEND=database (FTS5 on SQLite, the tsvector
 dialect on PostgreSQL); the catalogue is indexed before the run (or kept, when a reused
-PostgreSQL database already holds the same pieces and their index). It prints requests/s
-and p50/p95 per endpoint, counts 5xx answers, and verifies in the database: pieces after =
-pieces before + pieces created, every edit visible, and ``check_index`` clean (every
-piece, the editor's included, indexed with its current text). The load generator shares
-the 2 cores with the servers, so absolute figures are a floor.
+database already holds the same pieces and their index). It prints locust's requests/s
+and p50/p95 per endpoint (locust rounds times over 100 ms to two significant digits),
+its failures (any 4xx/5xx, or a form that did not redirect), the CPU the locust process
+took (its rusage: cores = CPU seconds / wall seconds), and verifies in the database:
+pieces after = pieces before + pieces created, every edit visible, and ``check_index``
+clean (every piece, the editor's included, indexed with its current text). The load
+generator shares the 2 cores with the servers, so absolute figures are a floor.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
 import importlib.util
 import json
@@ -37,21 +42,16 @@ import random
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
-from collections import defaultdict
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+LOCUST = str(Path(sys.executable).with_name("locust"))
 EDITOR = ("bench-editor", "bench password 4 load")
 SECRET_KEY = "load-benchmark-only-q8Vz-3mL_pW9rT2xN7bK4cY6hJ1dF5gS0aE8uI3oP2lZ7vX9nM4b"
 
@@ -198,184 +198,66 @@ def stop_instances(servers: list) -> None:
         log.close()
 
 
-@dataclass
-class Stats:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    lock: threading.Lock = field(default_factory=threading.Lock)
+def run_locust(ports: list[int], data: dict, args, logs: Path) -> dict:
+    """Run benchmarks/locustfile.py headless for ``--duration`` s; its stats and its CPU.
 
-    def record(self, endpoint: str, seconds: float, status: int) -> None:
-        with self.lock:
-            self.latencies[endpoint].append(seconds)
-            if status >= 500:
-                self.errors[endpoint] += 1
-
-
-def reader(ports: list[int], data: dict, stop: threading.Event, stats: Stats, seed: int) -> None:
-    rng = random.Random(seed)
-    connections = {
-        port: http.client.HTTPConnection("127.0.0.1", port, timeout=60) for port in ports
+    Locust runs in its own process (gevent patches everything it imports), so its CPU time
+    is exactly that child's rusage from ``os.wait4``: how many of the 2 shared cores the
+    load generator itself took.
+    """
+    if any(not isinstance(port, int) for port in ports):
+        raise SystemExit("instances must be loopback ports")
+    data_file, result_file = logs / "locust-data.json", logs / "locust-result.json"
+    data_file.write_text(json.dumps({**data, "ports": ports}), encoding="utf-8")
+    result_file.unlink(missing_ok=True)
+    prefix = logs / "locust"
+    command = [
+        LOCUST, "-f", str(ROOT / "benchmarks/locustfile.py"), "--headless",
+        "--users", str(args.clients + 1), "--spawn-rate", str(args.clients + 1),
+        "--run-time", f"{args.duration}s", "--stop-timeout", "60",
+        "--host", f"http://127.0.0.1:{ports[0]}", "--csv", str(prefix), "--only-summary",
+        "--exit-code-on-error", "0", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    env = {**os.environ, "LOAD_DATA": str(data_file), "LOAD_RESULT": str(result_file)}
+    with (logs / "locust.log").open("w") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0 or not result_file.exists():
+        tail = (logs / "locust.log").read_text(errors="replace")[-3000:]
+        raise SystemExit(f"locust failed ({process.returncode}):\n{tail}")
+    with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["Name"] != "Aggregated"]
+    cpu = usage.ru_utime + usage.ru_stime
+    return {
+        "rows": rows,
+        "editor": json.loads(result_file.read_text(encoding="utf-8")),
+        "cpu_s": cpu,
+        "elapsed_s": elapsed,
     }
-    turn = 0
-    while not stop.is_set():
-        endpoint, path = pick(rng, data)
-        port = ports[turn % len(ports)]
-        turn += 1
-        started = time.perf_counter()
-        try:
-            connections[port].request("GET", path)
-            response = connections[port].getresponse()
-            response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException):
-            connections[port].close()
-            connections[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            status = 599
-        stats.record(endpoint, time.perf_counter() - started, status)
 
 
-def pick(rng: random.Random, data: dict) -> tuple[str, str]:
-    roll = rng.random()
-    if roll < 0.10:
-        return "home", "/"
-    if roll < 0.25:
-        return "browse", f"/pieces/?page={rng.randint(1, 50)}"
-    if roll < 0.45:
-        return "search", "/search/?" + urllib.parse.urlencode({"q": rng.choice(data["queries"])})
-    if roll < 0.65:
-        choice = rng.random()
-        if choice < 0.5:
-            query = {"topic": rng.choice(data["topics"])}
-        elif choice < 0.8:
-            query = {"year": rng.randint(1990, 2025)}
-        else:
-            query = {"type": "commentary", "year": rng.randint(1990, 2025)}
-        return "browse_filtered", "/pieces/?" + urllib.parse.urlencode(query)
-    return "piece", f"/pieces/{rng.choice(data['keys'])}/"
-
-
-class FormParser(HTMLParser):
-    """The named fields of the form whose action matches, as a browser would submit them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
-            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
-                return
-            self.fields[name] = attrs.get("value") or ""
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields[name] = ""
-        elif tag == "select" and name:
-            self._select = name
-        elif (
-            tag == "option"
-            and self._select
-            and ("selected" in attrs or self._select not in self.fields)
-        ):
-            self.fields[self._select] = attrs.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.fields[self._textarea] += data
-
-
-class Browser:
-    """One signed-in session on one instance: cookies, CSRF, forms."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None) -> http.client.HTTPResponse:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.text = response.read().decode()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        connection.close()
-        return response
-
-    def form(self, path: str) -> dict[str, str]:
-        response = self.request("GET", path)
-        if response.status != 200:
-            raise RuntimeError(f"GET {path}: {response.status}")
-        parser = FormParser()
-        parser.feed(response.text)
-        return parser.fields
-
-    def login(self) -> None:
-        fields = self.form("/accounts/login/")
-        fields.update(username=EDITOR[0], password=EDITOR[1])
-        response = self.request("POST", "/accounts/login/", fields)
-        if response.status != 302:
-            raise RuntimeError(f"login failed: {response.status}")
-
-
-def editor(ports: list[int], stop: threading.Event, stats: Stats, result: dict) -> None:
-    """Create a piece, edit an earlier one, repeat; alternating instances."""
-    browsers = [Browser(port) for port in ports]
-    for browser in browsers:
-        browser.login()
-    created: list[str] = []
-    edits: dict[str, str] = {}
-    failures: list[str] = []
-    number = 0
-    while not stop.is_set():
-        browser = browsers[number % len(browsers)]
-        number += 1
-        started = time.perf_counter()
-        if number % 2 or not created:
-            fields = browser.form("/pieces/new/")
-            fields.update(
-                title=f"Load test piece {number} on Đà Nẵng & <b>ports</b>",
-                authors_text="Zoë Lefèvre\nAbdul Basit",
-                date_text="2024-05",
-                synopsis=f"Created by the load benchmark, round {number}.",
-                topics_text="",
-                regions_text="",
-            )
-            response = browser.request("POST", "/pieces/new/", fields)
-            endpoint = "editor_create"
-            if response.status == 302:
-                created.append(
-                    urllib.parse.unquote(response.getheader("Location").rstrip("/").split("/")[-1])
-                )
-            else:
-                failures.append(f"create {number}: {response.status}")
-        else:
-            key = random.choice(created)
-            fields = browser.form(f"/pieces/{key}/edit/")
-            fields["synopsis"] = f"Edited by the load benchmark, round {number}."
-            response = browser.request("POST", f"/pieces/{key}/edit/", fields)
-            endpoint = "editor_edit"
-            if response.status == 302:
-                edits[key] = fields["synopsis"]
-            else:
-                failures.append(f"edit {key}: {response.status}")
-        stats.record(endpoint, time.perf_counter() - started, response.status)
-    result.update(created=created, edits=edits, failures=failures)
+def report(outcome: dict, duration: int) -> None:
+    """Requests/s and percentiles per endpoint, as locust counted them."""
+    rows = outcome["rows"]
+    total = sum(int(row["Request Count"]) for row in rows)
+    failures = {
+        row["Name"]: int(row["Failure Count"]) for row in rows if row["Failure Count"] != "0"
+    }
+    print(
+        f"  {total / duration:7.1f} req/s overall over {duration} s; failures: {failures or 0}; "
+        f"locust used {outcome['cpu_s']:.1f} CPU-s in {outcome['elapsed_s']:.0f} s = "
+        f"{outcome['cpu_s'] / outcome['elapsed_s']:.2f} cores; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"  {'endpoint':22} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}")
+    for row in sorted(rows, key=lambda r: r["Name"]):
+        print(
+            f"  {row['Name']:22} {int(row['Request Count']):8d} {float(row['Requests/s']):7.1f} "
+            f"{row['50%']:>7} {row['95%']:>7}"
+        )
 
 
 def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dict:
@@ -386,25 +268,14 @@ def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dic
         f"index checked or built in {before['indexed_s']} s)"
     )
     servers = start_instances(env, servers_wanted, args.workers, logs)
-    ports = [port for port, _, _ in servers]
-    stats, stop, editor_result = Stats(), threading.Event(), {}
-    threads = [
-        threading.Thread(target=reader, args=(ports, before, stop, stats, seed))
-        for seed in range(args.clients)
-    ]
-    threads.append(threading.Thread(target=editor, args=(ports, stop, stats, editor_result)))
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    time.sleep(args.duration)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=120)
-    elapsed = time.perf_counter() - started
-    stop_instances(servers)
+    try:
+        outcome = run_locust([port for port, _, _ in servers], before, args, logs)
+    finally:
+        stop_instances(servers)
+    editor_result = outcome["editor"]
     after = in_env(env, "_verify", json.dumps(editor_result.get("edits", {})))
     created = len(editor_result.get("created", []))
-    report(stats, elapsed)
+    report(outcome, args.duration)
     lost_pieces = before["pieces"] + created - after["pieces"]
     print(
         f"  writes: {created} created, {len(editor_result.get('edits', {}))} pieces edited; "
@@ -414,33 +285,25 @@ def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dic
     )
     print(f"  check_index: {after['index']} (missing, extra, stale pieces)")
     return {
-        "errors": sum(stats.errors.values()),
+        "errors": sum(int(row["Failure Count"]) for row in outcome["rows"]),
         "lost": lost_pieces + len(after["lost_edits"]) + len(editor_result.get("failures", [])),
         "index_drift": sum(after["index"].values()),
     }
-
-
-def report(stats: Stats, elapsed: float) -> None:
-    total = sum(len(v) for v in stats.latencies.values())
-    errors = dict(stats.errors) or 0
-    print(f"  {total / elapsed:7.1f} req/s overall over {elapsed:.0f} s; 5xx: {errors}")
-    print(f"  {'endpoint':16} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}")
-    for endpoint in sorted(stats.latencies):
-        values = sorted(stats.latencies[endpoint])
-        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
-        print(
-            f"  {endpoint:16} {len(values):8d} {len(values) / elapsed:7.1f} "
-            f"{statistics.median(values) * 1000:7.1f} {p95 * 1000:7.1f}"
-        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pieces", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=30)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=8, help="locust reader users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument(
+        "--sqlite-db",
+        type=Path,
+        help="an existing SQLite catalogue (e.g. benchmarks/search.py's bench-100000.sqlite3) "
+        "to load instead of generating one; the run adds pieces to it",
+    )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if args.only != "sqlite" and not re.match(r"postgres(ql)?://", database_url):
@@ -471,14 +334,15 @@ def main() -> None:
         check=True,
     )
     print(
-        f"load: {args.pieces:,} pieces, {args.clients} reader threads + 1 editor, "
+        f"load: {args.pieces:,} pieces, {args.clients} locust reader users + 1 editor, "
         f"{args.duration} s per configuration, {args.workers} gunicorn workers per instance, "
         f"{os.cpu_count()} cores shared with the load generator"
     )
     outcomes = {}
     try:
         if args.only != "postgresql":
-            env = {**base, "DATABASE_URL": f"sqlite:///{scratch / 'load.sqlite3'}"}
+            sqlite_file = args.sqlite_db.resolve() if args.sqlite_db else scratch / "load.sqlite3"
+            env = {**base, "DATABASE_URL": f"sqlite:///{sqlite_file}"}
             outcomes["sqlite"] = run_load("1 instance + SQLite", env, 1, args, scratch)
         if args.only != "sqlite":
             env = {**base, "DATABASE_URL": database_url}

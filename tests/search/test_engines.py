@@ -6,6 +6,8 @@ matter of taste, and the same handling of bad input.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from library.catalogue.models import Piece
@@ -55,6 +57,22 @@ def test_the_issue_example_with_phrase_region_and_year_range(corpus):
 def test_a_title_match_outranks_a_body_match(corpus):
     # "propaganda" is in the Daesh piece's title and only in the Mosul piece's body.
     assert keys("propaganda") == [key(corpus, "daesh"), key(corpus, "mosul")]
+
+
+@pytest.mark.parametrize("where", ["topic:piracy", "year:2014..2017"])
+def test_a_filtered_search_ranks_title_matches_first_and_pages_through_every_tier(
+    engine, vocabulary, add_piece, where
+):
+    # Filtered relevance is ranked tier by tier, as unfiltered relevance is: the title
+    # match first, the body-only match after it, pieces outside the filter never.
+    dated = {"date": datetime.date(2015, 6, 1), "topics": ("piracy",)}
+    body = add_piece("Ransoms at Sea", body="Kidnapping for ransom off Sulu.", **dated)
+    title = add_piece("Kidnapping in the Sulu Sea", body="Nothing else.", **dated)
+    add_piece("Kidnapping Elsewhere", date=datetime.date(1999, 1, 1), body="Kidnapping.")
+    found = keys(f"kidnapping {where}")
+    assert found == [title.citation_key, body.citation_key]
+    assert service.search(f"kidnapping {where}", page_size=1).total == 2
+    assert keys(f"kidnapping {where}", page=2, page_size=1) == [body.citation_key]
 
 
 def test_author_field_and_sorting_by_date(corpus):

@@ -294,9 +294,11 @@ class SQLiteFTS5Backend(SearchBackend):
 
     def _rank(self, cursor, compiled, sort: Sort, need: int) -> Ranked:
         """Every matching id (for the count and facets) and the first ``need`` in order."""
-        if sort is Sort.RELEVANCE and compiled.match is not None and _ids_only(compiled.where):
-            return self._rank_filtered(cursor, compiled, need)
-        if sort is Sort.RELEVANCE and compiled.match is not None and not compiled.where:
+        if (
+            sort is Sort.RELEVANCE
+            and compiled.match is not None
+            and (not compiled.where or _ids_only(compiled.where))
+        ):
             return self._rank_tiered(cursor, compiled, need)
         base, params = self._base(compiled)
         ids_sql, ids_params = self._ids(compiled, base, params)
@@ -326,26 +328,6 @@ class SQLiteFTS5Backend(SearchBackend):
                 "LIMIT %s",
                 [*params, need],
             ).fetchall()
-        return Ranked(total=len(ids), rows=rows, ids=ids)
-
-    @staticmethod
-    def _rank_filtered(cursor, compiled, need: int) -> Ranked:
-        """Every match in BM25 order in one pass, as "id,score,id,score…" for numpy.
-
-        A topic, region or year filter is ranked in one BM25 pass anyway (see ``_tiered``);
-        returning every id in rank order from that same pass saves the second scan that
-        counting the matches would cost (a third of a filtered query's time).
-        """
-        where = compiled.where.replace("p.id", f"+{FTS_TABLE}.rowid")
-        text = cursor.execute(
-            f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
-            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND {where} ORDER BY s, rowid)",
-            [compiled.match, *compiled.params],
-        ).fetchone()[0]
-        pairs = np.fromstring(text, sep=",") if text else np.zeros(0)
-        ids = pairs[0::2].astype(np.int64)
-        top = zip(ids[:need], pairs[1::2][:need], strict=True)
-        rows = [(int(pk), float(score)) for pk, score in top]
         return Ranked(total=len(ids), rows=rows, ids=ids)
 
     @staticmethod
@@ -396,9 +378,8 @@ class SQLiteFTS5Backend(SearchBackend):
         """The first ``need`` hits of a query filtered on piece columns (type, dates).
 
         One BM25 pass over the filtered set joined to the piece rows (needed for the filter
-        and the date tie-break). Unfiltered queries are ranked tier by tier
-        (``_rank_tiered``); id filters (topic, region, year) in one pass that also returns
-        every id (``_rank_filtered``).
+        and the date tie-break). Unfiltered queries and id filters (topic, region, year)
+        are ranked tier by tier (``_rank_tiered``).
         """
         return cursor.execute(
             f"SELECT p.id, {_BM25} {base} "
@@ -407,15 +388,23 @@ class SQLiteFTS5Backend(SearchBackend):
         ).fetchall()
 
     def _rank_tiered(self, cursor, compiled, need: int) -> Ranked:
-        """Unfiltered relevance: the head tiers, then every match for the count and the body.
+        """Relevance, unfiltered or filtered on ids (topic, region, year), tier by tier.
 
-        When the head tiers fill the page, the body tier is never ranked and one pass
-        without BM25 collects the ids. Otherwise one BM25 pass over the whole table, in
-        rank order, gives both the ids and the body tier: ranking it separately evaluated
-        the match once more (for a phrase of common words, position checks over most of
-        the catalogue each time; BM25 itself also counts the phrase's documents).
+        The head tiers first; when they fill the page, the body tier is never ranked and
+        one pass without BM25 collects the ids. Otherwise one BM25 pass over the full
+        table, in rank order, gives both the ids and the body tier: ranking it separately
+        evaluated the match once more (for a phrase of common words, position checks over
+        most of the catalogue each time; BM25 itself also counts the phrase's documents).
+        An id filter restricts every tier (``+rowid``: the MATCH drives, the filter's ids
+        are tested as rows come); a common word within a topic used to be ranked by BM25
+        over every match in the topic, which the head tiers now skip when they fill the
+        page (see library/search/README.md for the figures).
         """
-        rows = self._head_tiers(cursor, compiled, need)
+        where, where_params = "", []
+        if compiled.where:
+            where = " AND " + compiled.where.replace("p.id", "+rowid")
+            where_params = list(compiled.params)
+        rows = self._head_tiers(cursor, compiled, need, where, where_params)
         if len(rows) >= need:
             ids_sql, ids_params = self._ids(compiled, *self._base(compiled))
             text = cursor.execute(
@@ -426,8 +415,8 @@ class SQLiteFTS5Backend(SearchBackend):
         # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
         text = cursor.execute(
             f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
-            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY s, rowid)",
-            [compiled.match],
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{where} ORDER BY s, rowid)",
+            [compiled.match, *where_params],
         ).fetchone()[0]
         pairs = np.fromstring(text, sep=",") if text else np.zeros(0)
         ids = pairs[0::2].astype(np.int64)
@@ -439,13 +428,18 @@ class SQLiteFTS5Backend(SearchBackend):
                 rows.append((int(pk), float(score)))
         return Ranked(total=len(ids), rows=rows, ids=ids)
 
-    def _head_tiers(self, cursor, compiled, need: int) -> list[tuple[int, float]]:
-        """Up to ``need`` hits from the head table: title, then authors/tags, then any."""
+    def _head_tiers(
+        self, cursor, compiled, need: int, where: str = "", where_params: list | None = None
+    ) -> list[tuple[int, float]]:
+        """Up to ``need`` hits from the head table: title, then authors/tags, then any.
+
+        ``where`` (`` AND …`` on ``+rowid``) is an id filter every tier must pass.
+        """
         rows: list[tuple[int, float]] = []
         # A positive expression that matches the head fields also matches the whole piece;
         # an exclusion (whose word may sit in a body) is checked against the full match,
         # and BM25 is then computed only for the rows that pass.
-        restrict, restrict_params = "", []
+        restrict, restrict_params = where, list(where_params or [])
         if _NEGATION in compiled.match:
             restrict += f" AND +rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
             restrict_params.append(compiled.match)

@@ -107,10 +107,15 @@ class ResultCache:
 
     Every index write changes the generation inside its own transaction, so a cached
     answer can never outlive the data it was computed from (a query-result cache in the
-    manner of Solr's). Pages past ``depth`` are always computed afresh.
+    manner of Solr's). A query is ranked as deep as the page asked for, at least
+    ``depth`` rows; a later page deeper than the cached rows is ranked afresh (and cached).
+    ``depth`` is one page of the search page's default size, not five: ranking 100 rows
+    made the body tier (BM25 over every match in the full table) run whenever the head
+    tiers held fewer than 100 hits, where 20 would have filled the page (measured at
+    100,000 pieces: see library/search/README.md).
     """
 
-    depth = 100
+    depth = 20
 
     def __init__(self, size: int = 128) -> None:
         self.size = size

@@ -1,6 +1,6 @@
 """Where a search's time goes, per query class: statements by kind, Python, and a plan.
 
-``DATABASE_URL=postgres://… python benchmarks/search_profile.py [--pieces 100000]``
+``DATABASE_URL=postgres://… python benchmarks/search_profile_postgres.py [--pieces 100000]``
 
 Runs the 210-query mix of ``benchmarks/search.py`` (same seed, so the same queries as a
 ``search.py --pieces N`` run) against a database whose index is already built (for
