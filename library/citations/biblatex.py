@@ -165,7 +165,7 @@ class BibLaTeXWriter:
             return ("book" if kind == "book" else "incollection"), {
                 "booktitle": venue if kind == "chapter" else "",
                 "volume": escape(record.volume),
-                "series": self._title(record.series, record),
+                "series": escape(record.series),
                 "number": escape(record.number),
                 "edition": _edition(record.edition) if record.edition else "",
                 **self.imprint(record, "publisher"),
@@ -183,7 +183,7 @@ class BibLaTeXWriter:
             }
         return "misc", {
             "howpublished": venue,
-            "series": self._title(record.series, record),
+            "series": escape(record.series),
             "number": escape(record.number),
             **self.imprint(record, "organization"),
         }

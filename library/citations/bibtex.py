@@ -276,7 +276,7 @@ class BibTeXWriter:
     def book_fields(self, record: CitationRecord) -> dict[str, str]:
         return {
             "volume": to_latex(record.volume),
-            "series": self.protect(record.series, record),
+            "series": to_latex(record.series),  # printed as written, never case-changed
             "number": to_latex(record.number),
             "edition": bibtex_edition(record.edition) if record.edition else "",
             "publisher": to_latex(record.publisher),

@@ -284,7 +284,7 @@ def needs_protection(word: str, *, first: bool = False, proper: bool = False) ->
 
 def _proper_spans(text: str, proper_nouns: Iterable[str]) -> list[tuple[int, int]]:
     """Character spans of ``text`` where a known proper noun occurs as whole words."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for noun in proper_nouns:
         noun = clean(noun)
         if not noun or not noun[:1].isalpha():
@@ -292,6 +292,11 @@ def _proper_spans(text: str, proper_nouns: Iterable[str]) -> list[tuple[int, int
         pattern = r"(?<![\w])" + re.escape(noun) + r"(?![\w])"
         spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE))
     return spans
+
+
+def _guarded(latex: str) -> str:
+    """Punctuation around a word (« ») braced when it holds a T1-only letter."""
+    return "{" + latex + "}" if T1_SWITCH in latex else latex
 
 
 def protect_title(
@@ -319,7 +324,7 @@ def protect_title(
         # A T1-only letter must never meet a case change (see the module docstring).
         if needs_protection(core, first=index == 0, proper=proper) or T1_SWITCH in escaped:
             escaped = "{" + escaped + "}"
-        out.append(escape(word[:start]) + escaped + escape(word[end:]))
+        out.append(_guarded(escape(word[:start])) + escaped + _guarded(escape(word[end:])))
         position = match.end()
     return "".join(out)
 
@@ -334,7 +339,7 @@ def braces_balanced(text: str) -> bool:
     return depth == 0
 
 
-_URL_UNSAFE = re.compile(r"[\s{}\\\"<>^`|]|[^\x00-\x7f]")
+_URL_UNSAFE = re.compile(r"[\s{}\\\"<>^`|\x00-\x1f\x7f]|[^\x00-\x7f]")
 
 
 def safe_url(url: str) -> str:
@@ -349,7 +354,7 @@ def safe_url(url: str) -> str:
     )
 
 
-_DOI_UNSAFE = re.compile(r"[\s{}\\]|[^\x00-\x7f]")
+_DOI_UNSAFE = re.compile(r"[\s{}\\\x00-\x1f\x7f]|[^\x00-\x7f]")
 
 
 def safe_doi(doi: str) -> str:
@@ -358,8 +363,8 @@ def safe_doi(doi: str) -> str:
     biblatex's ``doi`` field is verbatim and natbib styles print it with ``\\url``'s
     reading rules, so ``%``, ``#``, ``_``, ``<`` and ``>`` stay raw. Only what would break
     the field itself is percent-encoded: braces (bibtex and biber count them), a
-    backslash, whitespace, and non-ASCII, which ``\\url`` cannot set under pdflatex. A
-    registered DOI has none of these.
+    backslash, whitespace and control characters, and non-ASCII, which ``\\url`` cannot
+    set under pdflatex. A registered DOI has none of these.
     """
     return _DOI_UNSAFE.sub(
         lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), doi.strip()

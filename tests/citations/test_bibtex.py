@@ -230,6 +230,79 @@ def test_bibtex_export_compiles_with_bibtex_and_pdflatex_without_errors(compiled
     assert run.undefined_citations == []
 
 
+#: The one bibtex warning our files may cause: a record the catalogue holds no date for
+#: (the style asks for a year; writing one would invent it).
+NO_DATA = re.compile(r"^Warning--empty year in (\S+)$")
+
+
+def unexplained_warnings(warnings: list[str], records) -> list[str]:
+    undated = {r.key for r in records if r.year is None}
+    return [w for w in warnings if not (m := NO_DATA.match(w)) or m.group(1) not in undated]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_bibtex_reads_the_export_without_warnings(compiled, style):
+    assert unexplained_warnings(compiled[style].bibtex_warnings, NASTY) == []
+
+
+# Letters of real names and places, as the catalogue holds them: Vietnamese, Polish,
+# Turkish, Croatian/Serbian, Icelandic, transliterated Arabic, and French guillemets.
+REAL_LETTERS = (
+    CitationRecord(
+        key="nguyen2019danang",
+        type="article",
+        title="Đà Nẵng và Biển Đông: «an ninh» ở Việt Nam",
+        authors=(Name(family="Nguyễn", given="Thị Minh Khai"),),
+        year=2019,
+        container_title="Tạp chí Cộng sản",
+    ),
+    CitationRecord(
+        key="wasowski2020gdansk",
+        type="book",
+        title="Przegląd bezpieczeństwa: Gdańsk, Łódź i Wrocław",
+        authors=(Name(family="Wąsowski", given="Łukasz"), Name(family="Işık", given="Çağrı")),
+        year=2020,
+        publisher="Wydawnictwo Ośrodka Studiów Wschodnich",
+        place="Kraków",
+    ),
+    CitationRecord(
+        key="dukanovic2018sibenik",
+        type="report",
+        title="Đukanović, Živković i Šibenik: İstanbul'dan güneş",
+        authors=(Name(family="Đukanović", given="Đorđe"), Name(family="Þórðarson", given="Ŋuð")),
+        year=2018,
+        publisher="Institut za međunarodne odnose",
+        place="Zagreb",
+    ),
+    CitationRecord(
+        key="hasan2021sana",
+        type="commentary",
+        title="Ḥūthī Drones over Ṣanʿāʾ",
+        authors=(Name(family="Raḥmān", particle="al-", given="ʿAbd"),),
+        year=2021,
+        container_title="The Diplomat",
+    ),
+)
+
+
+@pytest.mark.parametrize("style", ["plain", "apalike"])
+def test_bibtex_export_of_real_letters_compiles_under_the_default_ot1_encoding(tmp_path, style):
+    need("pdflatex", "bibtex")
+    run = compile_bibtex(tmp_path, export(REAL_LETTERS), style, t1=False)
+    assert run.bib_returncode == 0, run.bib_output
+    assert run.latex_returncodes == [0, 0, 0], run.latex_errors
+    assert run.latex_errors == []
+    assert "unavailable in encoding" not in run.read(".log")
+    assert run.read(".bbl").count(r"\bibitem") == len(REAL_LETTERS)
+    assert unexplained_warnings(run.bibtex_warnings, REAL_LETTERS) == []
+
+
+def test_t1_only_letters_are_braced_so_no_case_change_reaches_the_encoding_switch():
+    entry = BibTeXWriter().entry(REAL_LETTERS[2])
+    assert r"{{\fontencoding{T1}\selectfont\DJ}ukanovi{\'c}}," in entry
+    assert r"{\fontencoding{T1}\selectfont\DJ}ukanovi{\'c}, {\fontencoding" in entry
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_bibtex_export_gives_one_bibitem_per_record(compiled, style):
     assert compiled[style].read(".bbl").count(r"\bibitem") == len(NASTY)

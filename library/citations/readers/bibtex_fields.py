@@ -452,7 +452,7 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
 
     series, number = first("series"), first("number")
     container = first("journaltitle", "journal", "booktitle")
-    publishers = ("publisher", "institution", "school", "organization")
+    publishers: tuple[str, ...] = ("publisher", "institution", "school", "organization")
     if original_type == "online" and not container and fields.get("organization"):
         # biblatex's @online names the site in organization (as our exporter writes it).
         container = first("organization")

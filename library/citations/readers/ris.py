@@ -235,9 +235,9 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
     series_from_genre = ""
     if kind == "report" and genre.lower() in GENRES:
         kind = GENRES[genre.lower()]
-    elif ris_type == "MGZN" and _report_genre(genre):
+    elif ris_type == "MGZN" and (from_genre := _report_genre(genre)) is not None:
         # Our export's commentary in a venue with no publisher: M3 names kind or series.
-        kind, series_from_genre = _report_genre(genre)
+        kind, series_from_genre = from_genre
     # rispy files a blank line inside a record under the tag None: not a tag, nothing lost.
     unknown = {tag: v for tag, v in (item.get("unknown_tag") or {}).items() if tag}
     author_texts = [*item.get("first_authors", []), *item.get("authors", [])]
