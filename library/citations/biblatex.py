@@ -59,6 +59,15 @@ LANGIDS = {
 # Transliteration's ʿayn and hamza as the quotes they are typeset as: biber's pdflatex
 # recoding (safeinputenc) turns the modifier letters into tipa's \\ayn and \\hamza, which
 # no document loads; the quotes work in every engine.
+#: Field name -> the catalogue field it carries, where the names differ.
+CARRIES = {
+    "journaltitle": "container_title",
+    "booktitle": "container_title",
+    "howpublished": "container_title",
+    "institution": "publisher",
+    "location": "place",
+}
+
 _MODIFIER_QUOTES = str.maketrans({"\u02bf": "‘", "\u02bb": "‘", "\u02be": "’", "\u02bc": "’"})
 
 
@@ -77,6 +86,21 @@ def iso_date(record: CitationRecord) -> str:
         if record.day:
             parts.append(f"{record.day:02d}")
     return "-".join(parts)
+
+
+def title_parts(record: CitationRecord) -> tuple[str, str]:
+    """Title and subtitle; a title with ``: `` and no subtitle is split there.
+
+    Importers (ours included, ``readers.common.split_title``) take ``Title: Subtitle`` apart,
+    so writing it split is what an export, import and export again gives back; biblatex
+    prints the two with its own subtitle punctuation.
+    """
+    if record.subtitle:
+        return record.title, record.subtitle
+    head, sep, tail = record.title.partition(": ")
+    if sep and head.strip() and tail.strip():
+        return head.strip(), tail.strip()
+    return record.title, ""
 
 
 def literal_list(text: str) -> str:
@@ -113,11 +137,13 @@ class BibLaTeXWriter:
 
     def entry(self, record: CitationRecord) -> str:
         entry_type, specific = self.type_fields(record)
+        specific |= self.rest_fields(record, entry_type, specific)
+        title, subtitle = title_parts(record)
         fields = {
             "author": format_names(record.authors, escape),
             "editor": format_names(record.editors, escape),
-            "title": self._title(record.title, record),
-            "subtitle": self._title(record.subtitle, record),
+            "title": self._title(title, record),
+            "subtitle": self._title(subtitle, record),
             **specific,
             "date": iso_date(record),
             "langid": LANGIDS.get(record.language.split("-")[0].lower(), ""),
@@ -186,6 +212,40 @@ class BibLaTeXWriter:
             "series": escape(record.series),
             "number": escape(record.number),
             **self.imprint(record, "organization"),
+        }
+
+    def rest_fields(
+        self, record: CitationRecord, entry_type: str, specific: dict[str, str]
+    ) -> dict[str, str]:
+        """What the entry type has no field of its own for, in biblatex's field names.
+
+        biber keeps a field outside its type's data model (it warns only when asked to
+        validate the model), and pandoc and our reader read it.
+        """
+        carried = {CARRIES.get(name, name) for name in specific}
+        if entry_type == "online":
+            carried.add("container_title")  # the site, in organization
+        elif entry_type == "misc":
+            carried.add("publisher")  # in organization, which the misc driver prints
+        if "type" in specific and record.type in REPORT_TYPES:
+            carried.add("series")
+        if "number" in specific:
+            carried.add("issue")
+        written = {
+            "booktitle": self._title(record.container_title, record),
+            "series": escape(record.series),
+            "number": escape(record.number),
+            "volume": escape(record.volume),
+            "issue": escape(record.issue),
+            "pages": latex_range(record.pages, escape),
+            "edition": _edition(record.edition) if record.edition else "",
+            "publisher": literal_list(record.publisher),
+            "location": literal_list(record.place),
+        }
+        return {
+            name: value
+            for name, value in written.items()
+            if value and CARRIES.get(name, name) not in carried
         }
 
     @staticmethod

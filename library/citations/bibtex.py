@@ -26,10 +26,13 @@ the ``url`` package loaded as any document citing web sources does:
   chapter -> ``@incollection`` (``booktitle``, ``editor``, ``volume``); thesis ->
   ``@phdthesis``, or ``@mastersthesis`` when the note says "master".
 * web article and other -> ``@misc``; ``howpublished`` holds the venue (as
-  ``\\emph{...}``, which also tells our reader which part it is), series, publisher, place
-  and the URL as ``\\url{...}`` because plain has no ``url`` field (this needs
-  ``\\usepackage{url}``). Other entries carry ``url`` and ``doi`` fields that plain ignores
-  and plainnat prints. The DOI is written as it is (see ``latex.safe_doi``).
+  ``\\emph{...}``, which also tells our reader which part it is), series, publisher and
+  place, the only field plain's ``@misc`` prints. Every entry carries ``url`` and ``doi``
+  fields, which plain ignores and plainnat prints (an earlier version put the URL in
+  ``howpublished`` for plain; pandoc, biber and Zotero then lost it). The DOI is written
+  as it is (see ``latex.safe_doi``).
+* whatever a type has no field of its own for (a thesis's series, a book's pages, a
+  report's volume) is still written, in the usual field names (``rest_fields``).
 
 Titles are brace-protected only where case must survive a sentence-casing style (see
 ``latex.protect_title``): acronyms, words with inner capitals, the record's own author
@@ -56,6 +59,17 @@ REPORT_TYPES = {"commentary": "Commentary", "report": "Report", "policy_brief": 
 ORDINALS = ("First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth").split()
 
 
+#: Field name -> the catalogue field it carries, where the names differ.
+CARRIES = {
+    "journal": "container_title",
+    "booktitle": "container_title",
+    "howpublished": "container_title",
+    "institution": "publisher",
+    "school": "publisher",
+    "address": "place",
+}
+
+
 class Macro(str):
     """A field value written bare, as a BibTeX string macro (``month = oct``)."""
 
@@ -73,7 +87,9 @@ _AYN = re.compile(r"\{(\\textquote(?:left|right))\}([A-Za-z])")
 def _name_part(text: str, escape: Escape) -> str:
     """One name part, braced when BibTeX's name parser would misread it."""
     escaped = _AYN.sub(r"{\1 \2}", escape(text))
-    if "," in text or _AND.search(text):
+    # "=" braced too: biber and pandoc read ``given=William`` as biblatex's extended
+    # name format (a key and its value), not as a name.
+    if "," in text or "=" in text or _AND.search(text):
         return "{" + escaped + "}"
     return escaped
 
@@ -98,11 +114,11 @@ def _particle(particle: str, escape: Escape) -> str:
 
 
 def _family(name: Name, escape: Escape) -> str:
-    """``von Last``: a multi-word family with a lowercase word inside is braced whole,
-    so "Vargas y Llosa" is not parsed as a von part."""
+    """``von Last``: a multi-word family with a lowercase word in it is braced whole,
+    so "Vargas y Llosa" (or a first word in lower case) is not parsed as a von part."""
     words = name.family.split()
     family = _name_part(name.family, escape)
-    if len(words) > 1 and any(w[:1].islower() for w in words[1:]) and not family.startswith("{"):
+    if len(words) > 1 and any(w[:1].islower() for w in words) and not family.startswith("{"):
         family = "{" + family + "}"
     if not name.particle:
         return family
@@ -200,6 +216,7 @@ class BibTeXWriter:
 
     def entry(self, record: CitationRecord) -> str:
         entry_type, specific = self.type_fields(record)
+        specific |= self.rest_fields(record, specific)
         nouns = record_nouns(record, self.proper_nouns)
         fields = {
             "author": format_names(record.authors),
@@ -214,11 +231,39 @@ class BibTeXWriter:
             "abstract": to_latex(record.abstract),
             "keywords": to_latex(", ".join(record.keywords)),
         }
-        if entry_type != "misc":  # @misc gives the URL in howpublished
-            fields["url"] = safe_url(record.url)
+        fields["url"] = safe_url(record.url)
         # Classic styles ignore urldate; biblatex-style readers (JabRef, Zotero, biber) keep it.
         fields["urldate"] = record.accessed if record.url else ""
         return format_entry(entry_type, record.key, fields)
+
+    def rest_fields(self, record: CitationRecord, specific: dict[str, str]) -> dict[str, str]:
+        """What the entry type has no field of its own for, in the usual field names.
+
+        Nothing the catalogue holds is left out: a thesis's series, a book's pages, a
+        report's volume. plain ignores fields its type does not print; biber, pandoc,
+        JabRef and our reader read them.
+        """
+        carried = {CARRIES.get(name, name) for name in specific}
+        if "type" in specific and record.type in REPORT_TYPES:
+            carried.add("series")  # the kind or series, in type
+        if "number" in specific:
+            carried.add("issue")  # article_fields and report_fields place both
+        written = {
+            "booktitle": self.protect(record.container_title, record),
+            "series": to_latex(record.series),
+            "number": to_latex(record.number),
+            "volume": latex_range(record.volume),
+            "issue": latex_range(record.issue),
+            "pages": latex_range(record.pages),
+            "edition": bibtex_edition(record.edition) if record.edition else "",
+            "publisher": to_latex(record.publisher),
+            "address": to_latex(record.place),
+        }
+        return {
+            name: value
+            for name, value in written.items()
+            if value and CARRIES.get(name, name) not in carried
+        }
 
     def type_fields(self, record: CitationRecord) -> tuple[str, dict[str, str]]:
         """The entry type and the fields only that type carries."""
@@ -284,11 +329,12 @@ class BibTeXWriter:
         }
 
     def misc_fields(self, record: CitationRecord) -> dict[str, str]:
-        """``howpublished``: where it appeared, then the link, for styles with no url field.
+        """``howpublished``: where it appeared, for styles that print nothing else.
 
         plain's ``@misc`` prints only ``howpublished``, so the venue, series, publisher and
         place are glued there for it; they are also written in their own fields, which
-        plain ignores and biber, JabRef, Zotero and our reader take.
+        plain ignores and biber, JabRef, Zotero, pandoc and our reader take. The URL is in
+        ``url`` like every other entry's (plain prints no URL for any type).
         """
         series = " ".join(to_latex(p) for p in (record.series, record.number) if p)
         venue = self.protect(record.container_title, record)
@@ -297,7 +343,6 @@ class BibTeXWriter:
             series,
             to_latex(record.publisher),
             to_latex(record.place),
-            r"\url{" + safe_url(record.url) + "}" if record.url else "",
         ]
         return {
             "howpublished": ", ".join(part for part in where if part),

@@ -88,6 +88,9 @@ _EXTRA = {
     "\u2011": "-",
     # From Letterlike Symbols, whose other entries need amssymb (\\mathbb, \\beth).
     "\u2122": r"\texttrademark",
+    # The kernel's \\S and \\P (OT1 and T1 alike), which pandoc reads; it drops \\textsection.
+    "\u00a7": r"\S",
+    "\u00b6": r"\P",
     "\u2116": r"\textnumero",
 }
 

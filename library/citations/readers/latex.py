@@ -36,6 +36,8 @@ _EXTRA_MACROS = [
     MacroTextSpec("fontencoding", ""),
     MacroTextSpec("selectfont", ""),
     MacroTextSpec("textperiodcentered", "\u00b7"),
+    MacroTextSpec("S", "\u00a7"),
+    MacroTextSpec("P", "\u00b6"),
     # The TeX family's logos, everywhere in TUGboat's and Beebe's bibliographies.
     MacroTextSpec("TeX", "TeX"),
     MacroTextSpec("LaTeX", "LaTeX"),
