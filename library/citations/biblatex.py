@@ -189,7 +189,8 @@ class BibLaTeXWriter:
             }
         if kind in ("book", "chapter"):
             return ("book" if kind == "book" else "incollection"), {
-                "booktitle": venue if kind == "chapter" else "",
+                # A book's venue: the proceedings or multi-volume work it belongs to.
+                "booktitle": venue,
                 "volume": escape(record.volume),
                 "series": escape(record.series),
                 "number": escape(record.number),

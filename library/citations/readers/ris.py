@@ -199,8 +199,8 @@ def _numbers_and_titles(
 
     The tags follow Zotero's RIS map (see ``library/citations/ris.py``): a report's and a
     book's T2 is the series, a report's SN its number, a book's M1 and a chapter's SV the
-    series number. IS is the issue; from files that give a report's number in IS (EndNote,
-    older Dossier exports) it is read as the number.
+    series number. IS is the issue; from a report that gives its number in IS and has no
+    SN (EndNote, older Dossier exports) it is read as the number.
     """
     t2 = tidy(_first(item.get("secondary_title")))
     t3 = tidy(_first(item.get("tertiary_title")))
@@ -215,7 +215,7 @@ def _numbers_and_titles(
         number = tidy(_first(unknown.get("SV")))
     else:
         number = tidy(_first(item.get(NUMBER_KEYS.get(ris_type, "note"))))
-    if not number and kind != "article" and ris_type not in ("MGZN", "JOUR"):
+    if not number and ris_type == "RPRT":
         number, issue = issue, ""
     return number, issue, container, series
 
