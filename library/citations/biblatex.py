@@ -8,8 +8,8 @@ Entry types, chosen for how biblatex's standard styles print them (checked with
 ``style=authoryear`` in tests/citations):
 
 * commentary, report, policy brief published in a venue with no publisher -> ``@article``
-  (``journaltitle`` is the venue, ``type`` the kind or series, which the article driver does
-  not print but biber and our reader keep), as in the BibTeX export.
+  (``journaltitle`` is the venue, ``type`` the kind, which the article driver does not
+  print but biber and our reader keep), as in the BibTeX export.
 * commentary, report, policy brief -> ``@report`` with ``institution``, ``type`` (the
   series, else "Commentary" / "Report" / "Policy Brief"), ``number``: "RSIS Commentaries
   263/2016. Singapore: S. Rajaratnam School of International Studies. URL". ``@online``
@@ -163,7 +163,7 @@ class BibLaTeXWriter:
         if kind in REPORT_TYPES and record.container_title and not record.publisher:
             return "article", {
                 "journaltitle": venue,
-                "type": escape(record.series or REPORT_TYPES[kind]),
+                "type": REPORT_TYPES[kind],
                 "volume": escape(record.volume),
                 "number": escape(record.number),
                 "issue": escape(record.issue),
@@ -228,8 +228,8 @@ class BibLaTeXWriter:
             carried.add("container_title")  # the site, in organization
         elif entry_type == "misc":
             carried.add("publisher")  # in organization, which the misc driver prints
-        if "type" in specific and record.type in REPORT_TYPES:
-            carried.add("series")
+        if entry_type == "report":
+            carried.add("series")  # in type
         if "number" in specific:
             carried.add("issue")
         written = {

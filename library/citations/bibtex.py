@@ -6,8 +6,8 @@ the ``url`` package loaded as any document citing web sources does:
 
 * commentary, report, policy brief published in a venue and with no publisher (an op-ed
   in Foreign Policy, a piece in The Diplomat) -> ``@article`` with the venue as ``journal``
-  and the kind (or series) in ``type``, which the classic styles ignore and our reader uses
-  to tell it from a journal article.
+  and the kind ("Commentary", "Report", "Policy Brief") in ``type``, which the classic
+  styles ignore and our reader uses to tell it from a journal article.
 * commentary, report, policy brief -> ``@techreport`` with ``institution``, ``type``
   (the series, e.g. "RSIS Commentaries", else "Commentary" / "Report" / "Policy Brief") and
   ``number``. plain renders ``Basit. Title. RSIS Commentaries 263/2016, S. Rajaratnam School
@@ -244,8 +244,8 @@ class BibTeXWriter:
         JabRef and our reader read them.
         """
         carried = {CARRIES.get(name, name) for name in specific}
-        if "type" in specific and record.type in REPORT_TYPES:
-            carried.add("series")  # the kind or series, in type
+        if "institution" in specific:
+            carried.add("series")  # a report's series, in type
         if "number" in specific:
             carried.add("issue")  # article_fields and report_fields place both
         written = {
@@ -271,7 +271,9 @@ class BibTeXWriter:
         if kind in REPORT_TYPES and record.container_title and not record.publisher:
             return "article", {
                 **self.article_fields(record),
-                "type": to_latex(record.series or REPORT_TYPES[kind]),
+                # The kind itself (never the series, which goes in series): our reader
+                # tells a commentary from a journal article by it.
+                "type": REPORT_TYPES[kind],
                 "address": to_latex(record.place),
             }
         if kind in REPORT_TYPES and record.publisher:

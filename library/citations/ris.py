@@ -9,7 +9,8 @@ matching Zotero item type (its ``fieldMap``; the table is in ``library/citations
   (seriesTitle), number ``SN`` (reportNumber), kind ``M3`` (reportType), institution
   ``PB``. A venue beside a publisher goes in ``JF``, which Zotero keeps as a note.
 * commentary, report, policy brief in a venue with no publisher (an op-ed in Foreign
-  Policy) -> ``MGZN`` (magazineArticle): venue ``T2``, kind or series ``M3``, number ``M1``.
+  Policy) -> ``MGZN`` (magazineArticle): venue ``T2``, kind ``M3``, series ``T3``, number
+  ``M1``.
 * article -> ``JOUR``: journal ``T2``, series ``T3``, editors ``A2``.
 * book -> ``BOOK``: series ``T2``, series number ``M1``, editors ``A3`` (Zotero reads a
   book's ``A2`` as its *series* editor).
@@ -92,8 +93,13 @@ def _typed_tags(record: CitationRecord, ty: str) -> list[tuple[str, str]]:
     if ty == "RPRT":
         return [("T2", record.series), ("JF", record.container_title), ("SN", record.number)]
     if ty == "MGZN":
-        genre = record.series or GENRES_OF_REPORTS.get(record.type, "")
-        return [("T2", record.container_title), ("M3", genre), ("M1", record.number)]
+        genre = GENRES_OF_REPORTS[record.type]
+        return [
+            ("T2", record.container_title),
+            ("T3", record.series),
+            ("M3", genre),
+            ("M1", record.number),
+        ]
     if ty == "BOOK":
         return [("T2", record.series), ("M1", record.number)]
     if ty == "CHAP":

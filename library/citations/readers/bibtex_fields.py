@@ -323,10 +323,7 @@ def _emphasised(raw: str) -> tuple[str, str] | None:
 
 def _commentary_type(type_text: str) -> bool:
     """An @article's ``type`` naming a commentary, report or brief (our exporters write it)."""
-    lowered = type_text.strip().lower()
-    return lowered in {label.lower() for label in REPORT_TYPES.values()} or any(
-        word in lowered for word in ("comment", "brief")
-    )
+    return type_text.strip().lower() in {label.lower() for label in REPORT_TYPES.values()}
 
 
 def _split_top_level(text: str, separator: str) -> list[str]:
@@ -462,9 +459,8 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
     url, more_urls = clean_url(verbatim(raw.get("url", "")), "url", warnings)
     if kind == "article" and _commentary_type(fields.get("type", "")):
         # Our exporters write a commentary in a venue with no publisher as an article
-        # whose type names the kind or series ("Commentary", "RSIS Commentaries").
-        kind, series_from_type = _report_kind(first("type"))
-        series = series_from_type or series
+        # whose type names the kind ("Commentary", "Report", "Policy Brief").
+        kind, _ = _report_kind(first("type"))
     elif kind == "report" and fields.get("type"):
         kind, series_from_type = _report_kind(first("type"))
         series = series_from_type or series
@@ -484,7 +480,8 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
         issue = first("issue")
     if kind in REPORT_TYPES and raw.get("howpublished") and not container:
         # A report's venue, which @techreport and @report have no field of their own for.
-        container = first("howpublished")
+        used.add("howpublished")
+        container = latex_to_text(raw["howpublished"])
     if original_type in ("misc", "online", "electronic", "www") and raw.get("howpublished"):
         used.add("howpublished")
         extra = _howpublished(raw["howpublished"], fields)

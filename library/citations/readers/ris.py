@@ -185,10 +185,6 @@ def _report_genre(genre: str) -> tuple[str, str] | None:
     lowered = genre.lower()
     if lowered in _REPORT_LABELS:
         return _REPORT_LABELS[lowered], ""
-    if "comment" in lowered:
-        return "commentary", genre
-    if "brief" in lowered:
-        return "policy_brief", genre
     return None
 
 
