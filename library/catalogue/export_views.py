@@ -25,6 +25,7 @@ from library.catalogue.exports import (
     validate_filters,
 )
 from library.catalogue.models import Piece
+from library.catalogue.proper_nouns import catalogue_proper_nouns
 from library.catalogue.style_choice import StyleChoice, choose_style, requested_style
 from library.citations.bibtex import BibTeXWriter
 from library.citations.from_piece import record_from_piece
@@ -119,6 +120,6 @@ def cite_box(request: HttpRequest, piece: Piece) -> CiteBox:
         choice=choice,
         # format_bibliography escapes every field; the only markup is the style's own.
         formatted=mark_safe(entry),
-        bibtex=BibTeXWriter().entry(record),
+        bibtex=BibTeXWriter(catalogue_proper_nouns()).entry(record),
         formats=available_formats(),
     )

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from library.catalogue.browse import Filters
 from library.catalogue.models import Author, Piece, Region, Topic
+from library.catalogue.proper_nouns import catalogue_proper_nouns
 from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
 from library.citations.records import CitationRecord
@@ -118,7 +119,7 @@ def build_export(
             raise ExportError(f"unknown bibliography output {output!r}; choose html or text")
         return _bibliography_export(pieces, style, output, basename)
     try:
-        writer = get_writer(fmt)
+        writer = get_writer(fmt, catalogue_proper_nouns())
     except ValueError:
         raise ExportError(
             f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_LABELS)}"

@@ -3,7 +3,9 @@
 Streamed as one JSON array, an entry per chunk, so a large export never holds the whole
 document. Types, chosen for how CSL styles print them: commentary, report and policy
 brief -> ``report`` (styles print ``collection-title`` and ``number``: "RSIS Commentaries
-263/2016", plus the publisher; ``article`` would lose series and number), article ->
+263/2016", plus the publisher; ``article`` would lose series and number), or
+``article-magazine`` with the kind in ``genre`` when it appeared in a venue
+(``container-title``) with no publisher, as Zotero files an op-ed; article ->
 ``article-journal``, book -> ``book``, chapter -> ``chapter``, thesis -> ``thesis``, web
 article -> ``webpage``, other -> ``document``. Persons are family / given /
 non-dropping-particle / suffix; organisations are ``literal`` so no processor splits or
@@ -59,7 +61,19 @@ def csl_accessed(record: CitationRecord) -> dict[str, Any] | None:
     return {"date-parts": [list(parts)]} if parts else None
 
 
+REPORT_GENRES = {"commentary": "Commentary", "report": "Report", "policy_brief": "Policy brief"}
+
+
+def csl_type(record: CitationRecord) -> str:
+    """The CSL type; a commentary in a venue with no publisher is a magazine article."""
+    if record.type in REPORT_GENRES and record.container_title and not record.publisher:
+        return "article-magazine"
+    return CSL_TYPES[record.type]
+
+
 def _genre(record: CitationRecord) -> str:
+    if csl_type(record) == "article-magazine":
+        return REPORT_GENRES[record.type]
     if record.type == "thesis":
         return "Master's thesis" if record.is_masters_thesis else "PhD thesis"
     # A series already names the genre ("RSIS Commentaries"); styles would print both.
@@ -72,7 +86,7 @@ def csl_item(record: CitationRecord) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": record.key,
         "citation-key": record.key,
-        "type": CSL_TYPES[record.type],
+        "type": csl_type(record),
         "title": record.full_title,
         "author": [csl_name(n) for n in record.authors],
         "editor": [csl_name(n) for n in record.editors],

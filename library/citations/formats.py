@@ -30,11 +30,18 @@ WRITERS: dict[str, type[Writer]] = {
 }
 
 
-def get_writer(name: str) -> Writer:
-    """A writer for ``name``; a ValueError naming the valid choices otherwise."""
-    try:
-        return WRITERS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown citation format {name!r}; choose one of {', '.join(WRITERS)}"
-        ) from None
+#: Writers whose titles are case-protected, and so take the proper nouns to protect.
+PROTECTING = frozenset({"bibtex", "biblatex"})
+
+
+def get_writer(name: str, proper_nouns: Iterable[str] = ()) -> Writer:
+    """A writer for ``name``; a ValueError naming the valid choices otherwise.
+
+    ``proper_nouns`` (the catalogue's topic and region names) keep their capitals in
+    BibTeX and BibLaTeX titles; the other formats carry titles as they are.
+    """
+    if name not in WRITERS:
+        raise ValueError(f"unknown citation format {name!r}; choose one of {', '.join(WRITERS)}")
+    if name in PROTECTING:
+        return WRITERS[name](proper_nouns)  # type: ignore[call-arg]
+    return WRITERS[name]()

@@ -15,25 +15,40 @@ Two escapers, because the two toolchains differ:
 Both spell ``{`` ``}`` as ``\\textbraceleft`` / ``\\textbraceright``: BibTeX and biber count
 braces without regard to backslashes, so ``\\{`` would unbalance a field.
 
-Brace protection (:func:`protect_title`) follows the Better BibTeX rule: a word is wrapped in
-braces, so that styles which change case (plain's sentence case, biblatex's
-``\\MakeSentenceCase``) leave it alone, when
+Brace protection (:func:`protect_title`) braces only what must keep its case when a style
+sentence-cases a title (plain's ``change.case$``, biblatex's ``\\MakeSentenceCase``, APA):
 
-1. it has a capital letter after its first character (IS, ASEAN, COVID-19, iPhone, McCain,
-   al-Raḥmān), or
-2. it starts with a capital and is not the first word of the title or of the subtitle
-   (Mosul, Iraq, and also title-case words such as "Endgame": we cannot tell a proper noun
-   from a capitalised common word, and keeping a capital is the lesser harm).
+1. a word with a capital letter after its first character (IS, ASEAN, COVID-19, iPhone,
+   McCain, al-Raḥmān), decided on the text as it will be written (so a transliterated
+   ``QingDai`` counts, as BibTeX will see it);
+2. a capitalised word inside a proper noun the writer was told about: the record's own
+   author and editor names and the catalogue's vocabulary (topic and region names), passed
+   as ``proper_nouns``;
+3. a word holding a character that only T1 fonts have (see below), so that no case change
+   reaches the encoding switch.
 
-Protection is decided on the raw text and each word is escaped before it is wrapped, so a
-``\\command`` is never separated from its argument and braces always balance.
+Any other capitalised word ("Endgame") is left bare: a sentence-case style may lower-case
+it, which is what such styles ask for; a title-case style prints it as written. Protection
+is decided on the raw text and each word is escaped before it is wrapped, so a ``\\command``
+is never separated from its argument and braces always balance.
+
+OT1, LaTeX's default font encoding, lacks some letters that occur in real names: Đ đ
+(Croatian, Serbian, Vietnamese), the ogonek of Polish and Lithuanian (ą ę), Ŋ ŋ, Ð ð, Þ þ
+and the guillemets. ``\\DJ`` or ``\\k`` stop pdflatex in a document that does not load
+``fontenc`` with T1 ("Command \\DJ unavailable in encoding OT1"). They are written as
+``{\\fontencoding{T1}\\selectfont\\DJ}``: LaTeX always knows the T1 encoding, so the glyph is
+set from a T1 font in an OT1 document too, and a T1 document gets the same letter. The cost:
+bibtex's ``purify$`` (used to sort) sees the letters "T1" where the letter was, so a family
+name beginning with Đ sorts under T in bibtex styles; biber and reference managers read the
+macro as the letter. Control characters (U+0000-U+001F other than whitespace, U+007F-U+009F)
+have no meaning in a bibliography and stop pylatexenc; they are dropped by :func:`clean`.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from anyascii import anyascii
@@ -73,6 +88,9 @@ _EXTRA = {
     "\u2011": "-",
     # From Letterlike Symbols, whose other entries need amssymb (\\mathbb, \\beth).
     "\u2122": r"\texttrademark",
+    # The kernel's \\S and \\P (OT1 and T1 alike), which pandoc reads; it drops \\textsection.
+    "\u00a7": r"\S",
+    "\u00b6": r"\P",
     "\u2116": r"\textnumero",
 }
 
@@ -136,9 +154,20 @@ def _from_table(code: int) -> str | None:
     return _TABLE.get(code)
 
 
+# Commands that exist only in the T1 font encoding (see the module docstring).
+_T1_ONLY = re.compile(
+    r"\\(?:DJ|dj|NG|ng|DH|dh|TH|th|guillemot(?:left|right)|guilsingl(?:left|right)"
+    r"|quotedblbase|quotesinglbase|k)(?![A-Za-z])"
+)
+T1_SWITCH = r"\fontencoding{T1}\selectfont"
+
+
 def _latex_for(char: str) -> str | None:
     """LaTeX for one non-ASCII character, or None when pdflatex has no way to set it."""
-    return _EXTRA.get(char) or _from_table(ord(char)) or _accented(char)
+    latex = _EXTRA.get(char) or _from_table(ord(char)) or _accented(char)
+    if latex and _T1_ONLY.search(latex):
+        return T1_SWITCH + latex
+    return latex
 
 
 def _non_ascii_rule(text: str, pos: int) -> tuple[int, str] | None:
@@ -178,15 +207,34 @@ def _bibtex_encoder() -> UnicodeToLatexEncoder:
 
 
 _WHITESPACE = re.compile(r"\s+")
+# C0 and C1 control characters but the whitespace ones, which clean() collapses; and lone
+# surrogates, which cannot be encoded as UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+
+def drop_controls(text: str) -> str:
+    """``text`` without control characters: a format cannot carry them and tools choke."""
+    return _CONTROL.sub("", text)
 
 
 def clean(text: str) -> str:
-    """Collapse whitespace (newlines end a BibTeX paragraph) and NFC-normalise."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    """Drop control characters, collapse whitespace (newlines end a BibTeX paragraph), NFC."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", drop_controls(text))).strip()
 
 
 _ASCII_SPECIALS_RE = re.compile(r"[\\{}&%$#_~^<>]")
 _ASCII_TABLE = SPECIALS | {"<": _EXTRA["<"], ">": _EXTRA[">"]}
+
+
+# TeX's ligatures: "--" is an en dash, ``` `` ``` and ``''`` are curly quotes, ``!` ?` ``
+# are ¡ ¿. Text that says "18--" means two hyphens, so an empty group breaks each pair;
+# bibtex, biber and pandoc read ``-{}-`` back as the two characters.
+_LIGATURES = re.compile(r"(?<=-)(?=-)|(?<=`)(?=`)|(?<=')(?=')|(?<=[!?])(?=`)")
+
+
+def break_ligatures(latex: str) -> str:
+    """``--`` -> ``-{}-`` and the like, in text already escaped for LaTeX."""
+    return _LIGATURES.sub("{}", latex)
 
 
 @lru_cache(maxsize=4096)
@@ -198,8 +246,10 @@ def to_latex(text: str) -> str:
     """
     text = clean(text)
     if text.isascii():
-        return _ASCII_SPECIALS_RE.sub(lambda m: "{" + _ASCII_TABLE[m.group()] + "}", text)
-    return _bibtex_encoder().unicode_to_latex(_transliterate(text))
+        latex = _ASCII_SPECIALS_RE.sub(lambda m: "{" + _ASCII_TABLE[m.group()] + "}", text)
+    else:
+        latex = _bibtex_encoder().unicode_to_latex(_transliterate(text))
+    return break_ligatures(latex)
 
 
 _SPECIALS_RE = re.compile(r"[\\{}&%$#_~^]")
@@ -207,7 +257,7 @@ _SPECIALS_RE = re.compile(r"[\\{}&%$#_~^]")
 
 def escape_specials(text: str) -> str:
     """LaTeX specials escaped, UTF-8 kept: for biber, which handles Unicode itself."""
-    return _SPECIALS_RE.sub(lambda m: "{" + SPECIALS[m.group()] + "}", clean(text))
+    return break_ligatures(_SPECIALS_RE.sub(lambda m: "{" + SPECIALS[m.group()] + "}", clean(text)))
 
 
 # --- brace protection -------------------------------------------------------------------
@@ -221,29 +271,63 @@ def _core_span(word: str) -> tuple[int, int]:
     return (alnum[0], alnum[-1] + 1) if alnum else (len(word), len(word))
 
 
-def needs_protection(word: str, *, first: bool) -> bool:
-    """The protection rule from the module docstring, for one word of raw text."""
+def needs_protection(word: str, *, first: bool = False, proper: bool = False) -> bool:
+    """The protection rule from the module docstring, for one word of raw text.
+
+    ``proper`` says the word is part of a known proper noun. ``first`` is kept for callers
+    that ask about a title's first word: sentence case never lowers its first letter, but an
+    acronym there still needs its later capitals kept.
+    """
     if not word:
         return False
-    if any(c.isupper() for c in word[1:]):
+    if any(c.isupper() for c in word[1:]) or T1_SWITCH in word:
         return True
-    return word[0].isupper() and not first
+    return proper and word[0].isupper() and not first
 
 
-def protect_title(text: str, escape: Callable[[str], str] = to_latex) -> str:
-    """``text`` escaped with ``escape``, with proper nouns and acronyms wrapped in braces."""
+def _proper_spans(text: str, proper_nouns: Iterable[str]) -> list[tuple[int, int]]:
+    """Character spans of ``text`` where a known proper noun occurs as whole words."""
+    spans: list[tuple[int, int]] = []
+    for noun in proper_nouns:
+        noun = clean(noun)
+        if not noun or not noun[:1].isalpha():
+            continue
+        pattern = r"(?<![\w])" + re.escape(noun) + r"(?![\w])"
+        spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE))
+    return spans
+
+
+def _guarded(latex: str) -> str:
+    """Punctuation around a word (« ») braced when it holds a T1-only letter."""
+    return "{" + latex + "}" if T1_SWITCH in latex else latex
+
+
+def protect_title(
+    text: str,
+    escape: Callable[[str], str] = to_latex,
+    proper_nouns: Iterable[str] = (),
+) -> str:
+    """``text`` escaped with ``escape``, with acronyms and known proper nouns braced."""
     out: list[str] = []
     position = 0
     text = clean(text)
+    if escape is to_latex:
+        # Decide on the text BibTeX will see: a transliteration can add capitals (QingDai)
+        # and turn a name in another script into the one an author is filed under.
+        text = _transliterate(text)
+        proper_nouns = [_transliterate(clean(noun)) for noun in proper_nouns]
+    spans = _proper_spans(text, proper_nouns)
     for index, match in enumerate(_TOKEN.finditer(text)):
         out.append(text[position : match.start()])
         word = match.group()
         start, end = _core_span(word)
         core = word[start:end]
         escaped = escape(core)
-        if needs_protection(core, first=index == 0):
+        proper = any(lo <= match.start() + start and match.start() + end <= hi for lo, hi in spans)
+        # A T1-only letter must never meet a case change (see the module docstring).
+        if needs_protection(core, first=index == 0, proper=proper) or T1_SWITCH in escaped:
             escaped = "{" + escaped + "}"
-        out.append(escape(word[:start]) + escaped + escape(word[end:]))
+        out.append(_guarded(escape(word[:start])) + escaped + _guarded(escape(word[end:])))
         position = match.end()
     return "".join(out)
 
@@ -258,7 +342,7 @@ def braces_balanced(text: str) -> bool:
     return depth == 0
 
 
-_URL_UNSAFE = re.compile(r"[\s{}\\\"<>^`|]|[^\x00-\x7f]")
+_URL_UNSAFE = re.compile(r"[\s{}\\\"<>^`|\x00-\x1f\x7f]|[^\x00-\x7f]")
 
 
 def safe_url(url: str) -> str:
@@ -270,4 +354,21 @@ def safe_url(url: str) -> str:
     """
     return _URL_UNSAFE.sub(
         lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), url.strip()
+    )
+
+
+_DOI_UNSAFE = re.compile(r"[\s{}\\\x00-\x1f\x7f]|[^\x00-\x7f]")
+
+
+def safe_doi(doi: str) -> str:
+    """A DOI as written (SICI DOIs keep their ``<`` ``>`` ``;``), for a verbatim field.
+
+    biblatex's ``doi`` field is verbatim and natbib styles print it with ``\\url``'s
+    reading rules, so ``%``, ``#``, ``_``, ``<`` and ``>`` stay raw. Only what would break
+    the field itself is percent-encoded: braces (bibtex and biber count them), a
+    backslash, whitespace and control characters, and non-ASCII, which ``\\url`` cannot
+    set under pdflatex. A registered DOI has none of these.
+    """
+    return _DOI_UNSAFE.sub(
+        lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), doi.strip()
     )

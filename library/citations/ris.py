@@ -1,11 +1,26 @@
 """RIS export, the tagged format EndNote, Zotero, Mendeley and Papers import.
 
 One ``TAG  - value`` line per field, lines ending in CRLF as the RIS specification and
-EndNote expect (Zotero and rispy read either). Types: commentary, report and policy brief
-are ``RPRT`` (Zotero imports series, number and institution; ``ELEC`` would keep only
-the link), article ``JOUR``, book ``BOOK``, chapter ``CHAP``, thesis ``THES``, web article
-``ELEC``, other ``GEN``. Editors are ``A2`` (the specification's "secondary author", which
-is the editor for books and chapters; ``ED`` is not read by every importer).
+EndNote expect (Zotero and rispy read either). RIS tags mean different things for
+different types, so each piece type gets the tags Zotero's RIS translator reads for the
+matching Zotero item type (its ``fieldMap``; the table is in ``library/citations/README.md``):
+
+* commentary, report, policy brief -> ``RPRT`` (Zotero: report): series ``T2``
+  (seriesTitle), number ``SN`` (reportNumber), kind ``M3`` (reportType), institution
+  ``PB``. A venue beside a publisher goes in ``JF``, which Zotero keeps as a note.
+* commentary, report, policy brief in a venue with no publisher (an op-ed in Foreign
+  Policy) -> ``MGZN`` (magazineArticle): venue ``T2``, kind ``M3``, series ``T3``, number
+  ``M1``.
+* article -> ``JOUR``: journal ``T2``, series ``T3``, editors ``A2``.
+* book -> ``BOOK``: series ``T2``, series number ``M1``, editors ``A3`` (Zotero reads a
+  book's ``A2`` as its *series* editor).
+* chapter -> ``CHAP``: book ``T2``, series ``T3``, series number ``SV``, editors ``A2``.
+* thesis -> ``THES`` (university ``PB``, degree ``M3``); web article -> ``ELEC`` (site ``T2``).
+* other -> ``PAMP``: Zotero reads ``GEN`` as a journal article; ``PAMP`` becomes a
+  manuscript, the nearest thing to a generic document it imports.
+
+Editors of other types are ``ED``. Fields a type has no tag for in Zotero are still written
+(``VL``, ``IS``): Zotero keeps them as notes, other readers as fields.
 """
 
 from __future__ import annotations
@@ -25,8 +40,10 @@ RIS_TYPES = {
     "chapter": "CHAP",
     "web_article": "ELEC",
     "thesis": "THES",
-    "other": "GEN",
+    "other": "PAMP",
 }
+#: Editors' tag per RIS type (Zotero: A3 is a book's editor, A2 its series editor).
+EDITOR_TAGS = {"BOOK": "A3", "CHAP": "A2", "JOUR": "A2"}
 GENRES = {"commentary": "Commentary", "policy_brief": "Policy brief"}
 EOL = "\r\n"
 
@@ -61,25 +78,59 @@ def _genre(record: CitationRecord) -> str:
     return GENRES.get(record.type, "")
 
 
+def ris_type(record: CitationRecord) -> str:
+    """The TY for a record: a commentary in a venue with no publisher is a magazine article."""
+    if record.type in GENRES_OF_REPORTS and record.container_title and not record.publisher:
+        return "MGZN"
+    return RIS_TYPES[record.type]
+
+
+GENRES_OF_REPORTS = {"commentary": "Commentary", "report": "Report", "policy_brief": "Policy brief"}
+
+
+def _typed_tags(record: CitationRecord, ty: str) -> list[tuple[str, str]]:
+    """Container, series and numbers, in the tags Zotero reads for ``ty``."""
+    if ty == "RPRT":
+        return [("T2", record.series), ("JF", record.container_title), ("SN", record.number)]
+    if ty == "MGZN":
+        genre = GENRES_OF_REPORTS[record.type]
+        return [
+            ("T2", record.container_title),
+            ("T3", record.series),
+            ("M3", genre),
+            ("M1", record.number),
+        ]
+    if ty == "BOOK":
+        return [("T2", record.series), ("M1", record.number)]
+    if ty == "CHAP":
+        return [("T2", record.container_title), ("T3", record.series), ("SV", record.number)]
+    if ty == "JOUR":
+        # Both given: the issue in IS, the other number in M1.
+        return [("T2", record.container_title), ("T3", record.series), ("M1", record.number)]
+    return [("T2", record.container_title), ("T3", record.series), ("M1", record.number)]
+
+
 def ris_lines(record: CitationRecord) -> Iterator[tuple[str, str]]:
     """(tag, value) pairs in the order importers expect, TY first and ER last."""
     first_page, last_page = record.page_range
-    yield "TY", RIS_TYPES[record.type]
+    ty = ris_type(record)
+    yield "TY", ty
     yield "ID", record.key
     for name in record.authors:
         yield "AU", ris_name(name)
+    editor_tag = EDITOR_TAGS.get(ty, "ED")
     for name in record.editors:
-        yield "A2", ris_name(name)
+        yield editor_tag, ris_name(name)
     yield "TI", record.full_title
-    yield "T2", record.container_title
-    yield "T3", record.series
-    yield "M3", _genre(record)
+    yield from _typed_tags(record, ty)
+    if ty != "MGZN":
+        yield "M3", _genre(record)
     yield "PY", str(record.year) if record.year else ""
     yield "DA", ris_date(record)
     yield "PB", record.publisher
     yield "CY", record.place
     yield "VL", record.volume
-    yield "IS", record.issue or record.number
+    yield "IS", record.issue
     yield "SP", first_page
     yield "EP", last_page
     yield "ET", record.edition

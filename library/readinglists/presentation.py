@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from library.catalogue.citation_store import formatted_citations
 from library.catalogue.models import Authorship
+from library.catalogue.proper_nouns import catalogue_proper_nouns
 from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
 from library.citations.records import CitationRecord
@@ -93,7 +94,7 @@ def export_response(reading_list: ReadingList, fmt: str, style: str) -> HttpResp
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.txt"'
         return response
-    writer = get_writer(fmt)
+    writer = get_writer(fmt, catalogue_proper_nouns())
     stream = StreamingHttpResponse(writer.write(records), content_type=writer.content_type)
     stream["Content-Disposition"] = f'attachment; filename="{name}.{writer.file_extension}"'
     return stream

@@ -72,7 +72,7 @@ def test_to_latex_collapses_newlines_which_would_end_a_bibtex_paragraph():
         ("COVID-19", False, True),
         ("iPhone", True, True),
         ("McCain", True, True),
-        ("Mosul", False, True),
+        ("Mosul", False, False),
         ("Mosul", True, False),
         ("the", False, False),
         ("", False, False),
@@ -82,15 +82,30 @@ def test_needs_protection_follows_the_documented_rule(word, first, protect):
     assert needs_protection(word, first=first) is protect
 
 
-def test_protect_title_braces_acronyms_and_proper_nouns_but_not_the_first_word():
+def test_needs_protection_protects_a_known_proper_noun_unless_it_comes_first():
+    assert needs_protection("Mosul", proper=True)
+    assert not needs_protection("Mosul", first=True, proper=True)
+
+
+def test_protect_title_braces_acronyms_and_known_proper_nouns_only():
     assert protect_title("The Endgame for IS? ASEAN, COVID-19 and Mosul") == (
-        "The {Endgame} for {IS}? {ASEAN}, {COVID-19} and {Mosul}"
+        "The Endgame for {IS}? {ASEAN}, {COVID-19} and Mosul"
     )
+    assert protect_title(
+        "The Endgame in Southeast Asia and Mosul", proper_nouns=["Mosul", "southeast asia"]
+    ) == ("The Endgame in {Southeast} {Asia} and {Mosul}")
+
+
+def test_protect_title_decides_on_the_transliteration_bibtex_will_see():
+    # anyascii writes 中国 as "ZhongGuo": an inner capital, so braced in the first export
+    # already (else the re-imported ASCII would be braced in the second).
+    assert protect_title("中国 today") == "{ZhongGuo} today"
+    assert protect_title("中国 today", escape_specials) == "中国 today"
 
 
 def test_protect_title_keeps_commands_whole_inside_the_braces():
-    assert protect_title("Costs & Benefits of AT&T in Ḥamā") == (
-        r"Costs {\&} {Benefits} of {AT{\&}T} in {{\d{H}}am{\={a}}}"
+    assert protect_title("Costs & Benefits of AT&T in Ḥamā", proper_nouns=["Ḥamā"]) == (
+        r"Costs {\&} Benefits of {AT{\&}T} in {{\d{H}}am{\={a}}}"
     )
 
 

@@ -9,6 +9,8 @@ from library.citations.records import CitationRecord
 from library.citations.ris import RISWriter, ris_date, ris_name
 from tests.citations.corpus import CNTS, CREVELD, KING, NASTY, RAHMAN
 
+REPORTS = ("commentary", "report", "policy_brief")
+
 
 def export(records=NASTY) -> str:
     return "".join(RISWriter().write(records))
@@ -35,11 +37,40 @@ def test_ris_lines_end_in_crlf_and_each_record_ends_with_er():
         ("rahman2018jihadism", "CHAP"),
         ("anon2021diplomat", "ELEC"),
         ("nguyen2015maritime", "THES"),
-        ("anonndleaflet", "GEN"),
+        # Zotero reads GEN as a journal article; PAMP as a manuscript.
+        ("anonndleaflet", "PAMP"),
     ],
 )
 def test_ris_type_per_piece_type(parsed, key, ty):
     assert parsed[key]["type_of_reference"] == ty
+
+
+def test_a_commentary_in_a_venue_with_no_publisher_is_a_magazine_article():
+    record = CitationRecord(
+        key="k", type="commentary", title="T", container_title="Foreign Policy", number="12"
+    )
+    [entry] = rispy.loads(export([record]))
+    assert entry["type_of_reference"] == "MGZN"
+    assert entry["secondary_title"] == "Foreign Policy"  # Zotero: publicationTitle
+    assert entry["type_of_work"] == "Commentary"
+
+
+def test_ris_tags_follow_zoteros_map_for_each_type(parsed):
+    # Zotero's RIS translator: a report's T2 is its series and SN its number; a book's
+    # editors are A3 (its A2 are series editors); a chapter's editors are A2.
+    report = parsed["basit2016mosul"]
+    assert (report["secondary_title"], report["issn"]) == ("RSIS Commentaries", "263/2016")
+    assert "number" not in report  # IS is "issue", which a Zotero report does not have
+    book = CitationRecord(
+        key="b", type="book", title="T", editors=(KING,), series="S", number="4", volume="2"
+    )
+    [entry] = rispy.loads(export([book]))
+    assert entry["tertiary_authors"] == [ris_name(KING)]
+    assert "secondary_authors" not in entry
+    assert (entry["secondary_title"], entry["note"], entry["volume"]) == ("S", "4", "2")
+    chapter = parsed["rahman2018jihadism"]
+    assert chapter["secondary_authors"] == [ris_name(n) for n in NASTY[6].editors]
+    assert chapter["secondary_title"] == "The Oxford Handbook of Terrorism"
 
 
 def test_ris_names_are_family_comma_given():
@@ -64,16 +95,19 @@ def test_ris_round_trips_every_record_through_rispy(parsed):
         entry = parsed[record.key]
         assert entry["title"] == record.full_title
         assert entry.get("authors", []) == [ris_name(n) for n in record.authors]
-        assert entry.get("secondary_authors", []) == [ris_name(n) for n in record.editors]
+        editors = entry.get("secondary_authors", []) + entry.get("tertiary_authors", [])
+        assert editors == [ris_name(n) for n in record.editors]
         assert entry.get("year") == (str(record.year) if record.year else None)
-        assert entry.get("number") == (record.issue or record.number or None)
+        assert entry.get("number") == (record.issue or None)
+        number = entry.get("issn") if record.type in REPORTS else entry.get("note")
+        assert (number or "") == record.number
         assert entry.get("urls", []) == ([record.url] if record.url else [])
         assert entry.get("language") == record.language
 
 
 def test_ris_keeps_series_pages_keywords_and_doi(parsed):
     commentary = parsed["basit2016mosul"]
-    assert commentary["tertiary_title"] == "RSIS Commentaries"
+    assert commentary["secondary_title"] == "RSIS Commentaries"
     assert commentary["keywords"] == ["Islamic State", "Iraq", "counter-terrorism"]
     assert commentary["type_of_work"] == "Commentary"
     article = parsed["waever2011specials"]

@@ -68,12 +68,17 @@ class Compiled:
         return [line for line in self.read(".log").splitlines() if line.startswith("! ")]
 
     @property
+    def bibtex_warnings(self) -> list[str]:
+        """bibtex's "Warning--" lines from the .blg."""
+        return [line for line in self.read(".blg").splitlines() if line.startswith("Warning--")]
+
+    @property
     def undefined_citations(self) -> list[str]:
         return re.findall(r"Citation `([^']*)' .*undefined", self.read(".log"))
 
 
 BIBTEX_DOCUMENT = r"""\documentclass{article}
-\usepackage[T1]{fontenc}
+%(fontenc)s
 \usepackage[utf8]{inputenc}
 \usepackage{url}
 %(packages)s
@@ -97,12 +102,17 @@ BIBLATEX_DOCUMENT = r"""\documentclass{article}
 """
 
 
-def compile_bibtex(folder: Path, bib: str, style: str) -> Compiled:
-    """pdflatex, bibtex, pdflatex, pdflatex: the sequence every LaTeX user runs."""
+def compile_bibtex(folder: Path, bib: str, style: str, *, t1: bool = True) -> Compiled:
+    """pdflatex, bibtex, pdflatex, pdflatex: the sequence every LaTeX user runs.
+
+    ``t1=False`` leaves out ``fontenc``: LaTeX's default OT1 encoding, which many
+    documents still use.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "refs.bib").write_text(bib, encoding="utf-8")
     packages = r"\usepackage{natbib}" if style.endswith("nat") else ""
-    document = BIBTEX_DOCUMENT % {"packages": packages, "style": style}
+    fontenc = r"\usepackage[T1]{fontenc}" if t1 else ""
+    document = BIBTEX_DOCUMENT % {"packages": packages, "style": style, "fontenc": fontenc}
     (folder / "doc.tex").write_text(document, encoding="utf-8")
     codes = [pdflatex(folder).returncode]
     bib_run = run(["bibtex", "doc"], folder)

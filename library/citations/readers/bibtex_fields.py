@@ -21,7 +21,7 @@ from bibtexparser.middlewares.names import (
 from bibtexparser.model import Entry
 
 from library.citations.bibtex import REPORT_TYPES, title_field
-from library.citations.latex import protect_title, to_latex
+from library.citations.latex import protect_title
 from library.citations.readers.bibtex_middlewares import (
     MONTHS,
     SYNTAX_ERROR_KEY,
@@ -133,6 +133,7 @@ def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[tuple[Name, 
         except InvalidNameError as exc:
             warnings.append(f"{field}: the name {written!r} was skipped: {exc}")
             continue
+        parts = _von_without_first(written, parts)
         name = person(
             family=latex_to_text(" ".join(parts.last)),
             given=latex_to_text(" ".join(parts.first)),
@@ -144,6 +145,32 @@ def parse_names(raw: str, field: str, warnings: list[str]) -> tuple[tuple[Name, 
             continue
         names.append(name)
     return tuple(names), others
+
+
+def _von_without_first(written: str, parts: Any) -> Any:
+    """``van Creveld`` is von + Last to bibtex; bibtexparser reads "van" as a first name.
+
+    In the "First von Last" form the von part starts at the first lower-case word, even
+    when it is the first word of all; only that case is corrected here.
+    """
+    if "," in written or parts.von or not parts.first or not parts.last:
+        return parts
+    if not all(_lower_word(w) for w in parts.first):
+        return parts
+    return type(parts)(first=[], von=list(parts.first), last=parts.last, jr=parts.jr)
+
+
+def _lower_word(word: str) -> bool:
+    """bibtex's case of a word: its first letter at brace level 0 (``{F}ood`` is lower)."""
+    depth = 0
+    for char in word:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif depth == 0 and char.isalpha():
+            return char.islower()
+    return False
 
 
 def _single_group(text: str) -> bool:
@@ -235,31 +262,68 @@ def _report_kind(type_text: str) -> tuple[str, str]:
     return "report", type_text
 
 
-def _howpublished(raw: str) -> dict[str, str]:
-    """Undo the exporter's ``howpublished``: ``container, series no., publisher, place, \\url``.
+def _howpublished(raw: str, fields: dict[str, str]) -> dict[str, str]:
+    """Undo the exporter's ``howpublished``: ``\\emph{venue}, series no., publisher, place,
+    \\url{...}``.
 
-    Parts are assigned in order; a first part that carries title protection is the
-    container. Any assignment that keeps the order re-exports the same text.
+    The exporter also writes series, number, publisher and place in their own fields, which
+    win: from howpublished only the venue (``\\emph{...}`` first) and the URL are taken. A
+    howpublished with neither, that is not just those fields glued together, is the venue
+    as a whole (biblatex's use of the field, and most people's). Files from before the
+    fields were written separately get the parts assigned in order.
     """
     url = ""
     url_match = re.search(r"\\url\{([^{}]*)\}\s*$", raw)
     if url_match:
         url = url_match.group(1)
         raw = raw[: url_match.start()].rstrip().rstrip(",")
+    found = {"url": url, "container_title": "", "series": "", "publisher": "", "place": ""}
+    venue = _emphasised(raw)
+    if venue is not None:
+        found["container_title"] = latex_to_text(venue[0])
+        raw = venue[1]
+    structured = [
+        " ".join(p for p in (fields.get("series", ""), fields.get("number", "")) if p),
+        fields.get("publisher", "") or fields.get("organization", ""),
+        fields.get("address", "") or fields.get("location", ""),
+    ]
+    glued = ", ".join(p for p in structured if p)
+    if any(structured) or not raw.strip():
+        if not venue and not url_match and latex_to_text(raw) != glued:
+            found["container_title"] = latex_to_text(raw)
+        return found
+    if not venue and not url_match:
+        found["container_title"] = latex_to_text(raw)
+        return found
     parts = [p.strip() for p in _split_top_level(raw, ",") if p.strip()]
-    fields = {"url": url, "container_title": "", "series": "", "publisher": "", "place": ""}
-    if parts:
-        first = latex_to_text(parts[0])
-        if protect_title(first) == parts[0] and to_latex(first) != parts[0]:
-            fields["container_title"] = first
-            parts = parts[1:]
     slots = ["series", "publisher", "place"][-len(parts) :] if parts else []
     if len(parts) > 3:
         slots = ["series", "publisher", "place"]
         parts = [*parts[:2], ", ".join(parts[2:])]
     for slot, part in zip(slots, parts, strict=False):
-        fields[slot] = latex_to_text(part)
-    return fields
+        found[slot] = latex_to_text(part)
+    return found
+
+
+def _emphasised(raw: str) -> tuple[str, str] | None:
+    """``\\emph{venue}, rest`` -> (``{venue}``, ``rest``); None when it does not start so."""
+    match = re.match(r"\s*\\emph\s*\{", raw)
+    if not match:
+        return None
+    depth = 0
+    for index in range(match.end() - 1, len(raw)):
+        depth += {"{": 1, "}": -1}.get(raw[index], 0)
+        if depth == 0:
+            rest = raw[index + 1 :].strip()
+            if rest and not rest.startswith(","):
+                return None
+            return raw[match.end() - 1 : index + 1], rest.removeprefix(",")
+    return None
+
+
+def _commentary_type(type_text: str) -> bool:
+    """An @article's ``type`` naming a commentary, report or brief (our exporters write it)."""
+    return type_text.strip().lower() in {label.lower() for label in REPORT_TYPES.values()}
 
 
 def _split_top_level(text: str, separator: str) -> list[str]:
@@ -385,22 +449,42 @@ def entry_to_imported(entry: Entry) -> ImportedEntry:
 
     series, number = first("series"), first("number")
     container = first("journaltitle", "journal", "booktitle")
-    publisher = first("publisher", "institution", "school", "organization")
+    publishers: tuple[str, ...] = ("publisher", "institution", "school", "organization")
+    if original_type == "online" and not container and fields.get("organization"):
+        # biblatex's @online names the site in organization (as our exporter writes it).
+        container = first("organization")
+        publishers = publishers[:-1]
+    publisher = first(*publishers)
     place = first("address", "location")
     url, more_urls = clean_url(verbatim(raw.get("url", "")), "url", warnings)
-    if kind == "report" and fields.get("type"):
+    if kind == "article" and _commentary_type(fields.get("type", "")):
+        # Our exporters write a commentary in a venue with no publisher as an article
+        # whose type names the kind ("Commentary", "Report", "Policy Brief").
+        kind, _ = _report_kind(first("type"))
+    elif kind == "report" and fields.get("type"):
         kind, series_from_type = _report_kind(first("type"))
         series = series_from_type or series
     elif kind == "thesis" and fields.get("type"):
-        notes.append(first("type"))
+        degree = first("type")
+        if degree.lower() in ("mathesis", "masterthesis", "mastersthesis"):
+            if "master" not in fields.get("note", "").lower():
+                notes.append("Master's thesis")
+        elif degree.lower() != "phdthesis":
+            notes.append(degree)
     issue = ""
     if kind == "article":
         # Both given (number and issue): both kept, the issue as the issue.
         issue = first("issue") or number
         number = number if fields.get("issue") else ""
+    elif fields.get("issue"):
+        issue = first("issue")
+    if kind in REPORT_TYPES and raw.get("howpublished") and not container:
+        # A report's venue, which @techreport and @report have no field of their own for.
+        used.add("howpublished")
+        container = latex_to_text(raw["howpublished"])
     if original_type in ("misc", "online", "electronic", "www") and raw.get("howpublished"):
         used.add("howpublished")
-        extra = _howpublished(raw["howpublished"])
+        extra = _howpublished(raw["howpublished"], fields)
         url = url or extra["url"]
         container = container or extra["container_title"]
         series = series or extra["series"]

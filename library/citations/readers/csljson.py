@@ -50,6 +50,7 @@ TYPE_MAP = {
     "document": "other",
 }
 GENRES = {"commentary": "commentary", "policy brief": "policy_brief"}
+MAGAZINE_GENRES = {**GENRES, "report": "report"}
 
 #: The CSL variables the mapping below reads; any other an item carries is named in a warning.
 KEPT_VARIABLES = frozenset(
@@ -153,6 +154,9 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
     genre = _text(item, "genre")
     if kind == "report" and genre.lower() in GENRES:
         kind = GENRES[genre.lower()]
+    elif csl_type == "article-magazine" and genre.lower() in MAGAZINE_GENRES:
+        # Our export's commentary in a venue with no publisher.
+        kind, genre = MAGAZINE_GENRES[genre.lower()], ""
     year, month, day = _date(item.get("issued"))
     year, month, day = fit_date(year, month, day, warnings)
     keywords = item.get("keyword") or ""

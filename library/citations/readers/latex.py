@@ -32,6 +32,12 @@ _EXTRA_MACROS = [
     MacroTextSpec("textbackslash", "\\"),
     MacroTextSpec("url", "%s"),
     MacroTextSpec("href", lambda node, l2tobj: _href(node, l2tobj)),
+    # Our exporter sets T1-only letters (Đ, ą) in OT1 documents with an encoding switch.
+    MacroTextSpec("fontencoding", ""),
+    MacroTextSpec("selectfont", ""),
+    MacroTextSpec("textperiodcentered", "\u00b7"),
+    MacroTextSpec("S", "\u00a7"),
+    MacroTextSpec("P", "\u00b6"),
     # The TeX family's logos, everywhere in TUGboat's and Beebe's bibliographies.
     MacroTextSpec("TeX", "TeX"),
     MacroTextSpec("LaTeX", "LaTeX"),
@@ -56,7 +62,7 @@ _EXTRA_MACROS = [
 ]
 # How many arguments the parser gives macros it does not know by default: without this
 # ``\href{url}{text}`` is a bare macro and two groups (and the text spec above has no args).
-_EXTRA_PARSER_MACROS = [MacroSpec("href", "{{")]
+_EXTRA_PARSER_MACROS = [MacroSpec("href", "{{"), MacroSpec("fontencoding", "{")]
 #: Deeper than this, pylatexenc's recursion is not worth the risk: braces and macro names
 #: are stripped instead (the words are kept).
 MAX_DEPTH = 48

@@ -59,6 +59,7 @@ TYPE_MAP = {
     "BLOG": "web_article",
     "WEB": "web_article",
     "GEN": "other",
+    "PAMP": "other",
 }
 GENRES = {"commentary": "commentary", "policy brief": "policy_brief"}
 
@@ -69,7 +70,7 @@ KEPT_KEYS = frozenset(
     type_of_work date year publication_year start_page end_page urls access_date number
     secondary_title journal_name alternate_title3 notes publisher place_published
     tertiary_title volume edition doi language abstract notes_abstract keywords
-    unknown_tag""".split()
+    unknown_tag tertiary_authors""".split()
 )
 # rispy key -> the tag it came from, so warnings name what the file says.
 _TAG_OF = {key: tag for tag, key in rispy.TAG_KEY_MAPPING.items()}
@@ -171,6 +172,50 @@ def _first(value) -> str:
     return str(value or "")
 
 
+#: The rispy key holding a record's number, per type (SN: a report's number, else an
+#: ISBN/ISSN, which the catalogue does not keep; M1 elsewhere; a chapter's SV is unknown
+#: to rispy and read from its unknown tags).
+NUMBER_KEYS = {"RPRT": "issn"}
+
+_REPORT_LABELS = {"commentary": "commentary", "report": "report", "policy brief": "policy_brief"}
+
+
+def _report_genre(genre: str) -> tuple[str, str] | None:
+    """(kind, series) when an ``MGZN`` record's M3 names a commentary, brief or report."""
+    lowered = genre.lower()
+    if lowered in _REPORT_LABELS:
+        return _REPORT_LABELS[lowered], ""
+    return None
+
+
+def _numbers_and_titles(
+    ris_type: str, kind: str, item: dict, unknown: dict
+) -> tuple[str, str, str, str]:
+    """Number, issue, container title and series: what T2, T3, IS, SN, M1, SV mean per TY.
+
+    The tags follow Zotero's RIS map (see ``library/citations/ris.py``): a report's and a
+    book's T2 is the series, a report's SN its number, a book's M1 and a chapter's SV the
+    series number. IS is the issue; from a report that gives its number in IS and has no
+    SN (EndNote, older Dossier exports) it is read as the number.
+    """
+    t2 = tidy(_first(item.get("secondary_title")))
+    t3 = tidy(_first(item.get("tertiary_title")))
+    journal = tidy(_first(item.get("journal_name") or item.get("alternate_title3")))
+    issue = tidy(_first(item.get("number")))
+    if ris_type in ("RPRT", "BOOK"):
+        # Zotero writes the series in T2, EndNote in T3.
+        series, container = t2 or t3, journal
+    else:
+        series, container = t3, t2 or journal
+    if ris_type == "CHAP":
+        number = tidy(_first(unknown.get("SV")))
+    else:
+        number = tidy(_first(item.get(NUMBER_KEYS.get(ris_type, "note"))))
+    if not number and ris_type == "RPRT":
+        number, issue = issue, ""
+    return number, issue, container, series
+
+
 def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEntry:
     """Map one rispy dict to a record; ``ValueError`` says why it cannot be imported."""
     ris_type = str(item.get("type_of_reference", "")).strip().upper()
@@ -183,12 +228,20 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         raise ValueError("the record has no title (TI or T1)")
     title, subtitle = split_title(full_title)
     genre = tidy(_first(item.get("type_of_work")))
+    series_from_genre = ""
     if kind == "report" and genre.lower() in GENRES:
         kind = GENRES[genre.lower()]
+    elif ris_type == "MGZN" and (from_genre := _report_genre(genre)) is not None:
+        # Our export's commentary in a venue with no publisher: M3 names kind or series.
+        kind, series_from_genre = from_genre
     # rispy files a blank line inside a record under the tag None: not a tag, nothing lost.
     unknown = {tag: v for tag, v in (item.get("unknown_tag") or {}).items() if tag}
     author_texts = [*item.get("first_authors", []), *item.get("authors", [])]
-    editor_texts = [*item.get("secondary_authors", []), *unknown.get("ED", [])]
+    editor_texts = [
+        *item.get("secondary_authors", []),
+        *item.get("tertiary_authors", []),
+        *unknown.get("ED", []),
+    ]
     year, month, day = _date(_first(item.get("date")))
     if year is None:
         year, month, day = _date(_first(item.get("year") or item.get("publication_year")))
@@ -203,12 +256,15 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         warnings.append(
             f"UR: {len(urls)} URLs given; the first is kept as the URL, the others in the note"
         )
-    number = tidy(_first(item.get("number")))
-    container = item.get("secondary_title") or item.get("journal_name")
-    container = container or item.get("alternate_title3") or ""
+    number, issue, container, series = _numbers_and_titles(ris_type, kind, item, unknown)
+    series = series or series_from_genre
     notes = item.get("notes") or []
-    unkept_tags = [_TAG_OF.get(key, key) for key in item if key not in KEPT_KEYS]
-    unkept_tags += [tag for tag in unknown if tag != "ED"]
+    number_key = NUMBER_KEYS.get(ris_type, "note")
+    unkept_tags = [
+        _TAG_OF.get(key, key) for key in item if key not in KEPT_KEYS and key != number_key
+    ]
+    read_unknown = ("ED", "SV") if ris_type == "CHAP" else ("ED",)
+    unkept_tags += [tag for tag in unknown if tag not in read_unknown]
     warn_unkept(unkept_tags, (), warnings, noun="tags")
     language, language_note = language_code(_first(item.get("language")), "LA", warnings)
     record = CitationRecord(
@@ -223,11 +279,11 @@ def record_to_imported(item: dict, line: int, warnings: list[str]) -> ImportedEn
         day=day,
         publisher=tidy(_first(item.get("publisher"))),
         place=tidy(_first(item.get("place_published"))),
-        series=tidy(_first(item.get("tertiary_title"))),
-        number="" if kind == "article" else number,
-        container_title=tidy(_first(container)),
+        series=series,
+        number=number,
+        container_title=container,
         volume=tidy(_first(item.get("volume"))),
-        issue=number if kind == "article" else "",
+        issue=issue,
         pages=tidy(pages),
         edition=tidy(_first(item.get("edition"))),
         url=urls[0] if urls else "",
