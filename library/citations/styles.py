@@ -45,6 +45,8 @@ showed with our records (each is tested in tests/citations/test_styles.py):
   CSL suppresses it later in the entry; citeproc-py did that only when the title variable
   itself stood in, not a macro printing it (APA, MLA, Harvard), so the title came twice.
   ``Substitute.render`` is wrapped to suppress whatever text variables it printed.
+* **Labels of empty variables**: ``Label.process`` printed its term ("Edition") even when
+  the item has no such variable; it now prints nothing then, as CSL says.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from citeproc import (
     formatter,
 )
 from citeproc import model as citeproc_model
+from citeproc.source import VariableError
 from citeproc.source.json import CiteProcJSON
 from citeproc.string import MixedString, String
 from lxml import etree
@@ -218,6 +221,7 @@ _substituted: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "dossier_substituted", default=None
 )
 _citeproc_text_variable = citeproc_model.Text._variable
+_citeproc_label_process = citeproc_model.Label.process
 _citeproc_substitute_render = citeproc_model.Substitute.render
 
 
@@ -237,6 +241,21 @@ def _text_variable(self: citeproc_model.Text, item: Any, context: Any) -> Any:
     if printed is not None and text:
         printed.append(self.get("variable"))
     return text
+
+
+def _label_process(self: citeproc_model.Label, item: Any, variable=None, plural=None, **kwargs):
+    """citeproc-py's ``Label.process``, printing nothing for a variable the item lacks.
+
+    CSL renders a ``cs:label`` only when its variable is non-empty; citeproc-py printed the
+    term regardless, so Chicago gave "Edition." on every magazine article without one.
+    """
+    name = self.get("variable")
+    if variable is None and name and name != "locator":
+        try:
+            item.reference[name.replace("-", "_")]
+        except VariableError:
+            return None
+    return _citeproc_label_process(self, item, variable, plural, **kwargs)
 
 
 def _substitute_render(self: citeproc_model.Substitute, item: Any, context=None, **kwargs):
@@ -365,6 +384,7 @@ citeproc_model.Name.initialize = _initialize
 citeproc_model.Key.sort_keys = _collated_sort_keys
 citeproc_model.Text._variable = _text_variable
 citeproc_model.Substitute.render = _substitute_render
+citeproc_model.Label.process = _label_process
 
 
 def _shield(value: Any) -> Any:
