@@ -107,9 +107,16 @@ PANDOC_FORMATS = {
 }
 
 
-_MARKUP = re.compile(r"</?[a-z][a-z0-9]*(?: [^<>]*)?>")
-# pandoc's LaTeX reader drops \textordmasculine and \textordfeminine (º, ª).
-_DROPPED_BY_PANDOC = str.maketrans("", "", "ºª")
+# Only the tags pandoc writes: any ``<word ...>`` would also eat guillemets typed as
+# ``<<Голос и феномен>>`` (biblatex-gost), which pandoc keeps as text.
+_MARKUP = re.compile(r"</?(?:i|b|sup|sub|span)(?: [^<>]*)?>")
+# pandoc's LaTeX reader drops these commands of our BibTeX output (checked with pandoc
+# 3.x, ``-f bibtex``): \textordmasculine, \textordfeminine, \textnumero (º, ª, №),
+# \textendash in text (–), \textperiodcentered (·, the CJK name separator), and
+# ``{\fontencoding{T1}\selectfont\dh}`` / ``\TH`` (ð, þ; T1 letters, see latex.py).
+_DROPPED_BY_PANDOC = str.maketrans("", "", "ºª№–·ðþÐÞ")
+# pandoc's CSL-JSON reader applies smart quotes to every string, URLs included.
+_QUOTES = str.maketrans("", "", "'\"`‘’“”")
 
 
 def _letters(text: object, *, ascii_only: bool = False) -> str:
@@ -126,7 +133,11 @@ def _letters(text: object, *, ascii_only: bool = False) -> str:
 def _words(*parts: object, ascii_only: bool) -> list[str]:
     """A name's words, letters only, sorted: which part a reader files a word in varies."""
     text = " ".join(str(p or "") for p in parts)
-    words = re.split(r"[\s'’-]+", anyascii(text) if ascii_only else text)
+    if ascii_only:
+        text = anyascii(text.translate(_DROPPED_BY_PANDOC))
+    # Periods split too: initials written "W.D." and "W. D." are the same name, and
+    # pandoc puts the space in.
+    words = re.split(r"[\s.'’-]+", text)
     return sorted(w for w in (_letters(w, ascii_only=ascii_only) for w in words) if w)
 
 
@@ -150,8 +161,11 @@ def pandoc_losses(record: CitationRecord, item: dict, fmt: str) -> list[str]:
       ``organization``) is read by pandoc as the publisher, not the container title, and
       a book's venue not at all (``_venue_found``);
     * names by their words, whichever part (given, particle, family) a reader files them in;
-    * pandoc's LaTeX reader drops º and ª (``\\textordmasculine``), so BibTeX is compared
-      without them.
+    * pandoc's LaTeX reader drops some commands of our BibTeX (º ª № – · ð þ,
+      ``_DROPPED_BY_PANDOC``), so BibTeX is compared without those characters;
+    * initials by their letters: "W.D." and pandoc's "W. D." are the same name;
+    * DOIs percent-decoded on both sides; CSL-JSON URLs without quote marks, because
+      pandoc's CSL-JSON reader turns straight quotes into curly ones even in a URL.
     """
     ascii_only = fmt == "bibtex"
 
@@ -173,9 +187,10 @@ def pandoc_losses(record: CitationRecord, item: dict, fmt: str) -> list[str]:
     year = ((item.get("issued") or {}).get("date-parts") or [[None]])[0][0]
     if record.year is not None and str(year) != str(record.year):
         problems.append(f"year: {record.year} != {item.get('issued')}")
-    if record.doi and unquote(item.get("DOI", "")) != record.doi:
+    # Both sides decoded: a DOI as written may hold "%3B" (SICI DOIs in beebe's files).
+    if record.doi and unquote(item.get("DOI", "")) != unquote(record.doi):
         problems.append(f"DOI: {record.doi!r} != {item.get('DOI')!r}")
-    if record.url and unquote(item.get("URL", "")) != unquote(record.url):
+    if record.url and not _same_url(record.url, item.get("URL", ""), fmt):
         problems.append(f"URL: {record.url!r} != {item.get('URL')!r}")
     for field, variable in (("volume", "volume"), ("pages", "page")):
         if getattr(record, field) and not same(getattr(record, field), item.get(variable)):
@@ -186,11 +201,20 @@ def pandoc_losses(record: CitationRecord, item: dict, fmt: str) -> list[str]:
     return problems
 
 
+def _same_url(ours: str, theirs: str, fmt: str) -> bool:
+    """Percent-decoded; from CSL-JSON without quote marks, which pandoc's reader curls."""
+    ours, theirs = unquote(ours), unquote(theirs)
+    if fmt == "csljson":
+        ours, theirs = ours.translate(_QUOTES), theirs.translate(_QUOTES)
+    return ours == theirs
+
+
 def _venue_found(record: CitationRecord, item: dict, fmt: str) -> bool:
     """The venue as pandoc reads it: container-title, else (biblatex's ``howpublished`` and
     ``organization``) the publisher. A book's venue (the proceedings or multi-volume work
     it belongs to, in ``booktitle``) pandoc does not read at all: it takes ``booktitle``
-    only for parts of books. There the test checks the export itself carries the venue.
+    only for parts of books. Nor a thesis's (the abstracts journal or series it appeared in,
+    also in ``booktitle``). There the test checks the export itself carries the venue.
     """
     ascii_only = fmt == "bibtex"
     venue = _letters(record.container_title, ascii_only=ascii_only)
@@ -198,7 +222,7 @@ def _venue_found(record: CitationRecord, item: dict, fmt: str) -> bool:
         return True
     if venue in _letters(item.get("publisher"), ascii_only=ascii_only):
         return True
-    if record.type == "book" and fmt in ("bibtex", "biblatex"):
+    if record.type in ("book", "thesis") and fmt in ("bibtex", "biblatex"):
         return "  booktitle = {" in next(iter(get_writer(fmt).write([record])))
     return False
 
