@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from bibtexparser.middlewares.names import parse_single_name_into_parts
+from django.db.models import Value
 from django.db.models.functions import Lower
 
 from library.catalogue.models import Author, AuthorKind
@@ -99,13 +100,16 @@ def find_or_create_author(spec: AuthorSpec) -> Author:
     An affiliation or bio is filled in when the author has none yet, never overwritten:
     an old commentary's bio should not replace a newer one typed by an editor.
     """
+    # Both sides lowered by the database: SQLite's LOWER folds ASCII only, so comparing
+    # it with Python's str.lower() never matched a name with a non-ASCII capital
+    # ("Ó Súilleabháin"), and every save made that author again.
     match = (
         Author.objects.annotate(f=Lower("family"), g=Lower("given"), p=Lower("particle"))
         .filter(
             kind=spec.kind,
-            f=spec.family.lower(),
-            g=spec.given.lower(),
-            p=spec.particle.lower(),
+            f=Lower(Value(spec.family)),
+            g=Lower(Value(spec.given)),
+            p=Lower(Value(spec.particle)),
         )
         .order_by("pk")
         .first()
