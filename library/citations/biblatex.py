@@ -133,7 +133,7 @@ class BibLaTeXWriter:
             yield self.entry(record)
 
     def _title(self, text: str, record: CitationRecord) -> str:
-        return protect_title(text, escape, record_nouns(record, self.proper_nouns))
+        return protect_title(text, escape, record_nouns(record), self.proper_nouns)
 
     def entry(self, record: CitationRecord) -> str:
         entry_type, specific = self.type_fields(record)

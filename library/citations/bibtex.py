@@ -178,21 +178,22 @@ def bibtex_edition(edition: str) -> str:
     return to_latex(edition)
 
 
-def record_nouns(record: CitationRecord, vocabulary: Iterable[str] = ()) -> tuple[str, ...]:
-    """Proper nouns a title of ``record`` may contain: its people, its series, ``vocabulary``."""
+def record_nouns(record: CitationRecord) -> tuple[str, ...]:
+    """Proper nouns of ``record``'s own that a title of it may contain: people, series."""
     names = [n.family for n in (*record.authors, *record.editors)]
-    return (*names, record.series, *vocabulary)
+    return (*names, record.series)
 
 
 def title_field(
-    record: CitationRecord, escape: Escape = to_latex, nouns: Iterable[str] = ()
+    record: CitationRecord, escape: Escape = to_latex, vocabulary: tuple[str, ...] = ()
 ) -> str:
     """Title and subtitle, each protected on its own (each has its own first word)."""
-    nouns = tuple(nouns)
-    title = protect_title(record.title, escape, nouns)
+    nouns = record_nouns(record)
+    title = protect_title(record.title, escape, nouns, vocabulary)
     if not record.subtitle:
         return title
-    return title + subtitle_joiner(record.title) + protect_title(record.subtitle, escape, nouns)
+    subtitle = protect_title(record.subtitle, escape, nouns, vocabulary)
+    return title + subtitle_joiner(record.title) + subtitle
 
 
 class BibTeXWriter:
@@ -212,21 +213,22 @@ class BibTeXWriter:
 
     def protect(self, text: str, record: CitationRecord) -> str:
         """A title-like field, protected with the record's names and the vocabulary."""
-        return protect_title(text, to_latex, record_nouns(record, self.proper_nouns))
+        return protect_title(text, to_latex, record_nouns(record), self.proper_nouns)
 
     def entry(self, record: CitationRecord) -> str:
         entry_type, specific = self.type_fields(record)
         specific |= self.rest_fields(record, specific)
-        nouns = record_nouns(record, self.proper_nouns)
+        vocabulary = self.proper_nouns
+        title = title_field(record, to_latex, vocabulary)
         fields = {
             "author": format_names(record.authors),
             "editor": format_names(record.editors),
-            "title": title_field(record, to_latex, nouns),
+            "title": title,
             **specific,
             "year": str(record.year) if record.year else "",
             "month": Macro(MONTHS[record.month - 1]) if record.month else "",
             "note": to_latex(record.extra_note),
-            "key": "" if record.authors or record.editors else title_field(record, to_latex, nouns),
+            "key": "" if record.authors or record.editors else title,
             "doi": safe_doi(record.doi),
             "abstract": to_latex(record.abstract),
             "keywords": to_latex(", ".join(record.keywords)),

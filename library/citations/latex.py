@@ -285,16 +285,31 @@ def needs_protection(word: str, *, first: bool = False, proper: bool = False) ->
     return proper and word[0].isupper() and not first
 
 
-def _proper_spans(text: str, proper_nouns: Iterable[str]) -> list[tuple[int, int]]:
-    """Character spans of ``text`` where a known proper noun occurs as whole words."""
-    spans: list[tuple[int, int]] = []
-    for noun in proper_nouns:
-        noun = clean(noun)
-        if not noun or not noun[:1].isalpha():
-            continue
-        pattern = r"(?<![\w])" + re.escape(noun) + r"(?![\w])"
-        spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE))
-    return spans
+@lru_cache(maxsize=64)
+def _noun_pattern(nouns: tuple[str, ...], transliterate: bool) -> re.Pattern[str] | None:
+    """One pattern finding every known proper noun at every position of a text.
+
+    Compiled once per set of nouns: the vocabulary holds ~1,400 names, and a pattern per
+    name per title overflowed ``re``'s own cache, so every title recompiled all of them
+    (1.4 s for one BibTeX entry). A lookahead matches at each position, longest name first,
+    so names that overlap ("Gulf of Guinea", "Guinea-Bissau") are each found.
+    """
+    prepared = {clean(noun) for noun in nouns}
+    if transliterate:
+        prepared = {_transliterate(noun) for noun in prepared}
+    names = sorted((n for n in prepared if n[:1].isalpha()), key=lambda n: (-len(n), n))
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(name) for name in names)
+    return re.compile(rf"(?=(?<!\w)({alternatives})(?!\w))", re.IGNORECASE)
+
+
+def _proper_spans(
+    text: str, nouns: tuple[str, ...], *, transliterate: bool
+) -> list[tuple[int, int]]:
+    """Character spans of ``text`` where one of ``nouns`` occurs as whole words."""
+    pattern = _noun_pattern(nouns, transliterate)
+    return [match.span(1) for match in pattern.finditer(text)] if pattern else []
 
 
 def _guarded(latex: str) -> str:
@@ -306,17 +321,23 @@ def protect_title(
     text: str,
     escape: Callable[[str], str] = to_latex,
     proper_nouns: Iterable[str] = (),
+    vocabulary: tuple[str, ...] = (),
 ) -> str:
-    """``text`` escaped with ``escape``, with acronyms and known proper nouns braced."""
+    """``text`` escaped with ``escape``, with acronyms and known proper nouns braced.
+
+    ``proper_nouns`` are the record's own (its people, its series); ``vocabulary`` is the
+    catalogue's, the same tuple for every record, so its pattern is compiled once.
+    """
     out: list[str] = []
     position = 0
     text = clean(text)
-    if escape is to_latex:
-        # Decide on the text BibTeX will see: a transliteration can add capitals (QingDai)
-        # and turn a name in another script into the one an author is filed under.
+    # Decide on the text BibTeX will see: a transliteration can add capitals (QingDai)
+    # and turn a name in another script into the one an author is filed under.
+    transliterate = escape is to_latex
+    if transliterate:
         text = _transliterate(text)
-        proper_nouns = [_transliterate(clean(noun)) for noun in proper_nouns]
-    spans = _proper_spans(text, proper_nouns)
+    spans = _proper_spans(text, tuple(proper_nouns), transliterate=transliterate)
+    spans += _proper_spans(text, vocabulary, transliterate=transliterate)
     for index, match in enumerate(_TOKEN.finditer(text)):
         out.append(text[position : match.start()])
         word = match.group()
