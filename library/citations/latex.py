@@ -291,17 +291,42 @@ def _noun_pattern(nouns: tuple[str, ...], transliterate: bool) -> re.Pattern[str
 
     Compiled once per set of nouns: the vocabulary holds ~1,400 names, and a pattern per
     name per title overflowed ``re``'s own cache, so every title recompiled all of them
-    (1.4 s for one BibTeX entry). A lookahead matches at each position, longest name first,
-    so names that overlap ("Gulf of Guinea", "Guinea-Bissau") are each found.
+    (1.4 s for one BibTeX entry). The names are merged into a trie (``re`` tries a flat
+    alternation's branches one by one: 7x slower an entry). A lookahead matches at each
+    position, longest name first, so names that overlap ("Gulf of Guinea",
+    "Guinea-Bissau") are each found.
     """
     prepared = {clean(noun) for noun in nouns}
     if transliterate:
         prepared = {_transliterate(noun) for noun in prepared}
-    names = sorted((n for n in prepared if n[:1].isalpha()), key=lambda n: (-len(n), n))
+    names = [name for name in prepared if name[:1].isalpha()]
     if not names:
         return None
-    alternatives = "|".join(re.escape(name) for name in names)
-    return re.compile(rf"(?=(?<!\w)({alternatives})(?!\w))", re.IGNORECASE)
+    return re.compile(rf"(?=(?<!\w)({_trie_pattern(names)})(?!\w))", re.IGNORECASE)
+
+
+def _trie_pattern(names: Iterable[str]) -> str:
+    """An alternation of ``names`` with shared beginnings merged, longer branches first.
+
+    Characters are merged by their one-character lower case (the pattern ignores case).
+    """
+    trie: dict[str, dict] = {}
+    for name in names:
+        node = trie
+        for char in name:
+            lower = char.lower()
+            node = node.setdefault(lower if len(lower) == 1 else char, {})
+        node[""] = {}  # a name ends here
+
+    def branch(node: dict[str, dict]) -> str:
+        parts = [re.escape(char) + branch(child) for char, child in sorted(node.items()) if char]
+        if "" in node:
+            parts.append("")  # the shorter name, tried after every longer one
+        if len(parts) == 1:
+            return parts[0]
+        return "(?:" + "|".join(parts) + ")"
+
+    return branch(trie)
 
 
 def _proper_spans(
