@@ -37,6 +37,7 @@ from library.catalogue import generation
 from library.catalogue.models import Authorship, CatalogueEpoch, Piece, Role
 
 LOG_TABLE = "catalogue_piece_change"
+NO_DATE = np.iinfo(np.int32).min
 # Unix seconds on SQLite, without strftime('%s'): Django reads a bare %s as a placeholder.
 SQLITE_NOW = "CAST((julianday('now') - 2440587.5) * 86400 AS integer)"
 MAX_AGE_SECONDS = 15 * 60
@@ -58,7 +59,8 @@ _loaded: dict[str, FacetArrays] = {}
 class FacetArrays:
     """Facet values of every piece, indexed by piece id (dense: ids are small integers).
 
-    ``year`` is 0 for an undated piece, ``type`` -1 where no piece is; each tag facet is a
+    ``day`` is the date as days since 1970 (:data:`NO_DATE` for an undated piece) and
+    ``year`` its year (0 undated); ``type`` is -1 where no piece is; each tag facet is a
     pair of arrays, the owning piece's id and the tag's id, one entry per tag row.
     """
 
@@ -67,6 +69,7 @@ class FacetArrays:
     loaded: float
     alive: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=bool))
     year: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int32))
+    day: np.ndarray = field(default_factory=lambda: np.full(1, NO_DATE, dtype=np.int32))
     type: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int16))
     types: list[str] = field(default_factory=list)
     tags: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -96,6 +99,28 @@ class FacetArrays:
         values = np.nonzero(counts)[0]
         return {int(v): int(counts[v]) for v in values}
 
+    def shared(
+        self, piece_id: int, topic_ids: list[int], region_ids: list[int], limit: int
+    ) -> list[tuple[int, int, int]]:
+        """(piece id, topics shared, regions shared) of the ``limit`` pieces sharing most.
+
+        The order of ``search.service.shared_tags``' SQL: most topics, then regions, then
+        dated before undated, newest first, then by id.
+        """
+        size = len(self.alive)
+        counts = []
+        for name, wanted in (("topic", topic_ids), ("region", region_ids)):
+            owner, code = self.tags[name]
+            hits = owner[np.isin(code, wanted)] if wanted else owner[:0]
+            counts.append(np.bincount(hits, minlength=size))
+        topics, regions = counts
+        found = np.nonzero((topics + regions > 0) & self.alive)[0]
+        found = found[found != piece_id]
+        day = self.day[found].astype(np.int64)
+        order = np.lexsort((found, -day, day == NO_DATE, -regions[found], -topics[found]))
+        best = found[order[:limit]]
+        return [(int(pk), int(topics[pk]), int(regions[pk])) for pk in best]
+
     # --- keeping up to date -----------------------------------------------------------
 
     def apply(self, pieces: list[tuple], tags: dict[str, list[tuple[int, int]]], changed) -> None:
@@ -105,6 +130,7 @@ class FacetArrays:
         self._grow(top + 1)
         self.alive[ids] = False
         self.year[ids] = 0
+        self.day[ids] = NO_DATE
         self.type[ids] = -1
         self._set_pieces(pieces)
         for name in TAGS:
@@ -123,6 +149,7 @@ class FacetArrays:
         extra = size - len(self.alive)
         self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
         self.year = np.concatenate([self.year, np.zeros(extra, dtype=np.int32)])
+        self.day = np.concatenate([self.day, np.full(extra, NO_DATE, dtype=np.int32)])
         self.type = np.concatenate([self.type, np.full(extra, -1, dtype=np.int16)])
 
     def _set_pieces(self, pieces: list[tuple]) -> None:
@@ -134,7 +161,11 @@ class FacetArrays:
         ids = np.fromiter((row[0] for row in pieces), dtype=np.int64, count=len(pieces))
         self._grow(int(ids.max()) + 1)
         self.alive[ids] = True
-        self.year[ids] = np.fromiter((row[1] or 0 for row in pieces), np.int32, len(pieces))
+        day = np.fromiter(
+            (NO_DATE if row[1] is None else row[1] for row in pieces), np.int32, len(pieces)
+        )
+        self.day[ids] = day
+        self.year[ids] = np.where(day == NO_DATE, 0, _years(day))
         self.type[ids] = np.fromiter((codes[row[2]] for row in pieces), np.int16, len(pieces))
 
 
@@ -175,17 +206,23 @@ def _postgres(using: str) -> bool:
     return connections[using].vendor == "postgresql"
 
 
-def _year_sql(using: str) -> str:
+def _day_sql(using: str) -> str:
+    """The piece's date as days since 1970-01-01 (NULL when undated)."""
     if _postgres(using):
-        return "extract(year FROM date)::bigint"
-    return "CAST(substr(date, 1, 4) AS integer)"
+        return "(date - DATE '1970-01-01')::bigint"
+    return "CAST(julianday(date) - 2440587.5 AS integer)"
+
+
+def _years(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each day number (the sentinel's result is discarded)."""
+    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int32) + 1970
 
 
 def _values_sql(using: str, where_piece: str, where_tag: str) -> str:
     """Rows (kind, piece id, value, text) of the pieces and their tag rows."""
     piece = Piece._meta.db_table
     parts = [
-        f"SELECT 2, id, {_year_sql(using)}, CAST(type AS text) FROM {piece}{where_piece}",
+        f"SELECT 2, id, {_day_sql(using)}, CAST(type AS text) FROM {piece}{where_piece}",
     ]
     for kind, table, column, extra in _TAG_SQL.values():
         where = f"{where_tag}{extra}" if where_tag else (f" WHERE {extra[5:]}" if extra else "")

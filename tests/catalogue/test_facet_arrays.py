@@ -20,6 +20,7 @@ from library.catalogue import facet_arrays
 from library.catalogue.browse import Filters, count, facets
 from library.catalogue.models import Authorship, Piece, PieceType, Region, Role, Topic
 from library.catalogue.views import _home_tallies, _home_tallies_sql
+from library.search.service import shared_tags, shared_tags_sql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,6 +96,12 @@ def assert_same_as_sql() -> None:
         assert not any("GROUP BY" in q["sql"] for q in queries), filters
         assert from_arrays == in_sql(lambda f=filters: (shown(facets(f)), count(f))), filters
     assert tallies(_home_tallies()) == tallies(in_sql(_home_tallies_sql))
+    for piece in Piece.objects.order_by("pk")[:12]:
+        topics = list(piece.topics.values_list("pk", flat=True))
+        regions = list(piece.regions.values_list("pk", flat=True))
+        for limit in (3, 30):
+            found = shared_tags(piece.pk, topics, regions, limit)
+            assert found == shared_tags_sql(piece.pk, topics, regions, limit), (piece, limit)
 
 
 def test_counts_equal_sql_on_a_fresh_load(catalogue):
@@ -123,6 +130,7 @@ def test_counts_follow_saves_deletes_and_retagging(catalogue, make_piece):
 def test_a_rolled_back_write_changes_nothing_and_a_committed_one_shows(catalogue, make_piece):
     assert_same_as_sql()
     before = count(Filters.from_query(QueryDict("topic=zz-sieges")))
+
     def roll_back() -> None:
         with transaction.atomic():
             make_piece("Rolled back", topics=("zz-sieges",))
