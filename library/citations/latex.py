@@ -46,6 +46,7 @@ have no meaning in a bibliography and stop pylatexenc; they are dropped by :func
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -289,12 +290,29 @@ def _proper_spans(text: str, proper_nouns: Iterable[str]) -> list[tuple[int, int
     """Character spans of ``text`` where a known proper noun occurs as whole words."""
     spans: list[tuple[int, int]] = []
     for noun in proper_nouns:
-        noun = clean(noun)
-        if not noun or not noun[:1].isalpha():
-            continue
-        pattern = r"(?<![\w])" + re.escape(noun) + r"(?![\w])"
-        spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE))
+        pattern = _noun_pattern(noun)
+        if pattern is not None:
+            spans.extend(m.span() for m in pattern.finditer(text))
     return spans
+
+
+@functools.lru_cache(maxsize=32)
+def _transliterated(nouns: tuple[str, ...]) -> tuple[str, ...]:
+    """The proper-noun list as BibTeX will see it, made once per list (not per title)."""
+    return tuple(_transliterate(clean(noun)) for noun in nouns)
+
+
+@functools.lru_cache(maxsize=8192)
+def _noun_pattern(noun: str) -> re.Pattern[str] | None:
+    """A proper noun's whole-word pattern, compiled once per process.
+
+    ``re``'s own cache holds 512 patterns; the catalogue's ~1,400 proper nouns overflowed
+    it, so every title recompiled all of them (~0.6 s a title, three titles a piece page).
+    """
+    noun = clean(noun)
+    if not noun or not noun[:1].isalpha():
+        return None
+    return re.compile(r"(?<![\w])" + re.escape(noun) + r"(?![\w])", re.IGNORECASE)
 
 
 def _guarded(latex: str) -> str:
@@ -315,7 +333,7 @@ def protect_title(
         # Decide on the text BibTeX will see: a transliteration can add capitals (QingDai)
         # and turn a name in another script into the one an author is filed under.
         text = _transliterate(text)
-        proper_nouns = [_transliterate(clean(noun)) for noun in proper_nouns]
+        proper_nouns = _transliterated(tuple(proper_nouns))
     spans = _proper_spans(text, proper_nouns)
     for index, match in enumerate(_TOKEN.finditer(text)):
         out.append(text[position : match.start()])
