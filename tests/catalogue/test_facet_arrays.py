@@ -93,7 +93,8 @@ def assert_same_as_sql() -> None:
     for filters in filter_sets():
         with CaptureQueriesContext(connection) as queries:
             from_arrays = (shown(facets(filters)), count(filters))
-        assert not any("GROUP BY" in q["sql"] for q in queries), filters
+        counted_in_sql = [q["sql"] for q in queries if facet_arrays.SQL_MARK not in q["sql"]]
+        assert not any("GROUP BY" in sql for sql in counted_in_sql), filters
         assert from_arrays == in_sql(lambda f=filters: (shown(facets(f)), count(f))), filters
     assert tallies(_home_tallies()) == tallies(in_sql(_home_tallies_sql))
     for piece in Piece.objects.order_by("pk")[:12]:
