@@ -350,7 +350,12 @@ def _facet_source(every: _Terms):
         counted = {
             name: {}
             if every.without(name).unknown
-            else data.tally(name, _matching(data, every.without(name)))
+            else data.tally(
+                name,
+                _matching(data, every.without(name)),
+                keep=FACET_SIZE if name in _TAGGED else None,
+                also=getattr(every, f"{name}_id") if name in _TAGGED else None,
+            )
             for name in FILTER_NAMES
         }
 

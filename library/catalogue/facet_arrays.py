@@ -89,8 +89,15 @@ class FacetArrays:
     def type_code(self, value: str) -> int:
         return self.types.index(value) if value in self.types else -2  # -2: no piece
 
-    def tally(self, name: str, mask: np.ndarray) -> dict[object, int]:
-        """{value: pieces} for facet ``name`` over the pieces in ``mask`` (none zero)."""
+    def tally(
+        self, name: str, mask: np.ndarray, keep: int | None = None, also: int | None = None
+    ) -> dict[object, int]:
+        """{value: pieces} for facet ``name`` over the pieces in ``mask`` (none zero).
+
+        ``keep``: only the values with at least the ``keep``-th largest count (ties at the
+        cut stay), and ``also`` if it counts any: an author facet has tens of thousands of
+        values, and a page shows a dozen.
+        """
         if name in TAGS:
             owner, code = self.tags[name]
             counts = np.bincount(code[mask[owner]])
@@ -100,7 +107,13 @@ class FacetArrays:
             found = np.bincount(self.type[mask & (self.type >= 0)], minlength=len(self.types))
             return {self.types[n]: int(c) for n, c in enumerate(found) if c}
         values = np.nonzero(counts)[0]
-        return {int(v): int(counts[v]) for v in values}
+        if keep is not None and len(values) > keep:
+            cut = np.partition(counts[values], len(values) - keep)[len(values) - keep]
+            chosen = values[counts[values] >= cut]
+            if also is not None and 0 <= also < len(counts) and counts[also]:
+                chosen = np.union1d(chosen, [also])
+            values = chosen
+        return dict(zip(values.tolist(), counts[values].tolist(), strict=True))
 
     def shared(
         self, piece_id: int, topic_ids: list[int], region_ids: list[int], limit: int
@@ -238,7 +251,10 @@ def _values_sql(using: str, where_piece: str, where_tag: str) -> str:
         f"FROM {piece}{where_piece} GROUP BY type"
     ]
     for kind, table, column, extra in _TAG_SQL.values():
-        where = f"{where_tag}{extra}" if where_tag else (f" WHERE {extra[5:]}" if extra else "")
+        # Changed pieces are found by piece id: "role || ''" keeps SQLite from choosing the
+        # (role, author, piece) index instead, which read every byline (~25 ms at 100,000).
+        refresh = extra.replace("role =", "role || '' =")
+        where = f"{where_tag}{refresh}" if where_tag else (f" WHERE {extra[5:]}" if extra else "")
         found = pairs("piece_id", column)
         parts.append(f"SELECT {kind}, {_NULL_ID}, {_NULL_ID}, {found} FROM {table}{where}")
     return " UNION ALL ".join(parts)

@@ -130,6 +130,9 @@ def _top_counted(model, counts: dict, order: tuple[str, ...], limit: int = 15) -
     return sorted(terms, key=lambda term: -term.n)[:limit]  # stable: ties keep ``order``
 
 
+_TAGS = ("topic", "region", "author")
+
+
 def _home_tallies() -> dict:
     """Everything on the home page but the newest pieces: counts that only writes change.
 
@@ -139,7 +142,7 @@ def _home_tallies() -> dict:
     with facet_arrays.counting() as data:
         if data is not None:
             every = data.alive
-            tallies = {name: data.tally(name, every) for name in ("topic", "region", "author")}
+            tallies = {name: data.tally(name, every, keep=15) for name in _TAGS}
             years, types = data.tally("year", every), data.tally("type", every)
             total = int(every.sum())
     if data is None:

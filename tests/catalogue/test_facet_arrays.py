@@ -181,3 +181,24 @@ def test_inside_a_transaction_the_arrays_are_not_used_or_changed(catalogue, make
         inside = count(Filters.from_query(QueryDict("topic=zz-sieges")))
     assert count(Filters.from_query(QueryDict("topic=zz-sieges"))) == inside
     assert_same_as_sql()
+
+
+def test_facets_with_more_values_than_shown_keep_ties_and_the_selected_one(catalogue, make_piece):
+    # 30 authors of one piece each: ties at the cut of the author facet's 12 rows, and a
+    # selected author far below it, whose row the page must still show.
+    from library.catalogue.models import Author
+
+    for n in range(30):
+        make_piece(f"Solo {n}", authors=(f"Writer Number{chr(65 + n % 26)}{n}",), type=TYPES[n % 3])
+    assert_same_as_sql()
+    lone = Author.objects.filter(family__startswith="Number").order_by("-family").first()
+    for query in (f"author={lone.slug}", f"author={lone.slug}&type={TYPES[25 % 3]}"):
+        filters = Filters.from_query(QueryDict(query))
+        found = shown(facets(filters))
+        assert found == in_sql(lambda f=filters: shown(facets(f)))
+        authors = dict(found)["author"]
+        assert any(value == lone.slug and selected for value, _, _, selected in authors), (
+            lone.slug,
+            authors,
+        )
+    assert tallies(_home_tallies()) == tallies(in_sql(_home_tallies_sql))
