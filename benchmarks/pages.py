@@ -12,7 +12,9 @@ requests each page through Django's test client with ``DEBUG=0`` and prints, per
 * the first request of the process (cold: nothing cached in it);
 * p50 and p95 over ``--runs`` requests, each the median of ``--repeats`` repetitions;
 * "after a write": ``--after-writes`` times, ``save_piece`` edits a random piece (as the
-  edit form does) and the page is requested once: p50 and the largest;
+  edit form does) and the page is requested once: p50, p95 and the largest, wall and CPU
+  (process) time;
+* the facet arrays' full load (a process's first count) and their update after one edit.
 * the queries of one request.
 
 Piece and author pages are timed on ``--runs`` different, seeded pieces and authors, so
@@ -217,6 +219,31 @@ def save_costs(ids: list[int], n: int) -> None:
         )
 
 
+def facet_array_costs(editable: list[int], edits: random.Random, n: int = 5) -> None:
+    """What the facet arrays cost: a process's full load, and bringing them up to date
+    after one edit (median of ``n``, wall and CPU). Absent before migration 0010."""
+    try:
+        from library.catalogue import facet_arrays
+    except ImportError:
+        return
+    loads, refreshes = [], []
+    for _ in range(n):
+        facet_arrays.reset()
+        loads.append(_clocked(facet_arrays.arrays))
+        edit(edits.choice(editable))
+        refreshes.append(_clocked(facet_arrays.arrays))
+    for label, runs in (("full load", loads), ("up to date after one edit", refreshes)):
+        wall = statistics.median(w for w, _ in runs)
+        cpu = statistics.median(c for _, c in runs)
+        print(f"facet arrays, {label}: {wall:.1f} ms wall, {cpu:.1f} ms CPU (median of {n})")
+
+
+def _clocked(call) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    call()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
 def key_read_cost(n: int = 1000) -> None:
     """What every cached page pays first: reading the catalogue's cache key."""
     from library.catalogue import generation
@@ -254,7 +281,7 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3, help="median of this many runs")
-    parser.add_argument("--after-writes", type=int, default=5, help="requests after a save")
+    parser.add_argument("--after-writes", type=int, default=20, help="requests after a save")
     parser.add_argument("--saves", type=int, default=0, help="time save_piece (see above)")
     parser.add_argument("--db-dir", default=tempfile.mkdtemp(prefix="dossier-pages-bench-"))
     parser.add_argument(
@@ -343,15 +370,19 @@ def main() -> None:
         print(f"{name:<17} {cold:>8.1f} {rows[name][1]:>8.1f} {rows[name][2]:>8.1f} "
               f"{'':>16} {'':>7} {len(queries):>8}  {load_average()}", flush=True)  # fmt: skip
     # After every page has been timed between writes: each write invalidates every page.
-    print("first request after a save_piece edit:")
+    print("first request after a save_piece edit (wall p50 / p95 / largest, CPU p50 / p95, ms):")
     for name, repetitions in urls(args.runs, args.repeats).items():
         page_urls = repetitions[0]
-        after = []
+        after, cpu = [], []
         for n in range(args.after_writes):
             edit(edits.choice(editable))
+            started = time.process_time()
             after.append(timed(client, page_urls[n % len(page_urls)]))
-        print(f"{name:<17} {'':>8} {'':>8} {'':>8} {statistics.median(after):>16.1f} "
-              f"{max(after):>7.1f} {'':>8}  {load_average()}", flush=True)  # fmt: skip
+            cpu.append((time.process_time() - started) * 1000)
+        print(f"{name:<17} {statistics.median(after):>8.1f} {percentile(after, 95):>8.1f} "
+              f"{max(after):>8.1f}  cpu {statistics.median(cpu):>7.1f} {percentile(cpu, 95):>7.1f}"
+              f"  {load_average()}", flush=True)  # fmt: skip
+    facet_array_costs(editable, edits)
     key_read_cost()
     if args.saves:
         save_costs(editable, args.saves)

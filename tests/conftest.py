@@ -17,10 +17,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(autouse=True)
 def _fresh_search_state():
-    """Each test starts with no search caches or engine instances from an earlier test."""
+    """Each test starts with no search caches, engine instances or facet arrays from before."""
+    from library.catalogue import facet_arrays
     from library.search import state
 
     state.reset()
+    facet_arrays.reset()
 
 
 @pytest.fixture

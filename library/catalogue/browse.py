@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
+import numpy as np
 from django.db import connection
 from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, ExtractYear, Substr
 from django.http import QueryDict
 
+from library.catalogue import facet_arrays
+from library.catalogue.facet_arrays import FacetArrays
 from library.catalogue.models import Author, Authorship, Piece, PieceType, Region, Role, Topic
 
 FILTER_NAMES = ("topic", "region", "author", "year", "type")
@@ -236,6 +239,12 @@ def _tag_rows(
     if only:
         rows = rows.filter(**{f"{column}__in": model.objects.filter(slug=only).values("pk")[:1]})
     counts = dict(rows.values_list(column).annotate(n=Count("piece_id")).order_by())
+    return _labelled(name, counts, limit)
+
+
+def _labelled(name: str, counts: dict, limit: int | None) -> list[tuple[str, str, int]]:
+    """(slug, label, count) of the most common ``limit`` tag ids in ``counts``, ties by label."""
+    model = _TAGGED[name]
     if limit is not None and len(counts) > limit:
         cut = sorted(counts.values(), reverse=True)[limit - 1]
         counts = {pk: n for pk, n in counts.items() if n >= cut}  # ties at the cut stay
@@ -284,16 +293,89 @@ FACET_TITLES = {
 }
 
 
+# --- counting from the per-process arrays (facet_arrays.py) ---------------------------------
+
+
+def _matching(data: FacetArrays, terms: _Terms) -> np.ndarray:
+    """A mask over piece ids of the pieces matching every term."""
+    mask = data.alive.copy()
+    for name in _TAGGED:
+        tag_id = getattr(terms, f"{name}_id")
+        if tag_id is not None:
+            mask &= data.tagged(name, tag_id)
+    if terms.year is not None:
+        mask &= data.year == terms.year
+    if terms.type:
+        mask &= data.type == data.type_code(terms.type)
+    return mask
+
+
+def _counted_rows(
+    name: str, counts: dict, *, limit: int | None = None, only: str = ""
+) -> list[tuple[str, str, int]]:
+    """``_facet_rows`` from counts already made: the same rows, in the same order."""
+    if name in _TAGGED:
+        if only:
+            found = list(_TAGGED[name].objects.filter(slug=only).values_list("pk", flat=True)[:1])
+            counts = {found[0]: counts[found[0]]} if found and found[0] in counts else {}
+        return _labelled(name, counts, limit)
+    if name == "year":
+        years = sorted(counts, reverse=True)
+        if only:
+            years = [y for y in years if str(y) == only]
+        return [(str(y), str(y), counts[y]) for y in years[:limit]]
+    labels = dict(PieceType.choices)
+    kinds = sorted(counts, key=lambda kind: (-counts[kind], kind))
+    if only:
+        kinds = [kind for kind in kinds if kind == only]
+    return [(kind, labels.get(kind, kind), counts[kind]) for kind in kinds[:limit]]
+
+
+def count(filters: Filters) -> int:
+    """How many pieces match ``filters``: from the arrays, or in SQL inside a transaction."""
+    terms = _resolve(filters)
+    if terms.unknown:
+        return 0
+    with facet_arrays.counting() as data:
+        if data is not None:
+            return int(_matching(data, terms).sum())
+    return filters.apply(Piece.objects).count()
+
+
+def _facet_source(every: _Terms):
+    """A function giving a facet's rows: from the arrays when this request may use them."""
+    with facet_arrays.counting() as data:
+        if data is None:
+            return _facet_rows
+        counted = {
+            name: {}
+            if every.without(name).unknown
+            else data.tally(
+                name,
+                _matching(data, every.without(name)),
+                keep=FACET_SIZE if name in _TAGGED else None,
+                also=getattr(every, f"{name}_id") if name in _TAGGED else None,
+            )
+            for name in FILTER_NAMES
+        }
+
+    def rows(name: str, terms: _Terms, *, limit: int | None = None, only: str = ""):
+        return _counted_rows(name, counted[name], limit=limit, only=only)
+
+    return rows
+
+
 def facets(filters: Filters) -> list[Facet]:
     """Every facet, each counted over the pieces matching the other active filters."""
     result = []
     every = _resolve(filters)
+    facet_rows = _facet_source(every)
     for name in FILTER_NAMES:
         terms = every.without(name)
-        shown = [] if terms.unknown else _facet_rows(name, terms, limit=FACET_SIZE)
+        shown = [] if terms.unknown else facet_rows(name, terms, limit=FACET_SIZE)
         current = str(getattr(filters, name) or "")
         if not terms.unknown and current and current not in {value for value, _, _ in shown}:
-            shown += _facet_rows(name, terms, only=current)
+            shown += facet_rows(name, terms, only=current)
         facet = Facet(name, FACET_TITLES[name])
         for value, label, count in shown:
             selected = value == current

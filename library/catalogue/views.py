@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from library.catalogue import alphabet
+from library.catalogue import alphabet, browse, facet_arrays
 from library.catalogue.browse import Filters, facets, year_of_date
 from library.catalogue.charts import region_tiles
 from library.catalogue.concurrency import StalePiece
@@ -116,6 +116,11 @@ def _top(model, tags: QuerySet, column: str, order: tuple[str, ...], limit: int 
     row through the join (browse's facets count the same way, for the same reason).
     """
     counts = dict(tags.values_list(column).annotate(n=Count("piece_id")).order_by())
+    return _top_counted(model, counts, order, limit)
+
+
+def _top_counted(model, counts: dict, order: tuple[str, ...], limit: int = 15) -> list:
+    """``_top`` from counts already made (by tag id)."""
     if len(counts) > limit:
         cut = sorted(counts.values(), reverse=True)[limit - 1]
         counts = {pk: n for pk, n in counts.items() if n >= cut}  # ties at the cut stay
@@ -125,8 +130,37 @@ def _top(model, tags: QuerySet, column: str, order: tuple[str, ...], limit: int 
     return sorted(terms, key=lambda term: -term.n)[:limit]  # stable: ties keep ``order``
 
 
+_TAGS = ("topic", "region", "author")
+
+
 def _home_tallies() -> dict:
-    """Everything on the home page but the newest pieces: counts that only writes change."""
+    """Everything on the home page but the newest pieces: counts that only writes change.
+
+    Counted from the per-process facet arrays (a few ms, kept exact across writes:
+    facet_arrays.py); in SQL inside a transaction, where they may not be used.
+    """
+    with facet_arrays.counting() as data:
+        if data is not None:
+            every = data.alive
+            tallies = {name: data.tally(name, every, keep=15) for name in _TAGS}
+            years, types = data.tally("year", every), data.tally("type", every)
+            total = int(every.sum())
+    if data is None:
+        return _home_tallies_sql()
+    return {
+        "total": total,
+        "topics": _top_counted(Topic, tallies["topic"], ("name",)),
+        "regions": _top_counted(Region, tallies["region"], ("name",)),
+        "authors": _top_counted(Author, tallies["author"], ("family", "given")),
+        "years": [{"y": y, "n": years[y]} for y in sorted(years, reverse=True)],
+        "types": [
+            (value, label, types[value]) for value, label in PieceType.choices if types.get(value)
+        ],
+    }
+
+
+def _home_tallies_sql() -> dict:
+    """The home page's tallies counted in SQL (the reference the arrays are tested against)."""
     pieces = Piece.objects.all()
     types = dict(pieces.values_list("type").annotate(n=Count("pk")).order_by())
     return {
@@ -151,7 +185,7 @@ def piece_list(request: HttpRequest) -> HttpResponse:
     # bodies of several kilobytes each (on PostgreSQL, detoasted).
     pieces = sorted_pieces(filters.apply(Piece.objects.with_related().defer("body")), sort)
     cached = PageCache.now()
-    total = cached.get("browse-count", (filters,), lambda: filters.apply(Piece.objects).count())
+    total = cached.get("browse-count", (filters,), lambda: browse.count(filters))
     page = _paginate(request, pieces, count=total)
     query = filters.query_string()
     if sort != "newest":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.db import connection
 
+from library.catalogue import facet_arrays
 from library.catalogue.models import Authorship, Piece, Role
 from library.search.backends import get_backend
 from library.search.backends.base import (
@@ -219,6 +220,20 @@ def shared_tags(
     piece_id: int, topic_ids: list[int], region_ids: list[int], limit: int = 30
 ) -> list[tuple[int, int, int]]:
     """(piece id, topics shared, regions shared) for the pieces sharing the most tags.
+
+    From the catalogue's per-process facet arrays (a few ms at 100,000 pieces, where the
+    SQL below took ~100 ms); in SQL inside a transaction, where those may not be used.
+    """
+    with facet_arrays.counting() as data:
+        if data is not None:
+            return data.shared(piece_id, topic_ids, region_ids, limit)
+    return shared_tags_sql(piece_id, topic_ids, region_ids, limit)
+
+
+def shared_tags_sql(
+    piece_id: int, topic_ids: list[int], region_ids: list[int], limit: int = 30
+) -> list[tuple[int, int, int]]:
+    """``shared_tags`` counted in SQL.
 
     Most shared topics first, then regions, then newest. Counted on the tag tables (read
     from their term-first indexes) and joined to the pieces once per candidate: joining

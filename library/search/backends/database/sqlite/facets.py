@@ -64,32 +64,54 @@ _KEEP = 100  # per facet, enough for the page's top values after ties are ordere
 
 
 def facet_data(cursor, alias: str, generation: int) -> FacetData:
-    """The cached facet values for this generation of the index, loaded if stale."""
+    """The cached facet values for this generation of the index, loaded if stale.
+
+    Each table's (piece, value) pairs come as one text the database builds
+    (``group_concat``) and numpy parses in C: fetching ~900,000 rows one by one into
+    Python took ~0.7 s of CPU at 100,000 pieces, paid by the first search after every
+    index write.
+    """
     cached = state.sqlite_facets.get(alias)
     if cached is not None and cached.generation == generation:
         return cached
     data = FacetData(generation)
+    pairs = "group_concat(CAST({} AS text) || ',' || CAST({} AS text), ',')"
     queries = {
-        "topic": f"SELECT piece_id, topic_id FROM {TOPIC_TABLE}",
-        "region": f"SELECT piece_id, region_id FROM {REGION_TABLE}",
-        "author": f"SELECT piece_id, author_id FROM {AUTHORSHIP_TABLE} "
+        "topic": f"SELECT {pairs.format('piece_id', 'topic_id')} FROM {TOPIC_TABLE}",
+        "region": f"SELECT {pairs.format('piece_id', 'region_id')} FROM {REGION_TABLE}",
+        "author": f"SELECT {pairs.format('piece_id', 'author_id')} FROM {AUTHORSHIP_TABLE} "
         f"WHERE role = '{Role.AUTHOR.value}'",
-        "year": f"SELECT id, CAST(substr(date, 1, 4) AS INTEGER) FROM {PIECE_TABLE} "
-        "WHERE date IS NOT NULL",
-        "type": f"SELECT id, type FROM {PIECE_TABLE}",
+        "year": f"SELECT {pairs.format('id', 'CAST(substr(date, 1, 4) AS INTEGER)')} "
+        f"FROM {PIECE_TABLE} WHERE date IS NOT NULL",
     }
-    rows = cursor.execute(f"SELECT id FROM {PIECE_TABLE} ORDER BY id").fetchall()
-    data.ids = np.array([row[0] for row in rows], dtype=np.int64)
+    (ids,) = cursor.execute(f"SELECT group_concat(id, ',') FROM {PIECE_TABLE}").fetchone()
+    data.ids = np.sort(_numbers(ids))
     for name, sql in queries.items():
-        fetched = cursor.execute(sql).fetchall()
-        if name == "type":
-            data.types = sorted({value for _, value in fetched})
-            fetched = [(pk, data.types.index(value)) for pk, value in fetched]
-        owners = np.array([pk for pk, _ in fetched], dtype=np.int64)
-        codes = np.array([value for _, value in fetched], dtype=np.int64)
-        data.pairs[name] = (np.searchsorted(data.ids, owners), codes)
+        found = _numbers(cursor.execute(sql).fetchone()[0]).reshape(-1, 2)
+        data.pairs[name] = (np.searchsorted(data.ids, found[:, 0]), found[:, 1].copy())
+    by_type = cursor.execute(
+        f"SELECT type, group_concat(id, ',') FROM {PIECE_TABLE} GROUP BY type"
+    ).fetchall()
+    data.types = sorted(value for value, _ in by_type)
+    owners = [_numbers(text) for _, text in by_type]
+    codes = [
+        np.full(len(o), data.types.index(v), dtype=np.int64)
+        for (v, _), o in zip(by_type, owners, strict=True)
+    ]
+    every = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    data.pairs["type"] = (
+        np.searchsorted(data.ids, every),
+        np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64),
+    )
     state.sqlite_facets[alias] = data
     return data
+
+
+def _numbers(text: str | None) -> np.ndarray:
+    """``"1,2,3"`` as an integer array (empty for no rows)."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
 
 
 @dataclass
