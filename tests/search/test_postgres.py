@@ -338,9 +338,8 @@ def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
     assert f"the text index {DOC_TABLE}_pairs on {DOC_TABLE} is missing" in out.getvalue()
 
 
-def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeypatch):
-    from library.search.backends import get_backend
-    from library.search.backends.database.postgres import backend as postgres
+def test_related_pieces_rank_by_ts_rank_of_the_rarest_shared_words(make_piece, monkeypatch):
+    from library.search.backends import get_backend, shared
     from library.search.documents import build_document
 
     piece = make_piece("Kestrel migration policy", synopsis="")
@@ -354,7 +353,7 @@ def test_related_pieces_are_found_by_the_rarest_shared_words(make_piece, monkeyp
         Piece.objects.filter(title__startswith="Migration").values_list("pk", flat=True)
     )
     assert everything[0].piece_id != kin.pk  # two shared words rank above one…
-    monkeypatch.setattr(postgres, "RELATED_WORDS", 1)
+    monkeypatch.setattr(shared, "RELATED_WORDS", 1)
     # …but with one word to spend, it goes to the rarest word other pieces share.
     assert [hit.piece_id for hit in backend.related(build_document(piece))] == [kin.pk]
 

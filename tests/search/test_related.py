@@ -50,3 +50,37 @@ def test_the_limit_is_kept(make_piece):
     for n in range(5):
         make_piece(f"Spoke {n}", topics=("terrorism",))
     assert len(shared_tags(piece.pk, [t.pk for t in piece.topics.all()], [], limit=3)) == 3
+
+
+def test_related_pieces_are_found_by_the_rarest_words_other_pieces_share(make_piece, monkeypatch):
+    """The database engine on either database (SQLite's BM25, PostgreSQL's ts_rank)."""
+    from library.catalogue.models import Piece
+    from library.search.backends import get_backend, shared
+    from library.search.documents import build_document
+
+    piece = make_piece("Kestrel migration policy", synopsis="")
+    kin = make_piece("Kestrel sightings", synopsis="")
+    for n in range(6):
+        make_piece(f"Migration policy {n}", synopsis="")
+    make_piece("Unshared", synopsis="")
+    backend = get_backend()
+    everything = backend.related(build_document(piece), limit=10)
+    assert {hit.piece_id for hit in everything} == {kin.pk} | set(
+        Piece.objects.filter(title__startswith="Migration").values_list("pk", flat=True)
+    )
+    # With one word to spend, it goes to the rarest word another piece shares: "kestrel"
+    # (two pieces), not "policy" (seven) nor "migration" (seven).
+    monkeypatch.setattr(shared, "RELATED_WORDS", 1)
+    assert [hit.piece_id for hit in backend.related(build_document(piece))] == [kin.pk]
+
+
+def test_the_rarest_words_put_words_no_other_piece_uses_last():
+    from library.search.backends.shared import RELATED_WORDS, rarest
+
+    docs = {"common": 500, "rare": 3, "mine": 1, "zero": 0}
+    words = ["common", "mine", "unindexed", "rare", "zero", *(f"w{n}" for n in range(20))]
+    docs |= {f"w{n}": 10 + n for n in range(20)}
+    chosen = rarest(words, docs)
+    assert len(chosen) == RELATED_WORDS
+    assert chosen[:3] == ["rare", "w0", "w1"]
+    assert not {"mine", "zero", "unindexed", "common"} & set(chosen)

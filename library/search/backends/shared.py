@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 from collections.abc import Iterable
 from operator import itemgetter
 
@@ -112,6 +113,24 @@ def related_words(document: PieceDocument, max_words: int = 24) -> list[str]:
             if len(word) > 2 and fold(word) not in STOPWORDS and not word.isdigit():
                 words[fold(word)] = None
     return list(words)[:max_words]
+
+
+RELATED_WORDS = 12
+
+
+def rarest(words: list[str], docs: dict[str, int]) -> list[str]:
+    """The RELATED_WORDS of ``words`` in the fewest pieces, among those others also use.
+
+    Words in one piece or none (only this piece, or not indexed yet) come last; ``docs``
+    holds the engine's word counts. A word in half the catalogue says little about what is
+    related and made every piece page rank tens of thousands of pieces.
+    """
+
+    def key(word: str) -> tuple[bool, float, str]:
+        found = docs.get(word)
+        return (found is None or found <= 1, found if found is not None else math.inf, word)
+
+    return sorted(words, key=key)[:RELATED_WORDS]
 
 
 def restore_snippets(snippets: dict[int, str]) -> dict[int, str]:
