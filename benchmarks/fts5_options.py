@@ -127,7 +127,7 @@ def run_queries(db, name: str, options: str, compiled: list, runs: int) -> dict:
             except sqlite3.OperationalError as exc:
                 # e.g. detail=none refuses column filters (author:): named, not timed.
                 refused[kind] = refused.get(kind, 0) + 1
-                notes[kind] = f"{refused[kind]} not run: {exc}"
+                notes[f"{kind} refused"] = f"{refused[kind]} not run: {exc}"
                 break
             t_snip = 0.0
             if snippets and top:
@@ -218,7 +218,11 @@ def main() -> None:
                 f"(ids + top 20 by BM25 + snippets); {load()}"
             )
             for kind, ts in result["classes"].items():
-                note = result["notes"].get(kind, "")
+                note = "; ".join(
+                    text
+                    for key in (kind, f"{kind} refused")
+                    if (text := result["notes"].get(key, ""))
+                )
                 print(
                     f"  {kind:13} p50 {percentile(ts, 50):7.1f}  p95 {percentile(ts, 95):7.1f} ms"
                     + (f"   ({note})" if note else "")
