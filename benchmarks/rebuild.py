@@ -7,8 +7,8 @@ FILE is a catalogue benchmarks/search.py generated (``bench-10000.sqlite3`` in i
 ``--db-dir``; migrated first). With ``--copy-to`` the file is copied there once and the
 copy rebuilt, so the original is never written. Each run calls
 ``library.search.maintenance.rebuild`` (the command's code path: reading pieces, building
-documents, FTS5 inserts, commits) and prints wall and process-CPU time, the writing
-thread's time in the engine's inserts and in commits, and the load average; then the
+documents, FTS5 inserts, commits) and prints wall and process-CPU time, the
+time in the engine's ``add_bulk`` and in commits, and the load average; then the
 median of the runs. The last run's index is hashed table by table (FTS5's data, content
 and index tables, the head table, the word table), so two versions of the code can be
 shown to build the same index byte for byte.
@@ -101,15 +101,14 @@ def main() -> None:
         rates.append(count / wall)
         cpu_rates.append(count / cpu)
         print(f"run {run + 1}: {count:,} pieces in {wall:.2f} s wall ({count / wall:,.0f}/s), "
-              f"{cpu:.2f} s CPU ({count / cpu:,.0f}/s); writing thread: inserts "
+              f"{cpu:.2f} s CPU ({count / cpu:,.0f}/s); add_bulk "
               f"{timed['write']:.2f} s, commits {timed['commit']:.2f} s; "
               f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
         if profile:
             pstats.Stats(profile).sort_stats("tottime").print_stats(12)
     print(f"median of {args.runs}: {statistics.median(rates):,.0f} pieces/s wall, "
-          f"{statistics.median(cpu_rates):,.0f} pieces/s of process CPU (both threads); "
-          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          f"read-ahead {'on' if getattr(backend, 'read_ahead', False) else 'off'}")  # fmt: skip
+          f"{statistics.median(cpu_rates):,.0f} pieces/s of process CPU; "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     status = check()
     print(f"check_index: {len(status.missing)} missing, {len(status.extra)} extra, "
           f"{len(status.stale)} stale")  # fmt: skip
@@ -117,9 +116,8 @@ def main() -> None:
 
 
 def _time_writes(backend, connection, timed: dict[str, float]) -> None:
-    """Accumulate wall time in the engine's bulk writes and in commits, on this thread."""
-    write = backend.add_prepared if hasattr(backend, "add_prepared") else backend.add_bulk
-    name = write.__name__
+    """Accumulate wall time in the engine's bulk writes and in commits."""
+    write = backend.add_bulk
 
     def timed_write(prepared):
         started = time.perf_counter()
@@ -128,7 +126,7 @@ def _time_writes(backend, connection, timed: dict[str, float]) -> None:
         finally:
             timed["write"] += time.perf_counter() - started
 
-    setattr(backend, name, timed_write)
+    backend.add_bulk = timed_write
     commit = connection._commit
 
     def timed_commit():

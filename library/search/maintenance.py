@@ -7,8 +7,6 @@ anything else that rebuilds or checks calls the same functions as the commands.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -63,63 +61,14 @@ def _write_chunks(backend: SearchBackend, chunk: int) -> Iterator[int]:
     """
     workers = 1 if connection.in_atomic_block else backend.rebuild_workers
     if workers <= 1:
-        if backend.read_ahead and not connection.in_atomic_block:
-            prepared: Iterator[object] = _read_ahead(backend, chunk)
-        else:
-            prepared = (backend.prepare_bulk(batch) for batch in iter_documents(chunk=chunk))
-        for rows in prepared:
+        for batch in iter_documents(chunk=chunk):
             with transaction.atomic():
-                yield backend.add_prepared(rows)
+                yield backend.add_bulk(batch)
         return
     ids = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
     chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
     with ThreadPoolExecutor(workers) as pool:
         yield from pool.map(lambda piece_ids: _write_chunk(backend, piece_ids), chunks)
-
-
-def _read_ahead(backend: SearchBackend, chunk: int, depth: int = 2) -> Iterator[object]:
-    """Chunks read and prepared on a second thread (its own connection), in order.
-
-    While this thread's connection writes a chunk (SQLite runs FTS5's tokenizer with the
-    GIL released) the other reads the next pieces and builds their documents and rows:
-    the two cores work at once. At most ``depth`` chunks wait, so memory stays bounded;
-    an error on the reading thread is raised here, and a writer that stops early (an
-    error, a closed generator) stops the reader.
-    """
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def offer(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for batch in iter_documents(chunk=chunk):
-                if not offer(backend.prepare_bulk(batch)):
-                    return
-            offer(done)
-        except BaseException as exc:  # handed to the writing thread, which raises it
-            offer(exc)
-        finally:
-            connections.close_all()
-
-    reader = threading.Thread(target=read, name="rebuild-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while (item := ready.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join()
 
 
 def _write_chunk(backend: SearchBackend, piece_ids: list[int]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -119,74 +118,3 @@ def test_rebuild_builds_a_whoosh_index_from_nothing(settings, tmp_path, pieces, 
     call_command("search", "mosul", "coin", "--json")
     rows = json.loads(capsys.readouterr().out)
     assert [row["citation_key"] for row in rows] == [pieces[0].citation_key]
-
-
-@pytest.mark.sqlite
-@pytest.mark.django_db(transaction=True)
-def test_rebuild_reads_ahead_on_a_second_thread_and_builds_the_same_index(
-    database_engine, make_piece, monkeypatch
-):
-    """Outside a transaction the SQLite rebuild prepares chunks on a reading thread; the
-    index it writes is the one the single-threaded path writes (same digests, same hits)."""
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite engine's read-ahead")
-    from library.search import service
-    from library.search.backends.database.sqlite import backend as sqlite_fts5
-    from library.search.maintenance import check, rebuild
-
-    for n in range(7):
-        make_piece(f"Maritime strategy {n}", synopsis=f"Coast guard patrols, year {n}.")
-    threads = []
-    prepare = sqlite_fts5.SQLiteFTS5Backend.prepare_bulk
-
-    def spy(backend, documents):
-        threads.append(threading.current_thread().name)
-        return prepare(backend, documents)
-
-    monkeypatch.setattr(sqlite_fts5.SQLiteFTS5Backend, "prepare_bulk", spy)
-    assert rebuild(chunk=2) == 7
-    assert threads == ["rebuild-read-ahead"] * 4
-    ahead_digests = database_engine.indexed_digests()
-    ahead_hits = [(h.piece_id, h.snippet) for _, h in service.search("coast guard").entries]
-
-    monkeypatch.setattr(sqlite_fts5.SQLiteFTS5Backend, "read_ahead", False)
-    threads.clear()
-    assert rebuild(chunk=2) == 7
-    assert threads == [threading.current_thread().name] * 4
-    assert database_engine.indexed_digests() == ahead_digests
-    assert [(h.piece_id, h.snippet) for _, h in service.search("coast guard").entries] == ahead_hits
-    assert len(ahead_hits) == 7
-    assert check().ok
-
-
-@pytest.mark.sqlite
-@pytest.mark.django_db(transaction=True)
-def test_an_error_on_the_reading_thread_stops_the_rebuild_with_that_error(
-    database_engine, make_piece, monkeypatch
-):
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite engine's read-ahead")
-    from library.search import maintenance
-
-    for n in range(5):
-        make_piece(f"Piece {n}")
-    reads = iter([True, False])
-    documents_for = maintenance.documents_for
-
-    def failing(ids):
-        if not next(reads, False):
-            raise RuntimeError(f"could not read pieces {list(ids)}")
-        return documents_for(ids)
-
-    monkeypatch.setattr("library.search.documents.documents_for", failing)
-    with pytest.raises(RuntimeError, match=r"could not read pieces \[\d+, \d+\]"):
-        maintenance.rebuild(chunk=2)
-    assert not [t for t in threading.enumerate() if t.name == "rebuild-read-ahead"]
-    monkeypatch.undo()
-    # The chunk read before the error was written; check_index names the rest as missing.
-    status = maintenance.check()
-    assert (len(status.missing), status.extra, status.stale) == (3, [], [])

@@ -68,18 +68,6 @@ class SearchBackend:
             count += 1
         return count
 
-    def prepare_bulk(self, documents: list[PieceDocument]) -> object:
-        """What ``add_prepared`` writes, computed without the database.
-
-        ``rebuild_index`` runs this on its reading thread when ``read_ahead`` is set, so
-        the Python side of the next chunk overlaps the engine's write of this one.
-        """
-        return documents
-
-    def add_prepared(self, prepared) -> int:
-        """Write what ``prepare_bulk`` returned; returns how many pieces were written."""
-        return self.add_bulk(prepared)
-
     def delete(self, piece_id: int) -> None:
         """Remove one piece from the index (a no-op if it is not there)."""
         raise NotImplementedError(f"{self.name} does not support delete")
@@ -100,10 +88,6 @@ class SearchBackend:
     # How many connections rebuild_index may write on at once (each its own transactions).
     # One for engines whose writes serialize anyway (SQLite, Whoosh).
     rebuild_workers = 1
-    # Whether rebuild_index reads and prepares the next chunk on a second thread (its own
-    # connection) while this one writes: worth it when the write releases the GIL, as
-    # SQLite does while FTS5 tokenises.
-    read_ahead = False
 
     def start_rebuild(self) -> None:
         """Empty the index before rebuild_index writes every piece again."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -135,15 +134,11 @@ def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]
     return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
 
 
-def _word_counts(pieces_words: Iterable[set[str]], change: int) -> dict[str, int]:
+def _count_words(cursor, pieces_words: list[set[str]], change: int) -> None:
     counts: dict[str, int] = {}
     for words in pieces_words:
         for word in words:
             counts[word] = counts.get(word, 0) + change
-    return counts
-
-
-def _write_word_counts(cursor, counts: dict[str, int]) -> None:
     cursor.executemany(
         f"INSERT INTO {WORD_TABLE}(word, docs) VALUES (%s, %s) "
         "ON CONFLICT(word) DO UPDATE SET docs = docs + excluded.docs",
@@ -151,34 +146,14 @@ def _write_word_counts(cursor, counts: dict[str, int]) -> None:
         # words per piece: 0.72 -> 0.59-0.65 s per 10,000 pieces at load 4.5).
         sorted(counts.items()),
     )
-    if any(change < 0 for change in counts.values()):
+    if change < 0:
         cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE docs <= 0")
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """What inserting a batch of documents writes: parameters for each table."""
-
-    fts: list[tuple]
-    head: list[tuple]
-    words: dict[str, int]
-
-
-def _rows(documents: list[PieceDocument]) -> _Rows:
-    return _Rows(
-        fts=[(d.piece_id, *d.fields(), d.digest, int(d.folded)) for d in documents],
-        head=[(d.piece_id, d.title, d.authors, d.tags, d.synopsis) for d in documents],
-        words=_word_counts(
-            (_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents), 1
-        ),
-    )
 
 
 class SQLiteFTS5Backend(SearchBackend):
     name = "database"
     transactional = True
     index_table = FTS_TABLE  # a row here means the index has been written
-    read_ahead = True  # FTS5 tokenises with the GIL released: prepare the next chunk beside it
 
     def __init__(self) -> None:
         self.cache = ResultCache(size=getattr(settings, "SEARCH_RESULT_CACHE_SIZE", 128))
@@ -200,20 +175,10 @@ class SQLiteFTS5Backend(SearchBackend):
 
     def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
         """Insert documents that are not in the index yet (rebuild's fast path)."""
-        return self.add_prepared(self.prepare_bulk(list(documents)))
-
-    def prepare_bulk(self, documents: list[PieceDocument]) -> _Rows:
-        """The rows and word counts of ``documents``: Python only, no database.
-
-        rebuild_index prepares the next chunk on its reading thread while FTS5 tokenises
-        this one (SQLite releases the GIL while a statement runs).
-        """
-        return _rows(documents)
-
-    def add_prepared(self, prepared: _Rows) -> int:
+        batch = list(documents)
         with self._cursor() as cursor:
-            self._write_rows(cursor, prepared)
-        return len(prepared.fts)
+            self._insert(cursor, batch)
+        return len(batch)
 
     def delete(self, piece_id: int) -> None:
         """Remove a piece's rows (no-op when absent)."""
@@ -255,20 +220,19 @@ class SQLiteFTS5Backend(SearchBackend):
                     continue
 
     def _insert(self, cursor, documents: list[PieceDocument]) -> None:
-        self._write_rows(cursor, _rows(documents))
-
-    def _write_rows(self, cursor, rows: _Rows) -> None:
         cursor.executemany(
             f"INSERT INTO {FTS_TABLE}(rowid, title, authors, tags, synopsis, body, digest, folded) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            rows.fts,
+            [(d.piece_id, *d.fields(), d.digest, int(d.folded)) for d in documents],
         )
         cursor.executemany(
             f"INSERT INTO {HEAD_TABLE}(rowid, title, authors, tags, synopsis) "
             "VALUES (%s, %s, %s, %s, %s)",
-            rows.head,
+            [(d.piece_id, d.title, d.authors, d.tags, d.synopsis) for d in documents],
         )
-        _write_word_counts(cursor, rows.words)
+        _count_words(
+            cursor, [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents], 1
+        )
         self._bump(cursor)
 
     @staticmethod
@@ -284,7 +248,7 @@ class SQLiteFTS5Backend(SearchBackend):
         )
 
     def _delete_rows(self, cursor, piece_id: int, short_fields) -> None:
-        _write_word_counts(cursor, _word_counts([_short_words(*short_fields)], -1))
+        _count_words(cursor, [_short_words(*short_fields)], -1)
         # A contentless table forgets a row only when told exactly what it indexed.
         cursor.execute(
             f"INSERT INTO {HEAD_TABLE}({HEAD_TABLE}, rowid, title, authors, tags, synopsis) "
