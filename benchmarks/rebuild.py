@@ -1,0 +1,143 @@
+"""``rebuild_index`` speed: pieces/s (wall and CPU), where the time goes, and the index digest.
+
+``python benchmarks/rebuild.py --db FILE [--runs 3] [--chunk 1000] [--copy-to DIR]
+[--pragma "cache_size=-65536"] [--cprofile]``
+
+FILE is a catalogue benchmarks/search.py generated (``bench-10000.sqlite3`` in its
+``--db-dir``; migrated first). With ``--copy-to`` the file is copied there once and the
+copy rebuilt, so the original is never written. Each run calls
+``library.search.maintenance.rebuild`` (the command's code path: reading pieces, building
+documents, FTS5 inserts, commits) and prints wall and process-CPU time, the
+time in the engine's ``add_bulk`` and in commits, and the load average; then the
+median of the runs. The last run's index is hashed table by table (FTS5's data, content
+and index tables, the head table, the word table), so two versions of the code can be
+shown to build the same index byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import os
+import pstats
+import shutil
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TABLES = (
+    ("search_piece_fts_data", "id"),
+    ("search_piece_fts_idx", "segid, term"),
+    ("search_piece_fts_content", "id"),
+    ("search_head_fts_data", "id"),
+    ("search_word", "word"),
+)
+
+
+def index_digest(path: Path) -> str:
+    """One line per index table: its row count and a hash of its rows in a fixed order."""
+    db = sqlite3.connect(path)
+    lines = []
+    for table, order in TABLES:
+        digest = hashlib.sha256()
+        count = 0
+        for row in db.execute(f"SELECT * FROM {table} ORDER BY {order}"):
+            digest.update(repr(row).encode())
+            count += 1
+        lines.append(f"  {table}: {count} rows, sha256 {digest.hexdigest()[:16]}")
+    db.close()
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=1000, help="pieces per transaction")
+    parser.add_argument("--copy-to", type=Path, help="rebuild a copy in this directory")
+    parser.add_argument("--pragma", action="append", default=[], help="run before rebuilding")
+    parser.add_argument("--cprofile", action="store_true", help="top functions of one run")
+    args = parser.parse_args()
+    path = args.db
+    if args.copy_to:
+        args.copy_to.mkdir(parents=True, exist_ok=True)
+        path = args.copy_to / args.db.name
+        shutil.copyfile(args.db, path)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)  # a catalogue from an older checkout
+
+    from library.search.backends import get_backend
+    from library.search.maintenance import check, rebuild
+
+    backend = get_backend()
+    timed = {"write": 0.0, "commit": 0.0}
+    _time_writes(backend, connection, timed)
+    for pragma in args.pragma:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA {pragma}")
+    rates, cpu_rates = [], []
+    for run in range(args.runs):
+        timed.update(write=0.0, commit=0.0)
+        profile = cProfile.Profile() if args.cprofile and run == 0 else None
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        if profile:
+            profile.enable()
+        count = rebuild(chunk=args.chunk)
+        if profile:
+            profile.disable()
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        rates.append(count / wall)
+        cpu_rates.append(count / cpu)
+        print(f"run {run + 1}: {count:,} pieces in {wall:.2f} s wall ({count / wall:,.0f}/s), "
+              f"{cpu:.2f} s CPU ({count / cpu:,.0f}/s); add_bulk "
+              f"{timed['write']:.2f} s, commits {timed['commit']:.2f} s; "
+              f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+        if profile:
+            pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+    print(f"median of {args.runs}: {statistics.median(rates):,.0f} pieces/s wall, "
+          f"{statistics.median(cpu_rates):,.0f} pieces/s of process CPU; "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    status = check()
+    print(f"check_index: {len(status.missing)} missing, {len(status.extra)} extra, "
+          f"{len(status.stale)} stale")  # fmt: skip
+    print(f"index digest ({path}):\n{index_digest(path)}")
+
+
+def _time_writes(backend, connection, timed: dict[str, float]) -> None:
+    """Accumulate wall time in the engine's bulk writes and in commits."""
+    write = backend.add_bulk
+
+    def timed_write(prepared):
+        started = time.perf_counter()
+        try:
+            return write(prepared)
+        finally:
+            timed["write"] += time.perf_counter() - started
+
+    backend.add_bulk = timed_write
+    commit = connection._commit
+
+    def timed_commit():
+        started = time.perf_counter()
+        try:
+            return commit()
+        finally:
+            timed["commit"] += time.perf_counter() - started
+
+    connection._commit = timed_commit
+
+
+if __name__ == "__main__":
+    main()
