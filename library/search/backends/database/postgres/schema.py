@@ -54,7 +54,7 @@ MAX_INDEXED_CHARS = 400_000
 # a phrase whose pair is not indexed has few candidates to recheck (~5 % of the pieces).
 PAIR_MIN_PIECES = 5_000
 PAIR_SAMPLE = 1_000
-PAIR_SHARE_PRODUCT = 0.2
+PAIR_SHARE_PRODUCT = 0.05
 # A pair's number is first * PAIR_CODE_BASE + second, so every number fits an ``integer``;
 # at most MAX_PAIR_WORDS pair words (the most common are kept).
 PAIR_CODE_BASE = 32_768
