@@ -84,23 +84,6 @@ def test_snippets_are_made_for_the_shown_page_only(make_piece):
     assert all("\x02" in hit.snippet for _, hit in result.entries)
 
 
-def test_body_snippets_find_a_match_past_the_window_and_never_half_a_word(make_piece):
-    """Body headlines are first made from the first BODY_WINDOW characters: a match only
-    further on still gets its snippet, and the word the window cuts in two ("state|ment")
-    is not highlighted as the query's word."""
-    from library.search.backends.database.postgres.backend import BODY_WINDOW
-
-    filler = "moor " * ((BODY_WINDOW - 5) // 5)
-    make_piece("Early", synopsis="", body="The state rises. " + filler * 3)
-    make_piece("Late", synopsis="", body=filler * 3 + "Then the state ends.")
-    make_piece("Cut", synopsis="", body=filler + "statement " + filler + "The state ends.")
-    found = {piece.title: hit.snippet for piece, hit in service.search("state").entries}
-    assert set(found) == {"Early", "Late", "Cut"}
-    assert "\x02state\x03 rises" in found["Early"]
-    assert "\x02state\x03 ends" in found["Late"]
-    assert "\x02state\x03 ends" in found["Cut"]
-
-
 def test_stop_words_are_searchable_like_on_sqlite(make_piece):
     make_piece("The Who and the Why")
     assert service.search('"the who"').total == 1

@@ -43,8 +43,6 @@ from library.search.vocab import Vocabulary
 
 # The memory each text index's build may use after a rebuild.
 BUILD_MEMORY = "512MB"
-# Body snippets come from this many first characters unless the match lies only further on.
-BODY_WINDOW = 2_000
 # Related pieces: how many of a piece's rarest shared words are looked up.
 RELATED_WORDS = 12
 # ts_headline drops anything that looks like an HTML tag; hide "<" from it, put it back after.
@@ -316,13 +314,11 @@ class PostgresBackend(SearchBackend):
                 rows = _bodies(cursor, remaining)
                 if not rows:
                     continue
-                # The first BODY_WINDOW characters, then the whole body of the pieces whose
-                # match lies only further on: ts_headline parses all the text it is given
-                # (20 whole 8 KB bodies cost tens of ms a page), and most matches are early.
-                found = _headlines(cursor, headline, highlight, rows, BODY_WINDOW)
-                marked = {pk for pk, _, text in found if text and MARK_START in text}
-                later = [r for r in rows if len(r[2]) > BODY_WINDOW and r[0] not in marked]
-                found.extend(_headlines(cursor, headline, highlight, later))
+                cursor.execute(
+                    f"SELECT d.piece_id, d.folded, {headline} FROM unnest(%s::bigint[], "
+                    "%s::boolean[], %s::text[]) AS d(piece_id, folded, t)",
+                    [_LT, highlight, _HEADLINE_OPTIONS, *map(list, zip(*rows, strict=True))],
+                )
             else:
                 cursor.execute(
                     f"SELECT d.piece_id, d.folded, {headline} FROM (SELECT piece_id, folded, "
@@ -330,8 +326,7 @@ class PostgresBackend(SearchBackend):
                     f"AND {column} <> '') d",
                     [_LT, highlight, _HEADLINE_OPTIONS, remaining],
                 )
-                found = cursor.fetchall()
-            for pk, was_folded, marked in found:
+            for pk, was_folded, marked in cursor.fetchall():
                 if marked and MARK_START in marked:
                     snippets[pk] = marked.replace(_LT, "<")
                     if was_folded:
@@ -405,26 +400,6 @@ class PostgresBackend(SearchBackend):
             sizes = " + ".join(f"pg_total_relation_size('{table}')" for table in TABLES)
             cursor.execute(f"SELECT {sizes}")
             return int(cursor.fetchone()[0] or 0)
-
-
-def _headlines(
-    cursor, headline: str, highlight: str, rows: list[tuple[int, bool, str]], window: int = 0
-) -> list[tuple[int, bool, str]]:
-    """(piece id, folded, headline) of each (piece id, folded, text) row; when ``window`` is
-    given, of the text's first ``window`` characters only, less a word cut in two there (its
-    stem could match where the whole word does not)."""
-    if not rows:
-        return []
-    text = r"regexp_replace(left(d.t, %s), '\S+$', '')" if window else "d.t"
-    if window:  # a text no longer than the window is given whole
-        text = f"CASE WHEN length(d.t) > %s THEN {text} ELSE d.t END"
-    cursor.execute(
-        f"SELECT d.piece_id, d.folded, {headline.replace('d.t', text)} FROM "
-        "unnest(%s::bigint[], %s::boolean[], %s::text[]) AS d(piece_id, folded, t)",
-        [*([window, window] if window else []), _LT, highlight, _HEADLINE_OPTIONS,
-         *map(list, zip(*rows, strict=True))],
-    )  # fmt: skip
-    return list(cursor.fetchall())
 
 
 def _bodies(cursor, ids: list[int]) -> list[tuple[int, bool, str]]:
