@@ -356,8 +356,8 @@ def main() -> None:
             connections["default"].settings_dict["NAME"] = str(path)
         rng = random.Random(SEED)
         lexicon = build_lexicon(rng)
-        if args.reuse:
-            call_command("migrate", verbosity=0)  # a new index migration, if any
+        if not fresh:
+            call_command("migrate", verbosity=0)  # a migration newer than the catalogue
         if fresh:
             t0 = time.perf_counter()
             call_command("migrate", verbosity=0)
