@@ -148,13 +148,17 @@ def _result_pieces(ids: list[int]) -> dict[int, Piece]:
     pieces = Piece.objects.only(*_RESULT_FIELDS).in_bulk(ids)
     for piece in pieces.values():
         piece.byline = []
+    # By piece id alone, the role tested here: with ``role`` in the WHERE clause SQLite
+    # (no ANALYZE statistics) chose the (role, author, piece) index and read every author
+    # row of the catalogue, ~30 ms of each search at 100,000 pieces.
     bylines = (
-        Authorship.objects.filter(role=Role.AUTHOR, piece_id__in=ids)
+        Authorship.objects.filter(piece_id__in=ids)
         .order_by("piece_id", "position")
-        .values_list("piece_id", *(f"author__{name}" for name in _BYLINE_FIELDS))
+        .values_list("piece_id", "role", *(f"author__{name}" for name in _BYLINE_FIELDS))
     )
-    for piece_id, *name in bylines:
-        pieces[piece_id].byline.append(display_name(*name))
+    for piece_id, role, *name in bylines:
+        if role == Role.AUTHOR:
+            pieces[piece_id].byline.append(display_name(*name))
     return pieces
 
 
