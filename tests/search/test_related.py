@@ -84,3 +84,12 @@ def test_the_rarest_words_put_words_no_other_piece_uses_last():
     assert len(chosen) == RELATED_WORDS
     assert chosen[:3] == ["rare", "w0", "w1"]
     assert not {"mine", "zero", "unindexed", "common"} & set(chosen)
+
+
+def test_the_rarest_words_stop_at_the_candidate_bound(monkeypatch):
+    from library.search.backends import shared
+
+    monkeypatch.setattr(shared, "RELATED_CANDIDATES", 100)
+    docs = {"a": 40, "b": 50, "c": 60, "huge": 5_000}
+    assert shared.rarest(["huge", "c", "b", "a"], docs) == ["a", "b"]  # 90, then 150 > 100
+    assert shared.rarest(["huge"], docs) == ["huge"]  # the first word whatever its count
