@@ -230,9 +230,12 @@ def run_locust(ports: list[int], data: dict, args, logs: Path) -> dict:
         raise SystemExit(f"locust failed ({process.returncode}):\n{tail}")
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["Name"] != "Aggregated"]
+    with open(f"{prefix}_failures.csv", newline="", encoding="utf-8") as handle:
+        errors = list(csv.DictReader(handle))  # what each failure was, by endpoint
     cpu = usage.ru_utime + usage.ru_stime
     return {
         "rows": rows,
+        "errors": errors,
         "editor": json.loads(result_file.read_text(encoding="utf-8")),
         "cpu_s": cpu,
         "elapsed_s": elapsed,
@@ -258,6 +261,8 @@ def report(outcome: dict, duration: int) -> None:
             f"  {row['Name']:22} {int(row['Request Count']):8d} {float(row['Requests/s']):7.1f} "
             f"{row['50%']:>7} {row['95%']:>7}"
         )
+    for error in outcome["errors"]:
+        print(f"  failed: {error['Name']} × {error['Occurrences']}: {error['Error']}")
 
 
 def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dict:
@@ -304,6 +309,9 @@ def main() -> None:
         help="an existing SQLite catalogue (e.g. benchmarks/search.py's bench-100000.sqlite3) "
         "to load instead of generating one; the run adds pieces to it",
     )
+    parser.add_argument(
+        "--keep-logs", action="store_true", help="keep the gunicorn and locust logs, and say where"
+    )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if args.only != "sqlite" and not re.match(r"postgres(ql)?://", database_url):
@@ -348,7 +356,10 @@ def main() -> None:
             env = {**base, "DATABASE_URL": database_url}
             outcomes["postgresql"] = run_load("2 instances + PostgreSQL", env, 2, args, scratch)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if args.keep_logs:
+            print(f"logs kept in {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
     bad = {name: o for name, o in outcomes.items() if any(o.values())}
     verdict = "no 5xx, no lost writes, index clean"
     print("\nverdict:", "FAILED " + json.dumps(bad) if bad else verdict)
