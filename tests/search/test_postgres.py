@@ -144,7 +144,7 @@ def test_a_write_committed_after_a_later_one_still_reaches_the_facets(
 
     from django.db import connections, transaction
 
-    from library.catalogue.models import Piece, Topic
+    from library.catalogue.models import Topic
 
     written, release, errors = threading.Event(), threading.Event(), []
 
@@ -336,26 +336,6 @@ def test_a_rebuild_drops_the_text_indexes_and_builds_them_again(make_piece):
     with pytest.raises(CommandError, match=r"incomplete; run python manage\.py rebuild_index"):
         call_command("check_index", stdout=out)
     assert f"the text index {DOC_TABLE}_pairs on {DOC_TABLE} is missing" in out.getvalue()
-
-
-def test_related_pieces_rank_by_ts_rank_of_the_rarest_shared_words(make_piece, monkeypatch):
-    from library.search.backends import get_backend, shared
-    from library.search.documents import build_document
-
-    piece = make_piece("Kestrel migration policy", synopsis="")
-    kin = make_piece("Kestrel sightings", synopsis="")
-    for n in range(6):
-        make_piece(f"Migration policy {n}", synopsis="")
-    make_piece("Unshared", synopsis="")
-    backend = get_backend()
-    everything = backend.related(build_document(piece), limit=10)
-    assert {hit.piece_id for hit in everything} == {kin.pk} | set(
-        Piece.objects.filter(title__startswith="Migration").values_list("pk", flat=True)
-    )
-    assert everything[0].piece_id != kin.pk  # two shared words rank above one…
-    monkeypatch.setattr(shared, "RELATED_WORDS", 1)
-    # …but with one word to spend, it goes to the rarest word other pieces share.
-    assert [hit.piece_id for hit in backend.related(build_document(piece))] == [kin.pk]
 
 
 def test_the_lower_ranking_tiers_rank_the_newest_matches_and_lose_none(make_piece, monkeypatch):
