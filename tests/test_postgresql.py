@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 import threading
 from collections.abc import Callable
 
@@ -23,19 +22,6 @@ from library.catalogue.services import PieceContributors, PieceTags, save_piece
 from library.search.backends import get_backend
 
 pytestmark = pytest.mark.postgresql
-
-
-@pytest.fixture(autouse=True)
-def _require_postgresql() -> None:
-    if connection.vendor == "postgresql":
-        return
-    message = (
-        "needs PostgreSQL: run `make test-postgresql`, or set DATABASE_URL=postgres://… "
-        "(scripts/pg-cluster.sh run -- .venv/bin/python -m pytest tests/test_postgresql.py)"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ reader gets a page that says so while the log names the request and the statemen
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
@@ -18,16 +17,6 @@ from django.db import connection
 from tests.browser.conftest import running_statements
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _require_postgresql() -> None:
-    if connection.vendor == "postgresql":
-        return
-    message = "needs PostgreSQL: run `make test-postgresql`, or set DATABASE_URL=postgres://…"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _other_session():

@@ -8,8 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.catalogue.test_page_cache_postgres import _require_postgresql  # noqa: F401
-
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db]
 
 

@@ -12,8 +12,6 @@ written are shown to read them a bounded number of times, and the bulk commands'
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
@@ -32,16 +30,6 @@ pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 TABLES = [model._meta.db_table for model in CATALOGUE_MODELS]
 # Each rolled-back rewrite of every row leaves one more dead copy of it behind.
 REWRITES = 60
-
-
-@pytest.fixture(autouse=True)
-def _require_postgresql() -> None:
-    if connection.vendor == "postgresql":
-        return
-    message = "needs PostgreSQL: run `make test-postgresql`, or set DATABASE_URL=postgres://…"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 class _RollBack(Exception):

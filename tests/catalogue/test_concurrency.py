@@ -178,8 +178,6 @@ def test_two_processes_saving_the_same_version_save_once_and_refuse_once(make_pi
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
     piece = make_piece("Contended piece", synopsis="Old", note="Old")
     db = connection.settings_dict
     url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

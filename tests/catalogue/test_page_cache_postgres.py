@@ -9,7 +9,6 @@ good). The held-open writer runs in a thread, which Django gives its own connect
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,19 +20,6 @@ from library.catalogue import generation
 from library.catalogue.models import Author, CatalogueChange, Piece, Topic
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _require_postgresql() -> None:
-    if connection.vendor == "postgresql":
-        return
-    message = (
-        "needs PostgreSQL: run `make test-postgresql`, or bash scripts/pg-cluster.sh run -- "
-        ".venv/bin/python -m pytest tests/catalogue/test_page_cache_postgres.py"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @contextmanager

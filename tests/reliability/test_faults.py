@@ -266,8 +266,6 @@ def test_two_parallel_imports_of_the_same_works_create_each_once(tmp_path):
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
     count = 40
     bibtex, ris = works(count)
     (tmp_path / "works.bib").write_text(bibtex, encoding="utf-8")
@@ -399,15 +397,11 @@ def test_a_body_ten_times_the_limit_is_refused_by_a_real_server_before_reaching_
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_edits_of_one_version_save_one_and_refuse_the_other(make_piece):
-    from django.db import connection
-
     from library.catalogue.authors import parse_name
     from library.catalogue.concurrency import StalePiece
     from library.catalogue.services import PieceContributors, PieceTags, save_piece
     from tests.test_postgresql import run_together
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
     piece = make_piece("Edited twice", synopsis="Old", note="Old")
 
     def edit(field: str):
@@ -458,8 +452,6 @@ def test_a_worker_killed_mid_import_writes_nothing_and_the_job_can_be_retried(
     from library.jobs.models import Job, JobStatus
     from tests.imports.test_views import token_of, upload
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.DOSSIER_IMPORT_BACKGROUND_ENTRIES = 3
     count = 1500
@@ -545,8 +537,6 @@ def test_a_worker_killed_mid_batch_keeps_whole_pieces_and_the_retry_goes_on_once
     from library.jobs.models import ItemStatus, Job, JobStatus
     from tests.catalogue.test_pdf_ingest import upload
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: scripts/pg-cluster.sh run -- … pytest -m postgresql")
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.DOSSIER_UPLOAD_BACKGROUND_FILES = 3
     files = [(f"commentary-{n}.pdf", commentary_pdf(sample_commentary(n))) for n in range(5)]
