@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.reliability.test_index_faults import run
 
 LOAD_WHILE_AN_EDITOR_COMMITS = """
 import json
@@ -96,15 +93,7 @@ def test_a_piece_an_editor_commits_during_the_load_is_seen_whole_or_not_at_all(t
         "SEARCH_BACKEND": "database",
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
-    done = subprocess.run(
-        [sys.executable, "-c", LOAD_WHILE_AN_EDITOR_COMMITS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run(LOAD_WHILE_AN_EDITOR_COMMITS, env=env)
     seen = json.loads(done.stdout.splitlines()[-1])
 
     (committed,) = seen["outcome"]
