@@ -12,17 +12,20 @@ not running at all, an author renamed since, a style outside the four). A worker
 formats a version of the piece already replaced stores text under that version's digest,
 which no page asks for.
 
-One task per committed transaction: an import saving 10,000 pieces in one transaction
-queues one task with their ids, not 10,000. ``manage.py store_citations`` stores the texts
-of pieces that have none (a catalogue from before this, or one built by a bulk command).
+The task is queued in the saving transaction itself (a row of django-tasks' table), so it
+commits or rolls back with the save: one INSERT, ~0.6 ms of a save's p50 on SQLite and
+~1 ms on PostgreSQL at 100,000 pieces (200 alternating saves, load 2.8). An ``on_commit``
+enqueue batching a transaction's pieces into one task, tried first, was a second commit
+after the save's (~0.9 and ~1.5 ms at load 1.9) and kept per-thread state across
+rollbacks. An import queues one task per piece. ``manage.py store_citations`` stores
+the texts of pieces that have none (a catalogue from before this, or one written by a bulk
+command).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
 
-from django.db import transaction
 from django_tasks import task
 
 from library.catalogue.citation_store import store_every_style
@@ -33,37 +36,12 @@ from library.citations.styles import STYLES
 #: Pieces read per query by the task and the backfill.
 CHUNK = 200
 
-# Ids saved on this thread's connection since its last commit; a thread has its own
-# connection, so its own set.
-_pending = threading.local()
-
-
-def _ids() -> set[int]:
-    if not hasattr(_pending, "ids"):
-        _pending.ids = set()
-    return _pending.ids
-
 
 def piece_saved(sender, instance: Piece, raw: bool = False, **kwargs) -> None:
-    """post_save of a piece: queue its texts for the worker once the save commits.
-
-    Every save registers the same flush with ``on_commit``; the first to run after a
-    commit queues every id collected, the rest find nothing. Ids from a rolled-back
-    transaction stay in the set and go with the next commit's task, which formats
-    whatever those pieces are then (and skips pieces that do not exist).
-    """
+    """post_save of a piece: queue its texts for the worker, in the saving transaction."""
     if raw:  # loaddata: no catalogue code runs for fixtures
         return
-    _ids().add(instance.pk)
-    transaction.on_commit(_flush)
-
-
-def _flush() -> None:
-    ids = _ids()
-    if ids:
-        piece_ids = sorted(ids)
-        ids.clear()
-        store_cite_texts.enqueue(piece_ids)
+    store_cite_texts.enqueue([instance.pk])
 
 
 @task()
