@@ -441,10 +441,10 @@ def main() -> None:
               f"{max(after):>8.1f}  cpu {statistics.median(cpu):>7.1f} {percentile(cpu, 95):>7.1f}"
               f"  {load_average()}", flush=True)  # fmt: skip
     facet_array_costs(editable, edits)
-    forget_queued_cite_texts(started_at)
     key_read_cost()
     if args.saves:
         save_costs(editable, args.saves)
+    forget_queued_cite_texts(started_at)
     print(f"load average (1, 5, 15 min): {load_average()}")
 
 
