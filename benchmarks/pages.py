@@ -15,6 +15,10 @@ requests each page through Django's test client with ``DEBUG=0`` and prints, per
   edit form does) and the page is requested once: p50, p95 and the largest, wall and CPU
   (process) time;
 * the facet arrays' full load (a process's first count) and their update after one edit.
+* "piece, stored": first views of other pieces after the worker's task
+  (``catalogue/citation_jobs.py``) stored their Cite box texts, and what that task took;
+  "piece page" is a first view with nothing stored (every stored text is deleted at the
+  start), as before the worker has run.
 * the queries of one request.
 
 Piece and author pages are timed on ``--runs`` different, seeded pieces and authors, so
@@ -128,14 +132,55 @@ def urls(runs: int, repeats: int = 1) -> dict[str, list[list[str]]]:
         return [values[i * runs : (i + 1) * runs] for i in range(repeats)]
 
     pieces = chunks([f"/pieces/{k}/" for k in rng.sample(keys, runs * repeats)])
+    # Other pieces, whose Cite box texts the worker's task stores before they are timed.
+    others = sorted(set(keys) - {url.split("/")[2] for chunk in pieces for url in chunk})
+    stored = chunks(
+        [f"/pieces/{k}/" for k in random.Random(SEED + 7).sample(others, runs * repeats)]
+    )
     return {
         "home": [["/"] * runs] * repeats,
         "/pieces/": [["/pieces/"] * runs] * repeats,
         "filtered browse": [[filtered] * runs] * repeats,
         "piece page": pieces,
         "piece page again": pieces,  # the same pieces, viewed a second time
+        STORED: stored,
         "author page": chunks([f"/authors/{s}/" for s in rng.sample(authors, runs * repeats)]),
     }
+
+
+STORED = "piece, stored"
+
+
+def store_cite_texts(repetitions: list[list[str]]) -> None:
+    """What the worker does after a save (catalogue/citation_jobs.py), for these pieces,
+    timed: their first views then read stored text. Absent before that module."""
+    try:
+        from library.catalogue.citation_jobs import store_cite_texts as task
+    except ImportError:
+        return
+    from library.catalogue.models import Piece
+
+    keys = [url.split("/")[2] for urls in repetitions for url in urls]
+    ids = list(Piece.objects.filter(citation_key__in=keys).values_list("pk", flat=True))
+    wall, cpu = _clocked(lambda: task.call(ids))
+    print(
+        f"stored the Cite box texts (4 styles) of {len(ids)} pieces: {wall / len(ids):.1f} ms "
+        f"a piece ({cpu / len(ids):.1f} ms CPU; {len(ids) * 1000 / wall:.1f} pieces/s); "
+        f"load {load_average()}",
+        flush=True,
+    )
+
+
+def forget_queued_cite_texts(since) -> None:
+    """The edits queued worker tasks (no worker runs here): leave the database as found."""
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
+        return
+    queued = DBTaskResult.objects.filter(
+        task_path__endswith="store_cite_texts", enqueued_at__gte=since
+    )
+    queued.delete()
 
 
 def profile(client, url: str) -> None:
@@ -364,7 +409,12 @@ def main() -> None:
     editable = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
     edits = random.Random(SEED + 5)
     rows = {}
+    from django.utils import timezone
+
+    started_at = timezone.now()
     for name, repetitions in urls(args.runs, args.repeats).items():
+        if name == STORED:
+            store_cite_texts(repetitions)
         p50s, p95s, cold = [], [], None
         for page_urls in repetitions:
             times = [timed(client, url) for url in page_urls]
@@ -394,6 +444,7 @@ def main() -> None:
     key_read_cost()
     if args.saves:
         save_costs(editable, args.saves)
+    forget_queued_cite_texts(started_at)
     print(f"load average (1, 5, 15 min): {load_average()}")
 
 

@@ -1,6 +1,7 @@
 """Reading lists: page cost by list size, and collaborators editing one list at once.
 
 ``python benchmarks/readinglists.py [--entries 50,200] [--threads 4] [--ops 50]``
+``DATABASE_URL=postgres://… python benchmarks/readinglists.py --postgres``
 
 Runs on a temporary SQLite file with the production settings (WAL, IMMEDIATE
 transactions). Prints, per list size, the time to add each entry, the first view of the
@@ -11,6 +12,10 @@ each make N reorders from pages they loaded earlier (so many are stale), and T t
 add different pieces at once; it prints how many changes applied and how many were
 refused, and checks that nothing was lost: every entry is still there once, positions
 are dense, and the list version went up by exactly the number of applied changes.
+
+``--postgres`` builds the lists from seeded pieces of the catalogue already in
+``DATABASE_URL`` (e.g. the 100,000-piece benchmark cluster), times the same page costs,
+removes its user and lists afterwards, and skips the concurrency run.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def setup_django(folder: str) -> None:
+def setup_django(folder: str, postgres_url: str = "") -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{folder}/bench.sqlite3"
     os.environ.setdefault("DEBUG", "1")
     import django
 
@@ -80,7 +85,17 @@ def timed_get(client, url: str, runs: int = 5) -> tuple[float, int, float]:
     return statistics.median(times), len(queries), times[0]
 
 
-def page_costs(owner, sizes: list[int]) -> None:
+def catalogue_pieces(count: int, start: int) -> list:
+    """``count`` seeded pieces of an existing catalogue (``--postgres``), none made."""
+    from library.catalogue.models import Piece
+
+    ids = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
+    chosen = random.Random(2016 + start).sample(ids, count)
+    found = Piece.objects.in_bulk(chosen)
+    return [found[pk] for pk in chosen]
+
+
+def page_costs(owner, sizes: list[int], pieces_of=make_pieces) -> None:
     """Per list size: adding, then the first view in each style (no warm cache), then medians.
 
     Before each size's first views the process cache is cleared, as in a fresh app
@@ -102,7 +117,7 @@ def page_costs(owner, sizes: list[int]) -> None:
     for size in sizes:
         rl = services.create_list(owner, f"{size} readings")
         sections = [services.add_section(rl, f"Week {i + 1}", None) for i in range(4)]
-        pieces = make_pieces(size, made)
+        pieces = pieces_of(size, made)
         started = time.perf_counter()
         for i, piece in enumerate(pieces):
             services.add_entry(rl, piece, sections[i % 4], annotation="Why: & % $ # _ {")
@@ -223,13 +238,37 @@ def main() -> None:
     parser.add_argument("--entries", default="50,200")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--ops", type=int, default=50)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="lists of existing pieces in DATABASE_URL's catalogue (removed after); no "
+        "concurrency run",
+    )
     args = parser.parse_args()
+    sizes = [int(n) for n in args.entries.split(",")]
+    if args.postgres:
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith("postgres"):
+            parser.error("--postgres needs DATABASE_URL=postgres://…")
+        setup_django("", url)
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+
+        from library.catalogue.models import Piece
+
+        print(f"{Piece.objects.count():,} pieces on {connection.vendor}")
+        owner = get_user_model().objects.create_user(username=f"bench-{os.getpid()}")
+        try:
+            page_costs(owner, sizes, catalogue_pieces)
+        finally:
+            owner.delete()  # and its lists; the stored citations stay (shared, correct)
+        return
     with tempfile.TemporaryDirectory() as folder:
         setup_django(folder)
         from django.contrib.auth import get_user_model
 
         owner = get_user_model().objects.create_user(username="bench", password="x")
-        page_costs(owner, [int(n) for n in args.entries.split(",")])
+        page_costs(owner, sizes)
         concurrency(owner, args.threads, args.ops)
 
 

@@ -15,7 +15,7 @@ class CatalogueConfig(AppConfig):
         post_delete.connect(
             remove_attachment_file, sender=self.get_model("Piece"), dispatch_uid="piece-file"
         )
-        from library.catalogue import citation_store
+        from library.catalogue import citation_jobs, citation_store
 
         Piece = self.get_model("Piece")
         # (Page caches need no signal: database triggers record every catalogue write,
@@ -24,6 +24,10 @@ class CatalogueConfig(AppConfig):
             signal.connect(
                 citation_store.forget_piece, sender=Piece, dispatch_uid="catalogue-citations"
             )
+        # Connected after forget_piece: the worker stores the saved version's texts.
+        post_save.connect(
+            citation_jobs.piece_saved, sender=Piece, dispatch_uid="catalogue-cite-texts"
+        )
 
 
 def remove_attachment_file(sender, instance, **kwargs) -> None:

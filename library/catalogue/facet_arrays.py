@@ -127,11 +127,17 @@ class FacetArrays:
         counts = []
         for name, wanted in (("topic", topic_ids), ("region", region_ids)):
             owner, code = self.tags[name]
-            hits = owner[np.isin(code, wanted)] if wanted else owner[:0]
-            counts.append(np.bincount(hits, minlength=size))
+            counts.append(np.bincount(owner[_among(code, wanted)], minlength=size))
         topics, regions = counts
         found = np.nonzero((topics + regions > 0) & self.alive)[0]
         found = found[found != piece_id]
+        if len(found) > limit:
+            # Only the pieces tied with or above the limit-th by (topics, regions) can be
+            # listed: sorting just those by date and id gives the same rows (a lexsort of
+            # every piece sharing a tag took ~8 ms at 100,000 pieces).
+            score = topics[found] * (len(region_ids) + 1) + regions[found]
+            kth = np.partition(score, len(score) - limit)[len(score) - limit]
+            found = found[score >= kth]
         day = self.day[found].astype(np.int64)
         order = np.lexsort((found, -day, day == NO_DATE, -regions[found], -topics[found]))
         best = found[order[:limit]]
@@ -148,9 +154,11 @@ class FacetArrays:
         self.day[ids] = NO_DATE
         self.type[ids] = -1
         self._set_pieces(pieces)
+        gone = np.zeros(len(self.alive), dtype=bool)  # a look-up table: np.isin sorted
+        gone[ids] = True  # every tag row, ~1.4 ms a table at 100,000 pieces
         for name in TAGS:
             owner, code = self.tags[name]
-            keep = ~np.isin(owner, ids)
+            keep = ~gone[owner]
             fresh = tags[name]
             self.tags[name] = (
                 np.concatenate([owner[keep], fresh[:, 0]]),
@@ -374,3 +382,14 @@ def _prune(using: str) -> None:
             return  # nothing to prune: no write, so no wait for SQLite's write lock
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(f"DELETE FROM {LOG_TABLE} WHERE {where}")
+
+
+def _among(code: np.ndarray, wanted: list[int]) -> np.ndarray:
+    """``np.isin(code, wanted)`` for a few small non-negative ids, by table look-up
+    (``isin`` sorts the codes: ~2 ms at 100,000 pieces for a piece's tags)."""
+    if not wanted or not len(code):
+        return np.zeros(len(code), dtype=bool)
+    table = np.zeros(int(code.max()) + 1, dtype=bool)
+    ids = np.asarray(wanted, dtype=np.int64)
+    table[ids[(ids >= 0) & (ids < len(table))]] = True
+    return table[code]

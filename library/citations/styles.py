@@ -433,13 +433,21 @@ def _add_year_suffixes(
                 bibliography.source[key]["year_suffix"] = chr(ord("a") + index % 26)
 
 
+def _needs_sort(records: list[CitationRecord]) -> bool:
+    """One entry is already in order: citeproc-py's sort renders every sort key's macros
+    anyway, a quarter of the time of a Cite box or a reading-list entry (each formatted
+    alone)."""
+    return len(records) > 1
+
+
 def _render(records: list[CitationRecord], style_id: str, output: Output) -> list[str]:
     source = CiteProcJSON(_items(records))
     fmt = formatter.html if output == "html" else formatter.plain
     bibliography = CitationStylesBibliography(load_style(style_id), source, fmt)
     for record in records:
         bibliography.register(Citation([CitationItem(record.key.lower())]))
-    bibliography.sort()
+    if _needs_sort(records):
+        bibliography.sort()
     if _wants_year_suffix(style_id):
         _add_year_suffixes(bibliography, records)
     by_key = {record.key.lower(): record for record in records}

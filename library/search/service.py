@@ -271,6 +271,17 @@ def shared_tags_sql(
 
 def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None = None) -> list:
     """Pieces most like ``piece``: similar title, tags and synopsis text, shared tags."""
+    ranked = related_ids(piece, limit, backend)
+    found = Piece.objects.with_related().in_bulk(ranked)
+    return [found[pk] for pk in ranked if pk in found]
+
+
+def related_ids(piece: Piece, limit: int = 5, backend: SearchBackend | None = None) -> list[int]:
+    """The ids of :func:`related_pieces`, best first, without loading the pieces.
+
+    The piece page caches ids and loads the pieces it shows itself: loading them here too
+    cost four more queries a first view (~10 ms on PostgreSQL at 100,000 pieces).
+    """
     backend = backend or get_backend()
     try:
         hits = backend.related(build_document(piece), limit=30)
@@ -285,6 +296,4 @@ def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None =
     for pk, st, sr in shared_tags(piece.pk, topic_ids, region_ids):
         bonus = 0.6 * st / max(1, len(topic_ids)) + 0.3 * sr / max(1, len(region_ids))
         scores[pk] = scores.get(pk, 0.0) + bonus
-    ranked = sorted(scores, key=lambda pk: -scores[pk])[:limit]
-    found = Piece.objects.with_related().in_bulk(ranked)
-    return [found[pk] for pk in ranked if pk in found]
+    return sorted(scores, key=lambda pk: -scores[pk])[:limit]

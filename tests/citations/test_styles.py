@@ -288,3 +288,18 @@ def test_a_fixed_sample_of_bundled_styles_formats_every_record():
     independent = sorted(info.id for info in all_styles() if not info.dependent)
     for style_id in random.Random(2026).sample(independent, 40):
         assert len(format_bibliography(NASTY, style_id, "text")) == len(NASTY), style_id
+
+
+@pytest.mark.parametrize(
+    "style_id", [*sorted(STYLES), "ieee", "nature", "american-medical-association"]
+)
+def test_an_entry_formatted_alone_is_what_sorting_it_would_give(style_id, monkeypatch):
+    # A lone record skips citeproc-py's sort; sorting it anyway must change nothing.
+    from library.citations import styles
+
+    for output in ("html", "text"):
+        alone = [format_bibliography([r], style_id, output, numbered=False) for r in NASTY]
+        monkeypatch.setattr(styles, "_needs_sort", lambda records: True)
+        sorted_too = [format_bibliography([r], style_id, output, numbered=False) for r in NASTY]
+        monkeypatch.undo()
+        assert alone == sorted_too
