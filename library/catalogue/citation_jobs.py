@@ -17,16 +17,20 @@ commits or rolls back with the save: one INSERT, ~0.6 ms of a save's p50 on SQLi
 ~1 ms on PostgreSQL at 100,000 pieces (200 alternating saves, load 2.8). An ``on_commit``
 enqueue batching a transaction's pieces into one task, tried first, was a second commit
 after the save's (~0.9 and ~1.5 ms at load 1.9) and kept per-thread state across
-rollbacks. An import queues one task per piece. ``manage.py store_citations`` stores
-the texts of pieces that have none (a catalogue from before this, or one written by a bulk
-command).
+rollbacks. An import's bulk writes queue one task per 500 new pieces
+(``imports/writing.py``: bulk-created rows send no ``post_save``). ``manage.py
+store_citations`` stores the texts of pieces that have none (a catalogue from before this,
+or one written by another bulk command).
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Iterator
 
+from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from library.catalogue.citation_store import store_every_style
 from library.catalogue.models import FormattedCitation, Piece
@@ -44,7 +48,12 @@ def piece_saved(sender, instance: Piece, raw: bool = False, **kwargs) -> None:
     store_cite_texts.enqueue([instance.pk])
 
 
-@task()
+#: Below django-tasks' default (0): an import of 10,000 pieces queues 10,000 of these
+#: (~5 minutes of a worker), and the editor's own jobs and index retries go first.
+PRIORITY = -50
+
+
+@task(priority=PRIORITY)
 def store_cite_texts(piece_ids: list[int]) -> None:
     """Format and store the pieces' citations in the default styles (skipping stored ones)."""
     for piece in _pieces(piece_ids):
@@ -55,6 +64,18 @@ def _pieces(piece_ids: Iterable[int]) -> Iterator[Piece]:
     ids = list(piece_ids)
     for start in range(0, len(ids), CHUNK):
         yield from Piece.objects.with_related().filter(pk__in=ids[start : start + CHUNK])
+
+
+def prune_finished(older_than: datetime.timedelta) -> int:
+    """Delete the finished tasks' rows older than ``older_than``; how many went.
+
+    One row per save is kept by django-tasks after it runs and nothing reads it again
+    (the stored texts are what counts), unlike an import's, which its job page shows.
+    """
+    done = DBTaskResult.objects.successful().filter(
+        task_path=store_cite_texts.module_path, finished_at__lt=timezone.now() - older_than
+    )
+    return done.delete()[0]
 
 
 def missing(style: str) -> list[int]:

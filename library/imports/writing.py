@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from library.catalogue.authors import AuthorSpec
+from library.catalogue.citation_jobs import store_cite_texts
 from library.catalogue.models import Author, Authorship, Piece, Role, slug_base
 from library.imports.pieces import author_spec, build_piece
 from library.search.backends import get_backend
@@ -142,6 +143,8 @@ def create_pieces(
                 )
         Authorship.objects.bulk_create(rows)
         _index([p.pk for p in batch])
+        # Bulk-created rows send no post_save, which queues a saved piece's Cite box texts.
+        store_cite_texts.enqueue([p.pk for p in batch])
         written += len(batch)
         if progress is not None:
             progress(written)

@@ -173,3 +173,36 @@ def test_store_citations_in_the_background_queues_tasks_for_the_worker(make_piec
     assert queued() == [[p.pk for p in pieces]]
     run_worker()
     assert citation_jobs.pieces_missing_any_style() == []
+
+
+def test_the_worker_takes_other_jobs_before_cite_box_texts(make_piece):
+    from library.search.tasks import retry_index_writes
+
+    make_piece("Saved first")
+    retry_index_writes.enqueue(0.0)  # queued after it, at django-tasks' default priority
+    first = DBTaskResult.objects.ready().order_by(*DBTaskResult._meta.ordering).first()
+    assert first.task_path == "library.search.tasks.retry_index_writes"
+
+
+def test_cleanup_prunes_old_finished_cite_box_tasks_only(make_piece):
+    import datetime
+    from io import StringIO
+
+    from django.utils import timezone
+
+    from library.search.tasks import retry_index_writes
+
+    old, recent = make_piece("Old"), make_piece("Recent")
+    retry_index_writes.enqueue(0.0)
+    run_worker()
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+    day_ago = timezone.now() - datetime.timedelta(hours=25)
+    DBTaskResult.objects.exclude(args_kwargs__args=[[recent.pk]]).update(finished_at=day_ago)
+
+    out = StringIO()
+    call_command("cleanup", "--max-age-hours", "24", stdout=out)
+
+    assert "and 1 finished Cite box task(s)" in out.getvalue()
+    assert queued() == [[recent.pk]]
+    assert DBTaskResult.objects.filter(task_path__endswith="retry_index_writes").exists()
+    assert stored(old, "chicago-author-date")  # what the task stored stays

@@ -67,3 +67,24 @@ def test_imported_pieces_are_found_by_search():
     apply_plan(plan)
     found = search.search("maritime piracy basit")
     assert found.total == 3
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks
+def test_imported_pieces_are_queued_for_their_cite_box_texts():
+    # Bulk-created pieces send no post_save: the import queues them itself, in its
+    # transaction, so their first views read stored texts once the worker has run.
+    from django.core.management import call_command
+
+    from library.catalogue.citation_store import digest
+    from library.catalogue.models import FormattedCitation
+    from library.citations.from_piece import record_from_piece
+
+    entries = "".join(
+        f"@book{{b{n}, author={{Basit, Abdul}}, title={{Book {n}}}, publisher={{P}}, year=2016}}\n"
+        for n in range(3)
+    )
+    apply_plan(plan_import([bib(entries)]))
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    for piece in Piece.objects.with_related().filter(citation_key__startswith="b"):
+        record = record_from_piece(piece)
+        assert FormattedCitation.objects.filter(digest=digest(record, "apa")).exists()

@@ -3,19 +3,21 @@
 An editor who uploads files or a citation file and never confirms leaves them staged under
 ``MEDIA_ROOT``; a process killed mid-write leaves a hidden ``.partial-…`` file; a worker
 killed between storing a PDF attachment and committing its piece (``upload_jobs``) leaves a
-complete attachment no piece names. Nothing else removes them, so run this from cron, e.g.
-hourly::
+complete attachment no piece names; every save leaves a finished Cite box task row
+(``citation_jobs``). Nothing else removes them, so run this from cron, e.g. hourly::
 
     15 * * * *  cd /srv/dossier && .venv/bin/python manage.py cleanup --max-age-hours 24
 """
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from library.catalogue.citation_jobs import prune_finished
 from library.catalogue.models import Piece
 from library.storage import TEMP_PREFIX, Removed, remove_stale
 
@@ -60,9 +62,10 @@ class Command(BaseCommand):
         total_bytes += orphans.bytes
         if orphans.files and options["verbosity"] >= 2:
             self.stdout.write(f"{orphans.folder}: {orphans.files} attachment(s) no piece names")
+        tasks = prune_finished(datetime.timedelta(hours=max_age_hours))
         self.stdout.write(
-            f"Removed {total_files} stale file(s), {total_bytes:,} bytes, "
-            f"older than {max_age_hours:g} hours."
+            f"Removed {total_files} stale file(s), {total_bytes:,} bytes, and {tasks} finished "
+            f"Cite box task(s), older than {max_age_hours:g} hours."
         )
 
 
