@@ -409,11 +409,7 @@ class SQLiteFTS5Backend(SearchBackend):
             where_params = list(compiled.params)
         rows = self._head_tiers(cursor, compiled, need, where, where_params)
         if len(rows) >= need:
-            ids_sql, ids_params = self._ids(compiled, *self._base(compiled))
-            text = cursor.execute(
-                f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params
-            ).fetchone()[0]
-            ids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+            ids = self._match_ids(cursor, compiled)
             return Ranked(total=len(ids), rows=rows[:need], ids=ids)
         # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
         text = cursor.execute(
@@ -430,6 +426,32 @@ class SQLiteFTS5Backend(SearchBackend):
             if int(pk) not in seen:
                 rows.append((int(pk), float(score)))
         return Ranked(total=len(ids), rows=rows, ids=ids)
+
+    def _match_ids(self, cursor, compiled) -> np.ndarray:
+        """Every matching id (for the total and the facets), in no particular order.
+
+        A topic, region or year filter is applied in numpy, not in the statement: with
+        ``+rowid IN (…)`` SQLite probes the filter's ids once for every row the MATCH
+        yields (a common word within four years at 100,000 pieces: 13.6 ms, against
+        5.0 ms for the MATCH alone and 1.1 ms to read the filter's ids).
+        """
+        if compiled.id_filter is None:
+            ids_sql, ids_params = self._ids(compiled, *self._base(compiled))
+            return _id_array(
+                cursor.execute(f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params)
+            )
+        matched = _id_array(
+            cursor.execute(
+                f"SELECT group_concat(m.id) FROM (SELECT rowid AS id FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH %s) m",
+                [compiled.match],
+            )
+        )
+        filter_sql, filter_params = compiled.id_filter
+        passing = _id_array(
+            cursor.execute(f"SELECT group_concat(f.id) FROM ({filter_sql}) f", filter_params)
+        )
+        return matched[np.isin(matched, passing)]
 
     def _head_tiers(
         self, cursor, compiled, need: int, where: str = "", where_params: list | None = None
@@ -508,13 +530,19 @@ class SQLiteFTS5Backend(SearchBackend):
                 f"WHERE {FTS_TABLE} MATCH %s AND {scan}rowid IN ({marks})",
                 [*call_params, highlight, *remaining],
             ).fetchall()
+            # A piece the first pass did not return does not match the highlight at all,
+            # so the best-field pass could find nothing in it either: only the rows
+            # returned without a marked passage go on (fewer seeks per term).
+            unmarked = set()
             for pk, was_folded, *texts in rows:
                 text = next((t for t in texts if t and MARK_START in t), "")
                 if text:
                     snippets[pk] = text
                     if was_folded:
                         folded.add(pk)
-            remaining = [pk for pk in remaining if pk not in snippets]
+                else:
+                    unmarked.add(pk)
+            remaining = [pk for pk in remaining if pk in unmarked]
         restored = restore_snippets({pk: snippets[pk] for pk in folded})
         return {**snippets, **restored}
 
@@ -650,6 +678,13 @@ class _GuardedCursor:
             if "no such table" in str(exc):
                 raise IndexUnavailable(str(exc)) from exc
             raise
+
+
+def _id_array(rows) -> np.ndarray:
+    """The ids of a ``group_concat`` row: one string numpy parses in C (fetching a hundred
+    thousand rows one by one into Python cost ten times more than the match itself)."""
+    text = rows.fetchone()[0]
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
 
 
 def _snippet_sql(column: int) -> str:

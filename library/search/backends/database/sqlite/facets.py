@@ -39,19 +39,29 @@ class FacetData:
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     pairs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     types: list[str] = field(default_factory=list)
+    # Each facet's counts over the whole catalogue, by value code.
+    totals: dict[str, np.ndarray] = field(default_factory=dict)
 
     def count(self, ids: Iterable[int]) -> dict[str, list[tuple[object, int]]]:
-        """(value, count) pairs per facet over the given piece ids."""
+        """(value, count) pairs per facet over the given piece ids.
+
+        A common word matches most of the catalogue, so when more than half the pieces are
+        wanted the pieces *not* wanted are counted and subtracted from the whole
+        catalogue's tallies (a word in every piece: 6.5 -> under 1 ms at 100,000 pieces).
+        The counts are the same either way.
+        """
         wanted = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64)
-        rows = np.searchsorted(self.ids, wanted)
-        rows = rows[
-            (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == wanted)
-        ]
         mask = np.zeros(len(self.ids), dtype=bool)
-        mask[rows] = True
+        mask[self._rows(wanted)] = True
+        complement = 2 * int(np.count_nonzero(mask)) > len(self.ids)
+        if complement:
+            np.logical_not(mask, out=mask)
         counts: dict[str, list[tuple[object, int]]] = {}
         for name, (owner, code) in self.pairs.items():
-            tally = np.bincount(code[mask[owner]]) if len(code) else np.zeros(0, np.int64)
+            whole = self.totals[name]
+            tally = np.bincount(code[mask[owner]], minlength=len(whole))
+            if complement:
+                tally = whole - tally
             values = np.nonzero(tally)[0]
             if name in ("author", "topic", "region") and len(values) > _KEEP:
                 values = values[np.argpartition(-tally[values], _KEEP)[:_KEEP]]
@@ -59,6 +69,23 @@ class FacetData:
                 (self.types[v] if name == "type" else int(v), int(tally[v])) for v in values
             ]
         return counts
+
+    def _rows(self, wanted: np.ndarray) -> np.ndarray:
+        """Rows of the catalogued ids among ``wanted`` (ids no longer catalogued dropped).
+
+        Piece ids are usually 1..n without gaps, where a row is the id minus the first
+        (searchsorted over 100,000 ids took 1.5 ms of a common word's 6.5).
+        """
+        if not len(self.ids):
+            return np.zeros(0, dtype=np.int64)
+        first = int(self.ids[0])
+        if int(self.ids[-1]) - first == len(self.ids) - 1:
+            rows = wanted - first
+            return rows[(rows >= 0) & (rows < len(self.ids))]
+        rows = np.searchsorted(self.ids, wanted)
+        return rows[
+            (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == wanted)
+        ]
 
 
 _KEEP = 100  # per facet, enough for the page's top values after ties are ordered
@@ -112,6 +139,7 @@ def facet_data(cursor, alias: str, generation: int) -> FacetData:
         np.searchsorted(data.ids, every),
         np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64),
     )
+    data.totals = {name: np.bincount(code) for name, (_, code) in data.pairs.items()}
     state.sqlite_facets[alias] = data
     return data
 
