@@ -174,6 +174,7 @@ def _filtered_queries(seeded) -> list[str]:
     topic, other = seeded["topics"][0].slug, seeded["topics"][1].slug
     region = seeded["regions"][0].slug
     return [
+        "security year:1900..1901",  # no piece: nothing to rank
         f"security topic:{topic}",
         "state year:2010..2016",
         f"insurgency topic:{topic} year:2012..2020",

@@ -17,6 +17,7 @@ removes.) The compiler is compiler.py; facet arrays and the result cache are fac
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -63,6 +64,9 @@ _RANK_JOIN = (
     f"WHERE {FTS_TABLE} MATCH %s) r ON r.rid = p.id WHERE"
 )
 _SNIPPET_TOKENS = 24
+# A filtered query's matching ids are handed to its ranking statements as a JSON list
+# while there are at most this many (see _rank_tiered); beyond, the filter's own SQL.
+_LISTED_IDS = 20_000
 _SYNOPSIS_COLUMN = FIELDS.index("synopsis")
 _BODY_COLUMN = FIELDS.index("body")
 _SCAN_TERMS = 3  # quoted strings in a highlight expression from which snippets may scan
@@ -402,14 +406,29 @@ class SQLiteFTS5Backend(SearchBackend):
         are tested as rows come); a common word within a topic used to be ranked by BM25
         over every match in the topic, which the head tiers now skip when they fill the
         page (see library/search/README.md for the figures).
+
+        With topic, region and year filters only (``id_filter``) the matching ids come
+        first, and while they are few the tiers are restricted to them, not to the
+        filter: SQLite builds the filter's id list again for every statement (a common
+        word within four years: one tier 9.0 ms so, 2.3 ms restricted to its 6,718
+        matches). The same rows pass either way, in the same order.
         """
         where, where_params = "", []
-        if compiled.where:
+        ids = None
+        if compiled.id_filter is not None:
+            ids = self._match_ids(cursor, compiled)
+            if not len(ids):
+                return Ranked(total=0, rows=[], ids=ids)
+            if len(ids) <= _LISTED_IDS:
+                where = " AND +rowid IN (SELECT value FROM json_each(%s))"
+                where_params = [json.dumps(ids.tolist())]
+        if compiled.where and not where:
             where = " AND " + compiled.where.replace("p.id", "+rowid")
             where_params = list(compiled.params)
         rows = self._head_tiers(cursor, compiled, need, where, where_params)
         if len(rows) >= need:
-            ids = self._match_ids(cursor, compiled)
+            if ids is None:
+                ids = self._match_ids(cursor, compiled)
             return Ranked(total=len(ids), rows=rows[:need], ids=ids)
         # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
         text = cursor.execute(
