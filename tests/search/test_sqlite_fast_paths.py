@@ -33,6 +33,8 @@ from library.search.results import Sort
 from library.search.text import MARK_END, MARK_START
 from library.search.vocab import Vocabulary
 
+pytestmark = pytest.mark.sqlite  # the SQLite engine's own code; the PostgreSQL pass skips it
+
 # --- facet counting ----------------------------------------------------------------------
 
 
