@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from django.conf import settings
@@ -526,8 +526,7 @@ class SQLiteFTS5Backend(SearchBackend):
         snippets: dict[int, str] = {}
         folded: set[int] = set()
         remaining = list(ids)
-        # Scan when the page's ids need more seeks than the scan is worth (see below).
-        worth = self._seeks_per_doc(cursor, highlight)
+        scan_for = self._scan_postings(cursor, highlight)
         # Synopsis, then body: prose reads better than the tag list, which FTS5 would
         # often pick for a tag word (it scores columns by matches, not by readability).
         # The body (a thousand words to tokenise again) is cut only when the synopsis has
@@ -545,7 +544,7 @@ class SQLiteFTS5Backend(SearchBackend):
             if not remaining:
                 break
             marks = ", ".join(["%s"] * len(remaining))
-            scan = "+" if worth and worth < len(remaining) else ""
+            scan = "+" if scan_for(len(remaining)) else ""
             rows = cursor.execute(
                 f"SELECT rowid, folded, {call} FROM {FTS_TABLE} "
                 f"WHERE {FTS_TABLE} MATCH %s AND {scan}rowid IN ({marks})",
@@ -568,9 +567,9 @@ class SQLiteFTS5Backend(SearchBackend):
         return {**snippets, **restored}
 
     @staticmethod
-    def _seeks_per_doc(cursor, highlight: str) -> float:
-        """How many seeks (one per page id and per term) a scan of the highlight's postings
-        is worth: 0 when snippets should always seek.
+    def _scan_postings(cursor, highlight: str) -> Callable[[int], bool]:
+        """Whether snippets for so many ids should scan the highlight words' postings
+        instead of seeking each id.
 
         FTS5 runs an IN list of rowids as one seek per id and per term; for an OR of
         several rare words (aliases, prefix expansions) scanning their posting lists once
@@ -578,17 +577,17 @@ class SQLiteFTS5Backend(SearchBackend):
         scan reads most of the index (measured at 100,000 pieces, six common words: 14 ms
         scanning, 3.5 ms seeking), so the words' document counts decide, for each pass
         with its own number of ids (the best-field pass often has 3 of the page's 20: a
-        4-letter prefix's snippets scanned for them, 12 ms, where seeking takes ~1 ms).
+        4-letter prefix's snippets scanned for them, 12 ms, where seeking takes ~2 ms).
         """
         quoted = _QUOTED.findall(highlight)
         if len(quoted) < _SCAN_TERMS:
-            return 0.0
+            return lambda ids: False
         words = sorted({w for text in quoted for w in _WORD.findall(fold(text))})
         marks = ", ".join(["%s"] * len(words))
         docs = cursor.execute(
             f"SELECT coalesce(sum(docs), 0) FROM {WORD_TABLE} WHERE word IN ({marks})", words
         ).fetchone()[0]
-        return docs / (_SCAN_DOCS_PER_SEEK * len(quoted)) if docs else 0.5
+        return lambda ids: docs < _SCAN_DOCS_PER_SEEK * ids * len(quoted)
 
     # --- vocabulary ----------------------------------------------------------------------
 
