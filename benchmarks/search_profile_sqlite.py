@@ -43,6 +43,7 @@ KINDS = (
     ("head tiers", re.compile(r"FROM search_head_fts WHERE")),
     ("bm25 pass (full table)", re.compile(r"group_concat\(rowid \|\| ','")),
     ("ids pass", re.compile(r"group_concat\(m\.id\)")),
+    ("filter ids (topic, region, year)", re.compile(r"group_concat\(f\.id\)")),
     ("ranked page (filtered)", re.compile(r"bm25\(search_piece_fts")),
     ("word table", re.compile(r"FROM search_word ")),
     ("generation", re.compile(r"FROM search_state")),

@@ -60,6 +60,10 @@ class Compiled:
     params: list
     highlight: str | None
     hints: list[str]
+    # When ``where`` is only topic, region and year filters ANDed together: SQL selecting
+    # the ids that pass it (an INTERSECT of the filters' own id reads), so the ids pass can
+    # match without the filter and keep the filter's ids in numpy (see backend._match_ids).
+    id_filter: tuple[str, list] | None = None
 
 
 class Compiler:
@@ -68,6 +72,8 @@ class Compiler:
         self.prefix_words = prefix_words
         self.hints: list[str] = []
         self.positive: list[str] = []
+        # The SQL clause each topic, region or year filter became -> its id subquery.
+        self._id_reads: dict[tuple[str, tuple], tuple[str, list]] = {}
 
     def compile(self, root: Node | None) -> Compiled:
         part = self._node(root) if root is not None else _Part()
@@ -79,7 +85,15 @@ class Compiler:
             if part.sql:
                 where, params = _Part(sql=part.sql).as_sql()
         highlight = " OR ".join(dict.fromkeys(self.positive)) or None
-        return Compiled(match, where, params, highlight, self.hints)
+        id_filter = None
+        found = [self._id_reads.get((sql, tuple(args))) for sql, args in part.sql]
+        reads = [read for read in found if read is not None]
+        if match is not None and reads and len(reads) == len(found):
+            id_filter = (
+                " INTERSECT ".join(sub for sub, _ in reads),
+                [arg for _, args in reads for arg in args],
+            )
+        return Compiled(match, where, params, highlight, self.hints, id_filter)
 
     # --- leaves --------------------------------------------------------------------------
 
@@ -131,8 +145,9 @@ class Compiler:
             (TOPIC_TABLE, "topic_id") if node.field == "topic" else (REGION_TABLE, "region_id")
         )
         marks = ", ".join(["%s"] * len(ids))
-        sql = f"p.id IN (SELECT piece_id FROM {table} WHERE {column} IN ({marks}))"
-        return _Part(sql=[(sql, sorted(ids))])
+        return self._id_read(
+            f"SELECT piece_id AS id FROM {table} WHERE {column} IN ({marks})", sorted(ids)
+        )
 
     def _year(self, node: YearRange) -> _Part:
         """An id filter read from the date index alone.
@@ -148,7 +163,13 @@ class Compiler:
             clauses.append("date <= %s")
             params.append(f"{node.high:04d}-12-31")
         where = " AND ".join(clauses) or "date IS NOT NULL"
-        return _Part(sql=[(f"p.id IN (SELECT id FROM {_PIECE_TABLE} WHERE {where})", params)])
+        return self._id_read(f"SELECT id FROM {_PIECE_TABLE} WHERE {where}", params)
+
+    def _id_read(self, sub_sql: str, params: list) -> _Part:
+        """``p.id IN (sub_sql)``, remembering the subquery for ``Compiled.id_filter``."""
+        sql = f"p.id IN ({sub_sql})"
+        self._id_reads[(sql, tuple(params))] = (sub_sql, params)
+        return _Part(sql=[(sql, params)])
 
     # --- combinations --------------------------------------------------------------------
 
@@ -182,6 +203,8 @@ class Compiler:
             if not p.negated and p.fts is not None:
                 positive.append(p.fts)
                 sql.extend(p.sql)
+            elif not p.negated:
+                sql.extend(p.sql)  # its clauses, ANDed as as_sql() would (see id_filter)
             else:
                 sql.append(p.as_sql())
         if not positive:

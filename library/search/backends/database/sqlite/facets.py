@@ -27,40 +27,129 @@ FACETS = ("topic", "region", "author", "year", "type")
 
 
 @dataclass
+class _Groups:
+    """One facet's (piece, value) pairs grouped two ways: by value and by piece."""
+
+    rows: np.ndarray  # each pair's piece row, the pairs ordered by value
+    starts: np.ndarray  # where each value's pairs start in ``rows``
+    values: np.ndarray  # the distinct value codes, ascending
+    whole: np.ndarray  # each value's count over the whole catalogue
+    codes: np.ndarray  # each pair's value, the pairs ordered by piece row
+    offsets: np.ndarray  # where each piece row's pairs start in ``codes`` (one more at the end)
+
+    def tally(self, mask: np.ndarray, selected: np.ndarray | None) -> np.ndarray:
+        """How many pairs of each value (``values``) belong to the rows ``mask`` marks.
+
+        ``selected`` (the marked rows, when they are few) reads just those rows' pairs;
+        otherwise one gather of the mask over every pair and a sum per value.
+        """
+        if selected is None:
+            return np.add.reduceat(mask[self.rows], self.starts, dtype=np.int64)
+        begin, end = self.offsets[selected], self.offsets[selected + 1]
+        sizes = end - begin
+        # The selected rows' slices of ``codes`` concatenated, without a Python loop.
+        index = np.repeat(begin - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        found = np.bincount(self.codes[index], minlength=int(self.values[-1]) + 1)
+        return found[self.values]
+
+
+@dataclass
 class FacetData:
-    """Every piece's facet values as numpy arrays: counting is a mask and a bincount.
+    """Every piece's facet values as numpy arrays: counting is a mask and a sum per value.
 
     Pure-Python counting cost ~60 ms for 40,000 matching pieces; this costs a few.
     ``rows`` maps a piece id to its row; each facet is a pair of arrays (row of each value,
-    value code), and ``labels`` turns a type code back into its name.
+    value code), grouped by value by ``prepare``; ``labels`` turns a type code back into
+    its name.
     """
 
     generation: int
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     pairs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     types: list[str] = field(default_factory=list)
+    groups: dict[str, _Groups] = field(default_factory=dict)
+
+    def prepare(self) -> FacetData:
+        """Group each facet's pairs by value, once per load: a count is then one gather
+        of the mask and one ``add.reduceat`` per facet (measured at 100,000 pieces, half of
+        them wanted: 4.4 ms with a compress and a ``bincount`` per facet, 1.7 ms so)."""
+        for name, (owner, code) in self.pairs.items():
+            # Values under 65,536 (topic, region and author ids, years, types in practice)
+            # sort as 16-bit numbers, which numpy sorts by radix (7.7 ms for 450,339
+            # topic pairs at 100,000 pieces). Grouping adds ~55 ms to the arrays' load,
+            # paid once per process after each index write (341 -> ~400 ms).
+            small = bool(len(code)) and code.min() >= 0 and code.max() < 2**16
+            order = np.argsort(code.astype(np.uint16) if small else code, kind="stable")
+            by_value = code[order]
+            starts = np.flatnonzero(np.diff(by_value, prepend=-1))  # where a value begins
+            whole = np.diff(starts, append=len(by_value))
+            if len(owner) and np.any(owner[1:] < owner[:-1]):
+                by_row = np.argsort(owner, kind="stable")
+                owner_sorted, codes = owner[by_row], code[by_row]
+            else:  # the tables are read in piece order, usually
+                owner_sorted, codes = owner, code
+            offsets = np.searchsorted(owner_sorted, np.arange(len(self.ids) + 1))
+            self.groups[name] = _Groups(
+                owner[order], starts, by_value[starts], whole, codes, offsets
+            )
+        self.pairs = {}  # grouped both ways now; the ungrouped copy would only take memory
+        return self
 
     def count(self, ids: Iterable[int]) -> dict[str, list[tuple[object, int]]]:
-        """(value, count) pairs per facet over the given piece ids."""
+        """(value, count) pairs per facet over the given piece ids.
+
+        A common word matches most of the catalogue, so when more than half the pieces are
+        wanted the pieces *not* wanted are counted and subtracted from the whole
+        catalogue's counts. The counts are the same either way.
+        """
         wanted = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64)
-        rows = np.searchsorted(self.ids, wanted)
-        rows = rows[
-            (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == wanted)
-        ]
         mask = np.zeros(len(self.ids), dtype=bool)
-        mask[rows] = True
+        mask[self._rows(wanted)] = True
+        marked = int(np.count_nonzero(mask))
+        complement = 2 * marked > len(self.ids)
+        if complement:
+            np.logical_not(mask, out=mask)
+            marked = len(self.ids) - marked
+        # Few rows to count (a rare word, or a word in nearly every piece): read only
+        # theirs; otherwise every pair once (the cost of either, measured at 100,000
+        # pieces, meets near an eighth of the catalogue).
+        selected = np.flatnonzero(mask) if marked * _FEW < len(self.ids) else None
         counts: dict[str, list[tuple[object, int]]] = {}
-        for name, (owner, code) in self.pairs.items():
-            tally = np.bincount(code[mask[owner]]) if len(code) else np.zeros(0, np.int64)
-            values = np.nonzero(tally)[0]
-            if name in ("author", "topic", "region") and len(values) > _KEEP:
-                values = values[np.argpartition(-tally[values], _KEEP)[:_KEEP]]
+        for name, group in self.groups.items():
+            if not len(group.values):
+                counts[name] = []
+                continue
+            tally = group.tally(mask, selected)
+            if complement:
+                tally = group.whole - tally
+            found = np.nonzero(tally)[0]
+            if name in ("author", "topic", "region") and len(found) > _KEEP:
+                found = found[np.argpartition(-tally[found], _KEEP)[:_KEEP]]
             counts[name] = [
-                (self.types[v] if name == "type" else int(v), int(tally[v])) for v in values
+                (self.types[v] if name == "type" else int(v), int(n))
+                for v, n in zip(group.values[found], tally[found], strict=True)
             ]
         return counts
 
+    def _rows(self, wanted: np.ndarray) -> np.ndarray:
+        """Rows of the catalogued ids among ``wanted`` (ids no longer catalogued dropped).
 
+        Piece ids are usually 1..n without gaps, where a row is the id minus the first
+        (searchsorted over 100,000 ids took 1.5 ms of a common word's 6.5).
+        """
+        if not len(self.ids):
+            return np.zeros(0, dtype=np.int64)
+        first = int(self.ids[0])
+        if int(self.ids[-1]) - first == len(self.ids) - 1:
+            rows = wanted - first
+            return rows[(rows >= 0) & (rows < len(self.ids))]
+        rows = np.searchsorted(self.ids, wanted)
+        return rows[
+            (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == wanted)
+        ]
+
+
+_FEW = 8  # see FacetData.count
 _KEEP = 100  # per facet, enough for the page's top values after ties are ordered
 
 
@@ -112,7 +201,7 @@ def facet_data(cursor, alias: str, generation: int) -> FacetData:
         np.searchsorted(data.ids, every),
         np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64),
     )
-    state.sqlite_facets[alias] = data
+    state.sqlite_facets[alias] = data.prepare()
     return data
 
 
