@@ -72,7 +72,7 @@ class CommitAfterFirstStatement:
 with connection.cursor() as cursor:
     data = facet_data(CommitAfterFirstStatement(cursor), connection.alias, generation=-1)
 thread.join(timeout=60)
-owners, _ = data.pairs["topic"]
+owners = data.groups["topic"].rows  # each topic row's piece row
 counted = dict(data.count(data.ids)["topic"])
 print(json.dumps({
     "ids": data.ids.tolist(),
