@@ -106,8 +106,11 @@ class PieceTags:
 
 
 def set_contributors(piece: Piece, contributors: PieceContributors) -> None:
-    """Replace the piece's byline with the given authors and editors, in order."""
-    piece.authorships.all().delete()
+    """Replace the piece's byline with the given authors and editors, in order.
+
+    An unchanged byline (most edits: a title, a synopsis) is left as it is: deleting and
+    re-inserting the same rows wrote the byline table and its four indexes on every save.
+    """
     rows: list[Authorship] = []
     seen: set[tuple[int, str]] = set()
     for role, specs in ((Role.AUTHOR, contributors.authors), (Role.EDITOR, contributors.editors)):
@@ -117,6 +120,11 @@ def set_contributors(piece: Piece, contributors: PieceContributors) -> None:
                 continue
             seen.add((author.pk, role))
             rows.append(Authorship(piece=piece, author=author, role=role, position=position))
+    wanted = {(row.author_id, row.role, row.position) for row in rows}
+    current = set(piece.authorships.values_list("author_id", "role", "position"))
+    if current == wanted and len(wanted) == len(rows):
+        return
+    piece.authorships.all().delete()
     Authorship.objects.bulk_create(rows)
 
 
