@@ -60,6 +60,10 @@ def test_an_unchanged_byline_is_not_rewritten(database_engine, make_piece):
     )
     resave(piece, authors=("Zoë Ng", "Abdul Basit"))  # the order is part of the byline
     assert [a.family for a in Piece.objects.get(pk=piece.pk).authors] == ["Ng", "Basit"]
+    resave(piece, authors=("Zoë Ng", "Abdul BASIT"))  # other capitals: the same author row
+    assert [a.pk for a in Piece.objects.get(pk=piece.pk).authors] == [rows[1][1], rows[0][1]]
+    resave(piece, authors=("Zoe Ng", "Abdul Basit"))  # another name: another author
+    assert Piece.objects.get(pk=piece.pk).authors[0].given == "Zoe"
     assert service.search("title changed").total == 1
     assert check(database_engine).ok
 
