@@ -52,15 +52,17 @@ def retry_index_writes(delay: float) -> int:
 # no second task while one waits (library/search/README.md, "Saves and upkeep").
 
 
-def request_upkeep(backend) -> bool:
+def request_upkeep(backend, *, delay: float = 0.0, always: bool = False) -> bool:
     """Enqueue :func:`maintain_index` if ``backend`` has upkeep due and none waits.
 
     Called in the saving transaction, after its index write, so the task row commits or
-    rolls back with the save. Without a worker-backed task backend nothing is enqueued:
-    SQLite's own bounds then apply (the automatic checkpoint at
+    rolls back with the save; by ``rebuild_index`` when it ends (``always``: a rebuild
+    leaves big segments FTS5 wants merged); and by the task itself, ``delay`` seconds on,
+    while it still finds segments to merge. Without a worker-backed task backend nothing
+    is enqueued: SQLite's own bounds then apply (the automatic checkpoint at
     ``SQLITE_WAL_AUTOCHECKPOINT`` frames, FTS5's crisis merge), inside a save.
     """
-    if not backend.upkeep_due():
+    if not (always or backend.upkeep_due()):
         return False
     task_backend = maintain_index.get_backend()
     if not task_backend.supports_defer:  # an immediate backend would run it inside the save
@@ -72,8 +74,16 @@ def request_upkeep(backend) -> bool:
     ).exists()
     if waiting:
         return False
-    maintain_index.enqueue()
+    run = maintain_index
+    if delay:
+        run = run.using(run_after=timezone.now() + datetime.timedelta(seconds=delay))
+    run.enqueue()
     return True
+
+
+# While a run merged something, the next runs this much later: merging goes on in the
+# background a step at a time (a save waits for at most one step) until FTS5 wants no more.
+MERGE_PACE = 0.25
 
 
 @task()
@@ -81,4 +91,8 @@ def maintain_index() -> dict[str, int]:
     """The configured engine's deferred upkeep (merges, checkpoint); what it did, by name."""
     from library.search.backends import get_backend
 
-    return get_backend().upkeep()
+    backend = get_backend()
+    done = backend.upkeep()
+    if done.get("merge_steps"):
+        request_upkeep(backend, delay=MERGE_PACE, always=True)
+    return done

@@ -99,11 +99,22 @@ def test_saves_are_found_before_the_upkeep_runs_and_after_it(empty_index, make_p
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
     done = database_engine.upkeep()  # and once more, directly: nothing left to merge
     if sqlite:
-        result = queued.get()
-        assert result.status == "SUCCESSFUL"
+        result = queued.get(status="SUCCESSFUL")
         assert result.return_value["merge_steps"] >= 1  # six segments per table to merge
+        # It merged, so it asked to run again a little later, once more.
+        assert queued.filter(status="READY").count() == 1
         assert done["merge_steps"] == 0
     else:
         assert done == {}
     assert {title: [p.pk for p, _ in service.search(title).entries] for title in titles} == before
+    assert check(database_engine).ok
+
+
+def test_a_rebuild_asks_the_worker_to_merge_what_it_wrote(database_engine, make_piece):
+    from django_tasks_db.models import DBTaskResult
+
+    make_piece("Rebuilt piece")
+    rebuild()
+    queued = DBTaskResult.objects.filter(task_path=maintain_index.module_path)
+    assert queued.count() == (1 if database_engine.merges_in_upkeep else 0)
     assert check(database_engine).ok

@@ -81,6 +81,9 @@ class SearchBackend:
     def optimize(self) -> None:
         """Compact the index after a rebuild (nothing to do for most engines)."""
 
+    # Whether ``upkeep`` merges index segments (then a rebuild asks for it when it ends).
+    merges_in_upkeep = False
+
     def upkeep_due(self) -> bool:
         """Whether index upkeep (``upkeep``) has work waiting; cheap, asked after each write."""
         return False

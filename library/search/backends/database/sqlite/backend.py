@@ -252,6 +252,8 @@ class SQLiteFTS5Backend(SearchBackend):
         with self._cursor() as cursor:
             self._configure(cursor, _INCREMENTAL)
 
+    merges_in_upkeep = True
+
     def upkeep_due(self) -> bool:
         """Whether the WAL has grown past UPKEEP_WAL_BYTES since it last started over."""
         return wal_bytes() >= UPKEEP_WAL_BYTES
