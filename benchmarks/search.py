@@ -14,9 +14,12 @@ SQLite database (never the project's own), then for each engine prints:
 * query latency p50/p95 over a fixed mix of queries (common word, rare word, 2-3 words,
   phrase, field filter, prefix, misspelling), through ``library.search.service.search``,
   i.e. with snippets, facets, "did you mean" and the page's piece rows;
-* single-piece update latency (the index write for one changed piece);
+* single-piece update latency (the index write for one changed piece, with and without its
+  commit; 200 samples by default, ``--saves``), and the commits split by whether a WAL
+  checkpoint ran in them;
 * single-save latency: ``services.save_piece`` for an existing piece with a changed title,
-  its byline and tags (what the edit form does), and how many index writes it caused;
+  its byline and tags (what the edit form does), and how many index writes it caused, with
+  ``manage.py db_worker`` running beside it as deployed (``--no-worker``: without);
 * index size on disk.
 """
 
@@ -27,9 +30,13 @@ import datetime
 import os
 import random
 import re
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -223,18 +230,29 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
             _, wall, cpu, _ = sorted(repeats, key=lambda run: run[0])[len(repeats) // 2]
             runs[label if sort == "relevance" else f"{label}, by {sort}"] = (wall, cpu)
 
-    updates, index_writes = [], []
-    for pk in rng.sample(ids, 30):
-        title = Piece.objects.values_list("title", flat=True).get(pk=pk)
-        Piece.objects.filter(pk=pk).update(title=f"{title} revised")  # no signal: timed below
-        document = build_document(Piece(pk=pk))
-        t0 = time.perf_counter()
-        with transaction.atomic():
-            backend.add(document)
-            # Without the commit, which a piece's own save pays anyway (and with it SQLite's
-            # periodic WAL checkpoint, the p95 of the figure with commit).
-            index_writes.append((time.perf_counter() - t0) * 1000)
-        updates.append((time.perf_counter() - t0) * 1000)
+    updates, index_writes, restarts = [], [], []
+    try:
+        from library.search.tasks import request_upkeep
+    except ImportError:  # code from before the upkeep task (a "before" run)
+        request_upkeep = None
+    log = WalLog()
+    with upkeep_worker(args.worker):
+        for pk in rng.sample(ids, args.saves):
+            before = log.salt()  # before this sample's first write, as for the saves
+            title = Piece.objects.values_list("title", flat=True).get(pk=pk)
+            Piece.objects.filter(pk=pk).update(title=f"{title} revised")  # no signal: timed below
+            document = build_document(Piece(pk=pk))
+            t0 = time.perf_counter()
+            with transaction.atomic():
+                backend.add(document)
+                if request_upkeep is not None:
+                    request_upkeep(backend)  # as library.search.sync does after its writes
+                # Without the commit, which a piece's own save pays anyway (with FTS5's
+                # segment flush, and on SQLite any automatic WAL checkpoint).
+                index_writes.append((time.perf_counter() - t0) * 1000)
+            updates.append((time.perf_counter() - t0) * 1000)
+            restarts.append(before)
+    restarts.append(log.salt())
 
     print(f"\n== {name} engine, {count:,} pieces ==")
     if build_rate != build_rate:  # NaN: --reuse-index kept the index
@@ -252,15 +270,80 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
                   f"p95 {percentile(values, 95):7.1f} ms")  # fmt: skip
     print(f"update:  p50 {percentile(updates, 50):.2f} ms, p95 {percentile(updates, 95):.2f} ms "
           f"with commit; index write alone p50 {percentile(index_writes, 50):.2f} ms, "
-          f"p95 {percentile(index_writes, 95):.2f} ms (one changed piece)")  # fmt: skip
-    saves, writes = save_latency(rng, ids)
+          f"p95 {percentile(index_writes, 95):.2f} ms (one changed piece, {len(updates)} "
+          f"samples)")  # fmt: skip
+    print_commits("  commit of the update:", updates, index_writes, restarts)
+    saves, writes = save_latency(rng, ids, args.saves, args.worker)
     print(f"save:    p50 {percentile(saves, 50):.2f} ms, p95 {percentile(saves, 95):.2f} ms "
-          f"(save_piece with byline and tags; {writes:.1f} index writes per save)")  # fmt: skip
+          f"(save_piece with byline and tags; {writes:.1f} index writes per save; "
+          f"{len(saves)} samples; upkeep worker {'on' if args.worker else 'off'})")  # fmt: skip
     print(f"size:    {backend.size_bytes() / 1e6:,.1f} MB index")
     print(f"load:    {os.getloadavg()[0]:.1f} (1-minute load average on {os.cpu_count()} cores)")
 
 
-def save_latency(rng: random.Random, ids: list[int], n: int = 30) -> tuple[list[float], float]:
+class WalLog:
+    """Tells whether SQLite started its WAL over (after a complete checkpoint) between two
+    readings: the salt in the WAL file's header changes. Nothing on PostgreSQL."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.path = None
+        if connection.vendor == "sqlite":
+            self.path = Path(connection.settings_dict["NAME"] + "-wal")
+
+    def salt(self) -> bytes:
+        # The -wal file only (SQLite holds no POSIX locks on it; never open the -shm file:
+        # closing it would drop this process's locks there).
+        if self.path is None or not self.path.exists():
+            return b""
+        with self.path.open("rb") as wal:
+            return wal.read(24)[16:24]
+
+
+def print_commits(label: str, totals: list[float], writes: list[float], salts: list[bytes]) -> None:
+    """The commit's share of each sample, split by whether a checkpoint ran in it.
+
+    A commit after which the WAL started over (its salt changed before the next sample's
+    write; the sample after that one started it over) ran a checkpoint: SQLite's automatic
+    one, or the upkeep worker's, which ran beside it.
+    """
+    commits = [total - write for total, write in zip(totals, writes, strict=True)]
+    restarted = [salts[i + 1] != salts[i + 2] if i + 2 < len(salts) else False
+                 for i in range(len(commits))]  # fmt: skip
+    plain = [c for c, r in zip(commits, restarted, strict=True) if not r]
+    marked = [c for c, r in zip(commits, restarted, strict=True) if r]
+    line = (f"{label} p50 {percentile(commits, 50):.2f} ms, p95 {percentile(commits, 95):.2f} ms; "
+            f"without a WAL restart p95 {percentile(plain, 95):.2f} ms")  # fmt: skip
+    if marked:
+        line += f"; {len(marked)} followed by a WAL restart, mean {statistics.mean(marked):.2f} ms"
+    print(line)
+
+
+@contextmanager
+def upkeep_worker(on: bool) -> Iterator[None]:
+    """``manage.py db_worker`` beside the timed writes, as deployed (it runs the index
+    upkeep the saves enqueue: library/search/tasks.py); nothing when ``on`` is false."""
+    if not on:
+        yield
+        return
+    root = Path(__file__).resolve().parents[1]
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
+         "--interval", "1", "-v", "0"],
+        cwd=root, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(2)  # its start-up, not the timed writes, pays for importing Django
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def save_latency(
+    rng: random.Random, ids: list[int], n: int = 200, worker: bool = False
+) -> tuple[list[float], float]:
     """Wall time of ``save_piece`` on existing pieces, and index writes per save."""
     from library.catalogue.authors import AuthorSpec
     from library.catalogue.models import Piece
@@ -276,20 +359,46 @@ def save_latency(rng: random.Random, ids: list[int], n: int = 30) -> tuple[list[
         return original(backend, piece_ids)
 
     sync._write = counting
-    timings = []
+    timings, commits, salts, saved_commits = [], [], [], []
+    from django.db import connection
+
+    log = WalLog()
+    commit = connection._commit
+
+    def timed_commit():
+        t0 = time.perf_counter()
+        try:
+            return commit()
+        finally:
+            commits.append((time.perf_counter() - t0) * 1000)
+
+    connection._commit = timed_commit  # the save's own commit, timed alone
     try:
-        for pk in rng.sample(ids, n):
-            piece = Piece.objects.get(pk=pk)
-            piece.title = f"{piece.title} edited"
-            contributors = PieceContributors(
-                authors=[AuthorSpec(given=a.given, family=a.family) for a in piece.authors]
-            )
-            tags = PieceTags(topics=list(piece.topics.all()), regions=list(piece.regions.all()))
-            t0 = time.perf_counter()
-            save_piece(piece, contributors, tags)
-            timings.append((time.perf_counter() - t0) * 1000)
+        with upkeep_worker(worker):
+            for pk in rng.sample(ids, n):
+                piece = Piece.objects.get(pk=pk)
+                piece.title = f"{piece.title} edited"
+                contributors = PieceContributors(
+                    authors=[AuthorSpec(given=a.given, family=a.family) for a in piece.authors]
+                )
+                topics, regions = list(piece.topics.all()), list(piece.regions.all())
+                tags = PieceTags(topics=topics, regions=regions)
+                salts.append(log.salt())
+                commits.clear()
+                t0 = time.perf_counter()
+                save_piece(piece, contributors, tags)
+                timings.append((time.perf_counter() - t0) * 1000)
+                saved_commits.append(sum(commits))
+        salts.append(log.salt())
     finally:
         sync._write = original
+        del connection._commit
+    print_commits(
+        "  commit of the save:",
+        timings,
+        [t - c for t, c in zip(timings, saved_commits, strict=True)],
+        salts,
+    )
     return timings, writes / n
 
 
@@ -313,6 +422,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--save-only", action="store_true", help="only time save_piece (index must exist)"
+    )
+    parser.add_argument(
+        "--saves", type=int, default=200, help="samples for the update: and save: lines"
+    )
+    parser.add_argument(
+        "--worker",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run manage.py db_worker beside the timed writes, as deployed (default: on "
+        "for SQLite, off with --postgres, whose database other work may share)",
     )
     parser.add_argument("--db-dir", default=tempfile.mkdtemp(prefix="dossier-search-bench-"))
     parser.add_argument(
@@ -339,6 +458,8 @@ def main() -> None:
     if args.postgres and (not postgres_url.startswith("postgres") or len(args.pieces) != 1):
         parser.error("--postgres needs DATABASE_URL=postgres://… and a single --pieces value")
     Path(args.db_dir).mkdir(parents=True, exist_ok=True)
+    if args.worker is None:
+        args.worker = not args.postgres
 
     for count in args.pieces:
         path = Path(args.db_dir) / f"bench-{count}.sqlite3"
@@ -375,7 +496,10 @@ def main() -> None:
 
                 settings.SEARCH_BACKEND = engine
                 saves, writes = save_latency(
-                    random.Random(SEED + 2), list(Piece.objects.values_list("pk", flat=True))
+                    random.Random(SEED + 2),
+                    list(Piece.objects.values_list("pk", flat=True)),
+                    args.saves,
+                    args.worker,
                 )
                 p50, p95 = percentile(saves, 50), percentile(saves, 95)
                 print(f"{engine}, {count:,} pieces: save p50 {p50:.2f} ms, p95 {p95:.2f} ms; "

@@ -19,6 +19,7 @@ from library.search.backends.base import IndexStatus, SearchBackend
 from library.search.documents import documents_for, iter_documents
 from library.search.outbox import pending
 from library.search.sync import retry_pending
+from library.search.tasks import request_upkeep
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def rebuild(chunk: int = 500, progress: Progress | None = None) -> int:
     backend.finish_rebuild()
     # Writes refused while it ran (and any older ones) go into the new index now.
     retry_pending(backend)
+    # The worker starts merging the rebuilt segments before saves pile small ones on them.
+    request_upkeep(backend, always=backend.merges_in_upkeep)
     return done
 
 

@@ -31,6 +31,7 @@ from library.search import outbox
 from library.search.backends import get_backend
 from library.search.backends.base import IndexUnavailable, SearchBackend
 from library.search.documents import documents_for
+from library.search.tasks import request_upkeep
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ def _write(backend, ids: list[int]) -> None:
         backend.add(document)
     for piece_id in gone:
         backend.delete(piece_id)
+    # Work FTS5 and SQLite's WAL would do in this commit goes to the worker (tasks.py).
+    request_upkeep(backend)
 
 
 RETRY_BATCH = 500

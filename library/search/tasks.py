@@ -43,3 +43,56 @@ def retry_index_writes(delay: float) -> int:
     if left:
         schedule_retry(min(MAX_DELAY, 2 * delay))
     return left
+
+
+# --- index upkeep ------------------------------------------------------------------------------
+# The database engine's writes leave work an engine would otherwise do inside the saving
+# request's commit: SQLite's WAL checkpoint (copying the log into the database, with its
+# fsync) and FTS5's segment merges. A write that finds it due asks the worker for it, once:
+# no second task while one waits (library/search/README.md, "Saves and upkeep").
+
+
+def request_upkeep(backend, *, delay: float = 0.0, always: bool = False) -> bool:
+    """Enqueue :func:`maintain_index` if ``backend`` has upkeep due and none waits.
+
+    Called in the saving transaction, after its index write, so the task row commits or
+    rolls back with the save; by ``rebuild_index`` when it ends (``always``: a rebuild
+    leaves big segments FTS5 wants merged); and by the task itself, ``delay`` seconds on,
+    while it still finds segments to merge. Without a worker-backed task backend nothing
+    is enqueued: SQLite's own bounds then apply (the automatic checkpoint at
+    ``SQLITE_WAL_AUTOCHECKPOINT`` frames, FTS5's crisis merge), inside a save.
+    """
+    if not (always or backend.upkeep_due()):
+        return False
+    task_backend = maintain_index.get_backend()
+    if not task_backend.supports_defer:  # an immediate backend would run it inside the save
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(
+        task_path=maintain_index.module_path, status="READY"
+    ).exists()
+    if waiting:
+        return False
+    run = maintain_index
+    if delay:
+        run = run.using(run_after=timezone.now() + datetime.timedelta(seconds=delay))
+    run.enqueue()
+    return True
+
+
+# While a run merged something, the next runs this much later: merging goes on in the
+# background a step at a time (a save waits for at most one step) until FTS5 wants no more.
+MERGE_PACE = 0.25
+
+
+@task()
+def maintain_index() -> dict[str, int]:
+    """The configured engine's deferred upkeep (merges, checkpoint); what it did, by name."""
+    from library.search.backends import get_backend
+
+    backend = get_backend()
+    done = backend.upkeep()
+    if done.get("merge_steps"):
+        request_upkeep(backend, delay=MERGE_PACE, always=True)
+    return done

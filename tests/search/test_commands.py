@@ -76,7 +76,7 @@ def test_rebuild_index_loads_in_bulk_then_sets_the_index_back_for_single_saves(p
     monkeypatch.setattr(sqlite_fts5.SQLiteFTS5Backend, "optimize", spy)
     call_command("rebuild_index", "--verbosity", "0")
     assert seen == [{"automerge": 16, "hashsize": 64 * 1024 * 1024}]
-    assert _fts5_config(connection) == {"automerge": 4, "hashsize": 1024 * 1024}
+    assert _fts5_config(connection) == {"automerge": 0, "hashsize": 1024 * 1024}
 
 
 @pytest.mark.sqlite
@@ -91,7 +91,7 @@ def test_rebuild_index_works_where_fts5_lacks_a_bulk_option(pieces, monkeypatch,
     call_command("rebuild_index", "--verbosity", "0")
     call_command("check_index")
     assert "matches the catalogue" in capsys.readouterr().out
-    assert _fts5_config(connection) == {"automerge": 4, "hashsize": 1024 * 1024}
+    assert _fts5_config(connection) == {"automerge": 0, "hashsize": 1024 * 1024}
 
 
 def _fts5_config(connection) -> dict:

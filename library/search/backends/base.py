@@ -81,6 +81,18 @@ class SearchBackend:
     def optimize(self) -> None:
         """Compact the index after a rebuild (nothing to do for most engines)."""
 
+    # Whether ``upkeep`` merges index segments (then a rebuild asks for it when it ends).
+    merges_in_upkeep = False
+
+    def upkeep_due(self) -> bool:
+        """Whether index upkeep (``upkeep``) has work waiting; cheap, asked after each write."""
+        return False
+
+    def upkeep(self) -> dict[str, int]:
+        """Work an engine defers from the saving request (the worker's ``maintain_index``
+        task); returns what it did, by name. Nothing for most engines."""
+        return {}
+
     def clear(self) -> None:
         """Empty the index."""
         raise NotImplementedError(f"{self.name} does not support clear")
