@@ -17,7 +17,9 @@ by ``--duration``) runs against them:
   words, 2-3 words, phrases, field filters, prefixes, misspellings; snippets and facets)
   and random piece pages;
 * one editor, signed in through the real login form, creates pieces and edits earlier
-  ones (synopsis) through the real forms, CSRF and all.
+  ones (synopsis) through the real forms, CSRF and all;
+* one background worker (``manage.py db_worker``), as a deployment runs: it stores the
+  Cite box texts each save queues and, on SQLite, does the index upkeep saves defer.
 
 Both configurations search with SEARCH_BACKEND=database (FTS5 on SQLite, the tsvector
 dialect on PostgreSQL); the catalogue is indexed before the run (or kept, when a reused
@@ -273,10 +275,24 @@ def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dic
         f"index checked or built in {before['indexed_s']} s)"
     )
     servers = start_instances(env, servers_wanted, args.workers, logs)
+    # The background worker a deployment runs beside the instances: the Cite box texts
+    # every save queues, and SQLite's index upkeep (merges, WAL checkpoints).
+    worker_log = (logs / "db_worker.log").open("w")
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "db_worker", "--no-reload"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
+    print("  worker: manage.py db_worker")
     try:
         outcome = run_locust([port for port, _, _ in servers], before, args, logs)
     finally:
         stop_instances(servers)
+        worker.terminate()
+        worker.wait(timeout=60)
+        worker_log.close()
     editor_result = outcome["editor"]
     after = in_env(env, "_verify", json.dumps(editor_result.get("edits", {})))
     created = len(editor_result.get("created", []))
