@@ -49,7 +49,8 @@ def rebuild(chunk: int = 500, progress: Progress | None = None) -> int:
     backend.finish_rebuild()
     # Writes refused while it ran (and any older ones) go into the new index now.
     retry_pending(backend)
-    # The worker starts merging the rebuilt segments before saves pile small ones on them.
+    # The worker checkpoints the WAL the rebuild filled (and merges, for an engine that
+    # leaves that to it).
     request_upkeep(backend, always=backend.merges_in_upkeep)
     return done
 
