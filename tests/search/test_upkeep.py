@@ -123,11 +123,10 @@ def test_a_rebuild_asks_the_worker_to_merge_what_it_wrote(database_engine, make_
     assert check(database_engine).ok
 
 
+@pytest.mark.sqlite
 def test_a_rebuild_leaves_nothing_for_saves_to_merge(database_engine, make_piece):
     # A chunk a commit: 20 segments, which the bulk load's automerge (16) leaves on two
     # levels; merged to one at the end, the first saves meet no crisis merge.
-    if connection.vendor != "sqlite":
-        pytest.skip("FTS5 segments")
     for n in range(20):
         make_piece(f"Segment piece {n}")
     rebuild(chunk=1)
