@@ -278,20 +278,23 @@ def run_load(name: str, env: dict, servers_wanted: int, args, logs: Path) -> dic
     # The background worker a deployment runs beside the instances: the Cite box texts
     # every save queues, and SQLite's index upkeep (merges, WAL checkpoints).
     worker_log = (logs / "db_worker.log").open("w")
-    worker = subprocess.Popen(
-        [PYTHON, "manage.py", "db_worker", "--no-reload"],
-        cwd=ROOT,
-        env=env,
-        stdout=worker_log,
-        stderr=subprocess.STDOUT,
-    )
-    print("  worker: manage.py db_worker")
+    worker = None
+    if not args.no_worker:
+        worker = subprocess.Popen(
+            [PYTHON, "manage.py", "db_worker", "--no-reload"],
+            cwd=ROOT,
+            env=env,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
+        )
+        print("  worker: manage.py db_worker")
     try:
         outcome = run_locust([port for port, _, _ in servers], before, args, logs)
     finally:
         stop_instances(servers)
-        worker.terminate()
-        worker.wait(timeout=60)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=60)
         worker_log.close()
     editor_result = outcome["editor"]
     after = in_env(env, "_verify", json.dumps(editor_result.get("edits", {})))
@@ -319,6 +322,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="locust reader users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument(
+        "--no-worker", action="store_true", help="no db_worker beside the instances"
+    )
     parser.add_argument(
         "--sqlite-db",
         type=Path,
