@@ -54,6 +54,21 @@ def index_digest(path: Path) -> str:
     return "\n".join(lines)
 
 
+def django_on(db: Path, copy_to: Path | None) -> Path:
+    """Django set up on the SQLite file ``db``, or on a copy of it in ``copy_to``; the file."""
+    path = db
+    if copy_to:
+        copy_to.mkdir(parents=True, exist_ok=True)
+        path = copy_to / db.name
+        shutil.copyfile(db, path)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+    import django
+
+    django.setup()
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", required=True, type=Path)
@@ -63,16 +78,7 @@ def main() -> None:
     parser.add_argument("--pragma", action="append", default=[], help="run before rebuilding")
     parser.add_argument("--cprofile", action="store_true", help="top functions of one run")
     args = parser.parse_args()
-    path = args.db
-    if args.copy_to:
-        args.copy_to.mkdir(parents=True, exist_ok=True)
-        path = args.copy_to / args.db.name
-        shutil.copyfile(args.db, path)
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    path = django_on(args.db, args.copy_to)
     from django.core.management import call_command
     from django.db import connection
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rebuild import django_on
 from search import SEED, build_lexicon, percentile, query_mix
 
 
@@ -51,14 +51,7 @@ def main() -> None:
     parser.add_argument("--copy-to", required=True, type=Path)
     parser.add_argument("--saves", type=int, default=1000)
     args = parser.parse_args()
-    args.copy_to.mkdir(parents=True, exist_ok=True)
-    path = args.copy_to / args.db.name
-    shutil.copyfile(args.db, path)
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    django_on(args.db, args.copy_to)
     from django.conf import settings
     from django.core.management import call_command
 
