@@ -269,15 +269,9 @@ def shared_tags_sql(
         return [(pk, int(st), int(sr)) for pk, st, sr in cursor.fetchall()]
 
 
-def related_pieces(piece: Piece, limit: int = 5, backend: SearchBackend | None = None) -> list:
-    """Pieces most like ``piece``: similar title, tags and synopsis text, shared tags."""
-    ranked = related_ids(piece, limit, backend)
-    found = Piece.objects.with_related().in_bulk(ranked)
-    return [found[pk] for pk in ranked if pk in found]
-
-
 def related_ids(piece: Piece, limit: int = 5, backend: SearchBackend | None = None) -> list[int]:
-    """The ids of :func:`related_pieces`, best first, without loading the pieces.
+    """Ids of the pieces most like ``piece`` (similar title, tags and synopsis text, shared
+    tags), best first, without loading the pieces.
 
     The piece page caches ids and loads the pieces it shows itself: loading them here too
     cost four more queries a first view (~10 ms on PostgreSQL at 100,000 pieces).

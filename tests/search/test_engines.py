@@ -246,9 +246,9 @@ def test_no_suggestion_for_correct_words_or_known_aliases(corpus):
 
 
 def test_related_pieces_share_text_or_tags(corpus):
-    related = service.related_pieces(corpus["mosul"])
-    assert corpus["mosul"] not in related
-    assert corpus["fighters"] in related  # both about Iraq
+    related = service.related_ids(corpus["mosul"])
+    assert corpus["mosul"].pk not in related
+    assert corpus["fighters"].pk in related  # both about Iraq
 
 
 def test_an_edited_piece_is_found_by_its_new_title(corpus, django_capture_on_commit_callbacks):

@@ -49,7 +49,6 @@ from library.search.vocab import Vocabulary
 
 # The memory each text index's build may use after a rebuild.
 BUILD_MEMORY = "512MB"
-# Related pieces: how many of a piece's rarest shared words are looked up.
 # ts_headline drops anything that looks like an HTML tag; hide "<" from it, put it back after.
 _LT = "\ue000"
 _HEADLINE_OPTIONS = (
