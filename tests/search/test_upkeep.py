@@ -178,7 +178,8 @@ def test_upkeep_empties_the_pending_lists_saves_filled(database_engine, make_pie
     pieces = [make_piece(f"Pending entry {n}", body="insurgency " * 50) for n in range(3)]
     resave(pieces[0], authors=("Abdul Basit",), title="Pending entry revised")
     done = database_engine.upkeep()
-    assert done["gin_indexes"] == 4 and done["pending_pages"] >= 4
+    assert done["gin_indexes"] == 4
+    assert done["pending_pages"] >= 4  # a page at least on each index
     assert pending_pages() == dict.fromkeys(pg_backend.GIN_INDEX_NAMES, 0)  # nothing left
     assert service.search("revised").total == 1
     assert service.search("insurgency").total == 3
