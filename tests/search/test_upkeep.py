@@ -81,15 +81,17 @@ def empty_index(database_engine):
 
 
 @pytest.mark.django_db(transaction=True)  # the worker closes its connection when it ends
-def test_saves_are_found_before_the_upkeep_runs_and_after_it(empty_index, make_piece, monkeypatch):
+def test_saves_are_found_before_the_upkeep_runs_and_after_it(
+    empty_index, make_piece, monkeypatch, settings
+):
     from django_tasks_db.models import DBTaskResult
 
     database_engine = empty_index
 
     # Due after every write (a test database has no WAL file to measure; PostgreSQL asks
-    # every UPKEEP_EVERY writes).
+    # every SEARCH_UPKEEP_EVERY writes).
     monkeypatch.setattr(sqlite_backend, "UPKEEP_WAL_BYTES", 0)
-    monkeypatch.setattr(pg_backend, "UPKEEP_EVERY", 1)
+    settings.SEARCH_UPKEEP_EVERY = 1
     # The next run's delay, past the worker's batch: however slow the machine, the batch
     # runs one task (at 0.25 s a slow run found the next one ready and ran it too).
     monkeypatch.setattr(tasks, "MERGE_PACE", 3600)
@@ -187,12 +189,12 @@ def test_upkeep_empties_the_pending_lists_saves_filled(database_engine, make_pie
 
 
 @pytest.mark.postgresql
-def test_a_save_asks_for_upkeep_every_upkeep_every_index_writes(
-    database_engine, make_piece, monkeypatch
+def test_a_save_asks_for_upkeep_every_search_upkeep_every_index_writes(
+    database_engine, make_piece, settings
 ):
     from django_tasks_db.models import DBTaskResult
 
-    monkeypatch.setattr(pg_backend, "UPKEEP_EVERY", 3)
+    settings.SEARCH_UPKEEP_EVERY = 3
     queued = DBTaskResult.objects.filter(task_path=maintain_index.module_path)
     asked = []
     for n in range(7):

@@ -3,7 +3,7 @@
 Each GIN index collects new entries in a pending list that is merged into the index once it
 reaches ``gin_pending_list_limit``, by the insert that filled it: 300–600 ms inside one save
 at 100,000 pieces. The worker's ``maintain_index`` now merges them (``gin_clean_pending_list``)
-every ``UPKEEP_EVERY`` index writes, counted by the change log's new ``n`` column, so the
+every ``SEARCH_UPKEEP_EVERY`` (100) index writes, counted by the change log's new ``n`` column, so the
 limit is only reached when no worker runs. The limit is set on each index (4 MB, the server
 default) so the worker's head start does not depend on the server's setting; a lower global
 setting would otherwise make saves merge before the worker is asked. ``rebuild_index``

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from library.catalogue.models import Piece
@@ -33,7 +34,6 @@ from library.search.backends.database.postgres.schema import (
     TABLES,
     TEXT_TABLE,
     TSQUERY,
-    UPKEEP_EVERY,
     WORD_TABLE,
     choose_pair_words,
     count_params,
@@ -87,7 +87,7 @@ class PostgresBackend(SearchBackend):
     rebuild_workers = max(1, min(4, os.cpu_count() or 1))
 
     def __init__(self) -> None:
-        # Per thread: whether this thread's last index write was the UPKEEP_EVERY-th.
+        # Per thread: whether this thread's last index write was a SEARCH_UPKEEP_EVERY-th.
         self._due = threading.local()
 
     # --- writing -------------------------------------------------------------------------
@@ -255,14 +255,21 @@ class PostgresBackend(SearchBackend):
             cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE word = ANY(%s) AND docs <= 0", [fewer])
 
     def _note_logged(self, number: int | None) -> None:
-        """Remember whether this write's change-log number was an UPKEEP_EVERY-th one."""
-        if number is not None and number % UPKEEP_EVERY == 0:
+        """Remember whether this write's change-log number was a SEARCH_UPKEEP_EVERY-th one.
+
+        A save of a typical piece adds two 8 KB pages to the body (``vec``) and pairs
+        indexes' pending lists, so ~250 saves fill 4 MB (GIN_STORAGE); merging 100 saves'
+        worth took the worker ~300 ms at 100,000 pieces. A run of long bodies can still
+        reach the limit first: that insert merges, as without a worker.
+        """
+        every = settings.SEARCH_UPKEEP_EVERY
+        if number is not None and every > 0 and number % every == 0:
             self._due.pending = True
 
     # --- upkeep --------------------------------------------------------------------------
 
     def upkeep_due(self) -> bool:
-        """Whether this thread's last writes included an UPKEEP_EVERY-th one (asked once)."""
+        """Whether this thread's last writes included a SEARCH_UPKEEP_EVERY-th (asked once)."""
         due = getattr(self._due, "pending", False)
         self._due.pending = False
         return due

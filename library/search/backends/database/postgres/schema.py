@@ -70,16 +70,11 @@ GIN_INDEXES = (
 GIN_INDEX_NAMES = [name for name, _table, _column in GIN_INDEXES]
 # Their storage parameters (migration 0009, and rebuild_index when it creates them again):
 # the pending list each insert appends to is merged into the index by the worker's upkeep
-# (backend.upkeep) every UPKEEP_EVERY index writes, long before this limit, at which the
+# (backend.upkeep) every SEARCH_UPKEEP_EVERY index writes, long before this limit, at which the
 # insert that reaches it merges it inside its save (300-600 ms at 100,000 pieces). Set on
 # the index (4 MB, the server's default) so the worker's head start does not depend on the
 # server's setting.
 GIN_STORAGE = "gin_pending_list_limit = 4096"
-# Every this many index writes (the change log's ``n``) a save asks the worker to merge the
-# pending lists. A save of a typical piece adds two 8 KB pages to the body (``vec``) and
-# pairs indexes' lists, so ~250 saves fill 4 MB; merging 100 saves' worth took the worker
-# ~300 ms at 100,000 pieces. A run of long bodies can still reach the limit first.
-UPKEEP_EVERY = 100
 
 
 def indexed_pair(first: str, second: str) -> str:
