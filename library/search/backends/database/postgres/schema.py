@@ -16,7 +16,8 @@ frozen SQL is the tables' definition; a change to them is a new migration):
 * ``search_pg_word``: the catalogue's own folded words (short fields) with document counts,
   the candidates for "did you mean".
 * ``search_pg_change``: (transaction id, piece id) of every index write, so each process's
-  facet arrays (facets.py) stay exact.
+  facet arrays (facets.py) stay exact, and a number ``n`` (migration 0009) that says when a
+  save asks the worker to merge the text indexes' pending lists (backend.upkeep).
 * ``search_pg_pair_word``: the catalogue's common words with their shares of the pieces
   and a small number each (``code``), chosen when the index is cleared for a rebuild
   (``choose_pair_words``). Each doc row's ``pairs`` (GIN-indexed, migration 0006) is an
