@@ -280,6 +280,9 @@ SEARCH_BACKEND = envchoice("SEARCH_BACKEND", "database", ("database", "whoosh"))
 WHOOSH_INDEX_DIR = Path(envstr("WHOOSH_INDEX_DIR") or BASE_DIR / "whoosh_index")
 WHOOSH_LOCK_TIMEOUT = envint("WHOOSH_LOCK_TIMEOUT", 10, minimum=1)
 SEARCH_RESULT_CACHE_SIZE = envint("SEARCH_RESULT_CACHE_SIZE", 128)
+# PostgreSQL: every this many index writes a save asks the worker (maintain_index) to merge
+# the text indexes' GIN pending lists; 0 never asks (the inserts merge them at the limit).
+SEARCH_UPKEEP_EVERY = envint("SEARCH_UPKEEP_EVERY", 100)
 
 # Security headers; the HTTPS-only ones follow DEBUG so development works over plain HTTP.
 SECURE_CONTENT_TYPE_NOSNIFF = True

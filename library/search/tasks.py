@@ -48,8 +48,9 @@ def retry_index_writes(delay: float) -> int:
 # --- index upkeep ------------------------------------------------------------------------------
 # The database engine's writes leave work an engine would otherwise do inside the saving
 # request's commit: SQLite's WAL checkpoint (copying the log into the database, with its
-# fsync) and FTS5's segment merges. A write that finds it due asks the worker for it, once:
-# no second task while one waits (library/search/README.md, "Saves and upkeep").
+# fsync) and FTS5's segment merges; PostgreSQL's GIN pending lists, merged into the text
+# indexes by the insert that fills one. A write that finds it due asks the worker for it,
+# once: no second task while one waits (library/search/README.md, "Saves and upkeep").
 
 
 def request_upkeep(backend, *, delay: float = 0.0, always: bool = False) -> bool:
@@ -59,8 +60,9 @@ def request_upkeep(backend, *, delay: float = 0.0, always: bool = False) -> bool
     rolls back with the save; by ``rebuild_index`` when it ends (``always``: a rebuild
     leaves big segments FTS5 wants merged); and by the task itself, ``delay`` seconds on,
     while it still finds segments to merge. Without a worker-backed task backend nothing
-    is enqueued: SQLite's own bounds then apply (the automatic checkpoint at
-    ``SQLITE_WAL_AUTOCHECKPOINT`` frames, FTS5's crisis merge), inside a save.
+    is enqueued: the engine's own bounds then apply inside a save (SQLite's automatic
+    checkpoint at ``SQLITE_WAL_AUTOCHECKPOINT`` frames, FTS5's crisis merge, PostgreSQL's
+    ``gin_pending_list_limit``).
     """
     if not (always or backend.upkeep_due()):
         return False
@@ -88,7 +90,8 @@ MERGE_PACE = 0.25
 
 @task()
 def maintain_index() -> dict[str, int]:
-    """The configured engine's deferred upkeep (merges, checkpoint); what it did, by name."""
+    """The configured engine's deferred upkeep (merges, checkpoint, pending lists); what it
+    did, by name."""
     from library.search.backends import get_backend
 
     backend = get_backend()

@@ -10,6 +10,7 @@ from library.catalogue.authors import parse_name
 from library.catalogue.models import Piece
 from library.catalogue.services import PieceContributors, PieceTags, save_piece
 from library.search import service, tasks
+from library.search.backends.database.postgres import backend as pg_backend
 from library.search.backends.database.sqlite import backend as sqlite_backend
 from library.search.maintenance import check, rebuild
 from library.search.tasks import maintain_index
@@ -80,13 +81,17 @@ def empty_index(database_engine):
 
 
 @pytest.mark.django_db(transaction=True)  # the worker closes its connection when it ends
-def test_saves_are_found_before_the_upkeep_runs_and_after_it(empty_index, make_piece, monkeypatch):
+def test_saves_are_found_before_the_upkeep_runs_and_after_it(
+    empty_index, make_piece, monkeypatch, settings
+):
     from django_tasks_db.models import DBTaskResult
 
     database_engine = empty_index
 
-    # Due after every write (a test database has no WAL file to measure).
+    # Due after every write (a test database has no WAL file to measure; PostgreSQL asks
+    # every SEARCH_UPKEEP_EVERY writes).
     monkeypatch.setattr(sqlite_backend, "UPKEEP_WAL_BYTES", 0)
+    settings.SEARCH_UPKEEP_EVERY = 1
     # The next run's delay, past the worker's batch: however slow the machine, the batch
     # runs one task (at 0.25 s a slow run found the next one ready and ran it too).
     monkeypatch.setattr(tasks, "MERGE_PACE", 3600)
@@ -95,7 +100,7 @@ def test_saves_are_found_before_the_upkeep_runs_and_after_it(empty_index, make_p
     resave(pieces[0], authors=("Abdul Basit",), title="Upkeep piece alpha revised")
     queued = DBTaskResult.objects.filter(task_path=maintain_index.module_path)
     sqlite = connection.vendor == "sqlite"
-    assert queued.count() == (1 if sqlite else 0)  # once while one waits; PostgreSQL: none
+    assert queued.count() == 1  # once while one waits
     before = {title: [p.pk for p, _ in service.search(title).entries] for title in titles}
     assert all(before[title] for title in titles)  # the worker has not run
 
@@ -108,7 +113,11 @@ def test_saves_are_found_before_the_upkeep_runs_and_after_it(empty_index, make_p
         assert queued.filter(status="READY").count() == 1
         assert done["merge_steps"] == 0
     else:
-        assert done == {}
+        # The saves' entries were in the text indexes' pending lists; the task merged them.
+        result = queued.get(status="SUCCESSFUL")
+        assert result.return_value["gin_indexes"] == 4
+        assert result.return_value["pending_pages"] >= 4  # a page at least on each index
+        assert done == {"pending_pages": 0, "gin_indexes": 4}
     assert {title: [p.pk for p, _ in service.search(title).entries] for title in titles} == before
     assert check(database_engine).ok
 
@@ -131,4 +140,88 @@ def test_a_rebuild_leaves_nothing_for_saves_to_merge(database_engine, make_piece
         make_piece(f"Segment piece {n}")
     rebuild(chunk=1)
     assert database_engine.upkeep()["merge_steps"] == 0
+    assert check(database_engine).ok
+
+
+def pending_pages() -> dict[str, int]:
+    """Each text index's pending-list pages, as ``gin_clean_pending_list`` merges them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, gin_clean_pending_list(to_regclass(name)) FROM unnest(%s::text[]) name",
+            [pg_backend.GIN_INDEX_NAMES],
+        )
+        return dict(cursor.fetchall())
+
+
+def gin_options() -> dict[str, list[str] | None]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            [pg_backend.GIN_INDEX_NAMES],
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgresql
+def test_the_text_indexes_keep_their_pending_list_limit_through_a_rebuild(
+    database_engine, make_piece
+):
+    expected = {name: ["gin_pending_list_limit=4096"] for name in pg_backend.GIN_INDEX_NAMES}
+    assert gin_options() == expected  # as the migration set them
+    make_piece("Rebuilt with its parameters")
+    rebuild()  # drops the four indexes and creates them again
+    assert gin_options() == expected
+    assert check(database_engine).ok
+
+
+@pytest.mark.postgresql
+def test_upkeep_empties_the_pending_lists_saves_filled(database_engine, make_piece):
+    pending_pages()  # whatever earlier writes left
+    pieces = [make_piece(f"Pending entry {n}", body="insurgency " * 50) for n in range(3)]
+    resave(pieces[0], authors=("Abdul Basit",), title="Pending entry revised")
+    done = database_engine.upkeep()
+    assert done["gin_indexes"] == 4
+    assert done["pending_pages"] >= 4  # a page at least on each index
+    assert pending_pages() == dict.fromkeys(pg_backend.GIN_INDEX_NAMES, 0)  # nothing left
+    assert service.search("revised").total == 1
+    assert service.search("insurgency").total == 3
+    assert check(database_engine).ok
+
+
+@pytest.mark.postgresql
+def test_a_save_asks_for_upkeep_every_search_upkeep_every_index_writes(
+    database_engine, make_piece, settings
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.SEARCH_UPKEEP_EVERY = 3
+    queued = DBTaskResult.objects.filter(task_path=maintain_index.module_path)
+    asked = []
+    for n in range(7):
+        piece = make_piece(f"Counted piece {n}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT max(n) FROM search_pg_change WHERE piece_id = %s", [piece.pk])
+            logged = cursor.fetchone()[0]
+        asked.append((logged % 3 == 0, queued.exists()))
+        queued.delete()
+    assert [expected for expected, _ in asked].count(True) >= 2  # 7 writes, every third
+    assert all(expected == enqueued for expected, enqueued in asked)
+
+
+@pytest.mark.postgresql
+def test_an_edit_is_three_statements_and_an_unchanged_piece_one(database_engine, make_piece):
+    from django.test.utils import CaptureQueriesContext
+
+    from library.search.documents import build_document
+
+    piece = make_piece("Statements counted", authors=("Abdul Basit",))
+    Piece.objects.filter(pk=piece.pk).update(title="Statements counted again")
+    document = build_document(Piece.objects.get(pk=piece.pk))
+    with CaptureQueriesContext(connection) as edit:
+        database_engine.add(document)  # no word loses its last piece: nothing to drop
+    with CaptureQueriesContext(connection) as unchanged:
+        database_engine.add(document)
+    assert len(edit.captured_queries) == 3  # the old row locked, both rows gone, one insert
+    assert len(unchanged.captured_queries) == 1
+    assert service.search("again").total == 1
     assert check(database_engine).ok

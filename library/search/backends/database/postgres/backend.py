@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from library.catalogue.models import Piece
@@ -20,17 +22,21 @@ from library.search.backends.database.postgres.ranking import Match, index_scans
 from library.search.backends.database.postgres.schema import (
     CHANGE_TABLE,
     CONFIG,
+    COUNT_SQL,
     DOC_TABLE,
     GIN_INDEX_NAMES,
     GIN_INDEXES,
+    GIN_STORAGE,
     INSERT_SQL,
     PAIR_WORD_TABLE,
     PHRASE_PAIRS_SQL,
+    REMOVE_SQL,
     TABLES,
     TEXT_TABLE,
     TSQUERY,
     WORD_TABLE,
     choose_pair_words,
+    count_params,
     insert_params,
     row_date,
 )
@@ -80,6 +86,10 @@ class PostgresBackend(SearchBackend):
     # Each connection's server process computes its pieces' vectors on one core.
     rebuild_workers = max(1, min(4, os.cpu_count() or 1))
 
+    def __init__(self) -> None:
+        # Per thread: whether this thread's last index write was a SEARCH_UPKEEP_EVERY-th.
+        self._due = threading.local()
+
     # --- writing -------------------------------------------------------------------------
 
     def add(self, document: PieceDocument) -> None:
@@ -95,25 +105,25 @@ class PostgresBackend(SearchBackend):
                 return  # unchanged: several signals fire for one save
             _, gone = self._remove(cursor, [document.piece_id])
             # One upsert of the net change: an edit rarely changes the short fields' words.
-            self._count_words(cursor, _tally(gone, -1, self._insert(cursor, [document])))
-            self._log(cursor, [document.piece_id])
+            self._insert(cursor, [document], _tally(gone, -1), [document.piece_id])
 
     def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
         """Insert documents that are not in the index yet (rebuild's fast path)."""
         batch = list(documents)
         with _cursor() as cursor:
             _, gone = self._remove(cursor, [d.piece_id for d in batch])  # any half-present row
-            self._count_words(cursor, _tally(gone, -1, self._insert(cursor, batch)))
-            if batch:
-                self._log(cursor, [0])  # 0: every process reloads its facet arrays
+            # 0 in the change log: every process reloads its facet arrays.
+            self._insert(cursor, batch, _tally(gone, -1), [0])
         return len(batch)
 
     def delete(self, piece_id: int) -> None:
         with _cursor() as cursor:
             removed, gone = self._remove(cursor, [piece_id])
-            self._count_words(cursor, _tally(gone, -1))
             if removed:
-                self._log(cursor, [piece_id])
+                counts = _tally(gone, -1)
+                cursor.execute(COUNT_SQL, count_params(counts, [piece_id]))
+                self._note_logged(cursor.fetchone()[0])
+                self._drop_unused_words(cursor, counts)
 
     def optimize(self) -> None:
         """Fresh planner statistics and visibility map after a rebuild; an old change log gone.
@@ -144,7 +154,7 @@ class PostgresBackend(SearchBackend):
                 "SELECT w, s, n FROM unnest(%s::text[], %s::real[]) WITH ORDINALITY AS p(w, s, n)",
                 [words, shares],
             )
-            self._log(cursor, [0])
+            cursor.execute(COUNT_SQL, count_params({}, [0]))  # 0: facet arrays reload
 
     def start_rebuild(self) -> None:
         """Clear, and drop the text indexes: building each once after the rows are written
@@ -172,7 +182,7 @@ class PostgresBackend(SearchBackend):
                 for name, table, column in GIN_INDEXES:
                     cursor.execute(
                         f"CREATE INDEX {concurrently} IF NOT EXISTS {name} ON {table} "
-                        f"USING gin ({column})"
+                        f"USING gin ({column}) WITH ({GIN_STORAGE})"
                     )
             finally:
                 cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [memory])
@@ -215,52 +225,73 @@ class PostgresBackend(SearchBackend):
             cursor.execute(PHRASE_PAIRS_SQL, [clean_for_index(" ".join(words))])
             return [code for (code,) in cursor.fetchall()]
 
-    @staticmethod
-    def _insert(cursor, documents: list[PieceDocument]) -> dict[str, int]:
-        """Write the documents' rows; their short fields' word counts, for _count_words."""
+    def _insert(
+        self, cursor, documents: list[PieceDocument], counts: dict[str, int], logged: list[int]
+    ) -> None:
+        """Write the documents' rows, add their short words to ``counts`` (the removed rows'
+        changes) and write those, and log ``logged``: one statement (INSERT_SQL)."""
         if not documents:
-            return {}
-        cursor.execute(INSERT_SQL, insert_params(documents))
-        return _tally([_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents])
+            return
+        short = [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents]
+        counts = _tally(short, 1, counts)
+        cursor.execute(INSERT_SQL, insert_params(documents, counts, logged))
+        self._note_logged(cursor.fetchone()[0])
+        self._drop_unused_words(cursor, counts)
 
     @staticmethod
     def _remove(cursor, piece_ids: list[int]) -> tuple[bool, list[set[str]]]:
         """Delete the pieces' rows: whether there were any, and each one's short words."""
         if not piece_ids:
             return False, []
-        cursor.execute(
-            f"DELETE FROM {TEXT_TABLE} WHERE piece_id = ANY(%s) "
-            "RETURNING title, authors, tags, synopsis",
-            [piece_ids],
-        )
-        old = cursor.fetchall()
-        cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE piece_id = ANY(%s)", [piece_ids])
-        return bool(old) or cursor.rowcount > 0, [_short_words(*row) for row in old]
+        cursor.execute(REMOVE_SQL, [piece_ids, piece_ids])
+        rows = cursor.fetchall()
+        return bool(rows), [_short_words(*fields) for doc, *fields in rows if not doc]
 
     @staticmethod
-    def _log(cursor, piece_ids: list[int]) -> None:
-        """Note the write for other processes' facet arrays (facets.py); no row lock."""
-        cursor.execute(
-            f"INSERT INTO {CHANGE_TABLE} (piece_id) SELECT unnest(%s::bigint[])", [piece_ids]
-        )
-
-    @staticmethod
-    def _count_words(cursor, counts: dict[str, int]) -> None:
-        """Add ``counts`` to the words' document counts; drop words no piece uses now."""
-        counts = {word: change for word, change in counts.items() if change}
-        if not counts:
-            return
-        # Sorted: concurrent saves lock the word rows in one order, so they never deadlock.
-        words = sorted(counts)
-        cursor.execute(
-            f"INSERT INTO {WORD_TABLE} AS w (word, docs) "
-            "SELECT * FROM unnest(%s::text[], %s::int[]) "
-            "ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs",
-            [words, [counts[w] for w in words]],
-        )
-        fewer = [word for word in words if counts[word] < 0]
+    def _drop_unused_words(cursor, counts: dict[str, int]) -> None:
+        """Delete the words whose count a write lowered and no piece uses now."""
+        fewer = sorted(word for word, change in counts.items() if change < 0)
         if fewer:
             cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE word = ANY(%s) AND docs <= 0", [fewer])
+
+    def _note_logged(self, number: int | None) -> None:
+        """Remember whether this write's change-log number was a SEARCH_UPKEEP_EVERY-th one.
+
+        A save of a typical piece adds two 8 KB pages to the body (``vec``) and pairs
+        indexes' pending lists, so ~250 saves fill 4 MB (GIN_STORAGE); merging 100 saves'
+        worth took the worker ~300 ms at 100,000 pieces. A run of long bodies can still
+        reach the limit first: that insert merges, as without a worker.
+        """
+        every = settings.SEARCH_UPKEEP_EVERY
+        if number is not None and every > 0 and number % every == 0:
+            self._due.pending = True
+
+    # --- upkeep --------------------------------------------------------------------------
+
+    def upkeep_due(self) -> bool:
+        """Whether this thread's last writes included a SEARCH_UPKEEP_EVERY-th (asked once)."""
+        due = getattr(self._due, "pending", False)
+        self._due.pending = False
+        return due
+
+    def upkeep(self) -> dict[str, int]:
+        """Merge the text indexes' pending lists into the indexes, off the saving request.
+
+        ``gin_clean_pending_list`` on each valid GIN index (a rebuild may have dropped them,
+        or be building them). Saves go on meanwhile: an insert that fills a pending list
+        while a merge runs leaves the merging to it instead of waiting.
+        """
+        with _cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, gin_clean_pending_list(i.indexrelid) "
+                "FROM unnest(%s::text[]) AS name "
+                "JOIN pg_index i ON i.indexrelid = to_regclass(name) "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indisvalid AND i.indisready ORDER BY c.relname",
+                [GIN_INDEX_NAMES],
+            )
+            merged = dict(cursor.fetchall())
+        return {"pending_pages": sum(merged.values()), "gin_indexes": len(merged)}
 
     # --- searching -----------------------------------------------------------------------
 

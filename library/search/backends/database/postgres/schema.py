@@ -16,7 +16,8 @@ frozen SQL is the tables' definition; a change to them is a new migration):
 * ``search_pg_word``: the catalogue's own folded words (short fields) with document counts,
   the candidates for "did you mean".
 * ``search_pg_change``: (transaction id, piece id) of every index write, so each process's
-  facet arrays (facets.py) stay exact.
+  facet arrays (facets.py) stay exact, and a number ``n`` (migration 0009) that says when a
+  save asks the worker to merge the text indexes' pending lists (backend.upkeep).
 * ``search_pg_pair_word``: the catalogue's common words with their shares of the pieces
   and a small number each (``code``), chosen when the index is cleared for a rebuild
   (``choose_pair_words``). Each doc row's ``pairs`` (GIN-indexed, migration 0006) is an
@@ -68,6 +69,13 @@ GIN_INDEXES = (
     (f"{TEXT_TABLE}_head", TEXT_TABLE, "head"),
 )
 GIN_INDEX_NAMES = [name for name, _table, _column in GIN_INDEXES]
+# Their storage parameters (migration 0009, and rebuild_index when it creates them again):
+# the pending list each insert appends to is merged into the index by the worker's upkeep
+# (backend.upkeep) every SEARCH_UPKEEP_EVERY index writes, long before this limit, at which the
+# insert that reaches it merges it inside its save (300-600 ms at 100,000 pieces). Set on
+# the index (4 MB, the server's default) so the worker's head start does not depend on the
+# server's setting.
+GIN_STORAGE = "gin_pending_list_limit = 4096"
 
 
 def indexed_pair(first: str, second: str) -> str:
@@ -99,6 +107,28 @@ def pairs_of(vector: str) -> str:
     )
 
 
+# The net change in the words' document counts (upserted in sorted order, so concurrent
+# saves lock the word rows in one order and never deadlock), and the change log's rows for
+# other processes' facet arrays (facets.py); ``l``'s ``n`` says when upkeep is due. Parts
+# of the write's one statement (INSERT_SQL, COUNT_SQL): each was its own round trip.
+WORDS_CTE = (
+    f"w AS (INSERT INTO {WORD_TABLE} AS w (word, docs) "
+    "SELECT * FROM unnest(%s::text[], %s::int[]) "
+    "ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs)"
+)
+LOG_CTE = f"l AS (INSERT INTO {CHANGE_TABLE} (piece_id) SELECT unnest(%s::bigint[]) RETURNING n)"
+# A removal's counts and log (nothing inserted).
+COUNT_SQL = f"WITH {WORDS_CTE}, {LOG_CTE} SELECT max(n) FROM l"
+# Both rows of the pieces deleted at once: each text row's short fields (their words leave
+# the counts), and a row per deleted doc row (``doc`` true, no text).
+REMOVE_SQL = (
+    f"WITH d AS (DELETE FROM {DOC_TABLE} WHERE piece_id = ANY(%s) RETURNING piece_id), "
+    f"t AS (DELETE FROM {TEXT_TABLE} WHERE piece_id = ANY(%s) "
+    "RETURNING title, authors, tags, synopsis) "
+    "SELECT false, title, authors, tags, synopsis FROM t "
+    "UNION ALL SELECT true, NULL, NULL, NULL, NULL FROM d"
+)
+
 # One statement per batch of pieces (rebuild_index writes 1,000 at a time; a save, one):
 # the documents arrive as parallel arrays, the short fields' vectors are computed once for
 # both rows, and the pairs come from the finished vector, so they hold exactly the
@@ -118,9 +148,10 @@ INSERT_SQL = (
     f"t AS (INSERT INTO {TEXT_TABLE} (piece_id, title, authors, tags, synopsis, folded, head) "
     "SELECT piece_id, title, authors, tags, synopsis, folded, a || bc FROM v), "
     f"f AS MATERIALIZED (SELECT v.piece_id, v.digest, v.date, v.type, v.a, v.a || v.bc || "
-    f"setweight(to_tsvector('{CONFIG}', left(v.body, {MAX_INDEXED_CHARS})), 'D') AS vec FROM v) "
-    f"INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
-    f"SELECT piece_id, digest, date, type, a, vec, {pairs_of('f.vec')} FROM f"
+    f"setweight(to_tsvector('{CONFIG}', left(v.body, {MAX_INDEXED_CHARS})), 'D') AS vec FROM v), "
+    f"d AS (INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
+    f"SELECT piece_id, digest, date, type, a, vec, {pairs_of('f.vec')} FROM f), "
+    f"{WORDS_CTE}, {LOG_CTE} SELECT max(n) FROM l"
 )
 
 
@@ -129,10 +160,19 @@ def row_date(d: PieceDocument) -> datetime.date | None:
     return datetime.date.fromordinal(d.date_ordinal) if d.date_ordinal else None
 
 
-def insert_params(documents: list[PieceDocument]) -> list[list]:
-    """INSERT_SQL's parameters: one array per column of ``_COLUMNS``, a row per document."""
+def insert_params(
+    documents: list[PieceDocument], counts: dict[str, int], logged: list[int]
+) -> list[list]:
+    """INSERT_SQL's parameters: one array per column of ``_COLUMNS``, a row per document,
+    then the word count changes and the change log's piece ids (count_params)."""
     rows = [(d.piece_id, *d.fields(), d.folded, d.digest, row_date(d), d.type) for d in documents]
-    return [list(column) for column in zip(*rows, strict=True)]
+    return [*(list(column) for column in zip(*rows, strict=True)), *count_params(counts, logged)]
+
+
+def count_params(counts: dict[str, int], logged: list[int]) -> list[list]:
+    """WORDS_CTE's and LOG_CTE's parameters: the non-zero changes in word order, the ids."""
+    words = sorted(word for word, change in counts.items() if change)
+    return [words, [counts[word] for word in words], logged]
 
 
 # A phrase's adjacent pairs in order, from the same parser: each one's number if indexed.
