@@ -112,7 +112,12 @@ def test_a_loaded_pieces_document_is_the_one_the_index_reads(make_piece):
     # Names whose order differs between code points and a collation ("alpha" < "Beta").
     topics = [
         Topic.objects.create(slug=f"doc-{slug}", name=name)
-        for slug, name in (("zeta", "Zeta"), ("alpha", "alpha"), ("eth", "Éthique"), ("beta", "Beta"))
+        for slug, name in (
+            ("zeta", "Zeta"),
+            ("alpha", "alpha"),
+            ("eth", "Éthique"),
+            ("beta", "Beta"),
+        )
     ]
     regions = [
         Region.objects.create(slug=f"doc-{slug}", name=name)
