@@ -1,4 +1,4 @@
-"""The whole site under ``/under/``: a second URL configuration for tests/catalogue/test_links.py."""
+"""The whole site under ``/under/``: a second URL configuration (tests/catalogue/test_links.py)."""
 
 from django.urls import include, path
 
