@@ -17,9 +17,9 @@ from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils.text import slugify
 
+from library.catalogue.links import object_url
 from library.text import display_name, join_title
 
 CITATION_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_:.+-]{0,79}$"
@@ -110,7 +110,7 @@ class VocabularyTerm(models.Model):
 
 class Topic(VocabularyTerm):
     def get_absolute_url(self) -> str:
-        return reverse("catalogue:topic", args=[self.slug])
+        return object_url("catalogue:topic", self.slug)
 
 
 class RegionKind(models.TextChoices):
@@ -126,7 +126,7 @@ class Region(VocabularyTerm):
     )
 
     def get_absolute_url(self) -> str:
-        return reverse("catalogue:region", args=[self.slug])
+        return object_url("catalogue:region", self.slug)
 
 
 class AuthorKind(models.TextChoices):
@@ -167,7 +167,7 @@ class Author(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("catalogue:author", args=[self.slug])
+        return object_url("catalogue:author", self.slug)
 
     @property
     def is_organisation(self) -> bool:
@@ -397,7 +397,7 @@ class Piece(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("catalogue:piece", args=[self.citation_key])
+        return object_url("catalogue:piece", self.citation_key)
 
     @property
     def full_title(self) -> str:

@@ -22,7 +22,7 @@ from library.search.backends.base import (
     QueryRejected,
     SearchBackend,
 )
-from library.search.documents import build_document, display_name
+from library.search.documents import display_name, document_of
 from library.search.query import And, Node, Or, ParsedQuery, Term, parse_query, plain_words
 from library.search.results import Hit, SearchResults, Sort
 from library.search.text import tidy_snippet
@@ -274,11 +274,13 @@ def related_ids(piece: Piece, limit: int = 5, backend: SearchBackend | None = No
     tags), best first, without loading the pieces.
 
     The piece page caches ids and loads the pieces it shows itself: loading them here too
-    cost four more queries a first view (~10 ms on PostgreSQL at 100,000 pieces).
+    cost four more queries a first view (~10 ms on PostgreSQL at 100,000 pieces). The
+    piece's document is made from ``piece`` as loaded (``document_of``), so pass one loaded
+    with ``with_related()`` (anything else reads its byline and tags here).
     """
     backend = backend or get_backend()
     try:
-        hits = backend.related(build_document(piece), limit=30)
+        hits = backend.related(document_of(piece), limit=30)
     except (IndexUnavailable, QueryRejected):
         # A piece page must render even when the index is broken; the search page says why.
         log.warning("Related pieces unavailable for %s", piece.pk, exc_info=True)

@@ -98,3 +98,52 @@ def test_the_rarest_words_stop_at_the_candidate_bound(monkeypatch):
     docs = {"a": 40, "b": 50, "c": 60, "huge": 5_000}
     assert shared.rarest(["huge", "c", "b", "a"], docs) == ["a", "b"]  # 90, then 150 > 100
     assert shared.rarest(["huge"], docs) == ["huge"]  # the first word whatever its count
+
+
+def test_a_loaded_pieces_document_is_the_one_the_index_reads(make_piece):
+    """``document_of`` (the piece page's loaded piece) equals ``build_document`` (read
+    from the database, as the index sees it): same byline order (role, then position),
+    tags in the database's name order, folded text, keywords, date and facets."""
+    from library.catalogue.authors import parse_name
+    from library.catalogue.models import Piece, Region, Topic
+    from library.catalogue.services import PieceContributors, PieceTags, save_piece
+    from library.search.documents import build_document, document_of
+
+    # Names whose order differs between code points and a collation ("alpha" < "Beta").
+    topics = [
+        Topic.objects.create(slug=f"doc-{slug}", name=name)
+        for slug, name in (
+            ("zeta", "Zeta"),
+            ("alpha", "alpha"),
+            ("eth", "Éthique"),
+            ("beta", "Beta"),
+        )
+    ]
+    regions = [
+        Region.objects.create(slug=f"doc-{slug}", name=name)
+        for slug, name in (("sahel", "Sahel land"), ("aceh", "aceh"), ("oland", "Åland"))
+    ]
+    edited = save_piece(
+        Piece(
+            title="Đakovo’s ﬁrst ARMS deal",
+            subtitle="Notes",
+            synopsis="Kestrel and Ḥamās",
+            body="Body text.\n\nMore.",
+            keywords=["drones", "Ärzte"],
+            date=datetime.date(2019, 5, 1),
+        ),
+        PieceContributors(
+            editors=[parse_name("Zed Editor"), parse_name("Ann Editor")],
+            authors=[parse_name("Ümit Yılmaz"), parse_name("al-Hasan, Ali"), parse_name("Abe Bee")],
+        ),
+        PieceTags(topics=topics, regions=regions),
+    )
+    pieces = [
+        edited,
+        make_piece("Plain", authors=(), date=None, synopsis=""),
+        make_piece("Tagged", topics=("terrorism", "cyber-security"), regions=("iraq",)),
+    ]
+    for piece in pieces:
+        loaded = Piece.objects.with_related().get(pk=piece.pk)
+        assert document_of(loaded) == build_document(piece)
+    assert document_of(Piece.objects.with_related().get(pk=edited.pk)).topic_ids != ()
