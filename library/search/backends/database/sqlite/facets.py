@@ -66,6 +66,20 @@ def _offsets(owners: np.ndarray, size: int) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(counts)))
 
 
+def _slices(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The positions of the slices ``begin[i]:end[i]`` concatenated, without a Python loop."""
+    sizes = end - begin
+    return np.repeat(begin - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+
+
+def _same_pairs(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two arrays of (piece id, value) rows hold the same rows, in any order."""
+    if first.shape != second.shape:
+        return False
+    first, second = (p[np.lexsort((p[:, 1], p[:, 0]))] for p in (first, second))
+    return bool(np.array_equal(first, second))
+
+
 @dataclass(frozen=True)
 class _Groups:
     """One facet's (piece id, value) pairs grouped two ways: by value and by piece id."""
@@ -104,11 +118,14 @@ class _Groups:
         ids, as long as the new id range), plus the pairs given: those pieces' current ones.
 
         Kept pairs stay in order and the few new ones are put in place by binary search,
-        so this is a few passes over the pairs, without sorting them again.
+        so this is a few passes over the pairs, without sorting them again; a facet whose
+        pairs did not change (most facets of most writes) is left as it is.
         """
         size, before = len(gone), self.size
         changed = np.flatnonzero(gone[:before])
-        if not len(owner) and not np.any(self.offsets[changed + 1] - self.offsets[changed]):
+        begin, end = self.offsets[changed], self.offsets[changed + 1]
+        old = np.column_stack((np.repeat(changed, end - begin), self.codes[_slices(begin, end)]))
+        if _same_pairs(old, np.column_stack((owner, code))):
             grown = np.full(size - before, self.offsets[-1], dtype=self.offsets.dtype)
             return replace(self, offsets=np.concatenate((self.offsets, grown)))
         # By value: drop the changed pieces' pairs, insert the new ones after their equals.
@@ -136,10 +153,7 @@ class _Groups:
         """
         if selected is None:
             return np.add.reduceat(mask[self.rows], self.starts, dtype=np.int64)
-        begin, end = self.offsets[selected], self.offsets[selected + 1]
-        sizes = end - begin
-        # The selected pieces' slices of ``codes`` concatenated, without a Python loop.
-        index = np.repeat(begin - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        index = _slices(self.offsets[selected], self.offsets[selected + 1])
         found = np.bincount(self.codes[index], minlength=int(self.values[-1]) + 1)
         return found[self.values]
 
