@@ -205,6 +205,8 @@ def _pairs(data: FacetData) -> dict[str, list[tuple[int, object]]]:
         by_piece = sorted(zip(owners.tolist(), group.codes.tolist(), strict=True))
         assert by_value == by_piece, name
         assert group.size == len(data.alive)
+        for start, length in zip(group.starts, group.whole, strict=True):  # ids in order
+            assert np.all(np.diff(group.rows[start : start + length]) > 0), name
         assert len(group.starts) == len(group.values) == len(group.whole)
         if name == "type":
             by_value = [(pk, data.types[code]) for pk, code in by_value]
@@ -324,6 +326,7 @@ def _check(data: FacetData, cursor, subset: list[int]) -> None:
         assert counted == {name: expected[name] for name in counted}
 
 
+@pytest.mark.parametrize("regroup", [False, True], ids=["pairs moved", "grouped again"])
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -333,8 +336,12 @@ def _check(data: FacetData, cursor, subset: list[int]) -> None:
     subset=st.sets(st.integers(0, 2)),
 )
 def test_updates_from_the_log_equal_a_whole_load_and_sql_counts(
-    vocabulary, start, operations, subset
+    vocabulary, monkeypatch, regroup, start, operations, subset
 ):
+    """Both ways of replacing a facet's pairs: moved in place (a few changes, the usual
+    case), and grouped again (a bulk write's many; here every update)."""
+    if regroup:
+        monkeypatch.setattr(sqlite_facets, "_regroup", lambda changes, pairs: True)
     topics, regions = vocabulary
     with transaction.atomic():  # each example starts from the same empty catalogue
         # A piece of each type first, so that updates (not loads) are what runs: a type
