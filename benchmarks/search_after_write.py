@@ -4,9 +4,10 @@
 
 FILE is a catalogue benchmarks/search.py (or pages.py) generated, its index built; the copy
 in SCRATCH is written, never the original. The search engine's facet arrays are per
-process and follow every commit (library/search/README.md, "Facet arrays after a
-write"), so the first search after a write pays for bringing them up to date. This prints,
-with the result cache off (every search counts its facets) and the load average:
+process and follow every commit (library/search/README.md, "Issue 18, fifth round"), so
+the first search after a write pays for bringing them up to date (main's code: for loading
+them whole). This prints, with the result cache off (every search counts its facets) and
+the load average:
 
 * **cold**: a search with this process's arrays forgotten (the full load a new process
   pays), against the same search warm, ``--loads`` times each, medians;
