@@ -17,8 +17,10 @@ the load average:
   right after it, then the same search again with nothing changed. p50 / p95, wall and CPU.
 
 It uses only what main has too (``service.search``, ``save_piece``, ``state``), so the same
-file times main's code from main's checkout (``cd /work/wt-base && python
-/path/to/this/file …``) back to back on a copy of the same catalogue.
+file times main's code: copy it with ``rebuild.py`` and ``search.py`` into a
+``benchmarks/`` folder beside main's ``library`` and ``manage.py`` (it imports the
+``library`` next to its own folder) and run it there, back to back on a copy of the same
+catalogue.
 """
 
 from __future__ import annotations
