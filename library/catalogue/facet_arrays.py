@@ -17,9 +17,10 @@ Only a request outside any transaction uses (and updates) the shared arrays: a
 transaction may have written rows no one else can see. :func:`arrays` returns ``None``
 then and the callers count in SQL, which stays the reference the tests compare with.
 
-The log is pruned of rows older than :data:`PRUNE_SECONDS` by the request that reloads
-(every :data:`MAX_AGE_SECONDS`), so a process never needs a pruned row, unless a writing
-transaction stays open longer than the difference of the two (45 minutes).
+The log is pruned of rows older than :data:`PRUNE_SECONDS` (:func:`prune_log`) by the
+request that reloads (every :data:`MAX_AGE_SECONDS`), the worker's ``maintain_index`` and
+``manage.py cleanup``, so a process never needs a pruned row, unless a writing transaction
+stays open longer than the difference of the two (45 minutes).
 """
 
 from __future__ import annotations
@@ -300,7 +301,7 @@ def _split(rows) -> tuple[dict[int, list], _Pieces, dict[str, np.ndarray]]:
 def _load(using: str) -> FacetArrays:
     """Read every piece's values, the log's position and the token in one statement."""
     token = _token(using)
-    _prune(using)
+    prune_log(using)
     if _postgres(using):
         mark = f"SELECT 0, {_NULL_ID}, {_NULL_ID}, pg_current_snapshot()::text"
     else:
@@ -370,8 +371,14 @@ def _token(using: str) -> str:
     return token
 
 
-def _prune(using: str) -> None:
-    """Delete log rows no process can still need (see the module's docstring)."""
+def prune_log(using: str = DEFAULT_DB_ALIAS) -> int:
+    """Delete log rows no process can still need (see the module's docstring); how many.
+
+    Called by the request that reloads these arrays, by the worker's ``maintain_index`` and
+    by ``manage.py cleanup``, so the log stays bounded even where no page reloads them.
+    The search engine's SQLite facet arrays need no row either: they load whole when rows
+    above their mark are gone.
+    """
     if _postgres(using):
         where = f"at < clock_timestamp() - interval '{PRUNE_SECONDS} seconds'"
     else:
@@ -379,9 +386,10 @@ def _prune(using: str) -> None:
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {LOG_TABLE} WHERE {where} LIMIT 1")
         if cursor.fetchone() is None:
-            return  # nothing to prune: no write, so no wait for SQLite's write lock
+            return 0  # nothing to prune: no write, so no wait for SQLite's write lock
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(f"DELETE FROM {LOG_TABLE} WHERE {where}")
+        return max(cursor.rowcount, 0)
 
 
 def _among(code: np.ndarray, wanted: list[int]) -> np.ndarray:

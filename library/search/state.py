@@ -1,11 +1,11 @@
 """Every process-global cache of the search package, in one place, with one ``reset()``.
 
 Each cache is keyed so that a stale entry is never served: engines by name and index
-location, vocabularies by a fingerprint of their rows, SQLite facet arrays by the index
-generation, PostgreSQL facet arrays by the snapshot they were brought up to date at (see
-each dialect's ``facets.py``). The engine instances hold the rest: the SQLite result cache
-and Whoosh's reused searcher. ``reset()`` exists for tests, which swap settings and
-databases under one long-lived process.
+location, vocabularies by a fingerprint of their rows, SQLite facet arrays by the catalogue
+change-log id they include, PostgreSQL facet arrays by the snapshot they were brought up
+to date at (see each dialect's ``facets.py``). The engine instances hold the rest: the
+SQLite result cache and Whoosh's reused searcher. ``reset()`` exists for tests, which swap
+settings and databases under one long-lived process.
 """
 
 from __future__ import annotations

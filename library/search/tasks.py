@@ -90,12 +90,14 @@ MERGE_PACE = 0.25
 
 @task()
 def maintain_index() -> dict[str, int]:
-    """The configured engine's deferred upkeep (merges, checkpoint, pending lists); what it
-    did, by name."""
+    """The configured engine's deferred upkeep (merges, checkpoint, pending lists) and the
+    pruning of the catalogue's change log (which the facet arrays read); what it did, by
+    name."""
+    from library.catalogue.facet_arrays import prune_log
     from library.search.backends import get_backend
 
     backend = get_backend()
-    done = backend.upkeep()
+    done = {**backend.upkeep(), "changes_pruned": prune_log()}
     if done.get("merge_steps"):
         request_upkeep(backend, delay=MERGE_PACE, always=True)
     return done

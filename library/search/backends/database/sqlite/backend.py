@@ -9,7 +9,7 @@ Tables (created by this app's migration 0001; ``clear`` recreates them from ``CR
 * ``search_head_fts``: the short fields again, contentless, for ranking the head tiers.
 * ``search_word``: the catalogue's own folded words (short fields) with document counts,
   for "did you mean" and prefix highlighting.
-* ``search_state``: the index generation, which every write changes (facets.py's caches).
+* ``search_state``: the index generation, which every write changes (the result cache's key).
 
 (``search_word_fts`` and ``search_word_vocab`` are older tables that ``DROP_SQL`` still
 removes.) The compiler is compiler.py; facet arrays and the result cache are facets.py.
@@ -332,7 +332,7 @@ class SQLiteFTS5Backend(SearchBackend):
 
     @staticmethod
     def _bump(cursor) -> None:
-        """Give the index a new generation (facet caches in every process notice it).
+        """Give the index a new generation (result caches in every process notice it).
 
         A random value, not a counter: a rolled-back write must not leave a number that a
         later, different write reuses while a cache still holds the rolled-back state.
@@ -379,7 +379,7 @@ class SQLiteFTS5Backend(SearchBackend):
             cached = self.cache.get(connection.alias, generation, key, need)
             if cached is None:
                 cached = self._rank(cursor, compiled, sort, max(need, self.cache.depth))
-                cached.facets = self._facets(cursor, cached.ids, vocabulary, generation)
+                cached.facets = self._facets(cursor, cached.ids, vocabulary)
                 cached.ids = np.zeros(0, np.int64)  # keep the page and counts, not every id
                 self.cache.put(connection.alias, generation, key, cached)
             rows = cached.rows[offset:need]
@@ -592,10 +592,10 @@ class SQLiteFTS5Backend(SearchBackend):
             ).fetchall()
         return rows
 
-    def _facets(self, cursor, ids, vocabulary: Vocabulary, generation: int) -> dict:
+    def _facets(self, cursor, ids, vocabulary: Vocabulary) -> dict:
         if not len(ids):
             return {}
-        data = facet_data(cursor, connection.alias, generation)
+        data = facet_data(cursor, connection.alias)
         return build_facets(data.count(ids), vocabulary)
 
     @staticmethod

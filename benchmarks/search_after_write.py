@@ -1,0 +1,142 @@
+"""What a SQLite search pays right after a write: the facet arrays brought up to date.
+
+``python benchmarks/search_after_write.py --db FILE --copy-to SCRATCH [--writes 60] [--loads 5]``
+
+FILE is a catalogue benchmarks/search.py (or pages.py) generated, its index built; the copy
+in SCRATCH is written, never the original. The search engine's facet arrays are per
+process and follow every commit (library/search/README.md, "Issue 18, fifth round"), so
+the first search after a write pays for bringing them up to date (main's code: for loading
+them whole). This prints, with the result cache off (every search counts its facets) and
+the load average:
+
+* **cold**: a search with this process's arrays forgotten (the full load a new process
+  pays), against the same search warm, ``--loads`` times each, medians;
+* **after a write**: ``--writes`` writes (in turn: a synopsis edit, a topic change, a new
+  piece, a deleted piece; each ``save_piece`` or ``delete`` commits with its index write),
+  each followed by one search (a common word: facets over most of the catalogue) timed
+  right after it, then the same search again with nothing changed. p50 / p95, wall and CPU.
+
+It uses only what main has too (``service.search``, ``save_piece``, ``state``), so the same
+file times main's code: copy it with ``rebuild.py`` and ``search.py`` into a
+``benchmarks/`` folder beside main's ``library`` and ``manage.py`` (it imports the
+``library`` next to its own folder) and run it there, back to back on a copy of the same
+catalogue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from rebuild import django_on
+from search import SEED, build_lexicon, percentile
+
+
+def timed(call) -> tuple[float, float]:
+    """(wall ms, CPU ms) of ``call()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    call()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def figures(samples: list[tuple[float, float]]) -> str:
+    walls, cpus = [w for w, _ in samples], [c for _, c in samples]
+    return (
+        f"p50 {percentile(walls, 50):.1f} / p95 {percentile(walls, 95):.1f} ms wall, "
+        f"CPU p50 {percentile(cpus, 50):.1f} / p95 {percentile(cpus, 95):.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--copy-to", type=Path, help="work on a copy in this directory")
+    parser.add_argument("--writes", type=int, default=60)
+    parser.add_argument("--loads", type=int, default=5)
+    args = parser.parse_args()
+    path = django_on(args.db, args.copy_to)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from library.catalogue.authors import AuthorSpec
+    from library.catalogue.models import Piece, Topic
+    from library.catalogue.services import PieceContributors, PieceTags, save_piece
+    from library.search import service, state
+    from library.search.backends import get_backend
+
+    call_command("migrate", verbosity=0)  # a catalogue from an older checkout
+    settings.SEARCH_RESULT_CACHE_SIZE = 0
+    get_backend().cache.size = 0  # every search counts its facets
+    count = Piece.objects.count()
+    common = build_lexicon(random.Random(SEED))[:20]  # the mix's "common word" queries
+    print(f"{path.name}: {count:,} pieces; load average {os.getloadavg()[0]:.1f}")
+    for word in common[:3]:
+        service.search(word)  # the vocabulary, pages of SQLite's cache
+
+    cold, warm = [], []
+    for n in range(args.loads):
+        word = common[n % len(common)]
+        state.sqlite_facets.clear()
+        cold.append(timed(lambda w=word: service.search(w)))
+        warm.append(timed(lambda w=word: service.search(w)))
+    print(
+        f"cold (arrays loaded whole), median of {args.loads}: "
+        f"{statistics.median(w for w, _ in cold):.1f} ms wall, "
+        f"{statistics.median(c for _, c in cold):.1f} ms CPU; warm, the same search: "
+        f"{statistics.median(w for w, _ in warm):.1f} ms wall, "
+        f"{statistics.median(c for _, c in warm):.1f} ms CPU"
+    )
+
+    rng = random.Random(SEED + 5)
+    topics = list(Topic.objects.all()[:50])
+    ids = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
+    made: list[int] = []
+
+    def tags_of(piece: Piece) -> tuple[PieceContributors, PieceTags]:
+        return (
+            PieceContributors(
+                authors=[AuthorSpec(given=a.given, family=a.family) for a in piece.authors]
+            ),
+            PieceTags(topics=list(piece.topics.all()), regions=list(piece.regions.all())),
+        )
+
+    def write(n: int) -> None:
+        kind = n % 4
+        if kind == 3 and made:
+            Piece.objects.get(pk=made.pop()).delete()
+            return
+        if kind == 2:
+            piece = Piece(title=f"Written by the benchmark {n}", synopsis="security policy")
+            tags = PieceTags(topics=rng.sample(topics, 2), regions=[])
+            made.append(save_piece(piece, PieceContributors(authors=[]), tags).pk)
+            return
+        piece = Piece.objects.get(pk=rng.choice(ids))
+        contributors, tags = tags_of(piece)
+        if kind == 0:
+            piece.synopsis = f"{piece.synopsis} (edited {n})"
+        else:
+            tags = PieceTags(topics=[rng.choice(topics)], regions=tags.regions)
+        save_piece(piece, contributors, tags)
+
+    after, between, writes = [], [], []
+    for n in range(args.writes):
+        word = common[n % len(common)]
+        writes.append(timed(lambda n=n: write(n)))
+        after.append(timed(lambda w=word: service.search(w)))
+        between.append(timed(lambda w=word: service.search(w)))
+    print(f"{args.writes} writes: {figures(writes)}")
+    print(f"  the search right after each: {figures(after)}")
+    print(f"  the same search again, nothing changed: {figures(between)}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
