@@ -269,11 +269,17 @@ def _values_sql(using: str, where_piece: str, where_tag: str) -> str:
     return " UNION ALL ".join(parts)
 
 
+def parse_numbers(text: str | None) -> np.ndarray:
+    """``"1,2,3"`` (a ``group_concat``/``string_agg`` of ids) as an integer array, parsed
+    in C; empty for no rows (the aggregate's NULL)."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
 def _parse(text: str | None) -> np.ndarray:
     """``"a,b,c,d"`` as the pairs [[a, b], [c, d]]."""
-    if not text:
-        return np.zeros((0, 2), dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, 2)
+    return parse_numbers(text).reshape(-1, 2)
 
 
 def _token_sql() -> str:

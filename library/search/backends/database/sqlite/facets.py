@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from django.db import connections
 
-from library.catalogue.facet_arrays import LOG_TABLE
+from library.catalogue.facet_arrays import LOG_TABLE, parse_numbers
 from library.catalogue.models import Authorship, CatalogueEpoch, Piece, Role
 from library.search import state
 
@@ -389,19 +389,12 @@ def _read(cursor, mark: int | None) -> _Read:
     read = _Read(mark=newest, token=token, logged=count)
     for kind, value, text in rest:
         if kind == "changed":
-            read.changed = _numbers(text)
+            read.changed = parse_numbers(text)
         elif kind == "type":
-            read.pieces.append((value, _numbers(text)))
+            read.pieces.append((value, parse_numbers(text)))
         else:
-            read.pairs[kind] = _numbers(text).reshape(-1, 2)
+            read.pairs[kind] = parse_numbers(text).reshape(-1, 2)
     return read
-
-
-def _numbers(text: str | None) -> np.ndarray:
-    """``"1,2,3"`` as an integer array (empty for no rows)."""
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
 
 
 @dataclass
