@@ -162,7 +162,7 @@ def store_cite_texts(repetitions: list[list[str]]) -> None:
 
     keys = [url.split("/")[2] for urls in repetitions for url in urls]
     ids = list(Piece.objects.filter(citation_key__in=keys).values_list("pk", flat=True))
-    wall, cpu = _clocked(lambda: task.call(ids))
+    wall, cpu = clocked(lambda: task.call(ids))
     print(
         f"stored the Cite box texts (4 styles) of {len(ids)} pieces: {wall / len(ids):.1f} ms "
         f"a piece ({cpu / len(ids):.1f} ms CPU; {len(ids) * 1000 / wall:.1f} pieces/s); "
@@ -282,16 +282,17 @@ def facet_array_costs(editable: list[int], edits: random.Random, n: int = 5) -> 
     loads, refreshes = [], []
     for _ in range(n):
         facet_arrays.reset()
-        loads.append(_clocked(facet_arrays.arrays))
+        loads.append(clocked(facet_arrays.arrays))
         edit(edits.choice(editable))
-        refreshes.append(_clocked(facet_arrays.arrays))
+        refreshes.append(clocked(facet_arrays.arrays))
     for label, runs in (("full load", loads), ("up to date after one edit", refreshes)):
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
         print(f"facet arrays, {label}: {wall:.1f} ms wall, {cpu:.1f} ms CPU (median of {n})")
 
 
-def _clocked(call) -> tuple[float, float]:
+def clocked(call) -> tuple[float, float]:
+    """(wall ms, CPU ms) of ``call()``."""
     wall, cpu = time.perf_counter(), time.process_time()
     call()
     return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000

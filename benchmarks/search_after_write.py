@@ -17,7 +17,7 @@ the load average:
   right after it, then the same search again with nothing changed. p50 / p95, wall and CPU.
 
 It uses only what main has too (``service.search``, ``save_piece``, ``state``), so the same
-file times main's code: copy it with ``rebuild.py`` and ``search.py`` into a
+file times main's code: copy it with ``pages.py``, ``rebuild.py`` and ``search.py`` into a
 ``benchmarks/`` folder beside main's ``library`` and ``manage.py`` (it imports the
 ``library`` next to its own folder) and run it there, back to back on a copy of the same
 catalogue.
@@ -30,21 +30,14 @@ import os
 import random
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pages import clocked
 from rebuild import django_on
 from search import SEED, build_lexicon, percentile
-
-
-def timed(call) -> tuple[float, float]:
-    """(wall ms, CPU ms) of ``call()``."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    call()
-    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
 def figures(samples: list[tuple[float, float]]) -> str:
@@ -85,8 +78,8 @@ def main() -> None:
     for n in range(args.loads):
         word = common[n % len(common)]
         state.sqlite_facets.clear()
-        cold.append(timed(lambda w=word: service.search(w)))
-        warm.append(timed(lambda w=word: service.search(w)))
+        cold.append(clocked(lambda w=word: service.search(w)))
+        warm.append(clocked(lambda w=word: service.search(w)))
     print(
         f"cold (arrays loaded whole), median of {args.loads}: "
         f"{statistics.median(w for w, _ in cold):.1f} ms wall, "
@@ -129,9 +122,9 @@ def main() -> None:
     after, between, writes = [], [], []
     for n in range(args.writes):
         word = common[n % len(common)]
-        writes.append(timed(lambda n=n: write(n)))
-        after.append(timed(lambda w=word: service.search(w)))
-        between.append(timed(lambda w=word: service.search(w)))
+        writes.append(clocked(lambda n=n: write(n)))
+        after.append(clocked(lambda w=word: service.search(w)))
+        between.append(clocked(lambda w=word: service.search(w)))
     print(f"{args.writes} writes: {figures(writes)}")
     print(f"  the search right after each: {figures(after)}")
     print(f"  the same search again, nothing changed: {figures(between)}")
