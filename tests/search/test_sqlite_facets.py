@@ -493,3 +493,75 @@ def test_cleanup_prunes_the_log_and_keeps_recent_rows(loaded):
     call_command("cleanup", stdout=out)
     assert f"{kept} piece change log row(s) older than 60 minutes" in out.getvalue()
     assert _log_rows() == 0
+
+
+# --- one set of arrays: the catalogue's pages and the search read the log once -----------
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: only then are the arrays shared
+def test_a_write_then_a_browse_and_a_search_read_the_log_once(settings, make_piece, monkeypatch):
+    """After a write, the browse page's facets and a search's facets come from one read of
+    the change log (the browse's); the search counts over the same arrays. Both answers
+    equal SQL's counts and a whole load's."""
+    from library.catalogue.browse import Filters, facets
+    from library.search import service
+
+    settings.SEARCH_BACKEND = "database"
+    people = ("Abdul Basit", "Zoe Marks", "Lin Chen")
+    for n in range(12):
+        make_piece(
+            f"Maritime security {n}",
+            authors=people[: 1 + n % 3],
+            date=None if n % 5 == 0 else datetime.date(2010 + n % 4, 3, 1),
+            type=TYPES[n % 3],
+            topics=TOPICS[: n % 4],
+            regions=REGIONS[: n % 3],
+        )
+    counted: list[tuple[np.ndarray, dict]] = []
+    count = FacetData.count
+
+    def recorded(self, ids):  # the real count, its ids and answer kept
+        found = count(self, ids)
+        counted.append((np.asarray(list(ids), dtype=np.int64), found))
+        return found
+
+    monkeypatch.setattr(FacetData, "count", recorded)
+    facets(Filters())
+    service.search("security")  # both layouts in use before the write
+    before = facet_arrays._loaded[connection.alias].mark
+    piece = Piece.objects.order_by("pk")[3]
+    piece.topics.set(Topic.objects.filter(slug__in=TOPICS[2:]))
+    make_piece("Maritime security written last", type=PieceType.THESIS, topics=(TOPICS[0],))
+
+    counted.clear()
+    with CaptureQueriesContext(connection) as queries:
+        browsed = facets(Filters())
+        searched = service.search("security")
+    # Each request asks the log what is new (exactness across processes), but the rows the
+    # write logged are read once: the browse's read updates both layouts, and the search's
+    # asks only above the mark that read reached (two layouts asked from one mark each).
+    reads = [q["sql"] for q in queries if facet_arrays.SQL_MARK in q["sql"]]
+    mark = facet_arrays._loaded[connection.alias].mark
+    assert mark > before
+    assert len(reads) == 2, reads  # updates, not loads (a load asks above no mark)
+    assert f"{LOG_TABLE} WHERE id > {before})" in reads[0]
+    assert f"{LOG_TABLE} WHERE id > {mark})" in reads[1]
+    assert not any(LOG_TABLE in q["sql"] for q in queries if q["sql"] not in reads)
+
+    # The browse: as SQL counts it (inside a transaction the arrays are not used).
+    with transaction.atomic():
+        assert facet_arrays.arrays() is None
+        in_sql = facets(Filters())
+    assert [(f.name, [(v.value, v.count) for v in f.values]) for f in browsed] == [
+        (f.name, [(v.value, v.count) for v in f.values]) for f in in_sql
+    ]
+    # The search: its counts over the ids it matched, as SQL and a whole load count them.
+    ((ids, found),) = counted
+    assert searched.total == len(ids) == Piece.objects.count()
+    expected = _sql_counts(ids.tolist())
+    assert {name: Counter(dict(values)) for name, values in found.items()} == expected
+    with connection.cursor() as cursor:
+        whole = _whole(cursor)
+    assert found == count(FacetData.of(whole), ids)
+    shared = facet_arrays._loaded[connection.alias]
+    assert _pairs(shared) == _pairs(whole)
