@@ -38,7 +38,7 @@ import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from library.catalogue import generation
-from library.catalogue.facet_groups import Groups, few
+from library.catalogue.facet_groups import Groups, Selection
 from library.catalogue.facet_read import (
     LOG_TABLE,
     NO_DATE,
@@ -127,9 +127,7 @@ class FacetArrays:
         """
         if name in TAGS:
             group = self.tags[name]
-            marked = int(np.count_nonzero(mask))
-            selected = np.flatnonzero(mask) if few(marked, len(self.alive)) else None
-            counts = group.tally(mask, selected)
+            counts = Selection.of(mask, self.alive).tally(group)
             values = group.values[counts > 0]
             counts = counts[counts > 0]
         elif name == "year":

@@ -188,3 +188,33 @@ def few(marked: int, pieces: int) -> bool:
     id) rather than pass over every pair: the costs, measured at 100,000 pieces, meet near
     an eighth of the catalogue."""
     return marked * 8 < pieces
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The pieces a count is over, read the cheapest way for every facet counted over them.
+
+    Most of the catalogue (a common word, an unfiltered browse) is counted as the whole
+    catalogue's counts less those of the pieces *not* wanted, and few pieces (a rare word,
+    or most) by reading just their pairs: the counts are the same either way.
+    """
+
+    mask: np.ndarray  # the pieces counted (or, with ``complement``, the others)
+    selected: np.ndarray | None  # their ids, when they are few
+    complement: bool
+
+    @classmethod
+    def of(cls, mask: np.ndarray, alive: np.ndarray) -> Selection:
+        mask = mask & alive
+        pieces, marked = int(np.count_nonzero(alive)), int(np.count_nonzero(mask))
+        complement = 2 * marked > pieces
+        if complement:
+            mask = alive & ~mask
+            marked = pieces - marked
+        selected = np.flatnonzero(mask) if few(marked, pieces) else None
+        return cls(mask, selected, complement)
+
+    def tally(self, group: Groups) -> np.ndarray:
+        """The pieces' pairs of each of ``group.values``."""
+        found = group.tally(self.mask, self.selected)
+        return group.whole - found if self.complement else found

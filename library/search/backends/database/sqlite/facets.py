@@ -32,7 +32,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from library.catalogue import facet_arrays
 from library.catalogue.facet_arrays import FacetArrays
-from library.catalogue.facet_groups import Groups, few
+from library.catalogue.facet_groups import Groups, Selection
 from library.catalogue.facet_read import Read
 
 FACETS = ("topic", "region", "author", "year", "type")
@@ -94,35 +94,20 @@ class FacetData:
         return FacetData(arrays.mark, arrays.token, arrays.alive, arrays.types, groups)
 
     def count(self, ids: Iterable[int]) -> dict[str, list[tuple[object, int]]]:
-        """(value, count) pairs per facet over the given piece ids (ids not catalogued: none).
-
-        A common word matches most of the catalogue, so when more than half the pieces are
-        wanted the pieces *not* wanted are counted and subtracted from the whole
-        catalogue's counts. The counts are the same either way.
-        """
+        """(value, count) pairs per facet over the given piece ids (ids not catalogued: none),
+        each facet read the cheapest way (``Selection``: a common word matches most of the
+        catalogue)."""
         wanted = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64)
         mask = np.zeros(len(self.alive), dtype=bool)
         mask[wanted[(wanted >= 0) & (wanted < len(mask))]] = True
-        mask &= self.alive
-        pieces = int(np.count_nonzero(self.alive))
-        marked = int(np.count_nonzero(mask))
-        complement = 2 * marked > pieces
-        if complement:
-            np.logical_not(mask, out=mask)
-            mask &= self.alive
-            marked = pieces - marked
-        # Few pieces to count (a rare word, or a word in nearly every piece): read only
-        # theirs; otherwise every pair once.
-        selected = np.flatnonzero(mask) if few(marked, pieces) else None
+        selection = Selection.of(mask, self.alive)
         counts: dict[str, list[tuple[object, int]]] = {}
         for name in FACETS:
             group = self.groups[name]
             if not len(group.values):
                 counts[name] = []
                 continue
-            tally = group.tally(mask, selected)
-            if complement:
-                tally = group.whole - tally
+            tally = selection.tally(group)
             found = np.nonzero(tally)[0]
             if name in ("author", "topic", "region") and len(found) > _KEEP:
                 found = found[np.argpartition(-tally[found], _KEEP)[:_KEEP]]
