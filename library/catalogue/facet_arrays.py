@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -62,6 +62,7 @@ __all__ = [
     "arrays",
     "brought_up_to_date",
     "counting",
+    "derived",
     "parse_numbers",
     "prune_log",
     "reset",
@@ -72,8 +73,11 @@ __all__ = [
 SQLITE_NOW = "CAST((julianday('now') - 2440587.5) * 86400 AS integer)"
 MAX_AGE_SECONDS = 15 * 60
 PRUNE_SECONDS = 60 * 60
-_lock = threading.Lock()
+_lock = threading.RLock()  # an update reads ``views`` while a search may add its own
 _loaded: dict[str, FacetArrays] = {}
+
+
+V = TypeVar("V", bound="View")
 
 
 class View(Protocol):
@@ -209,9 +213,8 @@ class FacetArrays:
                 self.tags,
             )
         updated = FacetArrays(self.token, found.mark, self.loaded, *columns, types, tags)
-        updated.views.update(
-            {key: view.applied(found, updated) for key, view in self.views.items()}
-        )
+        views = tuple(self.views.items())  # one copy, taken at once: a view may be added
+        updated.views.update({key: view.applied(found, updated) for key, view in views})
         return updated
 
 
@@ -319,6 +322,16 @@ def counting(using: str = DEFAULT_DB_ALIAS, cursor=None) -> Iterator[FacetArrays
     """``with counting() as data:`` the up-to-date arrays (or ``None``), held for this thread."""
     with _lock:
         yield arrays(using, cursor)
+
+
+def derived(arrays: FacetArrays, key: str, make: Callable[[FacetArrays], V]) -> V:
+    """``arrays``' view ``key`` (made by ``make`` the first time), kept with them: each
+    update of the arrays brings it along."""
+    with _lock:
+        found = arrays.views.get(key)
+        if found is None:
+            found = arrays.views[key] = make(arrays)
+        return cast(V, found)
 
 
 def shared_arrays(using: str = DEFAULT_DB_ALIAS) -> FacetArrays | None:
