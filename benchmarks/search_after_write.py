@@ -14,13 +14,19 @@ the load average:
 * **after a write**: ``--writes`` writes (in turn: a synopsis edit, a topic change, a new
   piece, a deleted piece; each ``save_piece`` or ``delete`` commits with its index write),
   each followed by one search (a common word: facets over most of the catalogue) timed
-  right after it, then the same search again with nothing changed. p50 / p95, wall and CPU.
+  right after it, then the same search again with nothing changed. p50 / p95, wall and CPU;
+  with ``--browse``, the browse page's facets (``/pieces/``' counts) timed right after each
+  write and before the search, as a process serving both pages and search does;
+* **memory**: the ``nbytes`` of every numpy array the process holds for facets (the
+  catalogue's arrays and the search's layout; an array two of them share counted once),
+  once a browse and a search have used them.
 
-It uses only what main has too (``service.search``, ``save_piece``, ``state``), so the same
-file times main's code: copy it with ``pages.py``, ``rebuild.py`` and ``search.py`` into a
-``benchmarks/`` folder beside main's ``library`` and ``manage.py`` (it imports the
-``library`` next to its own folder) and run it there, back to back on a copy of the same
-catalogue.
+It uses only what main has too (``service.search``, ``save_piece``, ``state``,
+``facet_arrays``, ``browse.facets``, and main's second copy, ``state.sqlite_facets``, where
+there is one), so the same file times main's code: copy it with ``pages.py``,
+``rebuild.py`` and ``search.py`` into a ``benchmarks/`` folder beside main's ``library``
+and ``manage.py`` (it imports the ``library`` next to its own folder) and run it there,
+back to back on a copy of the same catalogue.
 """
 
 from __future__ import annotations
@@ -54,12 +60,17 @@ def main() -> None:
     parser.add_argument("--copy-to", type=Path, help="work on a copy in this directory")
     parser.add_argument("--writes", type=int, default=60)
     parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument(
+        "--browse", action="store_true", help="a browse page's facets after each write"
+    )
     args = parser.parse_args()
     path = django_on(args.db, args.copy_to)
     from django.conf import settings
     from django.core.management import call_command
 
+    from library.catalogue import facet_arrays
     from library.catalogue.authors import AuthorSpec
+    from library.catalogue.browse import Filters, facets
     from library.catalogue.models import Piece, Topic
     from library.catalogue.services import PieceContributors, PieceTags, save_piece
     from library.search import service, state
@@ -77,7 +88,7 @@ def main() -> None:
     cold, warm = [], []
     for n in range(args.loads):
         word = common[n % len(common)]
-        state.sqlite_facets.clear()
+        forget(facet_arrays, state)
         cold.append(clocked(lambda w=word: service.search(w)))
         warm.append(clocked(lambda w=word: service.search(w)))
     print(
@@ -119,16 +130,56 @@ def main() -> None:
             tags = PieceTags(topics=[rng.choice(topics)], regions=tags.regions)
         save_piece(piece, contributors, tags)
 
-    after, between, writes = [], [], []
+    facets(Filters())
+    service.search(common[0])
+    print(f"memory, a browse and a search served: {held_bytes(facet_arrays, state) / 1e6:.1f} MB")
+    after, between, writes, browsed = [], [], [], []
     for n in range(args.writes):
         word = common[n % len(common)]
         writes.append(clocked(lambda n=n: write(n)))
+        if args.browse:
+            browsed.append(clocked(lambda: facets(Filters())))
         after.append(clocked(lambda w=word: service.search(w)))
         between.append(clocked(lambda w=word: service.search(w)))
     print(f"{args.writes} writes: {figures(writes)}")
+    if args.browse:
+        print(f"  the browse page's facets right after each: {figures(browsed)}")
     print(f"  the search right after each: {figures(after)}")
     print(f"  the same search again, nothing changed: {figures(between)}")
     print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+def forget(facet_arrays, state) -> None:
+    """This process's facet arrays forgotten: the catalogue's, and main's second copy."""
+    facet_arrays.reset()
+    getattr(state, "sqlite_facets", {}).clear()
+
+
+def held_bytes(facet_arrays, state) -> int:
+    """The bytes of every numpy array reachable from this process's facet arrays (each
+    buffer once, however many objects share it)."""
+    import dataclasses
+
+    import numpy as np
+
+    seen: dict[int, int] = {}
+    visited: set[int] = set()
+    stack: list[object] = [facet_arrays._loaded, getattr(state, "sqlite_facets", {})]
+    while stack:
+        item = stack.pop()
+        if id(item) in visited:
+            continue
+        visited.add(id(item))
+        if isinstance(item, np.ndarray):
+            owner = item if item.base is None else item.base
+            seen[id(owner)] = getattr(owner, "nbytes", item.nbytes)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return sum(seen.values())
 
 
 if __name__ == "__main__":

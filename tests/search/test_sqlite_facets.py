@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 from collections import Counter
+from dataclasses import replace
 from io import StringIO
 
 import numpy as np
@@ -29,12 +30,12 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from library.catalogue import facet_arrays, facet_groups
 from library.catalogue.authors import AuthorSpec
-from library.catalogue.facet_arrays import LOG_TABLE, PRUNE_SECONDS, SQLITE_NOW
+from library.catalogue.facet_arrays import LOG_TABLE, PRUNE_SECONDS, SQLITE_NOW, FacetArrays
 from library.catalogue.models import Authorship, Piece, PieceType, Region, Role, Topic
 from library.catalogue.services import PieceContributors, PieceTags, save_piece
-from library.search.backends.database.sqlite import facets as sqlite_facets
-from library.search.backends.database.sqlite.facets import FacetData, brought_up_to_date
+from library.search.backends.database.sqlite.facets import FacetData, facet_data
 from library.search.tasks import maintain_index
 from tests.reliability.test_index_faults import run
 
@@ -56,7 +57,7 @@ from django.db import OperationalError, connection, connections
 
 from library.catalogue.models import Piece, Topic
 from library.catalogue.services import PieceContributors, PieceTags, save_piece
-from library.search import state
+from library.catalogue import facet_arrays
 from library.search.backends.database.sqlite.facets import facet_data
 
 call_command("migrate", verbosity=0)
@@ -111,7 +112,7 @@ committed_while_reading = not thread.is_alive()
 thread.join(timeout=60)
 with connection.cursor() as cursor:
     after = facet_data(cursor, connection.alias)  # the next search's
-state.sqlite_facets.clear()
+facet_arrays.reset()
 with connection.cursor() as cursor:
     whole = facet_data(cursor, connection.alias)
 
@@ -184,20 +185,27 @@ def vocabulary(db):
     return topics, regions
 
 
-def _whole(cursor) -> FacetData:
-    return brought_up_to_date(cursor, None)
+def _whole(cursor) -> FacetArrays:
+    """The catalogue's arrays loaded whole; the search's layout is ``FacetData.of`` them."""
+    return facet_arrays.brought_up_to_date(cursor, None)
 
 
-def _statements(data: FacetData) -> tuple[FacetData, int]:
-    """``data`` brought up to date, and how many statements that took."""
+def _statements(data: FacetArrays) -> tuple[FacetArrays, int]:
+    """``data`` (with its search layout made) brought up to date, and how many statements
+    that took: the search's layout comes along from the same read, with no statement."""
+    FacetData.of(data)
     with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
-        found = brought_up_to_date(cursor, data)
+        found = facet_arrays.brought_up_to_date(cursor, data)
+    if found.loaded == data.loaded:  # an update: the search's layout came along, unread
+        assert isinstance(found.views.get("sqlite search"), FacetData)
     return found, len(queries)
 
 
-def _pairs(data: FacetData) -> dict[str, list[tuple[int, object]]]:
+def _pairs(arrays: FacetArrays) -> dict[str, list[tuple[int, object]]]:
     """Each facet's (piece id, value) pairs, sorted, read both ways the arrays hold them."""
     found = {}
+    data = FacetData.of(arrays)
+    assert all(data.groups[name] is arrays.tags[name] for name in arrays.tags)  # one copy
     for name, group in data.groups.items():
         values = np.repeat(group.values, group.whole)
         by_value = sorted(zip(group.rows.tolist(), values.tolist(), strict=True))
@@ -312,7 +320,7 @@ def _apply(operation: tuple, topics: list[Topic], regions: list[Region]) -> None
         Piece.objects.filter(pk=piece.pk).update(synopsis=f"{piece.synopsis} again")
 
 
-def _check(data: FacetData, cursor, subset: list[int]) -> None:
+def _check(data: FacetArrays, cursor, subset: list[int]) -> None:
     """``data`` equals a whole load, and its counts equal SQL's, over every piece and ``subset``."""
     whole = _whole(cursor)
     assert data.mark == whole.mark
@@ -321,7 +329,8 @@ def _check(data: FacetData, cursor, subset: list[int]) -> None:
     assert _pairs(data) == _pairs(whole)
     ids = list(Piece.objects.values_list("pk", flat=True))
     for wanted in (ids, [pk for pk in ids if pk % 3 in subset], [*ids[:2], 10_000]):
-        counted = {name: Counter(dict(values)) for name, values in data.count(wanted).items()}
+        found = FacetData.of(data).count(wanted)
+        counted = {name: Counter(dict(values)) for name, values in found.items()}
         expected = _sql_counts([pk for pk in wanted if pk in ids])
         assert counted == {name: expected[name] for name in counted}
 
@@ -341,11 +350,11 @@ def test_updates_from_the_log_equal_a_whole_load_and_sql_counts(
     """Both ways of replacing a facet's pairs: moved in place (a few changes, the usual
     case), and grouped again (a bulk write's many; here every update)."""
     if regroup:
-        monkeypatch.setattr(sqlite_facets, "_regroup", lambda changes, pairs: True)
+        monkeypatch.setattr(facet_groups, "_regroup", lambda changes, pairs: True)
     topics, regions = vocabulary
     with transaction.atomic():  # each example starts from the same empty catalogue
-        # A piece of each type first, so that updates (not loads) are what runs: a type
-        # new to the arrays makes them load whole (tested below).
+        # A piece of each type first (as before the arrays were shared, when a type new to
+        # them made them load whole; now it gets the next code: tested below).
         for operation in [*(("create", t, None, set(), set(), []) for t in TYPES), *start]:
             _apply(operation, topics, regions)
         with connection.cursor() as cursor:
@@ -355,10 +364,8 @@ def test_updates_from_the_log_equal_a_whole_load_and_sql_counts(
                 _apply(operation, topics, regions)
                 continue
             updated, statements = _statements(data)
-            # One statement: an update from the log, not a load (a second statement), unless
-            # a piece has a type the arrays have no code for (codes are the sorted types).
-            new_type = set(Piece.objects.values_list("type", flat=True)) - set(data.types)
-            assert statements == (2 if new_type else 1)
+            # One statement: an update from the log, not a load (a second statement).
+            assert statements == 1
             assert updated.mark >= data.mark
             with connection.cursor() as cursor:
                 _check(updated, cursor, sorted(subset))
@@ -415,33 +422,33 @@ def test_a_log_emptied_by_pruning_means_a_whole_load(loaded):
 
 
 def test_a_log_made_again_means_a_whole_load(loaded):
-    ahead = FacetData(loaded.mark + 10_000, loaded.token, loaded.alive, loaded.types, loaded.groups)
+    ahead = replace(loaded, mark=loaded.mark + 10_000)
     updated, statements = _statements(ahead)
     assert statements == 2  # its sequence is below the arrays' mark
     assert updated.mark < ahead.mark
 
 
 def test_another_databases_token_means_a_whole_load(loaded):
-    other = FacetData(loaded.mark, "another", loaded.alive, loaded.types, loaded.groups)
+    other = replace(loaded, token="another")
     updated, statements = _statements(other)
     assert statements == 2
     assert updated.token != "another"
 
 
-def test_a_type_the_arrays_have_no_code_for_means_a_whole_load(loaded, make_piece):
+def test_a_type_the_arrays_have_no_code_for_gets_the_next_code_in_an_update(loaded, make_piece):
     make_piece("A first thesis", type=PieceType.THESIS)
     updated, statements = _statements(loaded)
-    assert statements == 2
-    assert PieceType.THESIS in updated.types
+    assert statements == 1
+    assert updated.types == (*loaded.types, PieceType.THESIS)  # the codes given keep theirs
     with connection.cursor() as cursor:
         _check(updated, cursor, [0, 1])
 
 
 def test_the_processs_arrays_are_shared_outside_a_transaction_only(loaded):
-    sqlite_facets.state.sqlite_facets.clear()
+    facet_arrays.reset()
     with transaction.atomic(), connection.cursor() as cursor:
-        sqlite_facets.facet_data(cursor, connection.alias)
-    assert connection.alias not in sqlite_facets.state.sqlite_facets
+        facet_data(cursor, connection.alias)
+    assert connection.alias not in facet_arrays._loaded
 
 
 # --- pruning -----------------------------------------------------------------------------
@@ -486,3 +493,75 @@ def test_cleanup_prunes_the_log_and_keeps_recent_rows(loaded):
     call_command("cleanup", stdout=out)
     assert f"{kept} piece change log row(s) older than 60 minutes" in out.getvalue()
     assert _log_rows() == 0
+
+
+# --- one set of arrays: the catalogue's pages and the search read the log once -----------
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: only then are the arrays shared
+def test_a_write_then_a_browse_and_a_search_read_the_log_once(settings, make_piece, monkeypatch):
+    """After a write, the browse page's facets and a search's facets come from one read of
+    the change log (the browse's); the search counts over the same arrays. Both answers
+    equal SQL's counts and a whole load's."""
+    from library.catalogue.browse import Filters, facets
+    from library.search import service
+
+    settings.SEARCH_BACKEND = "database"
+    people = ("Abdul Basit", "Zoe Marks", "Lin Chen")
+    for n in range(12):
+        make_piece(
+            f"Maritime security {n}",
+            authors=people[: 1 + n % 3],
+            date=None if n % 5 == 0 else datetime.date(2010 + n % 4, 3, 1),
+            type=TYPES[n % 3],
+            topics=TOPICS[: n % 4],
+            regions=REGIONS[: n % 3],
+        )
+    counted: list[tuple[np.ndarray, dict]] = []
+    count = FacetData.count
+
+    def recorded(self, ids):  # the real count, its ids and answer kept
+        found = count(self, ids)
+        counted.append((np.asarray(list(ids), dtype=np.int64), found))
+        return found
+
+    monkeypatch.setattr(FacetData, "count", recorded)
+    facets(Filters())
+    service.search("security")  # both layouts in use before the write
+    before = facet_arrays._loaded[connection.alias].mark
+    piece = Piece.objects.order_by("pk")[3]
+    piece.topics.set(Topic.objects.filter(slug__in=TOPICS[2:]))
+    make_piece("Maritime security written last", type=PieceType.THESIS, topics=(TOPICS[0],))
+
+    counted.clear()
+    with CaptureQueriesContext(connection) as queries:
+        browsed = facets(Filters())
+        searched = service.search("security")
+    # Each request asks the log what is new (exactness across processes), but the rows the
+    # write logged are read once: the browse's read updates both layouts, and the search's
+    # asks only above the mark that read reached (two layouts asked from one mark each).
+    reads = [q["sql"] for q in queries if facet_arrays.SQL_MARK in q["sql"]]
+    mark = facet_arrays._loaded[connection.alias].mark
+    assert mark > before
+    assert len(reads) == 2, reads  # updates, not loads (a load asks above no mark)
+    assert f"{LOG_TABLE} WHERE id > {before})" in reads[0]
+    assert f"{LOG_TABLE} WHERE id > {mark})" in reads[1]
+    assert not any(LOG_TABLE in q["sql"] for q in queries if q["sql"] not in reads)
+
+    # The browse: as SQL counts it (inside a transaction the arrays are not used).
+    with transaction.atomic():
+        assert facet_arrays.arrays() is None
+        in_sql = facets(Filters())
+    assert [(f.name, [(v.value, v.count) for v in f.values]) for f in browsed] == [
+        (f.name, [(v.value, v.count) for v in f.values]) for f in in_sql
+    ]
+    # The search: its counts over the ids it matched, as SQL and a whole load count them.
+    ((ids, found),) = counted
+    assert searched.total == len(ids) == Piece.objects.count()
+    expected = _sql_counts(ids.tolist())
+    assert {name: Counter(dict(values)) for name, values in found.items()} == expected
+    with connection.cursor() as cursor:
+        whole = _whole(cursor)
+    assert found == count(FacetData.of(whole), ids)
+    shared = facet_arrays._loaded[connection.alias]
+    assert _pairs(shared) == _pairs(whole)

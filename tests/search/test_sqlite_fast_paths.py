@@ -21,6 +21,7 @@ from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from library.catalogue.facet_groups import Groups
 from library.catalogue.models import Author, Authorship, Piece, Region, Topic
 from library.search import service
 from library.search.backends.database.sqlite import backend as sqlite_backend
@@ -58,13 +59,17 @@ def catalogues(draw):
 
 
 def _facet_data(ids, pairs, types) -> sqlite_facets.FacetData:
-    read = sqlite_facets._Read(mark=0, token=None)
-    for name, rows in pairs.items():
-        read.pairs[name] = np.array(rows, dtype=np.int64).reshape(-1, 2)
-    for value in sorted(set(types)):
-        owners = [pk for pk, t in zip(ids, types, strict=True) if t == value]
-        read.pieces.append((value, np.array(owners, dtype=np.int64)))
-    return sqlite_facets.FacetData.build(read)
+    """Arrays holding exactly these pairs (any facet may have many values per piece)."""
+    size = max(ids) + 1
+    alive = np.zeros(size, dtype=bool)
+    alive[ids] = True
+    names = tuple(sorted(set(types)))
+    pairs = {**pairs, "type": [(pk, names.index(t)) for pk, t in zip(ids, types, strict=True)]}
+    groups = {}
+    for name in sqlite_facets.FACETS:
+        rows = np.array(pairs.get(name, []), dtype=np.int64).reshape(-1, 2)
+        groups[name] = Groups.build(rows[:, 0], rows[:, 1], size)
+    return sqlite_facets.FacetData(0, None, alive, names, groups)
 
 
 @settings(max_examples=300, deadline=None)
