@@ -66,6 +66,8 @@ VARIANTS = {
     # ids-only tables for the ids pass, beside today's table (--ids-pass).
     "ids_none": ", content='', detail=none, columnsize=0",
     "ids_none_prefix4": ", content='', detail=none, columnsize=0, prefix='4'",
+    # porter stems some 4-letter query prefixes to 3 letters (``ines*`` -> ``ine``)
+    "ids_none_prefix34": ", content='', detail=none, columnsize=0, prefix='3 4'",
     "ids_column": ", content='', detail=column, columnsize=0",
 }
 # Options FTS5 keeps in its config table (set before the load): ``pgsz`` is the size of
