@@ -1,6 +1,6 @@
 """Where SQLite search time goes, per query class: SQL statement kinds, facets, the rest.
 
-``python benchmarks/search_profile_sqlite.py --db FILE [--runs 3] [--cprofile]``
+``python benchmarks/search_profile_sqlite.py --db FILE [--runs 3] [--cprofile] [--minus KIND]``
 
 FILE is a catalogue benchmarks/search.py generated and indexed (``bench-100000.sqlite3``
 in its ``--db-dir``). The script runs benchmarks/search.py's 210-query mix through
@@ -17,6 +17,8 @@ wall time split into:
 ``--cprofile`` also prints cProfile's top functions per class (one run). ``EXPLAIN QUERY
 PLAN`` says little for FTS5 (one ``VIRTUAL TABLE INDEX`` line), so its plans are printed
 nowhere; ``--pragma`` runs connection settings first (e.g. ``mmap_size``), to compare.
+``--minus "ids pass"`` (repeatable) also prints the p50/p95 and the queries over 25 ms with
+that kind's time taken off each query: the bound on what making it cheaper could buy.
 """
 
 from __future__ import annotations
@@ -66,6 +68,13 @@ def main() -> None:
         action="append",
         default=[],
         help="a PRAGMA to run on the connection first, e.g. mmap_size=2147483648 (repeatable)",
+    )
+    parser.add_argument(
+        "--minus",
+        action="append",
+        default=[],
+        choices=[name for name, _ in KINDS] + ["facet counting"],
+        help="also print the figures with this kind's time taken off each query (repeatable)",
     )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = f"sqlite:///{args.db.resolve()}"
@@ -151,6 +160,8 @@ def main() -> None:
         f"p95 {cpu95:.1f} ms, p50 {cpus[len(cpus) // 2] * 1000:.1f} ms CPU; "
         f"1-minute load {load:.1f} on {os.cpu_count()} cores; pragmas {args.pragma or 'none'}"
     )
+    if args.minus:
+        print_minus(classes, args.minus)
     for kind, qs in classes.items():
         totals = sorted(q["total"] for q in qs)
         cpu_class = sorted(q["cpu"] for q in qs)
@@ -190,6 +201,30 @@ def main() -> None:
             pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(8)
             print(f"\n--- cProfile, {kind} ({len(texts)} queries), by own time ---")
             print("\n".join(out.getvalue().splitlines()[6:20]))
+
+
+def _pct(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def print_minus(classes: dict[str, list[dict[str, float]]], kinds: list[str]) -> None:
+    """The mix and each class with ``kinds``' time taken off every query (wall)."""
+
+    def left(q: dict[str, float]) -> float:
+        return q["total"] - sum(q.get(kind, 0.0) for kind in kinds)
+
+    every = [left(q) * 1000 for qs in classes.values() for q in qs]
+    print(
+        f"without {' + '.join(kinds)}: p95 {_pct(every, 95):.1f} ms, p50 {_pct(every, 50):.1f} ms"
+        f" wall; over 25 ms: {sum(t > 25 for t in every)} of {len(every)}"
+    )
+    for kind, qs in classes.items():
+        times = [left(q) * 1000 for q in qs]
+        print(
+            f"  {kind:13} p50 {_pct(times, 50):6.1f}  p95 {_pct(times, 95):6.1f} ms, "
+            f"over 25 ms: {sum(t > 25 for t in times)} of {len(times)}"
+        )
 
 
 class _Rows:
