@@ -52,6 +52,18 @@ def database_engine(settings, db):
 
 
 @pytest.fixture
+def empty_index(database_engine):
+    """The engine with an empty index set up for single saves, emptied again afterwards:
+    a transactional test's flush empties the catalogue's tables, not the index's (an
+    earlier transactional test's pieces would still be found)."""
+    database_engine.clear()
+    database_engine.optimize()
+    yield database_engine
+    database_engine.clear()
+    database_engine.optimize()
+
+
+@pytest.fixture
 def whoosh_engine(settings, tmp_path, db):
     _require_whoosh()
     settings.WHOOSH_INDEX_DIR = tmp_path / "whoosh-index"

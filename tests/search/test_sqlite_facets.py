@@ -499,14 +499,13 @@ def test_cleanup_prunes_the_log_and_keeps_recent_rows(loaded):
 
 
 @pytest.mark.django_db(transaction=True)  # real commits: only then are the arrays shared
-def test_a_write_then_a_browse_and_a_search_read_the_log_once(settings, make_piece, monkeypatch):
+def test_a_write_then_a_browse_and_a_search_read_the_log_once(empty_index, make_piece, monkeypatch):
     """After a write, the browse page's facets and a search's facets come from one read of
     the change log (the browse's); the search counts over the same arrays. Both answers
     equal SQL's counts and a whole load's."""
     from library.catalogue.browse import Filters, facets
     from library.search import service
 
-    settings.SEARCH_BACKEND = "database"
     people = ("Abdul Basit", "Zoe Marks", "Lin Chen")
     for n in range(12):
         make_piece(

@@ -69,17 +69,6 @@ def test_an_unchanged_byline_is_not_rewritten(database_engine, make_piece):
     assert check(database_engine).ok
 
 
-@pytest.fixture
-def empty_index(database_engine):
-    """The engine with an empty index set up for single saves, emptied again afterwards:
-    a transactional test's flush empties the catalogue's tables, not the index's."""
-    database_engine.clear()
-    database_engine.optimize()
-    yield database_engine
-    database_engine.clear()
-    database_engine.optimize()
-
-
 @pytest.mark.django_db(transaction=True)  # the worker closes its connection when it ends
 def test_saves_are_found_before_the_upkeep_runs_and_after_it(
     empty_index, make_piece, monkeypatch, settings
