@@ -4,9 +4,9 @@
 #   bash benchmarks/issue18.sh DATA OUT [PIECES [sqlite|postgresql]]
 #
 # DATA keeps the generated catalogues between runs: search.py's bench-PIECES.sqlite3 and
-# pages.py's pages-PIECES.sqlite3, each generated the first time (about 10 and 5 minutes at
-# 100,000 pieces) and never written afterwards: every timed run works on a fresh copy in
-# OUT/scratch, which is deleted at the end. OUT gets one text file per benchmark, each
+# pages.py's pages-PIECES.sqlite3, each generated the first time it is missing and never
+# written afterwards: every timed run works on a fresh copy in OUT/scratch, which is deleted
+# at the end. OUT gets one text file per benchmark, each
 # printing its own load averages, and summary.txt with all of them in one file.
 #
 # With DATABASE_URL=postgres://… the PostgreSQL rows run too, against the catalogue
@@ -15,12 +15,12 @@
 # --engines database` filled once. Its task queue is emptied before the timed saves (queued
 # tasks of earlier runs would run beside them); never point this at a database that matters.
 #
-# PIECES defaults to 100000; a fourth argument runs one database's rows only. Run it with nothing else on the machine: the figures are
-# latencies on whatever cores are free.
+# PIECES defaults to 100000; a fourth argument runs one database's rows only. Run it with
+# nothing else on the machine: the figures are latencies on whatever cores are free.
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 DATA=$(realpath -m "$1")
@@ -86,7 +86,8 @@ postgresql_rows() {
     --after-writes 20
   step postgresql-empty-queue "$PY" manage.py shell -c "
 from django_tasks_db.models import DBTaskResult
-print(DBTaskResult.objects.filter(status__in=['READY', 'RUNNING']).delete()[0], 'queued tasks removed')"
+queued = DBTaskResult.objects.filter(status__in=['READY', 'RUNNING'])
+print(queued.delete()[0], 'queued tasks removed')"
   step postgresql-search "$PY" benchmarks/search.py --postgres --reuse --reuse-index \
     --repeat 3 --engines database --pieces "$PIECES" --worker
   step postgresql-load "$PY" benchmarks/load.py --only postgresql --pieces "$PIECES" \
