@@ -18,12 +18,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(autouse=True)
 def _fresh_search_state():
-    """Each test starts with no search caches, engine instances or facet arrays from before."""
-    from library.catalogue import facet_arrays
+    """Each test starts with no search caches, engine instances or facet arrays from before
+    (``state.reset()`` forgets the catalogue's facet arrays too)."""
     from library.search import state
 
     state.reset()
-    facet_arrays.reset()
 
 
 @pytest.fixture(autouse=True)
