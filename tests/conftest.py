@@ -25,6 +25,42 @@ def _fresh_search_state():
     state.reset()
 
 
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    """Whether pytest-django runs this test in a real, flushed-afterwards database (its rule)."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        transaction, reset_sequences, *_ = validate_django_db(marker)  # a plain tuple
+        if transaction or reset_sequences:
+            return True
+    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+
+
+@pytest.fixture(autouse=True)
+def _empty_search_index_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts with the database engine's search index empty.
+
+    The flush after each transactional test empties the models' tables only; the index's
+    own tables (FTS5 on SQLite, the engine's tables on PostgreSQL) kept the pieces of every
+    transactional test before, so a test counting what a search finds counted them too
+    (fresh-clone CI run 34). Tests in a rolled-back transaction need nothing: their index
+    writes roll back with it.
+    """
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return
+    from library.search.backends import get_backend
+
+    database_engine = get_backend("database")
+    database_engine.clear()
+    database_engine.optimize()  # back to the settings single saves use, as after a rebuild
+
+
 @pytest.fixture(autouse=True)
 def _postgresql_only(request) -> None:
     """A test marked ``postgresql`` needs that server: skipped without it, failed under CI.
