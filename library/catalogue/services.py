@@ -26,6 +26,7 @@ from library.catalogue.models import (
     Role,
     Topic,
 )
+from library.catalogue.save_reads import BylineRow, byline_rows, tag_ids
 from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
 from library.search.sync import deferred as deferred_indexing
 
@@ -113,7 +114,7 @@ def set_contributors(piece: Piece, contributors: PieceContributors) -> None:
     and matching each name to an author row cost a query apiece (at 100,000 pieces on
     PostgreSQL, ~2 ms of a 14 ms save).
     """
-    current = list(piece.authorships.select_related("author").order_by("role", "position", "pk"))
+    current = byline_rows(piece.pk)
     if _same_byline(current, contributors):
         return
     rows: list[Authorship] = []
@@ -134,7 +135,7 @@ def set_contributors(piece: Piece, contributors: PieceContributors) -> None:
     Authorship.objects.bulk_create(rows)
 
 
-def _same_byline(current: list[Authorship], contributors: PieceContributors) -> bool:
+def _same_byline(current: list[BylineRow], contributors: PieceContributors) -> bool:
     """Whether the byline rows already name exactly these people, in this order.
 
     Exact text, so any difference (capitals, a suffix) still goes through
@@ -152,18 +153,39 @@ def _same_byline(current: list[Authorship], contributors: PieceContributors) -> 
     if len(wanted) != len(current):
         return False
     for row, (role, position, spec) in zip(current, wanted, strict=True):
-        author = row.author
         if spec.affiliation or spec.bio:
             return False
         if (row.role, row.position) != (role, position) or (
-            author.kind,
-            author.family,
-            author.given,
-            author.particle,
-            author.suffix,
+            row.kind,
+            row.family,
+            row.given,
+            row.particle,
+            row.suffix,
         ) != (spec.kind, spec.family, spec.given, spec.particle, spec.suffix):
             return False
     return True
+
+
+def set_tags(piece: Piece, tags: PieceTags, *, saved_before: bool) -> None:
+    """Give the piece exactly these topics and regions; a relation already so is not touched.
+
+    ``RelatedManager.set()`` reads the relation's ids to compare them (one ORM query per
+    relation, ~0.4 ms of CPU each at 100,000 pieces) even when nothing changed, as in most
+    edits; here both relations' ids come in one statement (none for a piece that was not
+    saved before: it has no tags yet), and ``set()`` runs only for a relation whose ids
+    differ, or that is given something other than saved terms of its own kind, so
+    ``set()``'s own checks and errors apply to those unchanged.
+    """
+    given = (list(tags.topics), list(tags.regions))
+    current = tag_ids(piece.pk) if saved_before else (set(), set())
+    for manager, model, objects, ids in zip(
+        (piece.topics, piece.regions), (Topic, Region), given, current, strict=True
+    ):
+        if all(isinstance(o, model) and o.pk is not None for o in objects) and (
+            {o.pk for o in objects} == ids
+        ):
+            continue
+        manager.set(objects)
 
 
 @transaction.atomic
@@ -203,9 +225,9 @@ def save_piece(
     # post_save notes it even when only the byline changed (bulk-created rows send no
     # signal); the index is written once, when this block ends, still inside this
     # transaction, so it sees the byline and tags.
+    saved_before = piece.pk is not None  # else it has no tags to read yet
     with deferred_indexing():
         piece.save()
         set_contributors(piece, contributors)
-        piece.topics.set(list(tags.topics))
-        piece.regions.set(list(tags.regions))
+        set_tags(piece, tags, saved_before=saved_before)
     return piece
