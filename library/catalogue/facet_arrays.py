@@ -50,6 +50,7 @@ from library.catalogue.facet_read import (
     Read,
     parse_numbers,
     read,
+    unchanged,
 )
 
 __all__ = [
@@ -282,9 +283,14 @@ def brought_up_to_date(
 ) -> FacetArrays:
     """``current`` with the changes logged since its mark (one statement), or loaded whole
     (one more) when the log cannot say what they are; ``current`` itself when nothing was
-    logged. Stores nothing: :func:`arrays` shares the result, a transaction's search not."""
+    logged (on PostgreSQL asked first by a statement cheaper to plan than the read: one
+    more when something was). Stores nothing: :func:`arrays` shares the result, a
+    transaction's search not."""
     vendor = connections[using].vendor
     if current is not None:
+        postgres = isinstance(current.mark, str)  # ask first: cheaper to plan than the read
+        if postgres and current.token and unchanged(cursor, str(current.mark), current.token):
+            return current
         found = read(cursor, vendor, current.mark)
         if found.follows(current.mark, current.token):
             if found.mark == current.mark:

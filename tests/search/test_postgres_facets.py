@@ -222,3 +222,29 @@ def test_a_transaction_that_has_not_written_shares_the_arrays(catalogue, make_pi
     assert updated is not loaded
     assert updated.mark != loaded.mark
     assert found[1]["topic"]["harrier"] == 3
+
+
+def _facet_statements(run: Callable[[], Facets]) -> tuple[Facets, list[str]]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        found = run()
+    return found, [q["sql"] for q in queries if facet_arrays.SQL_MARK in q["sql"]]
+
+
+def test_nothing_new_costs_one_small_statement_and_a_commit_the_read(catalogue, make_piece):
+    searched()  # after a flush this read makes the epoch row: arrays without a token
+    searched()  # loaded again, with the token
+    arrays = facet_arrays.shared_arrays()
+    assert arrays is not None
+    assert arrays.token
+    found, statements = _facet_statements(searched)
+    assert len(statements) == 1  # "anything new?" and nothing more
+    assert "string_agg" not in statements[0]
+    assert found == reference()
+    elsewhere(lambda: make_piece("Kestrel six", topics=("merlin",)))
+    found, statements = _facet_statements(searched)
+    assert len(statements) == 2  # asked, then the changed pieces read
+    assert "string_agg" in statements[1]
+    assert found == reference()
+    assert found[1]["topic"]["merlin"] == 3
