@@ -5,8 +5,9 @@ Counting topics, regions, authors, years and types with SQL over the matching se
 a sum per value over arrays held in the process costs a few milliseconds. The arrays are
 the catalogue's (library/catalogue/facet_arrays.py), in the layout the SQLite dialect
 counts over too (``FacetData``): one set per process, brought up to date before each
-count from the catalogue's change log by one statement, which reads the pieces logged
-since the arrays' snapshot and their values in that same snapshot (facet_read.py). The
+count from the catalogue's change log: a one-row statement asks whether anything is new
+since the arrays' snapshot, and if so one statement reads the pieces logged since then
+and their values in that same snapshot (facet_read.py). The
 triggers that write that log fire on every change of a piece's type, date, topics,
 regions or byline, whoever makes it, not only on an index write.
 
