@@ -1,9 +1,12 @@
-"""What a SQLite search pays right after a write: the facet arrays brought up to date.
+"""What a search pays right after a write: the facet arrays brought up to date.
 
 ``python benchmarks/search_after_write.py --db FILE --copy-to SCRATCH [--writes 60] [--loads 5]``
+``DATABASE_URL=postgres://… python benchmarks/search_after_write.py --postgres [--writes 60]``
 
 FILE is a catalogue benchmarks/search.py (or pages.py) generated, its index built; the copy
-in SCRATCH is written, never the original. The search engine's facet arrays are per
+in SCRATCH is written, never the original. With ``--postgres`` the database of
+``DATABASE_URL`` (one ``search.py --postgres`` filled, its index built) is written itself:
+use a copy (``CREATE DATABASE … TEMPLATE …``). The search engine's facet arrays are per
 process and follow every commit (library/search/README.md, "Issue 18, fifth round"), so
 the first search after a write pays for bringing them up to date (main's code: for loading
 them whole). This prints, with the result cache off (every search counts its facets) and
@@ -18,15 +21,16 @@ the load average:
   with ``--browse``, the browse page's facets (``/pieces/``' counts) timed right after each
   write and before the search, as a process serving both pages and search does;
 * **memory**: the ``nbytes`` of every numpy array the process holds for facets (the
-  catalogue's arrays and the search's layout; an array two of them share counted once),
+  catalogue's arrays and the search's layout, and the PostgreSQL search's own arrays where
+  there are any: main before the seventh round; an array two of them share counted once),
   once a browse and a search have used them.
 
 It uses only what main has too (``service.search``, ``save_piece``, ``state``,
-``facet_arrays``, ``browse.facets``, and main's second copy, ``state.sqlite_facets``, where
-there is one), so the same file times main's code: copy it with ``pages.py``,
-``rebuild.py`` and ``search.py`` into a ``benchmarks/`` folder beside main's ``library``
-and ``manage.py`` (it imports the ``library`` next to its own folder) and run it there,
-back to back on a copy of the same catalogue.
+``facet_arrays``, ``browse.facets``, and older mains' other copies, ``state.sqlite_facets``
+and ``state.postgres_facets``, where there are), so the same file times main's code: copy
+it with ``pages.py``, ``rebuild.py`` and ``search.py`` into a ``benchmarks/`` folder beside
+main's ``library`` and ``manage.py`` (it imports the ``library`` next to its own folder)
+and run it there, back to back on a copy of the same catalogue.
 """
 
 from __future__ import annotations
@@ -56,7 +60,10 @@ def figures(samples: list[tuple[float, float]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--db", type=Path, help="a SQLite catalogue (or --postgres)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="the PostgreSQL database in DATABASE_URL"
+    )
     parser.add_argument("--copy-to", type=Path, help="work on a copy in this directory")
     parser.add_argument("--writes", type=int, default=60)
     parser.add_argument("--loads", type=int, default=5)
@@ -64,7 +71,16 @@ def main() -> None:
         "--browse", action="store_true", help="a browse page's facets after each write"
     )
     args = parser.parse_args()
-    path = django_on(args.db, args.copy_to)
+    if args.postgres:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+        import django
+
+        django.setup()
+        name = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
+    elif args.db is None:
+        parser.error("--db FILE or --postgres")
+    else:
+        name = django_on(args.db, args.copy_to).name
     from django.conf import settings
     from django.core.management import call_command
 
@@ -78,10 +94,12 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)  # a catalogue from an older checkout
     settings.SEARCH_RESULT_CACHE_SIZE = 0
-    get_backend().cache.size = 0  # every search counts its facets
+    cache = getattr(get_backend(), "cache", None)  # SQLite's; PostgreSQL has none
+    if cache is not None:
+        cache.size = 0  # every search counts its facets
     count = Piece.objects.count()
     common = build_lexicon(random.Random(SEED))[:20]  # the mix's "common word" queries
-    print(f"{path.name}: {count:,} pieces; load average {os.getloadavg()[0]:.1f}")
+    print(f"{name}: {count:,} pieces; load average {os.getloadavg()[0]:.1f}")
     for word in common[:3]:
         service.search(word)  # the vocabulary, pages of SQLite's cache
 
@@ -150,9 +168,10 @@ def main() -> None:
 
 
 def forget(facet_arrays, state) -> None:
-    """This process's facet arrays forgotten: the catalogue's, and main's second copy."""
+    """This process's facet arrays forgotten: the catalogue's, and older mains' copies."""
     facet_arrays.reset()
     getattr(state, "sqlite_facets", {}).clear()
+    getattr(state, "postgres_facets", {}).clear()
 
 
 def held_bytes(facet_arrays, state) -> int:
@@ -164,7 +183,11 @@ def held_bytes(facet_arrays, state) -> int:
 
     seen: dict[int, int] = {}
     visited: set[int] = set()
-    stack: list[object] = [facet_arrays._loaded, getattr(state, "sqlite_facets", {})]
+    stack: list[object] = [
+        facet_arrays._loaded,
+        getattr(state, "sqlite_facets", {}),
+        getattr(state, "postgres_facets", {}),
+    ]
     while stack:
         item = stack.pop()
         if id(item) in visited:

@@ -36,7 +36,7 @@ def kind_of(sql: str) -> str:
         return "rank"
     if "ts_headline" in sql:
         return "snippets"
-    if "search_pg_change" in sql:
+    if sql.startswith("/* facet arrays */"):  # facet_read.SQL_MARK (needs django.setup())
         return "facets"
     if "search_pg_pair_word" in sql:
         return "pairs"

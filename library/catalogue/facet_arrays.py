@@ -3,9 +3,9 @@
 Browse facets, browse totals, the home page's tallies and related pieces' shared tags are
 counts over these: a mask per active filter and a sum per value, a few milliseconds at
 100,000 pieces, where the SQL counts cost 0.3-2.6 s on SQLite at 100,000 the first time
-after each write. The SQLite search engine counts its facets over the same arrays (its
-``FacetData`` is derived from them and shares their tag groups): one set per process and
-database, loaded and brought up to date by one reader (facet_read.py), once per write.
+after each write. Both dialects of the search engine count their facets over the same
+arrays (their ``FacetData`` is derived from them and shares their tag groups): one set per
+process and database, loaded and brought up to date by one reader (facet_read.py), once per write.
 
 The arrays stay exact across writes: triggers (migration 0010) log, in the writer's
 transaction, each piece whose values change, and a reader re-reads just those pieces
@@ -16,7 +16,9 @@ array: facet_groups.py), so a thread still counting on the old ones is undisturb
 Only a request outside any transaction uses (and updates) the shared arrays: a
 transaction may have written rows no one else can see. :func:`arrays` returns ``None``
 then and the catalogue counts in SQL, which stays the reference the tests compare with;
-the search brings a private copy up to date for its own count (:func:`brought_up_to_date`).
+the SQLite search brings a private copy up to date for its own count
+(:func:`brought_up_to_date`), the PostgreSQL search counts in SQL. The PostgreSQL search
+also shares them inside a transaction that has written nothing (``unwritten``).
 
 The log is pruned of rows older than :data:`PRUNE_SECONDS` (:func:`prune_log`) by the
 request that reloads (every :data:`MAX_AGE_SECONDS`), the worker's ``maintain_index`` and
@@ -48,6 +50,7 @@ from library.catalogue.facet_read import (
     Read,
     parse_numbers,
     read,
+    unchanged,
 )
 
 __all__ = [
@@ -81,7 +84,7 @@ V = TypeVar("V", bound="View")
 
 
 class View(Protocol):
-    """Another layout derived from the arrays (the SQLite search's ``FacetData``), carried
+    """Another layout derived from the arrays (the search engines' ``FacetData``), carried
     along each update from the same read rather than read and updated on its own."""
 
     def applied(self, found: Read, arrays: FacetArrays) -> View: ...
@@ -280,9 +283,14 @@ def brought_up_to_date(
 ) -> FacetArrays:
     """``current`` with the changes logged since its mark (one statement), or loaded whole
     (one more) when the log cannot say what they are; ``current`` itself when nothing was
-    logged. Stores nothing: :func:`arrays` shares the result, a transaction's search not."""
+    logged (on PostgreSQL asked first by a statement cheaper to plan than the read: one
+    more when something was). Stores nothing: :func:`arrays` shares the result, a
+    transaction's search not."""
     vendor = connections[using].vendor
     if current is not None:
+        postgres = isinstance(current.mark, str)  # ask first: cheaper to plan than the read
+        if postgres and current.token and unchanged(cursor, str(current.mark), current.token):
+            return current
         found = read(cursor, vendor, current.mark)
         if found.follows(current.mark, current.token):
             if found.mark == current.mark:
@@ -294,19 +302,26 @@ def brought_up_to_date(
     return FacetArrays.whole(found, found.token or "")
 
 
-def arrays(using: str = DEFAULT_DB_ALIAS, cursor=None) -> FacetArrays | None:
+def arrays(
+    using: str = DEFAULT_DB_ALIAS, cursor=None, unwritten: bool = False
+) -> FacetArrays | None:
     """This process's arrays, brought up to date with every commit; ``None`` in a transaction.
 
     Call it with the lock held by :func:`counting`. ``cursor``: the caller's (the search
-    reads through its own), else one of the connection's.
+    reads through its own), else one of the connection's. ``unwritten``: the caller is in
+    a PostgreSQL transaction that it has asked has written nothing
+    (``pg_current_xact_id_if_assigned()`` NULL), whose every statement sees committed rows
+    alone (``READ COMMITTED``, Django's default): its read may be shared like one outside
+    a transaction. The log is pruned only outside one (a prune is a write).
     """
     connection = connections[using]
-    if connection.in_atomic_block or not connection.get_autocommit():
+    outside = not connection.in_atomic_block and connection.get_autocommit()
+    if not outside and not (unwritten and _postgres(using)):
         return None
     current = _loaded.get(using)
     if current is not None and time.monotonic() - current.loaded > MAX_AGE_SECONDS:
         current = None
-    if current is None:
+    if current is None and outside:
         prune_log(using)
     if cursor is None:
         with connection.cursor() as own:
@@ -318,10 +333,12 @@ def arrays(using: str = DEFAULT_DB_ALIAS, cursor=None) -> FacetArrays | None:
 
 
 @contextmanager
-def counting(using: str = DEFAULT_DB_ALIAS, cursor=None) -> Iterator[FacetArrays | None]:
+def counting(
+    using: str = DEFAULT_DB_ALIAS, cursor=None, unwritten: bool = False
+) -> Iterator[FacetArrays | None]:
     """``with counting() as data:`` the up-to-date arrays (or ``None``), held for this thread."""
     with _lock:
-        yield arrays(using, cursor)
+        yield arrays(using, cursor, unwritten)
 
 
 def derived(arrays: FacetArrays, key: str, make: Callable[[FacetArrays], V]) -> V:

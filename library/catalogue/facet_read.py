@@ -110,6 +110,28 @@ def read(cursor, vendor: str, mark: Mark | None) -> Read:
     return _parsed(rows, postgres, whole=mark is None)
 
 
+def unchanged(cursor, mark: str, token: str) -> bool:
+    """PostgreSQL: whether the token is still ``token`` and no log row is new since the
+    snapshot ``mark``, in one small statement (one snapshot, so values read at ``mark``
+    are those it sees).
+
+    Planned in a fraction of a millisecond where the full read's seven branches took
+    ~2.4 ms to plan at 100,000 pieces (0.45 ms to run): with client-side binding every
+    statement is planned afresh, and most requests find nothing new.
+    """
+    epoch = CatalogueEpoch._meta.db_table
+    new = (
+        f"SELECT 1 FROM {LOG_TABLE} WHERE xid >= pg_snapshot_xmin(%s::pg_snapshot) "
+        "AND NOT pg_visible_in_snapshot(xid, %s::pg_snapshot)"
+    )
+    cursor.execute(
+        f"{SQL_MARK} SELECT coalesce((SELECT CAST(token AS text) FROM {epoch} WHERE id = 1) "
+        f"= %s, false) AND NOT EXISTS ({new})",
+        [token, mark, mark],
+    )
+    return bool(cursor.fetchone()[0])
+
+
 def _parsed(rows: list[tuple], postgres: bool, whole: bool) -> Read:
     by_kind = {_TAG_SQL[name][0]: name for name in TAGS}
     found = Read(mark=0, token=None, changed=None if whole else np.zeros(0, dtype=np.int64))

@@ -1,31 +1,25 @@
 """Every process-global cache of the search package, in one place, with one ``reset()``.
 
 Each cache is keyed so that a stale entry is never served: engines by name and index
-location, vocabularies by a fingerprint of their rows, PostgreSQL facet arrays by the
-snapshot they were brought up to date at (``postgres/facets.py``). The SQLite dialect counts
-its facets over the catalogue's per-process arrays (``library.catalogue.facet_arrays``),
-which ``reset()`` forgets too. The engine instances hold the rest: the
-SQLite result cache and Whoosh's reused searcher. ``reset()`` exists for tests, which swap
-settings and databases under one long-lived process.
+location, vocabularies by a fingerprint of their rows. Both dialects of the database
+engine count their facets over the catalogue's per-process arrays
+(``library.catalogue.facet_arrays``), which ``reset()`` forgets too. The engine instances
+hold the rest: the SQLite result cache and Whoosh's reused searcher. ``reset()`` exists
+for tests, which swap settings and databases under one long-lived process.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from library.search.backends.base import SearchBackend
-    from library.search.backends.database.postgres.facets import FacetArrays
     from library.search.vocab import Vocabulary
 
 # (engine name, index location) -> the engine (its result cache and searcher live in it).
 backends: dict[tuple[str, str], SearchBackend] = {}
 # connection alias -> (fingerprint of the topic and region rows, the vocabulary).
 vocabularies: dict[str, tuple[tuple, Vocabulary]] = {}
-# connection alias -> the PostgreSQL dialect's facet arrays; updated in place under the lock.
-postgres_facets: dict[str, FacetArrays] = {}
-postgres_facets_lock = threading.Lock()
 
 
 def reset() -> None:
@@ -33,7 +27,5 @@ def reset() -> None:
     from library.catalogue import facet_arrays
 
     facet_arrays.reset()
-    with postgres_facets_lock:
-        postgres_facets.clear()
     backends.clear()
     vocabularies.clear()

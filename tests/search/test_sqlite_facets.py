@@ -35,6 +35,7 @@ from library.catalogue.authors import AuthorSpec
 from library.catalogue.facet_arrays import LOG_TABLE, PRUNE_SECONDS, SQLITE_NOW, FacetArrays
 from library.catalogue.models import Authorship, Piece, PieceType, Region, Role, Topic
 from library.catalogue.services import PieceContributors, PieceTags, save_piece
+from library.search.backends.database.facet_data import VIEW
 from library.search.backends.database.sqlite.facets import FacetData, facet_data
 from library.search.tasks import maintain_index
 from tests.reliability.test_index_faults import run
@@ -197,7 +198,7 @@ def _statements(data: FacetArrays) -> tuple[FacetArrays, int]:
     with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
         found = facet_arrays.brought_up_to_date(cursor, data)
     if found.loaded == data.loaded:  # an update: the search's layout came along, unread
-        assert isinstance(found.views.get("sqlite search"), FacetData)
+        assert isinstance(found.views.get(VIEW), FacetData)
     return found, len(queries)
 
 

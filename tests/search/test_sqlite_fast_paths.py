@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from library.catalogue.facet_groups import Groups
 from library.catalogue.models import Author, Authorship, Piece, Region, Topic
 from library.search import service
+from library.search.backends.database import facet_data as search_facets
 from library.search.backends.database.sqlite import backend as sqlite_backend
-from library.search.backends.database.sqlite import facets as sqlite_facets
 from library.search.backends.database.sqlite.compiler import compile_query
 from library.search.backends.shared import restore_snippets
 from library.search.maintenance import rebuild
@@ -58,7 +58,7 @@ def catalogues(draw):
     return ids, pairs, types, wanted
 
 
-def _facet_data(ids, pairs, types) -> sqlite_facets.FacetData:
+def _facet_data(ids, pairs, types) -> search_facets.FacetData:
     """Arrays holding exactly these pairs (any facet may have many values per piece)."""
     size = max(ids) + 1
     alive = np.zeros(size, dtype=bool)
@@ -66,10 +66,10 @@ def _facet_data(ids, pairs, types) -> sqlite_facets.FacetData:
     names = tuple(sorted(set(types)))
     pairs = {**pairs, "type": [(pk, names.index(t)) for pk, t in zip(ids, types, strict=True)]}
     groups = {}
-    for name in sqlite_facets.FACETS:
+    for name in search_facets.FACETS:
         rows = np.array(pairs.get(name, []), dtype=np.int64).reshape(-1, 2)
         groups[name] = Groups.build(rows[:, 0], rows[:, 1], size)
-    return sqlite_facets.FacetData(0, None, alive, names, groups)
+    return search_facets.FacetData(0, None, alive, names, groups)
 
 
 @settings(max_examples=300, deadline=None)
@@ -118,7 +118,7 @@ def test_only_the_biggest_values_are_kept_when_there_are_many():
     data = _facet_data(ids, pairs, ["book"] * len(ids))
     for wanted in (ids[:150], ids):  # counted directly, and by the complement
         authors = dict(data.count(np.array(wanted))["author"])
-        assert len(authors) == sqlite_facets._KEEP
+        assert len(authors) == search_facets._KEEP
         assert authors[7] == min(len(wanted), 200)
 
 

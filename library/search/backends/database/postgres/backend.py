@@ -112,7 +112,7 @@ class PostgresBackend(SearchBackend):
         batch = list(documents)
         with _cursor() as cursor:
             _, gone = self._remove(cursor, [d.piece_id for d in batch])  # any half-present row
-            # 0 in the change log: every process reloads its facet arrays.
+            # One change-log row (piece 0) for the batch: it numbers the write (upkeep).
             self._insert(cursor, batch, _tally(gone, -1), [0])
         return len(batch)
 
@@ -130,8 +130,8 @@ class PostgresBackend(SearchBackend):
 
         Without them the first searches over freshly written rows ran about twice as slow
         (every matched row's visibility checked). VACUUM cannot run inside a transaction,
-        so there only ANALYZE runs; autovacuum does the rest later. Change-log rows older
-        than an hour are never read again: facet arrays reload every 15 minutes.
+        so there only ANALYZE runs; autovacuum does the rest later. The change log's rows
+        only number the writes (``n``, for upkeep): those older than an hour go.
         """
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with _cursor() as cursor:
@@ -154,7 +154,7 @@ class PostgresBackend(SearchBackend):
                 "SELECT w, s, n FROM unnest(%s::text[], %s::real[]) WITH ORDINALITY AS p(w, s, n)",
                 [words, shares],
             )
-            cursor.execute(COUNT_SQL, count_params({}, [0]))  # 0: facet arrays reload
+            cursor.execute(COUNT_SQL, count_params({}, [0]))  # numbers the write (upkeep)
 
     def start_rebuild(self) -> None:
         """Clear, and drop the text indexes: building each once after the rows are written
@@ -313,7 +313,7 @@ class PostgresBackend(SearchBackend):
         # (the service then retries with the plain words).
         with transaction.atomic(), _cursor() as cursor:
             # A transaction that has written may see its own uncommitted rows: it counts
-            # facets in SQL and leaves the shared arrays alone (facets.py).
+            # facets in SQL and leaves the catalogue's shared arrays alone (facets.py).
             cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
             shared = cursor.fetchone()[0]
             match = Match(compiled, base, params, sort, offset, limit, shared)

@@ -15,9 +15,11 @@ frozen SQL is the tables' definition; a change to them is a new migration):
   snippets read the catalogue's own body (migration 0006 dropped the copy here).
 * ``search_pg_word``: the catalogue's own folded words (short fields) with document counts,
   the candidates for "did you mean".
-* ``search_pg_change``: (transaction id, piece id) of every index write, so each process's
-  facet arrays (facets.py) stay exact, and a number ``n`` (migration 0009) that says when a
-  save asks the worker to merge the text indexes' pending lists (backend.upkeep).
+* ``search_pg_change``: (transaction id, piece id) of every index write and a number ``n``
+  (migration 0009) that says when a save asks the worker to merge the text indexes'
+  pending lists (backend.upkeep). Only ``n`` is read now: the search's facets count over
+  the catalogue's arrays, kept up to date from the catalogue's own log (facets.py); a
+  sequence would do, but replacing the table is a migration left for later.
 * ``search_pg_pair_word``: the catalogue's common words with their shares of the pieces
   and a small number each (``code``), chosen when the index is cleared for a rebuild
   (``choose_pair_words``). Each doc row's ``pairs`` (GIN-indexed, migration 0006) is an
@@ -108,8 +110,8 @@ def pairs_of(vector: str) -> str:
 
 
 # The net change in the words' document counts (upserted in sorted order, so concurrent
-# saves lock the word rows in one order and never deadlock), and the change log's rows for
-# other processes' facet arrays (facets.py); ``l``'s ``n`` says when upkeep is due. Parts
+# saves lock the word rows in one order and never deadlock), and the change log's rows,
+# whose ``n`` (``l``) says when upkeep is due. Parts
 # of the write's one statement (INSERT_SQL, COUNT_SQL): each was its own round trip.
 WORDS_CTE = (
     f"w AS (INSERT INTO {WORD_TABLE} AS w (word, docs) "
