@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from deployed import as_deployed
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.search import SEED, _accumulate, build_lexicon, generate, zipf_weights
@@ -178,6 +180,7 @@ def evaluate(queries: list[tuple[str, str, int]]) -> None:
 def run(count: int, args, postgres_url: str) -> None:
     path = Path(args.db_dir) / f"known-{count}.sqlite3"
     os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
+    as_deployed()  # DEBUG=0: benchmarks/deployed.py
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
     import django
 

@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from deployed import as_deployed
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -357,10 +359,7 @@ def main() -> None:
     fresh = not args.reuse if args.postgres else not path.exists()
     os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 50)
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    as_deployed()  # DEBUG=0: benchmarks/deployed.py
     import warnings
 
     import django

@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from deployed import as_deployed
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TABLES = (
@@ -62,6 +64,7 @@ def django_on(db: Path, copy_to: Path | None) -> Path:
         path = copy_to / db.name
         shutil.copyfile(db, path)
     os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    as_deployed()  # DEBUG=0: benchmarks/deployed.py
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
     import django
 

@@ -30,6 +30,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from deployed import as_deployed
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SEED = 2016  # benchmarks/search.py's: its save sample is random.Random(SEED + 2)
@@ -143,6 +145,7 @@ def main() -> None:
         parser.error("--db COPY.sqlite3 or --postgres")
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{Path(args.db).resolve()}"
+    as_deployed()  # DEBUG=0: benchmarks/deployed.py
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
     import django
 

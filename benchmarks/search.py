@@ -39,6 +39,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from deployed import as_deployed
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SEED = 2016
@@ -257,7 +259,9 @@ def bench_engine(name: str, args, rng: random.Random, lexicon: list[str], count:
             restarts.append(before)
     restarts.append(log.salt())
 
-    print(f"\n== {name} engine, {count:,} pieces ==")
+    from django.conf import settings
+
+    print(f"\n== {name} engine, {count:,} pieces (DEBUG={settings.DEBUG:d}) ==")
     if build_rate != build_rate:  # NaN: --reuse-index kept the index
         print("build:   not measured (--reuse-index kept the index)")
     else:
@@ -507,6 +511,7 @@ def main() -> None:
         path = Path(args.db_dir) / f"bench-{count}.sqlite3"
         fresh = not args.reuse if args.postgres else not path.exists()
         os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
+        as_deployed()  # DEBUG=0: benchmarks/deployed.py
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
         import django
 

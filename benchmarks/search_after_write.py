@@ -42,6 +42,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from deployed import as_deployed
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -72,6 +74,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.postgres:
+        as_deployed()  # DEBUG=0: benchmarks/deployed.py
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
         import django
 

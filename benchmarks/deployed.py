@@ -1,0 +1,20 @@
+"""Run the benchmarks' Django as deployed: ``DEBUG=0``.
+
+``library/settings.py`` defaults to ``DEBUG=1`` for ``runserver``. With it, Django keeps
+every statement in ``connection.queries`` and, on SQLite, quotes each statement's
+parameters with one more query to log it: work no deployment does, which the search and
+save figures before the seventh round of issue 18 included. Set in the environment before
+``django.setup()``, so a ``manage.py db_worker`` a benchmark starts runs the same way.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def as_deployed() -> None:
+    """``DEBUG=0`` with the settings it then requires (benchmark-only values, loopback)."""
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 50)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
