@@ -24,7 +24,8 @@ showed with our records (each is tested in tests/citations/test_styles.py):
 * **Sorting keys** are compared by code point (Ḥasan after Wæver); we wrap
   ``Key.sort_keys`` to compare them as a reader alphabetises (:func:`collation_key`).
 * **Macro look-ups** are an XPath search per call in citeproc-py; a per-style table of
-  macros by name replaces them (about a third of the time of formatting an entry).
+  macros by name replaces them (about a third of the time of formatting an entry), and
+  whether an element prints a variable is worked out once per element.
 * Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
 * Straight single quotes in the data are typeset (‘Plan’, Qa’ida), as citeproc-js and
   pandoc do.
@@ -328,6 +329,31 @@ def _get_macro(self: citeproc_model.CitationStylesElement, name: str) -> Any:
         raise IndexError(f"the style has no macro {name!r}") from None
 
 
+# Whether each element (of a parsed style) prints a variable: a fact of the style's XML,
+# which nothing changes once parsed. Keyed by element, so a dropped proxy takes its entry.
+_calls_variable: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_citeproc_parent_calls_variable = citeproc_model.Parent.calls_variable
+_citeproc_text_calls_variable = citeproc_model.Text.calls_variable
+
+
+def _remembered(calls_variable: Any) -> Any:
+    """citeproc-py's ``calls_variable``, worked out once per element.
+
+    Every ``cs:group`` asks it of each child while rendering, and a parent asks each of its
+    children, through macros: ~1,100 walks an entry, ~20 % of a Cite box's CPU once the
+    style is kept per thread (:func:`thread_style`).
+    """
+
+    def remembered(self: citeproc_model.CitationStylesElement) -> bool:
+        try:
+            return _calls_variable[self]
+        except KeyError:
+            value = _calls_variable[self] = calls_variable(self)
+            return value
+
+    return remembered
+
+
 _citeproc_quote = citeproc_model.Quoted.quote
 
 
@@ -404,6 +430,8 @@ def _citeproc_string(text: Any) -> Any:
 
 
 citeproc_model.CitationStylesElement.get_macro = _get_macro
+citeproc_model.Parent.calls_variable = _remembered(_citeproc_parent_calls_variable)
+citeproc_model.Text.calls_variable = _remembered(_citeproc_text_calls_variable)
 citeproc_model.TextCased.case = _case
 citeproc_model.FormatNumber._format_last_page = _format_last_page
 citeproc_model.Quoted.quote = _quote

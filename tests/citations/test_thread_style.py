@@ -114,3 +114,26 @@ def test_an_unknown_style_is_still_refused_and_not_kept():
     with pytest.raises(ValueError, match="not-a-style"):
         format_bibliography(NASTY[:1], "not-a-style")
     assert "not-a-style" not in getattr(styles._parsed, "styles", {})
+
+
+def test_remembering_which_elements_print_a_variable_changes_no_text(monkeypatch):
+    # citeproc-py's own calls_variable, walked on every call, against the remembered one.
+    from citeproc import model
+
+    def texts() -> dict[tuple[str, str, str], str]:
+        return {
+            (style_id, output, record.key): format_bibliography(
+                [record], style_id, output, numbered=False
+            )[0]
+            for style_id in SAMPLE
+            for output in ("html", "text")
+            for record in NASTY
+        }
+
+    remembered = texts()
+    monkeypatch.setattr(model.Parent, "calls_variable", styles._citeproc_parent_calls_variable)
+    monkeypatch.setattr(model.Text, "calls_variable", styles._citeproc_text_calls_variable)
+    walked = texts()
+    monkeypatch.undo()
+    assert remembered == walked
+    assert model.Text.calls_variable is not styles._citeproc_text_calls_variable
