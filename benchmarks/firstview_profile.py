@@ -66,6 +66,11 @@ def main() -> None:
         help="parse the CSL style for every entry (the code before styles.thread_style)",
     )
     parser.add_argument(
+        "--walk-calls-variable",
+        action="store_true",
+        help="citeproc-py's own calls_variable, walked on every call (before it was remembered)",
+    )
+    parser.add_argument(
         "--collector-on",
         action="store_true",
         help="leave the garbage collector on inside citeproc (the code before collector.py)",
@@ -102,6 +107,11 @@ def main() -> None:
     real_format = citation_store.format_bibliography
     if args.style_per_call and hasattr(styles, "thread_style"):
         styles.thread_style = styles.load_style  # type: ignore[assignment]
+    if args.walk_calls_variable and hasattr(styles, "_citeproc_text_calls_variable"):
+        from citeproc import model
+
+        model.Parent.calls_variable = styles._citeproc_parent_calls_variable
+        model.Text.calls_variable = styles._citeproc_text_calls_variable
     if args.collector_on and hasattr(citation_store, "collector_paused"):
         citation_store.collector_paused = contextlib.nullcontext  # type: ignore[assignment]
 
@@ -159,6 +169,7 @@ def main() -> None:
     client.get(f"/pieces/{rng.choice(keys)}/")  # citeproc's style parse, templates
     pause = "on" if args.collector_on else "paused"
     style = "parsed per call" if args.style_per_call else "parsed per thread"
+    style += ", calls_variable walked" if args.walk_calls_variable else ""
     print(
         f"{len(keys):,} pieces on {connection.vendor}; collector in citeproc: {pause}; "
         f"style {style}; gc thresholds {gc.get_threshold()}; "
