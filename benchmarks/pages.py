@@ -10,7 +10,8 @@ piece, builds the search index once (piece pages list related pieces through it)
 requests each page through Django's test client with ``DEBUG=0`` and prints, per page:
 
 * the first request of the process (cold: nothing cached in it);
-* p50 and p95 over ``--runs`` requests, each the median of ``--repeats`` repetitions;
+* p50 and p95 over ``--runs`` requests, each the median of ``--repeats`` repetitions,
+  wall and CPU (process) time;
 * "after a write": ``--after-writes`` times, ``save_piece`` edits a random piece (as the
   edit form does) and the page is requested once: p50, p95 and the largest, wall and CPU
   (process) time;
@@ -404,7 +405,7 @@ def main() -> None:
         caches["pages"].clear()
     print(
         f"{'page':<17} {'cold ms':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'after-write p50':>16} {'max':>7} {'queries':>8}  load"
+        f"{'after-write p50':>16} {'max':>7} {'queries':>8}  cpu p50 / p95 ms  load"
     )
     editable = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
     edits = random.Random(SEED + 5)
@@ -415,18 +416,26 @@ def main() -> None:
     for name, repetitions in urls(args.runs, args.repeats).items():
         if name == STORED:
             store_cite_texts(repetitions)
-        p50s, p95s, cold = [], [], None
+        p50s, p95s, cpu50s, cpu95s, cold = [], [], [], [], None
         for page_urls in repetitions:
-            times = [timed(client, url) for url in page_urls]
+            times, cpus = [], []
+            for url in page_urls:
+                started = time.process_time()
+                times.append(timed(client, url))
+                cpus.append((time.process_time() - started) * 1000)
             cold = times[0] if cold is None else cold
             p50s.append(statistics.median(times))
             p95s.append(percentile(times, 95))
+            cpu50s.append(statistics.median(cpus))
+            cpu95s.append(percentile(cpus, 95))
         connection.queries_log.clear()  # a full log (9,000) would count no new query
         with CaptureQueriesContext(connection) as queries:  # a page seen, nothing written
             client.get(page_urls[0])
         rows[name] = (cold, statistics.median(p50s), statistics.median(p95s), len(queries))
+        cpu = f"cpu {statistics.median(cpu50s):>5.1f} {statistics.median(cpu95s):>5.1f}"
         print(f"{name:<17} {cold:>8.1f} {rows[name][1]:>8.1f} {rows[name][2]:>8.1f} "
-              f"{'':>16} {'':>7} {len(queries):>8}  {load_average()}", flush=True)  # fmt: skip
+              f"{'':>16} {'':>7} {len(queries):>8}  {cpu}  {load_average()}",
+              flush=True)  # fmt: skip
     # After every page has been timed between writes: each write invalidates every page.
     print("first request after a save_piece edit (wall p50 / p95 / largest, CPU p50 / p95, ms):")
     for name, repetitions in urls(args.runs, args.repeats).items():

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 
 from library.catalogue.models import FormattedCitation, Piece
+from library.citations.collector import collector_paused
 from library.citations.records import CitationRecord
 from library.citations.styles import STYLES, format_bibliography
 
@@ -71,7 +72,10 @@ def formatted_citations(
     new: dict[str, FormattedCitation] = {}
     for key, (record, piece_id) in zip(keys, items, strict=True):
         if key not in known:
-            (html,) = format_bibliography([record], style, "html", numbered=False)
+            # Without the collections citeproc's allocations trigger: the tail of a
+            # piece's first view (library/citations/collector.py).
+            with collector_paused():
+                (html,) = format_bibliography([record], style, "html", numbered=False)
             known[key] = html
             new[key] = FormattedCitation(digest=key, style=style, piece_id=piece_id, html=html)
     if new:
