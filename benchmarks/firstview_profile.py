@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from deployed import as_deployed
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -79,10 +81,7 @@ def main() -> None:
     if args.sqlite:
         os.environ["DATABASE_URL"] = f"sqlite:///{args.sqlite}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 50)
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    as_deployed()  # DEBUG=0: benchmarks/deployed.py
     import warnings
 
     import django
