@@ -18,3 +18,12 @@ def as_deployed() -> None:
     os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 50)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+
+def django_as_deployed() -> None:
+    """:func:`as_deployed`, then Django set up with the project's settings."""
+    as_deployed()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+    import django
+
+    django.setup()

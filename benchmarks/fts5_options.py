@@ -45,7 +45,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -370,11 +370,7 @@ def _words_and(quoted: re.Match) -> str:
 
 def compile_mix(count: int, queries: int) -> list[tuple[str, str | None, list[str]]]:
     """benchmarks/search.py's mix, compiled by the engine (kind, MATCH text, phrase words)."""
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
     from library.search.backends.database.sqlite.compiler import compile_query
     from library.search.query import parse_query
     from library.search.vocab import Vocabulary

@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -180,11 +180,7 @@ def evaluate(queries: list[tuple[str, str, int]]) -> None:
 def run(count: int, args, postgres_url: str) -> None:
     path = Path(args.db_dir) / f"known-{count}.sqlite3"
     os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
     from django.core.management import call_command
     from django.db import connections
 

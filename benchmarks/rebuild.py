@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -64,11 +64,7 @@ def django_on(db: Path, copy_to: Path | None) -> Path:
         path = copy_to / db.name
         shutil.copyfile(db, path)
     os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
     return path
 
 

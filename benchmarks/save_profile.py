@@ -30,7 +30,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -145,11 +145,7 @@ def main() -> None:
         parser.error("--db COPY.sqlite3 or --postgres")
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{Path(args.db).resolve()}"
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -511,11 +511,7 @@ def main() -> None:
         path = Path(args.db_dir) / f"bench-{count}.sqlite3"
         fresh = not args.reuse if args.postgres else not path.exists()
         os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
-        as_deployed()  # DEBUG=0: benchmarks/deployed.py
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-        import django
-
-        django.setup()
+        django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
         from django.core.management import call_command
         from django.db import connections
 

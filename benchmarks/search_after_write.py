@@ -42,7 +42,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -74,11 +74,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.postgres:
-        as_deployed()  # DEBUG=0: benchmarks/deployed.py
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-        import django
-
-        django.setup()
+        django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
         name = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
     elif args.db is None:
         parser.error("--db FILE or --postgres")

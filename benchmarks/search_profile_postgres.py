@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,11 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pieces", type=int, default=100_000, help="the size search.py used")
     args = parser.parse_args()
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
     from django.db import connection
 
     from library.search import service

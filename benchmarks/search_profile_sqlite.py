@@ -36,7 +36,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_as_deployed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,11 +80,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = f"sqlite:///{args.db.resolve()}"
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
-    import django
-
-    django.setup()
+    django_as_deployed()  # DEBUG=0: benchmarks/deployed.py
     from django.conf import settings
 
     from library.search import service
