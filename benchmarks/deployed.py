@@ -27,3 +27,20 @@ def django_as_deployed() -> None:
     import django
 
     django.setup()
+
+
+def django_serving_pages() -> None:
+    """:func:`django_as_deployed` for benchmarks that render pages through the test client.
+
+    Static URLs unhashed: the deployed manifest storage needs ``collectstatic``, which a
+    benchmark need not run (whitenoise's warning about the missing folder is silenced).
+    """
+    import warnings
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
+    warnings.filterwarnings("ignore", message="No directory at")
+    django_as_deployed()
+    from django.conf import settings
+
+    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": static}

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_serving_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,18 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.sqlite:
         os.environ["DATABASE_URL"] = f"sqlite:///{args.sqlite}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    import warnings
-
-    import django
-
-    warnings.filterwarnings("ignore", message="No directory at")
-    django.setup()
-    from django.conf import settings
-
-    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": static}
+    django_serving_pages()  # DEBUG=0, unhashed static URLs: benchmarks/deployed.py
     from django.db import connection
     from django.test import Client
 

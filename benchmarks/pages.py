@@ -45,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from deployed import as_deployed
+from deployed import django_serving_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -359,19 +359,8 @@ def main() -> None:
     Path(args.db_dir).mkdir(parents=True, exist_ok=True)
     fresh = not args.reuse if args.postgres else not path.exists()
     os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{path}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
-    as_deployed()  # DEBUG=0: benchmarks/deployed.py
-    import warnings
-
-    import django
-
-    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, no collectstatic
-    django.setup()
+    django_serving_pages()  # DEBUG=0, unhashed static URLs: benchmarks/deployed.py
     from django.conf import settings
-
-    # Unhashed static URLs: the manifest needs collectstatic, which a benchmark need not run.
-    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": static}
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
