@@ -137,3 +137,39 @@ def test_remembering_which_elements_print_a_variable_changes_no_text(monkeypatch
     monkeypatch.undo()
     assert remembered == walked
     assert model.Text.calls_variable is not styles._citeproc_text_calls_variable
+
+
+def _texlive_sample() -> list:
+    """Six .bib files spread over the installed TeX Live tree (records nobody here wrote)."""
+    from tests.imports.test_texlive_corpus import FILES
+
+    return FILES[:: max(1, len(FILES) // 6)][:6]
+
+
+@pytest.mark.parametrize("path", _texlive_sample(), ids=lambda p: p.name)
+def test_real_bib_entries_format_as_a_fresh_parse_with_citeproc_own_walk(path, monkeypatch):
+    # Up to 30 entries of a real file, as an import saves them, each formatted alone in the
+    # four default styles: the kept style with remembered calls_variable against a style
+    # parsed for the call with citeproc-py's own calls_variable (both changes off).
+    from citeproc import model
+
+    from tests.imports.test_texlive_round_trip import records_of
+
+    records = records_of(path)
+    if not records:
+        pytest.skip("no entry of this file imports (test_texlive_corpus says why)")
+    kept = {
+        (style_id, r.key): format_bibliography([r], style_id, "html", numbered=False)[0]
+        for style_id in sorted(STYLES)
+        for r in records
+    }
+    monkeypatch.setattr(styles, "thread_style", styles.load_style)
+    monkeypatch.setattr(model.Parent, "calls_variable", styles._citeproc_parent_calls_variable)
+    monkeypatch.setattr(model.Text, "calls_variable", styles._citeproc_text_calls_variable)
+    walked = {
+        (style_id, r.key): format_bibliography([r], style_id, "html", numbered=False)[0]
+        for style_id in sorted(STYLES)
+        for r in records
+    }
+    monkeypatch.undo()
+    assert kept == walked
