@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from library.citations import keys
 from library.citations.keys import (
     ascii_token,
     base_key,
@@ -46,3 +51,28 @@ def test_disambiguate_appends_letters_in_order():
     assert disambiguate("free2016", taken.__contains__) == "free2016"
     many = {"k"} | {f"k{c}" for c in "abcdefghijklmnopqrstuvwxyz"}
     assert disambiguate("k", many.__contains__) == "kaa"
+
+
+def test_disambiguate_goes_on_past_zz():
+    """703 pieces with one base key (a load run's editor reached it) took every suffix
+    up to ``zz``; the next one was a server error."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    taken = {"un2024report"} | {f"un2024report{a}" for a in letters}
+    taken |= {f"un2024report{a}{b}" for a in letters for b in letters}
+    assert len(taken) == 703
+    assert disambiguate("un2024report", taken.__contains__) == "un2024reportaaa"
+    taken.add("un2024reportaaa")
+    assert disambiguate("un2024report", taken.__contains__) == "un2024reportaab"
+
+
+@given(st.sets(st.integers(min_value=0, max_value=800), max_size=300))
+def test_disambiguate_gives_the_first_free_suffix_shortest_first(taken_positions):
+    """Suffixes run a … z, aa … zz, aaa …: existing keys keep their meaning, and the
+    answer is always the first free one in that order."""
+    suffixes = list(itertools.islice(keys._suffixes(), 900))
+    assert suffixes[:28] == [*"abcdefghijklmnopqrstuvwxyz", "aa", "ab"]
+    assert suffixes[701:703] == ["zz", "aaa"]
+    assert suffixes == sorted(suffixes, key=lambda s: (len(s), s))
+    taken = {"k"} | {"k" + suffixes[i] for i in taken_positions}
+    first_free = next(s for s in suffixes if "k" + s not in taken)
+    assert disambiguate("k", taken.__contains__) == "k" + first_free
