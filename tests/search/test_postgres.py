@@ -429,3 +429,62 @@ def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
     osprey.delete()
     assert counted() == recounted()
     assert "merlin" not in counted()
+
+
+def _write_number() -> int:
+    """The last number the index's write sequence gave out (0 before any)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM search_pg_write_number")
+        value, called = cursor.fetchone()
+        return value if called else value - 1
+
+
+def test_the_write_sequence_migration_continues_the_change_logs_numbers(make_piece):
+    """0010 replaces search_pg_change (a row a save, never pruned but by a rebuild) with a
+    sequence that starts after the log's last number, so upkeep keeps its rhythm."""
+    from importlib import import_module
+
+    migration = import_module("library.search.migrations.0010_postgresql_write_sequence")
+    with connection.cursor() as cursor:
+        # As on an install at 0009: the log with three writes numbered up to 41.
+        for sql in migration.BACKWARD_SQL:
+            cursor.execute(sql)
+        cursor.execute(
+            "INSERT INTO search_pg_change (piece_id, n) OVERRIDING SYSTEM VALUE "
+            "VALUES (1, 39), (2, 40), (0, 41)"
+        )
+        for sql in migration.FORWARD_SQL:
+            cursor.execute(sql)
+        cursor.execute("SELECT to_regclass('search_pg_change')")
+        assert cursor.fetchone()[0] is None
+    assert _write_number() == 41
+    make_piece("Numbered after the log")
+    assert _write_number() >= 42
+
+
+def test_index_writes_move_the_write_number_and_add_no_rows(make_piece):
+    from library.search.backends import get_backend
+    from library.search.documents import build_document
+
+    before = _write_number()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relname = 'search_pg_change'")
+        assert cursor.fetchone()[0] == 0
+    piece = make_piece("Kestrel numbered")
+    created = _write_number()
+    assert created > before
+    Piece.objects.filter(pk=piece.pk).update(title="Kestrel renumbered")
+    get_backend().add(build_document(Piece.objects.get(pk=piece.pk)))
+    assert _write_number() == created + 1  # the edit
+    get_backend().add(build_document(Piece.objects.get(pk=piece.pk)))
+    assert _write_number() == created + 1  # unchanged: no write
+    piece.delete()
+    assert _write_number() == created + 2  # the delete (its byline rows write nothing)
+
+
+def test_check_index_names_a_missing_write_sequence():
+    from library.search.backends import get_backend
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SEQUENCE search_pg_write_number")
+    assert get_backend().problems() == ["the index sequence search_pg_write_number does not exist"]

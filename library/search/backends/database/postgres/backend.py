@@ -20,7 +20,6 @@ from library.search.backends.database.postgres.compiler import compile_query, qu
 from library.search.backends.database.postgres.facets import facet_counts
 from library.search.backends.database.postgres.ranking import Match, index_scans, rank
 from library.search.backends.database.postgres.schema import (
-    CHANGE_TABLE,
     CONFIG,
     COUNT_SQL,
     DOC_TABLE,
@@ -30,11 +29,13 @@ from library.search.backends.database.postgres.schema import (
     INSERT_SQL,
     PAIR_WORD_TABLE,
     PHRASE_PAIRS_SQL,
+    RELATIONS,
     REMOVE_SQL,
     TABLES,
     TEXT_TABLE,
     TSQUERY,
     WORD_TABLE,
+    WRITE_SEQUENCE,
     choose_pair_words,
     count_params,
     insert_params,
@@ -105,15 +106,14 @@ class PostgresBackend(SearchBackend):
                 return  # unchanged: several signals fire for one save
             _, gone = self._remove(cursor, [document.piece_id])
             # One upsert of the net change: an edit rarely changes the short fields' words.
-            self._insert(cursor, [document], _tally(gone, -1), [document.piece_id])
+            self._insert(cursor, [document], _tally(gone, -1))
 
     def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
         """Insert documents that are not in the index yet (rebuild's fast path)."""
         batch = list(documents)
         with _cursor() as cursor:
             _, gone = self._remove(cursor, [d.piece_id for d in batch])  # any half-present row
-            # One change-log row (piece 0) for the batch: it numbers the write (upkeep).
-            self._insert(cursor, batch, _tally(gone, -1), [0])
+            self._insert(cursor, batch, _tally(gone, -1))  # one write number for the batch
         return len(batch)
 
     def delete(self, piece_id: int) -> None:
@@ -121,23 +121,19 @@ class PostgresBackend(SearchBackend):
             removed, gone = self._remove(cursor, [piece_id])
             if removed:
                 counts = _tally(gone, -1)
-                cursor.execute(COUNT_SQL, count_params(counts, [piece_id]))
-                self._note_logged(cursor.fetchone()[0])
+                cursor.execute(COUNT_SQL, count_params(counts))
+                self._note_write_number(cursor.fetchone()[0])
                 self._drop_unused_words(cursor, counts)
 
     def optimize(self) -> None:
-        """Fresh planner statistics and visibility map after a rebuild; an old change log gone.
+        """Fresh planner statistics and visibility map after a rebuild.
 
         Without them the first searches over freshly written rows ran about twice as slow
         (every matched row's visibility checked). VACUUM cannot run inside a transaction,
-        so there only ANALYZE runs; autovacuum does the rest later. The change log's rows
-        only number the writes (``n``, for upkeep): those older than an hour go.
+        so there only ANALYZE runs; autovacuum does the rest later.
         """
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with _cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {CHANGE_TABLE} WHERE at < clock_timestamp() - interval '1 hour'"
-            )
             cursor.execute(f"{command} {', '.join(TABLES)}")
 
     def clear(self) -> None:
@@ -154,7 +150,7 @@ class PostgresBackend(SearchBackend):
                 "SELECT w, s, n FROM unnest(%s::text[], %s::real[]) WITH ORDINALITY AS p(w, s, n)",
                 [words, shares],
             )
-            cursor.execute(COUNT_SQL, count_params({}, [0]))  # numbers the write (upkeep)
+            cursor.execute(COUNT_SQL, count_params({}))  # numbers the write (upkeep)
 
     def start_rebuild(self) -> None:
         """Clear, and drop the text indexes: building each once after the rows are written
@@ -189,12 +185,17 @@ class PostgresBackend(SearchBackend):
         self.optimize()
 
     def problems(self) -> list[str]:
-        """Index tables that do not exist, then text indexes that are missing or invalid."""
+        """Index tables (or the write sequence) that do not exist, then text indexes that are
+        missing or invalid."""
         with _cursor() as cursor:
             cursor.execute(
-                "SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NULL", [list(TABLES)]
+                "SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NULL", [list(RELATIONS)]
             )
-            missing = [f"the index table {table} does not exist" for (table,) in cursor.fetchall()]
+            kind = {WRITE_SEQUENCE: "sequence"}
+            missing = [
+                f"the index {kind.get(name, 'table')} {name} does not exist"
+                for (name,) in cursor.fetchall()
+            ]
             if missing:
                 return missing
             cursor.execute(
@@ -225,17 +226,15 @@ class PostgresBackend(SearchBackend):
             cursor.execute(PHRASE_PAIRS_SQL, [clean_for_index(" ".join(words))])
             return [code for (code,) in cursor.fetchall()]
 
-    def _insert(
-        self, cursor, documents: list[PieceDocument], counts: dict[str, int], logged: list[int]
-    ) -> None:
+    def _insert(self, cursor, documents: list[PieceDocument], counts: dict[str, int]) -> None:
         """Write the documents' rows, add their short words to ``counts`` (the removed rows'
-        changes) and write those, and log ``logged``: one statement (INSERT_SQL)."""
+        changes) and write those, and number the write: one statement (INSERT_SQL)."""
         if not documents:
             return
         short = [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents]
         counts = _tally(short, 1, counts)
-        cursor.execute(INSERT_SQL, insert_params(documents, counts, logged))
-        self._note_logged(cursor.fetchone()[0])
+        cursor.execute(INSERT_SQL, insert_params(documents, counts))
+        self._note_write_number(cursor.fetchone()[0])
         self._drop_unused_words(cursor, counts)
 
     @staticmethod
@@ -254,8 +253,8 @@ class PostgresBackend(SearchBackend):
         if fewer:
             cursor.execute(f"DELETE FROM {WORD_TABLE} WHERE word = ANY(%s) AND docs <= 0", [fewer])
 
-    def _note_logged(self, number: int | None) -> None:
-        """Remember whether this write's change-log number was a SEARCH_UPKEEP_EVERY-th one.
+    def _note_write_number(self, number: int | None) -> None:
+        """Remember whether this write's number was a SEARCH_UPKEEP_EVERY-th one.
 
         A save of a typical piece adds two 8 KB pages to the body (``vec``) and pairs
         indexes' pending lists, so ~250 saves fill 4 MB (GIN_STORAGE); merging 100 saves'
@@ -466,7 +465,7 @@ class _cursor:
             return self._inner.execute(sql, params)
         except DatabaseError as exc:
             message = str(exc)
-            if "does not exist" in message and any(table in message for table in TABLES):
+            if "does not exist" in message and any(name in message for name in RELATIONS):
                 raise IndexUnavailable(str(exc)) from exc
             if "in tsquery" in message:  # "syntax error in tsquery", "no operand in tsquery"
                 raise QueryRejected(message) from exc

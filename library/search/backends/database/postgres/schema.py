@@ -15,11 +15,12 @@ frozen SQL is the tables' definition; a change to them is a new migration):
   snippets read the catalogue's own body (migration 0006 dropped the copy here).
 * ``search_pg_word``: the catalogue's own folded words (short fields) with document counts,
   the candidates for "did you mean".
-* ``search_pg_change``: (transaction id, piece id) of every index write and a number ``n``
-  (migration 0009) that says when a save asks the worker to merge the text indexes'
-  pending lists (backend.upkeep). Only ``n`` is read now: the search's facets count over
-  the catalogue's arrays, kept up to date from the catalogue's own log (facets.py); a
-  sequence would do, but replacing the table is a migration left for later.
+* ``search_pg_write_number``: a sequence (migration 0010) that numbers every index write,
+  so a save knows when to ask the worker to merge the text indexes' pending lists
+  (backend.upkeep). It replaced ``search_pg_change``, a table that logged (transaction,
+  piece) for every write and grew by a row a save until the next rebuild: the search's
+  facets count over the catalogue's arrays, kept up to date from the catalogue's own log
+  (facets.py), so only the log's number was still read.
 * ``search_pg_pair_word``: the catalogue's common words with their shares of the pieces
   and a small number each (``code``), chosen when the index is cleared for a rebuild
   (``choose_pair_words``). Each doc row's ``pairs`` (GIN-indexed, migration 0006) is an
@@ -46,9 +47,12 @@ TSQUERY = f"to_tsquery('{CONFIG}', %s)"
 DOC_TABLE = "search_pg_doc"
 TEXT_TABLE = "search_pg_text"
 WORD_TABLE = "search_pg_word"
-CHANGE_TABLE = "search_pg_change"
 PAIR_WORD_TABLE = "search_pg_pair_word"
-TABLES = (DOC_TABLE, TEXT_TABLE, WORD_TABLE, CHANGE_TABLE, PAIR_WORD_TABLE)
+TABLES = (DOC_TABLE, TEXT_TABLE, WORD_TABLE, PAIR_WORD_TABLE)
+# Numbers the index writes (when upkeep is due); not transactional, which upkeep does not need.
+WRITE_SEQUENCE = "search_pg_write_number"
+# Everything migrate creates for the index (check_index reports a missing one).
+RELATIONS = (*TABLES, WRITE_SEQUENCE)
 # A tsvector holds at most 1 MB; a body longer than this is indexed up to here.
 MAX_INDEXED_CHARS = 400_000
 # Pair words: below PAIR_MIN_PIECES pieces a phrase's recheck is cheap and none are chosen;
@@ -110,16 +114,16 @@ def pairs_of(vector: str) -> str:
 
 
 # The net change in the words' document counts (upserted in sorted order, so concurrent
-# saves lock the word rows in one order and never deadlock), and the change log's rows,
-# whose ``n`` (``l``) says when upkeep is due. Parts
+# saves lock the word rows in one order and never deadlock), and the write's number
+# (``l``), which says when upkeep is due. Parts
 # of the write's one statement (INSERT_SQL, COUNT_SQL): each was its own round trip.
 WORDS_CTE = (
     f"w AS (INSERT INTO {WORD_TABLE} AS w (word, docs) "
     "SELECT * FROM unnest(%s::text[], %s::int[]) "
     "ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs)"
 )
-LOG_CTE = f"l AS (INSERT INTO {CHANGE_TABLE} (piece_id) SELECT unnest(%s::bigint[]) RETURNING n)"
-# A removal's counts and log (nothing inserted).
+LOG_CTE = f"l AS (SELECT nextval('{WRITE_SEQUENCE}') AS n)"
+# A removal's counts and number (nothing inserted).
 COUNT_SQL = f"WITH {WORDS_CTE}, {LOG_CTE} SELECT max(n) FROM l"
 # Both rows of the pieces deleted at once: each text row's short fields (their words leave
 # the counts), and a row per deleted doc row (``doc`` true, no text).
@@ -162,19 +166,17 @@ def row_date(d: PieceDocument) -> datetime.date | None:
     return datetime.date.fromordinal(d.date_ordinal) if d.date_ordinal else None
 
 
-def insert_params(
-    documents: list[PieceDocument], counts: dict[str, int], logged: list[int]
-) -> list[list]:
+def insert_params(documents: list[PieceDocument], counts: dict[str, int]) -> list[list]:
     """INSERT_SQL's parameters: one array per column of ``_COLUMNS``, a row per document,
-    then the word count changes and the change log's piece ids (count_params)."""
+    then the word count changes (count_params)."""
     rows = [(d.piece_id, *d.fields(), d.folded, d.digest, row_date(d), d.type) for d in documents]
-    return [*(list(column) for column in zip(*rows, strict=True)), *count_params(counts, logged)]
+    return [*(list(column) for column in zip(*rows, strict=True)), *count_params(counts)]
 
 
-def count_params(counts: dict[str, int], logged: list[int]) -> list[list]:
-    """WORDS_CTE's and LOG_CTE's parameters: the non-zero changes in word order, the ids."""
+def count_params(counts: dict[str, int]) -> list[list]:
+    """WORDS_CTE's parameters: the non-zero changes, in word order."""
     words = sorted(word for word, change in counts.items() if change)
-    return [words, [counts[word] for word in words], logged]
+    return [words, [counts[word] for word in words]]
 
 
 # A phrase's adjacent pairs in order, from the same parser: each one's number if indexed.
