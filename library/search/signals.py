@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from library.catalogue.models import Author, Authorship, Piece
 from library.search import sync
 
@@ -39,8 +41,20 @@ def tags_changed(sender, instance, action: str, reverse: bool, pk_set=None, **kw
 
 
 def authorship_changed(sender, instance: Authorship, raw: bool = False, **kwargs) -> None:
-    if not raw:
-        sync.index_piece(instance.piece_id)
+    if raw or _piece_is_being_deleted(kwargs.get("origin")):
+        return
+    sync.index_piece(instance.piece_id)
+
+
+def _piece_is_being_deleted(origin: object) -> bool:
+    """Whether a byline row goes because its piece does (Django deletes it first).
+
+    ``piece_deleted`` then removes the piece from the index; indexing it here would
+    write it once more without its byline, only to remove it a moment later.
+    """
+    if isinstance(origin, Piece):
+        return True
+    return isinstance(origin, QuerySet) and origin.model is Piece
 
 
 def term_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:

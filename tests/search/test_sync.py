@@ -205,6 +205,34 @@ def test_one_save_writes_the_index_once_inside_its_transaction(
     assert service.search("once only").total == 1
 
 
+@pytest.mark.parametrize("how", ["instance", "queryset"])
+def test_deleting_a_piece_removes_it_without_indexing_it_again_first(
+    database_engine, make_piece, monkeypatch, how
+):
+    """Django deletes the byline rows before the piece; their signal indexed the piece once
+    more (without its byline) just before the piece's own signal removed it."""
+    kept = make_piece("Kept", authors=("Abdul Basit",))
+    gone = make_piece("Gone", authors=("Abdul Basit", "Zoë Ng"))
+    added: list[int] = []
+    original = type(database_engine).add
+
+    def add(self, document: PieceDocument) -> None:
+        added.append(document.piece_id)
+        original(self, document)
+
+    monkeypatch.setattr(type(database_engine), "add", add)
+    if how == "instance":
+        gone.delete()
+    else:
+        Piece.objects.filter(pk=gone.pk).delete()
+    assert added == []
+    assert indexed_ids() == {kept.pk}
+    assert check(database_engine).ok
+    kept.authorships.get().delete()  # a byline row deleted on its own still re-indexes
+    assert added == [kept.pk]
+    assert service.search("author:basit").total == 0
+
+
 def test_a_failing_deferred_block_writes_nothing(database_engine, make_piece):
     from library.search import sync
 
