@@ -355,17 +355,27 @@ class SaveStats:
     def __init__(self) -> None:
         self.statements: list[int] = []
         self.cpu: list[float] = []
+        self.begins: list[float] = []  # SQLite: BEGIN IMMEDIATE, i.e. the write lock's wait
 
     def line(self, timings: list[float]) -> str:
         slowest = max(range(len(timings)), key=timings.__getitem__)
         counts = sorted(set(self.statements))
+        begins = ""
+        if any(self.begins):
+            waited = sum(b >= 1.0 for b in self.begins)
+            begins = (
+                f"\n  its BEGIN IMMEDIATE (the wait for SQLite's write lock): "
+                f"p50 {percentile(self.begins, 50):.2f} ms, p95 {percentile(self.begins, 95):.2f} "
+                f"ms, max {max(self.begins):.1f} ms; {waited} of {len(self.begins)} waited 1 ms "
+                "or more (the busy handler's first sleep)"
+            )
         return (
             f"  statements per save: mean {statistics.mean(self.statements):.1f} "
             f"(from {counts[0]} to {counts[-1]}); this process's CPU "
             f"p50 {percentile(self.cpu, 50):.2f} ms, p95 {percentile(self.cpu, 95):.2f} ms; "
             f"largest save {timings[slowest]:.1f} ms "
             f"(sample {slowest + 1} of {len(timings)}); saves over 50 ms: "
-            f"{sum(t > 50 for t in timings)}; load {os.getloadavg()[0]:.1f}"
+            f"{sum(t > 50 for t in timings)}; load {os.getloadavg()[0]:.1f}{begins}"
         )
 
 
@@ -405,6 +415,18 @@ def save_latency(
             commits.append((time.perf_counter() - t0) * 1000)
 
     connection._commit = timed_commit  # the save's own commit, timed alone
+    begins: list[float] = []
+    begin = getattr(connection, "_start_transaction_under_autocommit", None)
+
+    def timed_begin():
+        t0 = time.perf_counter()
+        try:
+            return begin()
+        finally:
+            begins.append((time.perf_counter() - t0) * 1000)
+
+    if connection.vendor == "sqlite" and begin is not None:
+        connection._start_transaction_under_autocommit = timed_begin  # the lock's wait
     stats = stats or SaveStats()
     statements = 0
 
@@ -425,17 +447,20 @@ def save_latency(
                 tags = PieceTags(topics=topics, regions=regions)
                 salts.append(log.salt())
                 commits.clear()
+                begins.clear()
                 statements = 0
                 t0, c0 = time.perf_counter(), time.process_time()
                 save_piece(piece, contributors, tags)
                 timings.append((time.perf_counter() - t0) * 1000)
                 stats.cpu.append((time.process_time() - c0) * 1000)
                 stats.statements.append(statements)
+                stats.begins.append(sum(begins))
                 saved_commits.append(sum(commits))
         salts.append(log.salt())
     finally:
         sync._write = original
         del connection._commit
+        connection.__dict__.pop("_start_transaction_under_autocommit", None)
     print_commits(
         "  commit of the save:",
         timings,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib.metadata import version
 
 from library.catalogue.models import FormattedCitation, Piece
@@ -61,26 +61,13 @@ def formatted_citations(
     The HTML is safe: :func:`format_bibliography` escapes every field.
     """
     keys = [digest(record, style) for record, _ in items]
-    known: dict[str, str] = {}
-    wanted = list(dict.fromkeys(keys))
-    for start in range(0, len(wanted), _CHUNK):
-        known.update(
-            FormattedCitation.objects.filter(digest__in=wanted[start : start + _CHUNK]).values_list(
-                "digest", "html"
-            )
-        )
+    known = _stored(keys)
     new: dict[str, FormattedCitation] = {}
     for key, (record, piece_id) in zip(keys, items, strict=True):
         if key not in known:
-            # Without the collections citeproc's allocations trigger: the tail of a
-            # piece's first view (library/citations/collector.py).
-            with collector_paused():
-                (html,) = format_bibliography([record], style, "html", numbered=False)
-            known[key] = html
+            html = known[key] = _format(record, style)
             new[key] = FormattedCitation(digest=key, style=style, piece_id=piece_id, html=html)
-    if new:
-        # Another request may store the same rows meanwhile; theirs are identical.
-        FormattedCitation.objects.bulk_create(new.values(), ignore_conflicts=True)
+    _store(new.values())
     return [known[key] for key in keys]
 
 
@@ -89,10 +76,47 @@ def store_every_style(record: CitationRecord, piece_id: int | None) -> None:
 
     Only :data:`~library.citations.styles.STYLES`, the styles a list offers first; any
     other style id is formatted by the first request that asks for it and stored then
-    (:func:`formatted_citations` keys on the style id, whichever it is).
+    (:func:`formatted_citations` keys on the style id, whichever it is). One read and one
+    write for all of them: the worker runs this after every save, and on SQLite each of
+    its writes is a turn of the write lock that an editor's save may have to wait for.
     """
-    for style in STYLES:
-        formatted_citations([(record, piece_id)], style)
+    keys = {style: digest(record, style) for style in STYLES}
+    known = _stored(list(keys.values()))
+    _store(
+        FormattedCitation(digest=key, style=style, piece_id=piece_id, html=_format(record, style))
+        for style, key in keys.items()
+        if key not in known
+    )
+
+
+def _stored(keys: list[str]) -> dict[str, str]:
+    """Digest -> stored HTML of those of ``keys`` that are stored."""
+    known: dict[str, str] = {}
+    wanted = list(dict.fromkeys(keys))
+    for start in range(0, len(wanted), _CHUNK):
+        known.update(
+            FormattedCitation.objects.filter(digest__in=wanted[start : start + _CHUNK]).values_list(
+                "digest", "html"
+            )
+        )
+    return known
+
+
+def _format(record: CitationRecord, style: str) -> str:
+    """One entry as HTML, formatted on its own as a list shows it."""
+    # Without the collections citeproc's allocations trigger: the tail of a piece's first
+    # view (library/citations/collector.py).
+    with collector_paused():
+        (html,) = format_bibliography([record], style, "html", numbered=False)
+    return html
+
+
+def _store(rows: Iterable[FormattedCitation]) -> None:
+    """Insert ``rows`` in one statement (none if there are none)."""
+    batch = list(rows)
+    if batch:
+        # Another request may store the same rows meanwhile; theirs are identical.
+        FormattedCitation.objects.bulk_create(batch, ignore_conflicts=True)
 
 
 def forget_piece(sender, instance: Piece, **kwargs) -> None:

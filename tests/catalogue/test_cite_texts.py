@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from library.catalogue import citation_jobs, citation_store
@@ -206,3 +207,29 @@ def test_cleanup_prunes_old_finished_cite_box_tasks_only(make_piece):
     assert queued() == [[recent.pk]]
     assert DBTaskResult.objects.filter(task_path__endswith="retry_index_writes").exists()
     assert stored(old, "chicago-author-date")  # what the task stored stays
+
+
+def statements(store) -> list[str]:
+    """The first word of each statement ``store()`` ran, transaction control left out."""
+    with CaptureQueriesContext(connection) as captured:
+        store()
+    words = [query["sql"].split()[0].upper() for query in captured.captured_queries]
+    return [word for word in words if word not in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}]
+
+
+def test_every_style_is_stored_in_one_read_and_one_write(make_piece):
+    """The worker runs this after every save; on SQLite each write of it is a turn of the
+    write lock an editor's save may wait for (a write per style took four)."""
+    piece = make_piece("Mosul Operation")
+    FormattedCitation.objects.filter(piece_id=piece.pk).delete()
+    record = record_from_piece(Piece.objects.with_related().get(pk=piece.pk))
+    assert statements(lambda: store_every_style(record, piece.pk)) == ["SELECT", "INSERT"]
+    assert {row.style: row.html for row in FormattedCitation.objects.filter(piece_id=piece.pk)} == {
+        style: inline(piece, style) for style in STYLES
+    }
+    FormattedCitation.objects.filter(piece_id=piece.pk, style=sorted(STYLES)[0]).delete()
+    # Only the missing style is formatted and written.
+    assert statements(lambda: store_every_style(record, piece.pk)) == ["SELECT", "INSERT"]
+    assert FormattedCitation.objects.filter(piece_id=piece.pk).count() == len(STYLES)
+    # All stored: nothing written.
+    assert statements(lambda: store_every_style(record, piece.pk)) == ["SELECT"]
