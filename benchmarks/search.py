@@ -19,7 +19,9 @@ SQLite database (never the project's own), then for each engine prints:
   checkpoint ran in them;
 * single-save latency: ``services.save_piece`` for an existing piece with a changed title,
   its byline and tags (what the edit form does), and how many index writes it caused, with
-  ``manage.py db_worker`` running beside it as deployed (``--no-worker``: without);
+  ``manage.py db_worker`` running beside it as deployed (``--no-worker``: without; tasks
+  queued before the run started are deleted first), and on SQLite how long its BEGIN
+  IMMEDIATE waited for the write lock;
 * index size on disk.
 """
 
@@ -327,6 +329,10 @@ def print_commits(label: str, totals: list[float], writes: list[float], salts: l
     print(line)
 
 
+# This run's own tasks (a rebuild's upkeep, the saves' Cite box texts) are the worker's work.
+_STARTED = datetime.datetime.now(datetime.UTC)
+
+
 @contextmanager
 def upkeep_worker(on: bool) -> Iterator[None]:
     """``manage.py db_worker`` beside the timed writes, as deployed (it runs the index
@@ -334,6 +340,15 @@ def upkeep_worker(on: bool) -> Iterator[None]:
     if not on:
         yield
         return
+    from django_tasks_db.models import DBTaskResult
+
+    # Tasks queued by earlier runs on this catalogue (a copy keeps its queue: 1,320 left
+    # by the generating run's saves) would run beside the timed writes, each a turn of
+    # SQLite's write lock; issue18.sh empties PostgreSQL's queue for the same reason.
+    earlier = DBTaskResult.objects.filter(status="READY", enqueued_at__lt=_STARTED)
+    left, _ = earlier.delete()
+    if left:
+        print(f"  removed {left} tasks queued by earlier runs before starting the worker")
     root = Path(__file__).resolve().parents[1]
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
