@@ -394,6 +394,19 @@ class SaveStats:
         )
 
 
+def timed(call, into: list[float]):
+    """``call`` with each call's wall time in ms appended to ``into``."""
+
+    def run():
+        t0 = time.perf_counter()
+        try:
+            return call()
+        finally:
+            into.append((time.perf_counter() - t0) * 1000)
+
+    return run
+
+
 def save_latency(
     rng: random.Random,
     ids: list[int],
@@ -420,28 +433,11 @@ def save_latency(
     from django.db import connection
 
     log = WalLog()
-    commit = connection._commit
-
-    def timed_commit():
-        t0 = time.perf_counter()
-        try:
-            return commit()
-        finally:
-            commits.append((time.perf_counter() - t0) * 1000)
-
-    connection._commit = timed_commit  # the save's own commit, timed alone
+    connection._commit = timed(connection._commit, commits)  # the save's own commit, alone
     begins: list[float] = []
     begin = getattr(connection, "_start_transaction_under_autocommit", None)
-
-    def timed_begin():
-        t0 = time.perf_counter()
-        try:
-            return begin()
-        finally:
-            begins.append((time.perf_counter() - t0) * 1000)
-
     if connection.vendor == "sqlite" and begin is not None:
-        connection._start_transaction_under_autocommit = timed_begin  # the lock's wait
+        connection._start_transaction_under_autocommit = timed(begin, begins)  # the lock's wait
     stats = stats or SaveStats()
     statements = 0
 

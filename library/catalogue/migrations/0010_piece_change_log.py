@@ -12,8 +12,9 @@ and only ``facet_arrays`` reads it.
   needs exactly the rows above ``n``.
 * **PostgreSQL**: transactions commit out of id order, so a row carries its transaction
   id and a reader asks for the rows *not visible* in the snapshot it last read at (as
-  ``search_pg_change`` did for the search engine's facet arrays until search's 0010). ``TRUNCATE`` fires no
-  row trigger; a statement trigger logs piece 0 for it, which tells readers to reload.
+  ``search_pg_change`` did for the search engine's facet arrays until search's 0010).
+  ``TRUNCATE`` fires no row trigger; a statement trigger logs piece 0 for it, which tells
+  readers to reload.
 """
 
 from django.db import migrations
