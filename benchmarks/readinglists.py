@@ -30,21 +30,15 @@ import threading
 import time
 from pathlib import Path
 
+from deployed import django_serving_pages
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
 def setup_django(folder: str, postgres_url: str = "") -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "library.settings"
     os.environ["DATABASE_URL"] = postgres_url or f"sqlite:///{folder}/bench.sqlite3"
-    os.environ.setdefault("DEBUG", "1")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
+    django_serving_pages()  # DEBUG=0, unhashed static URLs: benchmarks/deployed.py
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

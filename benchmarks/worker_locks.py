@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +117,8 @@ def main() -> None:
     database = Path(args.db_dir).resolve() / f"bench-{args.pieces}.sqlite3"
     if not database.exists():
         parser.error(f"{database} does not exist (benchmarks/search.py --db-dir makes it)")
-    with sqlite3.connect(database) as db:  # as search.py does before starting its worker
+    # As search.py does before starting its worker (this run starts its own).
+    with closing(sqlite3.connect(database)) as db, db:
         left = db.execute(
             "DELETE FROM django_tasks_database_dbtaskresult WHERE status = 'READY'"
         ).rowcount
