@@ -86,6 +86,10 @@ def request_upkeep(backend, *, delay: float = 0.0, always: bool = False) -> bool
 # While a run merged something, the next runs this much later: merging goes on in the
 # background a step at a time (a save waits for at most one step) until FTS5 wants no more.
 MERGE_PACE = 0.25
+# While a run pruned a full batch of the change log (and merged nothing), the next runs this
+# much later: old log rows cost nothing but room, so a big import's (750,000 rows at
+# 100,000 pieces) go a batch a second, a few ms of the write lock, not all in one second.
+PRUNE_PACE = 1.0
 
 
 @task()
@@ -93,11 +97,27 @@ def maintain_index() -> dict[str, int]:
     """The configured engine's deferred upkeep (merges, checkpoint, pending lists) and the
     pruning of the catalogue's change log (which the facet arrays read); what it did, by
     name."""
-    from library.catalogue.facet_arrays import prune_log
+    from library.catalogue.facet_arrays import PRUNE_BATCH, prune_log
     from library.search.backends import get_backend
 
     backend = get_backend()
     done = {**backend.upkeep(), "changes_pruned": prune_log()}
     if done.get("merge_steps"):
         request_upkeep(backend, delay=MERGE_PACE, always=True)
+    elif done["changes_pruned"] >= PRUNE_BATCH:
+        request_upkeep(backend, delay=PRUNE_PACE, always=True)
     return done
+
+
+def prune_finished_upkeep(older_than: datetime.timedelta) -> int:
+    """Delete the rows of successful ``maintain_index`` runs older than ``older_than``.
+
+    A run every few saves (and one every MERGE_PACE or PRUNE_PACE while it merges or prunes)
+    leaves a row django-tasks keeps and nothing reads again; a failed run's row stays.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    finished = DBTaskResult.objects.successful().filter(
+        task_path=maintain_index.module_path, finished_at__lt=timezone.now() - older_than
+    )
+    return finished.delete()[0]

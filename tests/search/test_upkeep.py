@@ -111,6 +111,38 @@ def test_saves_are_found_before_the_upkeep_runs_and_after_it(
     assert check(database_engine).ok
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection when it ends
+def test_cleanup_removes_old_finished_upkeep_runs_only(empty_index, monkeypatch):
+    """Every upkeep run leaves a task row nothing reads again; ``cleanup`` removes those of
+    successful runs past its age and keeps recent ones and failures."""
+    import datetime
+    from io import StringIO
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    monkeypatch.setattr(tasks, "MERGE_PACE", 3600)  # a run that merged queues one for later
+    monkeypatch.setattr(tasks, "PRUNE_PACE", 3600)
+    runs = DBTaskResult.objects.filter(task_path=maintain_index.module_path)
+    runs.delete()
+    for _ in range(4):
+        maintain_index.enqueue()
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    finished = list(runs.filter(status="SUCCESSFUL").order_by("finished_at"))
+    assert len(finished) == 4
+    day_ago = timezone.now() - datetime.timedelta(hours=25)
+    old, failed = [run.pk for run in finished[:2]], finished[2].pk
+    runs.filter(pk__in=[*old, failed]).update(finished_at=day_ago)
+    runs.filter(pk=failed).update(status="FAILED")
+
+    out = StringIO()
+    call_command("cleanup", "--max-age-hours", "24", stdout=out)
+
+    assert "and 2 finished index upkeep run(s)" in out.getvalue()
+    assert not runs.filter(pk__in=old).exists()
+    assert runs.filter(pk__in=[failed, finished[3].pk]).count() == 2
+
+
 def test_a_rebuild_asks_the_worker_to_merge_what_it_wrote(database_engine, make_piece):
     from django_tasks_db.models import DBTaskResult
 

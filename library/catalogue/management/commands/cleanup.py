@@ -4,9 +4,10 @@ An editor who uploads files or a citation file and never confirms leaves them st
 ``MEDIA_ROOT``; a process killed mid-write leaves a hidden ``.partial-…`` file; a worker
 killed between storing a PDF attachment and committing its piece (``upload_jobs``) leaves a
 complete attachment no piece names; every save leaves a finished Cite box task row
-(``citation_jobs``). It also prunes the catalogue's piece change log (rows older than an
-hour, :func:`~library.catalogue.facet_arrays.prune_log`), which the worker's upkeep prunes
-too where a worker runs. Nothing else removes them, so run this from cron, e.g. hourly::
+(``citation_jobs``), as does every run of the worker's index upkeep. It also prunes the
+catalogue's piece change log (rows older than an hour,
+:func:`~library.catalogue.facet_arrays.prune_log`), which the worker's upkeep prunes too
+where a worker runs. Nothing else removes them, so run this from cron, e.g. hourly::
 
     15 * * * *  cd /srv/dossier && .venv/bin/python manage.py cleanup --max-age-hours 24
 """
@@ -22,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from library.catalogue.citation_jobs import prune_finished
 from library.catalogue.facet_arrays import PRUNE_SECONDS, prune_log
 from library.catalogue.models import Piece
+from library.search.tasks import prune_finished_upkeep
 from library.storage import TEMP_PREFIX, Removed, remove_stale
 
 # (folder under MEDIA_ROOT, file patterns): the upload page's staged files
@@ -65,12 +67,14 @@ class Command(BaseCommand):
         total_bytes += orphans.bytes
         if orphans.files and options["verbosity"] >= 2:
             self.stdout.write(f"{orphans.folder}: {orphans.files} attachment(s) no piece names")
-        tasks = prune_finished(datetime.timedelta(hours=max_age_hours))
-        changes = prune_log()
+        age = datetime.timedelta(hours=max_age_hours)
+        tasks, upkeep = prune_finished(age), prune_finished_upkeep(age)
+        changes = prune_log(batches=None)
         self.stdout.write(
             f"Removed {total_files} stale file(s), {total_bytes:,} bytes, and {tasks} finished "
-            f"Cite box task(s), older than {max_age_hours:g} hours; {changes} piece change "
-            f"log row(s) older than {PRUNE_SECONDS // 60} minutes."
+            f"Cite box task(s) and {upkeep} finished index upkeep run(s), older than "
+            f"{max_age_hours:g} hours; {changes} piece change log row(s) older than "
+            f"{PRUNE_SECONDS // 60} minutes."
         )
 
 
