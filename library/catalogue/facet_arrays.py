@@ -80,7 +80,7 @@ MAX_AGE_SECONDS = 15 * 60
 PRUNE_SECONDS = 60 * 60
 #: Log rows one prune transaction deletes at most. On SQLite a prune holds the write lock
 #: that every save waits for: a big import leaves ~7 rows a piece, and the 750,000 rows of a
-#: 100,000-piece catalogue took 0.9-1.1 s in one DELETE beside a burst of saves (a save
+#: 100,000-piece catalogue took 0.4-1.1 s in one DELETE beside a burst of saves (a save
 #: waited that long behind it); 1,000 take a few ms, about what the worker's task claim holds.
 PRUNE_BATCH = 1_000
 #: Seconds between two batches of a prune that goes on until done (``manage.py cleanup``):

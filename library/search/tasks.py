@@ -88,7 +88,7 @@ def request_upkeep(backend, *, delay: float = 0.0, always: bool = False) -> bool
 MERGE_PACE = 0.25
 # While a run pruned a full batch of the change log (and merged nothing), the next runs this
 # much later: old log rows cost nothing but room, so a big import's (750,000 rows at
-# 100,000 pieces) go a batch a second, a few ms of the write lock, not all in one second.
+# 100,000 pieces) go a batch a second, a few ms of the write lock each, not in one long hold.
 PRUNE_PACE = 1.0
 
 
