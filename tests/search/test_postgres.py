@@ -431,6 +431,94 @@ def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
     assert "merlin" not in counted()
 
 
+# Every trigger-written row of a write, with the time PostgreSQL wrote it.
+_WRITE_LOG = """
+CREATE TABLE test_write_log (tbl text, at timestamptz DEFAULT clock_timestamp());
+CREATE FUNCTION test_log_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO test_write_log (tbl) VALUES (TG_TABLE_NAME); RETURN NEW; END $$;
+CREATE TRIGGER test_log_doc BEFORE INSERT ON search_pg_doc
+FOR EACH ROW EXECUTE FUNCTION test_log_write();
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_computes_its_rows_before_it_waits_for_the_shared_word_counts(make_piece):
+    """Two writes of pieces sharing a word: the second writes its doc rows (the vectors and
+    pairs, nearly all of a write's time) while the first still holds that word's count.
+
+    The count's row is locked until the first write's transaction ends. The second used to
+    lock the counts first and so waited before computing anything: rebuild_index's
+    connections took turns (332 pieces/s on two, one connection's rate).
+    """
+    import queue
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    from library.search.backends import get_backend
+    from library.search.documents import documents_for
+
+    first, second = make_piece("Kestrel one"), make_piece("Kestrel two")  # committed
+    backend = get_backend()
+    holding, release, reports = threading.Event(), threading.Event(), queue.Queue()
+
+    def write(piece_id: int, *, hold: bool) -> None:
+        """Index the piece again in a transaction rolled back at the end, reporting to
+        ``reports`` this connection's pid, then when its first doc row was written."""
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                reports.put(cursor.fetchone()[0])
+                # Out of the index without lowering the counts: re-adding raises every one
+                # of the piece's words, "kestrel" among them.
+                for table in (DOC_TABLE, "search_pg_text"):
+                    cursor.execute(f"DELETE FROM {table} WHERE piece_id = %s", [piece_id])
+                backend.add_bulk(documents_for([piece_id]))
+                if hold:
+                    holding.set()
+                    release.wait(30)
+                cursor.execute("SELECT min(at) FROM test_write_log WHERE tbl = %s", [DOC_TABLE])
+                reports.put(cursor.fetchone()[0])
+                transaction.set_rollback(True)
+        finally:
+            connections.close_all()
+
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITE_LOG)
+    try:
+        holder = threading.Thread(target=write, args=(first.pk,), kwargs={"hold": True})
+        holder.start()
+        assert holding.wait(30)
+        reports.get(timeout=5)  # the holder's pid
+        waiter = threading.Thread(target=write, args=(second.pk,), kwargs={"hold": False})
+        waiter.start()
+        waiter_pid = reports.get(timeout=30)
+        with connection.cursor() as cursor:
+            for _ in range(300):  # until the second write waits for the first's lock
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [waiter_pid]
+                )
+                if cursor.fetchone()[0] == "Lock":
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the second write never waited for the first one's word counts")
+            cursor.execute("SELECT clock_timestamp()")
+            released_at = cursor.fetchone()[0]
+            release.set()  # the holder reports its time, rolls back; the waiter goes on
+            reports.get(timeout=30)
+            waiter.join(30)
+            assert reports.get(timeout=5) < released_at  # the waiter's first doc row
+            holder.join(30)
+    finally:
+        release.set()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER test_log_doc ON {DOC_TABLE}")
+            cursor.execute("DROP FUNCTION test_log_write()")
+            cursor.execute("DROP TABLE test_write_log")
+
+
 def _write_number() -> int:
     """The last number the index's write sequence gave out (0 before any)."""
     with connection.cursor() as cursor:
