@@ -2,6 +2,7 @@
 
 ``python benchmarks/rebuild.py --db FILE [--runs 3] [--chunk 1000] [--copy-to DIR]
 [--pragma "cache_size=-65536"] [--cprofile]``
+``DATABASE_URL=postgres://… python benchmarks/rebuild.py --postgres [--runs 3] [--chunk 1000]``
 
 FILE is a catalogue benchmarks/search.py generated (``bench-10000.sqlite3`` in its
 ``--db-dir``; migrated first). With ``--copy-to`` the file is copied there once and the
@@ -12,6 +13,14 @@ time in the engine's ``add_bulk`` and in commits, and the load average; then the
 median of the runs. The last run's index is hashed table by table (FTS5's data, content
 and index tables, the head table, the word table), so two versions of the code can be
 shown to build the same index byte for byte.
+
+With ``--postgres`` the database of ``DATABASE_URL`` (a benchmark cluster's catalogue, as
+``benchmarks/search.py --postgres`` made it) is rebuilt in place: its index is rebuilt
+from its catalogue, nothing else is written. Each run prints the rows' phase (the chunks,
+written on ``rebuild_workers`` connections at once) and each statement of the finish (one
+``CREATE INDEX CONCURRENTLY`` per text index, then ``VACUUM ANALYZE``), then
+``check_index``; PostgreSQL's index is not hashed (its pair words come from a random
+sample, so two rebuilds differ).
 """
 
 from __future__ import annotations
@@ -70,13 +79,21 @@ def django_on(db: Path, copy_to: Path | None) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--db", type=Path, help="a SQLite catalogue (or --postgres)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="rebuild the index of DATABASE_URL's database"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=1000, help="pieces per transaction")
     parser.add_argument("--copy-to", type=Path, help="rebuild a copy in this directory")
     parser.add_argument("--pragma", action="append", default=[], help="run before rebuilding")
     parser.add_argument("--cprofile", action="store_true", help="top functions of one run")
     args = parser.parse_args()
+    if args.postgres:
+        postgres(args.runs, args.chunk)
+        return
+    if args.db is None:
+        parser.error("give --db FILE, or --postgres with DATABASE_URL set")
     path = django_on(args.db, args.copy_to)
     from django.core.management import call_command
     from django.db import connection
@@ -118,6 +135,56 @@ def main() -> None:
     print(f"check_index: {len(status.missing)} missing, {len(status.extra)} extra, "
           f"{len(status.stale)} stale")  # fmt: skip
     print(f"index digest ({path}):\n{index_digest(path)}")
+
+
+def postgres(runs: int, chunk: int) -> None:
+    """Rebuild DATABASE_URL's index ``runs`` times, printing each phase's wall time."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("--postgres: set DATABASE_URL=postgres://… (a benchmark cluster's database)")
+    django_as_deployed()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    settings.SEARCH_BACKEND = "database"
+    from library.search.backends import get_backend
+    from library.search.maintenance import check, rebuild
+
+    backend = get_backend()
+    finish = backend.finish_rebuild
+    phases: list[tuple[str, float]] = []
+
+    def timed_finish() -> None:
+        phases.append(("emptied, then the rows written", time.perf_counter() - started))
+        finish()
+
+    def timed_statement(execute, sql, params, many, context):
+        begun = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if sql.startswith(("CREATE INDEX", "VACUUM", "ANALYZE")):
+                phases.append((sql.split(" USING ")[0], time.perf_counter() - begun))
+
+    backend.finish_rebuild = timed_finish
+    rates = []
+    for run in range(runs):
+        phases.clear()
+        started = time.perf_counter()
+        with connection.execute_wrapper(timed_statement):
+            count = rebuild(chunk=chunk)
+        wall = time.perf_counter() - started
+        rates.append(count / wall)
+        print(f"run {run + 1}: {count:,} pieces in {wall:.1f} s ({count / wall:,.0f}/s) on "
+              f"{backend.rebuild_workers} connections; load {os.getloadavg()[0]:.1f}")  # fmt: skip
+        for name, seconds in phases:
+            print(f"  {seconds:7.1f} s  {name}")
+    print(f"median of {runs}: {statistics.median(rates):,.0f} pieces/s; "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    status = check()
+    print(f"check_index: {len(status.missing)} missing, {len(status.extra)} extra, "
+          f"{len(status.stale)} stale; problems: {backend.problems() or 'none'}")  # fmt: skip
 
 
 def _time_writes(backend, connection, timed: dict[str, float]) -> None:
