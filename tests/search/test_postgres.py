@@ -431,7 +431,7 @@ def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
     assert "merlin" not in counted()
 
 
-# Every trigger-written row of a write, with the time PostgreSQL wrote it.
+# A row for each doc row a write inserts, with the time PostgreSQL inserted it.
 _WRITE_LOG = """
 CREATE TABLE test_write_log (tbl text, at timestamptz DEFAULT clock_timestamp());
 CREATE FUNCTION test_log_write() RETURNS trigger LANGUAGE plpgsql AS $$
