@@ -17,6 +17,7 @@ from library.search.backends.database.postgres.schema import (
     DOC_TABLE,
     PAIR_CODE_BASE,
     PAIR_WORD_TABLE,
+    TEXT_TABLE,
 )
 from library.search.query import parse_query
 from library.search.vocab import Vocabulary
@@ -401,7 +402,7 @@ def test_the_pair_codes_migration_keeps_phrases_exact_until_a_rebuild(make_piece
 def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
     """One upsert of the net change per save: counts equal a recount from the text rows."""
     from library.search.backends.database.postgres.backend import _short_words
-    from library.search.backends.database.postgres.schema import TEXT_TABLE, WORD_TABLE
+    from library.search.backends.database.postgres.schema import WORD_TABLE
 
     def counted() -> dict[str, int]:
         with connection.cursor() as cursor:
@@ -432,11 +433,11 @@ def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
 
 
 # A row for each doc row a write inserts, with the time PostgreSQL inserted it.
-_WRITE_LOG = """
+_WRITE_LOG = f"""
 CREATE TABLE test_write_log (tbl text, at timestamptz DEFAULT clock_timestamp());
 CREATE FUNCTION test_log_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO test_write_log (tbl) VALUES (TG_TABLE_NAME); RETURN NEW; END $$;
-CREATE TRIGGER test_log_doc BEFORE INSERT ON search_pg_doc
+CREATE TRIGGER test_log_doc BEFORE INSERT ON {DOC_TABLE}
 FOR EACH ROW EXECUTE FUNCTION test_log_write();
 """
 
@@ -472,7 +473,7 @@ def test_a_write_computes_its_rows_before_it_waits_for_the_shared_word_counts(ma
                 reports.put(cursor.fetchone()[0])
                 # Out of the index without lowering the counts: re-adding raises every one
                 # of the piece's words, "kestrel" among them.
-                for table in (DOC_TABLE, "search_pg_text"):
+                for table in (DOC_TABLE, TEXT_TABLE):
                     cursor.execute(f"DELETE FROM {table} WHERE piece_id = %s", [piece_id])
                 backend.add_bulk(documents_for([piece_id]))
                 if hold:

@@ -113,21 +113,24 @@ def pairs_of(vector: str) -> str:
     )
 
 
-def words_cte(after: str = "TRUE") -> str:
-    """The net change in the words' document counts, upserted once ``after`` (SQL) is known.
+def words_cte(*after: str) -> str:
+    """The net change in the words' document counts, upserted after the parts ``after``.
 
     Upserted in sorted order, so concurrent writes lock the word rows in one order and
     never deadlock. Those locks last until the transaction ends, and a common word is in
     nearly every write, so a write that took them first made every other write wait for
-    all of its statement. ``after`` counts the RETURNING rows of the statement's other
-    parts, which PostgreSQL must therefore finish before the first word. Without it
-    PostgreSQL ran this part first (a WITH's data-modifying parts run in no promised
-    order), and rebuild_index's two connections took turns: 332 pieces/s, one's rate.
+    all of its statement. ``after`` names the statement's other data-modifying parts
+    (each with a RETURNING): the upsert counts their rows first, so PostgreSQL must finish
+    them before the first word. Without that PostgreSQL ran this part first (a WITH's
+    data-modifying parts run in no promised order), and rebuild_index's two connections
+    took turns: 332 pieces/s, one's rate.
     """
+    finished = " + ".join(f"(SELECT count(*) FROM {part})" for part in after)
     return (
         f"w AS (INSERT INTO {WORD_TABLE} AS w (word, docs) "
-        f"SELECT * FROM unnest(%s::text[], %s::int[]) WHERE {after} "
-        "ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs)"
+        "SELECT * FROM unnest(%s::text[], %s::int[]) "
+        + (f"WHERE {finished} >= 0 " if after else "")
+        + "ON CONFLICT (word) DO UPDATE SET docs = w.docs + excluded.docs)"
     )
 
 
@@ -168,7 +171,7 @@ INSERT_SQL = (
     f"setweight(to_tsvector('{CONFIG}', left(v.body, {MAX_INDEXED_CHARS})), 'D') AS vec FROM v), "
     f"d AS (INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
     f"SELECT piece_id, digest, date, type, a, vec, {pairs_of('f.vec')} FROM f RETURNING 1), "
-    f"{words_cte('(SELECT count(*) FROM t) + (SELECT count(*) FROM d) >= 0')}, {LOG_CTE} "
+    f"{words_cte('t', 'd')}, {LOG_CTE} "
     "SELECT max(n) FROM l"
 )
 
