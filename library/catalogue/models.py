@@ -263,17 +263,22 @@ def attachment_path(instance: Piece, filename: str) -> str:
     return f"attachments/{uuid.uuid4().hex}.pdf"
 
 
+def related_lookups() -> tuple[models.Prefetch | str, ...]:
+    """The prefetches of everything a list of pieces shows besides their own rows."""
+    return (
+        models.Prefetch(
+            "authorships",
+            queryset=Authorship.objects.select_related("author").order_by("position"),
+        ),
+        "topics",
+        "regions",
+    )
+
+
 class PieceQuerySet(models.QuerySet):
     def with_related(self) -> PieceQuerySet:
         """Everything a list of pieces shows, in a fixed number of queries."""
-        return self.prefetch_related(
-            models.Prefetch(
-                "authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position"),
-            ),
-            "topics",
-            "regions",
-        )
+        return self.prefetch_related(*related_lookups())
 
 
 class Piece(models.Model):

@@ -102,7 +102,7 @@ def _year_counts(pieces) -> list[dict]:
 def home(request: HttpRequest) -> HttpResponse:
     """The newest pieces beside the catalogue's tallies, which are cached until the next write."""
     context = {
-        "newest": Piece.objects.with_related().defer("body").order_by("-created_at", "-pk")[:8],
+        "newest": Piece.objects.defer("body").order_by("-created_at", "-pk")[:8],
         **PageCache.now().get("home", (), _home_tallies),
     }
     return render(request, "catalogue/home.html", context)
@@ -182,8 +182,9 @@ def piece_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "")
     sort = sort if sort in BROWSE_SORTS else "newest"
     # Without the body, which no list shows: a page no longer reads and holds twenty
-    # bodies of several kilobytes each (on PostgreSQL, detoasted).
-    pieces = sorted_pieces(filters.apply(Piece.objects.with_related().defer("body")), sort)
+    # bodies of several kilobytes each (on PostgreSQL, detoasted). Nor bylines and tags:
+    # the list items read them (library/catalogue/listing.py), as rows for the cached.
+    pieces = sorted_pieces(filters.apply(Piece.objects.defer("body")), sort)
     cached = PageCache.now()
     total = cached.get("browse-count", (filters,), lambda: browse.count(filters))
     page = _paginate(request, pieces, count=total)
@@ -325,8 +326,7 @@ def author_index(request: HttpRequest) -> HttpResponse:
 def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
     pieces = (
-        Piece.objects.with_related()
-        .defer("body")
+        Piece.objects.defer("body")
         .filter(pk__in=author.authorships.values("piece_id"))
         .order_by("-date", "title")
     )
@@ -349,7 +349,7 @@ def topic_index(request: HttpRequest) -> HttpResponse:
 
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic.objects.select_related("parent"), slug=slug)
-    pieces = Piece.objects.with_related().filter(topics=topic).order_by("-date", "title")
+    pieces = Piece.objects.defer("body").filter(topics=topic).order_by("-date", "title")
     return render(
         request,
         "catalogue/term_detail.html",
@@ -380,7 +380,7 @@ def region_index(request: HttpRequest) -> HttpResponse:
 
 def region_detail(request: HttpRequest, slug: str) -> HttpResponse:
     region = get_object_or_404(Region.objects.select_related("parent"), slug=slug)
-    pieces = Piece.objects.with_related().filter(regions=region).order_by("-date", "title")
+    pieces = Piece.objects.defer("body").filter(regions=region).order_by("-date", "title")
     return render(
         request,
         "catalogue/term_detail.html",
