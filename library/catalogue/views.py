@@ -326,7 +326,8 @@ def author_index(request: HttpRequest) -> HttpResponse:
 def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
     pieces = (
-        Piece.objects.defer("body")
+        Piece.objects.with_related()
+        .defer("body")
         .filter(pk__in=author.authorships.values("piece_id"))
         .order_by("-date", "title")
     )
@@ -349,7 +350,7 @@ def topic_index(request: HttpRequest) -> HttpResponse:
 
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic.objects.select_related("parent"), slug=slug)
-    pieces = Piece.objects.defer("body").filter(topics=topic).order_by("-date", "title")
+    pieces = Piece.objects.with_related().filter(topics=topic).order_by("-date", "title")
     return render(
         request,
         "catalogue/term_detail.html",
@@ -380,7 +381,7 @@ def region_index(request: HttpRequest) -> HttpResponse:
 
 def region_detail(request: HttpRequest, slug: str) -> HttpResponse:
     region = get_object_or_404(Region.objects.select_related("parent"), slug=slug)
-    pieces = Piece.objects.defer("body").filter(regions=region).order_by("-date", "title")
+    pieces = Piece.objects.with_related().filter(regions=region).order_by("-date", "title")
     return render(
         request,
         "catalogue/term_detail.html",

@@ -262,3 +262,26 @@ def test_cached_items_cost_three_statements_and_no_byline_or_tag_instances(rf, p
     assert second == first
     assert len(queries) == 3  # the bylines with their authors, the topics, the regions
     assert not any(hasattr(piece, "_prefetched_objects_cache") for piece in loaded)
+
+
+def test_pieces_loaded_with_their_byline_and_tags_or_alone_share_their_items(rf, pieces):
+    # The author and tag pages load with_related() and key from the loaded rows; browse
+    # and home load the pieces alone and key from values: one key for the same content.
+    request = rf.get("/pieces/")
+    ids = [piece.pk for piece in pieces]
+    first = rendered_items(request, listed(ids))
+    plain = list(Piece.objects.defer("body").filter(pk__in=ids).order_by("pk"))
+    with item_renders() as rendered:
+        assert rendered_items(request, plain) == first
+    assert rendered == []
+    loaded = listed(ids)
+    with CaptureQueriesContext(connection) as queries, item_renders() as rendered:
+        assert rendered_items(request, loaded) == first
+    assert rendered == []
+    assert len(queries) == 0  # keyed from what with_related() loaded
+
+
+def test_an_empty_page_asks_nothing(rf, db):
+    with CaptureQueriesContext(connection) as queries:
+        assert rendered_items(rf.get("/pieces/"), []) == []
+    assert len(queries) == 0
