@@ -170,3 +170,22 @@ def make_piece(db):
         )
 
     return make
+
+
+@pytest.fixture
+def database_page_cache(settings) -> str:
+    """``PAGE_CACHE=database``: the pages cache in a table, as instances share it; its name.
+
+    Uses the test's own database access (its ``django_db`` mark or ``db`` fixture).
+    """
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "test_page_cache",
+        },
+    }
+    call_command("createcachetable", verbosity=0)
+    return "test_page_cache"

@@ -301,26 +301,17 @@ def test_a_missing_epoch_row_turns_caching_off_once_and_comes_back_new(tagged):
 
 
 @committed
-def test_the_database_page_cache_is_shared_and_follows_writes(client, tagged, settings):
+def test_the_database_page_cache_is_shared_and_follows_writes(client, tagged, database_page_cache):
     # PAGE_CACHE=database: a table every instance reads, so one instance's computed
     # facets serve another's request, still keyed on the catalogue's change record.
     from django.core.cache import caches
-    from django.core.management import call_command
 
-    settings.CACHES = {
-        **settings.CACHES,
-        "pages": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "test_page_cache",
-        },
-    }
-    call_command("createcachetable", verbosity=0)
     key()
     with CaptureQueriesContext(connection) as queries:
         page(client, "/pieces/?topic=zz-sieges")
     assert any(counted(q["sql"]) for q in queries)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM test_page_cache")
+        cursor.execute(f"SELECT count(*) FROM {database_page_cache}")
         assert cursor.fetchone()[0] >= 2  # the browse count and the facets
     caches["pages"].close()
     with CaptureQueriesContext(connection) as queries:
