@@ -182,8 +182,9 @@ def piece_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "")
     sort = sort if sort in BROWSE_SORTS else "newest"
     # Without the body, which no list shows: a page no longer reads and holds twenty
-    # bodies of several kilobytes each (on PostgreSQL, detoasted). Nor bylines and tags:
-    # the list items read them (library/catalogue/listing.py), as rows for the cached.
+    # bodies of several kilobytes each (on PostgreSQL, detoasted). Nor their bylines and
+    # tags: the list items are keyed on those rows, read as values, and load them as model
+    # instances only for items not cached yet (library/catalogue/listing.py).
     pieces = sorted_pieces(filters.apply(Piece.objects.defer("body")), sort)
     cached = PageCache.now()
     total = cached.get("browse-count", (filters,), lambda: browse.count(filters))
