@@ -144,7 +144,7 @@ def _prefetched(piece: Piece) -> bool:
     """Whether ``piece`` holds its byline and tags (``with_related()`` or an earlier call)."""
     # Django's record of a piece's prefetched relations, by relation name.
     done = piece.__dict__.get("_prefetched_objects_cache", {})
-    return all(name in done for name in ("authorships", "topics", "regions"))
+    return all(getattr(lookup, "prefetch_to", lookup) in done for lookup in related_lookups())
 
 
 def _columns(model: type[models.Model]) -> list[tuple[str, str]]:
