@@ -10,7 +10,9 @@ with ``DEBUG=0``, and times in each request: the whole request (wall and CPU), c
 (``execute_wrapper``) and every garbage collection (``gc.callbacks``: its generation,
 its time, and whether it ran inside citeproc). Prints p50 / p95 / largest of each part,
 the slowest requests with what they contained, and the load average. Deletes stored texts
-of the pieces it views: run it on a copy of a benchmark database only.
+of the pieces it views: run it on a copy of a benchmark database only. ``--stored`` runs
+the worker's task for them first (``catalogue/citation_jobs.py``), as after a save or an
+import: then no view formats inline.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--slowest", type=int, default=5)
     parser.add_argument("--statements", action="store_true", help="each statement's mean")
+    parser.add_argument(
+        "--stored",
+        action="store_true",
+        help="store the pieces' Cite box texts first, as the worker does after a save",
+    )
     parser.add_argument(
         "--style-per-call",
         action="store_true",
@@ -150,11 +157,18 @@ def main() -> None:
     keys = list(Piece.objects.order_by("pk").values_list("citation_key", flat=True))
     chosen = rng.sample(keys, args.views)
     chosen_ids = Piece.objects.filter(citation_key__in=chosen).values_list("pk", flat=True)
+    warm_up = rng.choice(keys)
+    # The warm-up view formats too (its texts deleted), so the style's parse is not timed.
+    FormattedCitation.objects.filter(piece__citation_key=warm_up).delete()
     FormattedCitation.objects.filter(piece_id__in=list(chosen_ids)).delete()
+    if args.stored:
+        from library.catalogue.citation_jobs import store_cite_texts
+
+        store_cite_texts.call(list(chosen_ids))
     client = Client()
     client.get("/topics/")
     client.get("/pieces/")  # the facet arrays' load: a process's first count, not measured
-    client.get(f"/pieces/{rng.choice(keys)}/")  # citeproc's style parse, templates
+    client.get(f"/pieces/{warm_up}/")  # citeproc's style parse, templates
     pause = "on" if args.collector_on else "paused"
     style = "parsed per call" if args.style_per_call else "parsed per thread"
     style += ", calls_variable walked" if args.walk_calls_variable else ""

@@ -25,7 +25,10 @@ showed with our records (each is tested in tests/citations/test_styles.py):
   ``Key.sort_keys`` to compare them as a reader alphabetises (:func:`collation_key`).
 * **Macro look-ups** are an XPath search per call in citeproc-py; a per-style table of
   macros by name replaces them (about a third of the time of formatting an entry), and
-  whether an element prints a variable is worked out once per element.
+  whether an element prints a variable is worked out once per element. The other XPath
+  searches and each item's reference are answered once too, and a parsed style keeps a
+  Python object for each of its elements so that what is remembered per element stays
+  (:mod:`.citeproc_lookups`).
 * Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
 * Straight single quotes in the data are typeset (‘Plan’, Qa’ida), as citeproc-js and
   pandoc do.
@@ -79,6 +82,7 @@ from citeproc.source.json import CiteProcJSON
 from citeproc.string import MixedString, String
 from lxml import etree
 
+from library.citations import citeproc_lookups
 from library.citations.csljson import csl_item
 from library.citations.records import CitationRecord
 from library.citations.style_index import DEFAULT_STYLES, UnknownStyle, style_info
@@ -152,7 +156,9 @@ def _prepared_xml(path: str, locale: str | None) -> bytes:
 
 
 def load_style(style_id: str) -> CitationStylesStyle:
-    return CitationStylesStyle(BytesIO(_style_xml(style_id)), validate=False)
+    style = CitationStylesStyle(BytesIO(_style_xml(style_id)), validate=False)
+    citeproc_lookups.pin_elements(style)  # so what is remembered per element stays
+    return style
 
 
 #: Parsed styles each thread keeps (the least recently used is dropped past this).
@@ -440,6 +446,7 @@ citeproc_model.Key.sort_keys = _collated_sort_keys
 citeproc_model.Text._variable = _text_variable
 citeproc_model.Substitute.render = _substitute_render
 citeproc_model.Label.process = _label_process
+citeproc_lookups.install()
 
 
 def _shield(value: Any) -> Any:
