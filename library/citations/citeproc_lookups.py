@@ -14,10 +14,9 @@ reference, so a memo keyed by element (this module's, and the ``calls_variable``
 ``calls_variable`` answers were worked out again. :func:`pin_elements` keeps one object
 for every element of a parsed style and its locales for as long as the style is kept.
 
-Measured on 200 catalogue pieces per style, each formatted alone (CPU p50 per entry, the
-library's own code before → all three changes): Chicago 7.0 → 2.8 ms, APA 5.6 → 2.4,
-Harvard 2.3 → 1.1, MLA 4.8 → 2.0, with identical text for every entry
-(``library/search/README.md``, "Issue 18, twelfth round").
+An entry formats 2.3–2.6 times faster, to the same text: ``benchmarks/citeproc_lookups.py``
+compares the two on a real ``.bib`` file (``library/search/README.md``, "Issue 18,
+twelfth round").
 """
 
 from __future__ import annotations
@@ -33,10 +32,11 @@ from citeproc import model as citeproc_model
 citeproc_xpath_search = citeproc_model.CitationStylesElement.xpath_search
 citeproc_reference = CitationItem.reference
 
-#: Each element's XPath answers by expression. The expressions citeproc-py asks are about
-#: the tree's shape (ancestors, children by name, siblings), which formatting never changes
-#: for an element already there: the one element it adds (a default ``cs:name`` under a
-#: ``cs:names`` without one) is new, so nothing about it is remembered yet.
+#: Each element's XPath answers by expression. citeproc-py's expressions ask for ancestors,
+#: siblings and children by name or by ``name``, ``form`` and ``xml:lang`` attributes.
+#: Formatting moves no element and changes none of those attributes (it copies a style's
+#: ``cs:date-part`` attributes onto the locale's part of the same name); the one element it
+#: adds, a default ``cs:name`` under a ``cs:names`` without one, is new to the memo.
 _answers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
