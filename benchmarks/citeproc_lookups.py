@@ -52,6 +52,10 @@ def unpinned_style(style_id: str) -> CitationStylesStyle:
     return CitationStylesStyle(BytesIO(styles._style_xml(style_id)), validate=False)
 
 
+#: The styles citeproc's own code keeps between rounds, parsed once like the library's.
+_own_styles: OrderedDict = OrderedDict()
+
+
 @contextlib.contextmanager
 def citeproc_own() -> Iterator[None]:
     """citeproc-py's own look-ups, styles kept per thread but not pinned."""
@@ -64,7 +68,7 @@ def citeproc_own() -> Iterator[None]:
     citeproc_model.CitationStylesElement.xpath_search = citeproc_lookups.citeproc_xpath_search
     CitationItem.reference = citeproc_lookups.citeproc_reference
     styles.load_style = unpinned_style
-    styles._parsed.styles = OrderedDict()
+    styles._parsed.styles = _own_styles
     try:
         yield
     finally:
