@@ -26,12 +26,11 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from citeproc import CitationItem, CitationStylesStyle
+from citeproc import CitationItem
 from citeproc import model as citeproc_model
 
 from library.citations import citeproc_lookups, styles
@@ -48,10 +47,6 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def unpinned_style(style_id: str) -> CitationStylesStyle:
-    return CitationStylesStyle(BytesIO(styles._style_xml(style_id)), validate=False)
-
-
 #: The styles citeproc's own code keeps between rounds, parsed once like the library's.
 _own_styles: OrderedDict = OrderedDict()
 
@@ -62,19 +57,19 @@ def citeproc_own() -> Iterator[None]:
     saved = (
         citeproc_model.CitationStylesElement.xpath_search,
         CitationItem.__dict__["reference"],
-        styles.load_style,
+        citeproc_lookups.pin_elements,
         getattr(styles._parsed, "styles", None),
     )
     citeproc_model.CitationStylesElement.xpath_search = citeproc_lookups.citeproc_xpath_search
     CitationItem.reference = citeproc_lookups.citeproc_reference
-    styles.load_style = unpinned_style
+    citeproc_lookups.pin_elements = lambda style: None  # type: ignore[assignment]
     styles._parsed.styles = _own_styles
     try:
         yield
     finally:
         citeproc_model.CitationStylesElement.xpath_search = saved[0]
         CitationItem.reference = saved[1]
-        styles.load_style = saved[2]
+        citeproc_lookups.pin_elements = saved[2]
         styles._parsed.styles = saved[3]
 
 

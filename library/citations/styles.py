@@ -26,8 +26,8 @@ showed with our records (each is tested in tests/citations/test_styles.py):
 * **Macro look-ups** are an XPath search per call in citeproc-py; a per-style table of
   macros by name replaces them (about a third of the time of formatting an entry), and
   whether an element prints a variable is worked out once per element. The other XPath
-  searches and each item's reference are answered once too, and a parsed style keeps a
-  Python object for each of its elements so that what is remembered per element stays
+  searches and each item's reference are answered once too, and a style kept per thread
+  keeps a Python object for each of its elements, so that what is remembered stays
   (:mod:`.citeproc_lookups`).
 * Repeated end punctuation ("IS?." ) is collapsed, as citeproc-js does.
 * Straight single quotes in the data are typeset (‘Plan’, Qa’ida), as citeproc-js and
@@ -156,9 +156,7 @@ def _prepared_xml(path: str, locale: str | None) -> bytes:
 
 
 def load_style(style_id: str) -> CitationStylesStyle:
-    style = CitationStylesStyle(BytesIO(_style_xml(style_id)), validate=False)
-    citeproc_lookups.pin_elements(style)  # so what is remembered per element stays
-    return style
+    return CitationStylesStyle(BytesIO(_style_xml(style_id)), validate=False)
 
 
 #: Parsed styles each thread keeps (the least recently used is dropped past this).
@@ -181,6 +179,8 @@ def thread_style(style_id: str) -> CitationStylesStyle:
     style = kept.pop(style_id, None)
     if style is None:
         style = load_style(style_id)
+        # Kept, so what is remembered per element should last as long (citeproc_lookups).
+        citeproc_lookups.pin_elements(style)
         while len(kept) >= THREAD_STYLES:
             kept.popitem(last=False)
     kept[style_id] = style
