@@ -1,8 +1,9 @@
 """Remembered style look-ups format exactly what citeproc-py's own look-ups format.
 
-The reference is citeproc-py's ``xpath_search`` and ``CitationItem.reference`` with a
-style parsed for each call and nothing pinned (``citeproc_own``): the code before
-:mod:`library.citations.citeproc_lookups`. Our other fixes to citeproc-py stay on in both.
+The reference is citeproc-py's ``xpath_search`` and ``CitationItem.reference`` with
+nothing pinned, on a style parsed for each call or kept per thread (``citeproc_own``): the
+code before :mod:`library.citations.citeproc_lookups`. Our other fixes to citeproc-py stay
+on in both. The records are our corpus, Hypothesis's, and two TeX Live example files.
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from library.citations import citeproc_lookups, styles
+from library.citations.readers.bibtex import read_bibtex
 from library.citations.styles import STYLES, format_bibliography
 from tests.citations.corpus import NASTY
 from tests.citations.test_writers_any_text import records
+from tests.imports.test_texlive_corpus import FILES
 
 #: The four defaults, a numeric style, a science style and a dependent style.
 SAMPLE = [*sorted(STYLES), "ieee", "nature", "american-medical-association"]
 
 
 @contextlib.contextmanager
-def citeproc_own() -> Iterator[None]:
-    """citeproc-py's own look-ups, on a style parsed for each call."""
+def citeproc_own(*, kept: bool = False) -> Iterator[None]:
+    """citeproc-py's own look-ups, on a style parsed for each call; with ``kept``, on
+    styles kept per thread but not pinned (the code before, and a parse less per entry)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             citeproc_model.CitationStylesElement,
@@ -38,7 +42,11 @@ def citeproc_own() -> Iterator[None]:
             citeproc_lookups.citeproc_xpath_search,
         )
         patch.setattr(CitationItem, "reference", citeproc_lookups.citeproc_reference)
-        patch.setattr(styles, "thread_style", styles.load_style)  # parsed, never pinned
+        if kept:
+            patch.setattr(citeproc_lookups, "pin_elements", lambda style: None)
+            patch.setattr(styles._parsed, "styles", OrderedDict(), raising=False)
+        else:
+            patch.setattr(styles, "thread_style", styles.load_style)  # parsed, never pinned
         yield
 
 
@@ -77,6 +85,24 @@ def test_any_records_format_as_with_citeproc_own_lookups(catalogue, style_id):
         whole = format_bibliography(list(catalogue), style_id, "text")
     assert [formatted([record], style_id, "html") for record in catalogue] == expected
     assert format_bibliography(list(catalogue), style_id, "text") == whole
+
+
+@pytest.mark.parametrize("name", ["biblatex-examples.bib", "xampl.bib"])
+def test_tex_live_entries_format_as_with_citeproc_own_lookups(name):
+    # Real entries nobody here wrote (biblatex's and BibTeX's own examples: every entry
+    # type, editors, series, crossrefs), each alone as the Cite box formats it.
+    (source,) = [path for path in FILES if path.name == name]
+    records = [entry.record for entry in read_bibtex(source.read_text("utf-8")).entries]
+    assert len(records) >= 30
+    with citeproc_own(kept=True):
+        expected = {
+            style_id: [formatted([record], style_id, "html") for record in records]
+            for style_id in SAMPLE
+        }
+    for style_id in SAMPLE:
+        assert [formatted([record], style_id, "html") for record in records] == expected[
+            style_id
+        ], style_id
 
 
 def test_a_kept_style_keeps_one_object_per_element(monkeypatch):
