@@ -80,6 +80,46 @@ def test_rebuild_index_loads_in_bulk_then_sets_the_index_back_for_single_saves(p
 
 
 @pytest.mark.sqlite
+@pytest.mark.parametrize("before", [0, 1, 2])
+def test_rebuild_frees_only_the_index_pages_without_zeroing_them(pieces, before):
+    """Dropping the old index and optimize's merges run under secure_delete FAST (a freed
+    page is not overwritten); the chunks, and the connection afterwards, keep its own."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's secure_delete")
+    setting = {0: "OFF", 1: "ON", 2: "FAST"}[before]
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA secure_delete = {setting}")
+    seen: dict[str, set[int]] = {}
+
+    def record(execute, sql, params, many, context):
+        kind = next(
+            (
+                k
+                for k in ("DROP TABLE", "'optimize'", "INSERT INTO search_piece_fts(rowid")
+                if k in sql
+            ),
+            None,
+        )
+        if kind:
+            value = connection.connection.execute("PRAGMA secure_delete").fetchone()[0]
+            seen.setdefault(kind, set()).add(value)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        call_command("rebuild_index", "--verbosity", "0")
+    assert seen == {
+        "DROP TABLE": {2},
+        "'optimize'": {2},
+        "INSERT INTO search_piece_fts(rowid": {before},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete")
+        assert cursor.fetchone()[0] == before
+
+
+@pytest.mark.sqlite
 def test_rebuild_index_works_where_fts5_lacks_a_bulk_option(pieces, monkeypatch, capsys):
     from django.db import connection
 

@@ -21,7 +21,8 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
@@ -246,7 +247,7 @@ class SQLiteFTS5Backend(SearchBackend):
         Rebuilding starts here, so the tables are set up for a bulk load (see ``_BULK``)
         until ``optimize`` sets them back for single-piece writes.
         """
-        with self._cursor() as cursor:
+        with self._cursor() as cursor, _index_pages_freed(cursor):
             for sql in (*DROP_SQL, *CREATE_SQL):
                 cursor.execute(sql)
             self._configure(cursor, _BULK)
@@ -260,7 +261,7 @@ class SQLiteFTS5Backend(SearchBackend):
         before the steps caught up; merging here costs the rebuild ~5 s at 100,000 pieces
         and leaves saves nothing to merge but their own small segments.
         """
-        with self._cursor() as cursor:
+        with self._cursor() as cursor, _index_pages_freed(cursor):
             for table in (FTS_TABLE, HEAD_TABLE):
                 cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
             self._configure(cursor, _INCREMENTAL)
@@ -777,6 +778,29 @@ def wal_bytes() -> int:
         return os.stat(f"{name}-wal").st_size
     except (OSError, TypeError):  # an in-memory database, or no WAL yet
         return 0
+
+
+_SECURE_DELETE = {0: "OFF", 1: "ON", 2: "FAST"}  # PRAGMA secure_delete's answers, as settable
+
+
+@contextmanager
+def _index_pages_freed(cursor) -> Iterator[None]:
+    """Free the index's pages without zeroing each one (``PRAGMA secure_delete = FAST``).
+
+    Debian's SQLite is built with secure_delete on: every page a statement frees is
+    overwritten with zeros and written to the WAL. Dropping a 100,000-piece index took
+    13.8 s of a 67-s rebuild that way and 0.3 s with FAST, which still clears what it
+    deletes from b-tree pages when that costs no extra write, but leaves freed pages as
+    they were. Only the index's own pages are freed here, and they hold copies of the
+    catalogue's text, which the rebuild writes again over the same pages. The
+    connection's setting is restored afterwards, for everything else it writes.
+    """
+    before = cursor.execute("PRAGMA secure_delete").fetchone()[0]
+    cursor.execute("PRAGMA secure_delete = FAST")
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA secure_delete = {_SECURE_DELETE[before]}")
 
 
 class _GuardedCursor:
