@@ -791,9 +791,11 @@ def _index_pages_freed(cursor) -> Iterator[None]:
     overwritten with zeros and written to the WAL. Dropping a 100,000-piece index took
     13.8 s of a 67-s rebuild that way and 0.3 s with FAST, which still clears what it
     deletes from b-tree pages when that costs no extra write, but leaves freed pages as
-    they were. Only the index's own pages are freed here, and they hold copies of the
-    catalogue's text, which the rebuild writes again over the same pages. The
-    connection's setting is restored afterwards, for everything else it writes.
+    they were. Only the index's own pages are freed here: the catalogue's text as
+    indexed, and the words of pieces deleted since their segment was last merged. The
+    rebuild writes the new index over most of them. The connection's own setting is
+    restored afterwards, for everything else it writes (deleted catalogue rows stay
+    zeroed).
     """
     before = cursor.execute("PRAGMA secure_delete").fetchone()[0]
     cursor.execute("PRAGMA secure_delete = FAST")
