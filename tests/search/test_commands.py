@@ -88,9 +88,11 @@ def test_rebuild_frees_only_the_index_pages_without_zeroing_them(pieces, before)
 
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's secure_delete")
-    setting = {0: "OFF", 1: "ON", 2: "FAST"}[before]
+    names = {0: "OFF", 1: "ON", 2: "FAST"}
     with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA secure_delete = {setting}")
+        cursor.execute("PRAGMA secure_delete")
+        built_with = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA secure_delete = {names[before]}")
     seen: dict[str, set[int]] = {}
 
     def record(execute, sql, params, many, context):
@@ -107,16 +109,21 @@ def test_rebuild_frees_only_the_index_pages_without_zeroing_them(pieces, before)
             seen.setdefault(kind, set()).add(value)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(record):
-        call_command("rebuild_index", "--verbosity", "0")
+    try:
+        with connection.execute_wrapper(record):
+            call_command("rebuild_index", "--verbosity", "0")
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete")
+            after = cursor.fetchone()[0]
+    finally:  # the connection outlives the test
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA secure_delete = {names[built_with]}")
     assert seen == {
         "DROP TABLE": {2},
         "'optimize'": {2},
         "INSERT INTO search_piece_fts(rowid": {before},
     }
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA secure_delete")
-        assert cursor.fetchone()[0] == before
+    assert after == before
 
 
 @pytest.mark.sqlite
