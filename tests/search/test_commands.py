@@ -88,7 +88,9 @@ def test_rebuild_frees_only_the_index_pages_without_zeroing_them(pieces, before)
 
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's secure_delete")
-    names = {0: "OFF", 1: "ON", 2: "FAST"}
+    from library.search.backends.database.sqlite import backend as sqlite_fts5
+
+    names = sqlite_fts5._SECURE_DELETE  # the setting's name for each answer
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA secure_delete")
         built_with = cursor.fetchone()[0]
