@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -162,6 +164,51 @@ def test_a_rebuild_leaves_nothing_for_saves_to_merge(database_engine, make_piece
     rebuild(chunk=1)
     assert database_engine.upkeep()["merge_steps"] == 0
     assert check(database_engine).ok
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)  # each merge step commits, as in the worker
+def test_upkeep_leaves_the_write_lock_free_after_each_merge_step(
+    empty_index, make_piece, monkeypatch
+):
+    """A save waiting in SQLite's busy handler tries again 1, 3, 8 ... ms on: the worker's
+    next write must not take the lock again before that save's next try."""
+    for word in ("alpha", "bravo", "charlie", "delta", "echo"):
+        make_piece(f"Merged piece {word}")  # a segment a save in each table: both merge
+    monkeypatch.setattr(sqlite_backend, "_MERGE_STEPS", 1)  # else a step finding nothing follows
+    events: list[tuple[str, float]] = []
+
+    def noted(name: str, call):
+        def run(*args):
+            if name == "begin":
+                events.append((name, time.perf_counter()))
+            result = call(*args)
+            if name == "commit":
+                events.append((name, time.perf_counter()))
+            return result
+
+        return run
+
+    connection.ensure_connection()
+    monkeypatch.setattr(connection, "_commit", noted("commit", connection._commit))
+    monkeypatch.setattr(
+        connection,
+        "_start_transaction_under_autocommit",
+        noted("begin", connection._start_transaction_under_autocommit),
+    )
+    started = time.perf_counter()
+    done = empty_index.upkeep()
+    ended = time.perf_counter()
+
+    assert done["merge_steps"] == 2  # one step per table
+    assert [name for name, _ in events] == ["begin", "commit", "begin", "commit"]
+    (_, first_commit), (_, second_begin) = events[1], events[2]
+    pause = sqlite_backend._MERGE_PAUSE
+    assert second_begin - first_commit >= pause  # between the tables' steps
+    assert ended - events[3][1] >= pause  # and before the caller's next write (the prune)
+    assert ended - started >= 2 * pause
+    assert empty_index.upkeep()["merge_steps"] == 0  # nothing merged: no write, no pause
+    assert check(empty_index).ok
 
 
 def pending_pages() -> dict[str, int]:
