@@ -84,7 +84,8 @@ def request_upkeep(backend, *, delay: float = 0.0, always: bool = False) -> bool
 
 
 # While a run merged something, the next runs this much later: merging goes on in the
-# background a step at a time (a save waits for at most one step) until FTS5 wants no more.
+# background, a few short steps a run with the write lock free between them (a save waits
+# for at most one step), until FTS5 wants no more.
 MERGE_PACE = 0.25
 # While a run pruned a full batch of the change log (and merged nothing), the next runs this
 # much later: old log rows cost nothing but room, so a big import's (750,000 rows at

@@ -102,9 +102,9 @@ _INCREMENTAL = {"hashsize": 1024 * 1024, "automerge": 0}
 # log's prune): a save that found the lock held waits in SQLite's busy handler, which tries
 # again 1, 3, 8, 18 ... ms after its first try, and a lock taken again at once was held at
 # those tries too. 5 ms catches a try of every save that waited up to 8 ms. 16-page steps
-# (p50 ~2 ms at 100,000 pieces, against ~3.3 ms for 64), 8 a run, paused: save p95 8.5 ms
-# against 12.4 with one 64-page step and no pause, and more merged per run (README,
-# "Issue 18, fourteenth round").
+# (p50 ~2 ms at 100,000 pieces, against 1.6-5.9 ms for 64), 8 a run, paused: save p95 8.8
+# ms against 12.6 with one 64-page step and no pause, and more merged per run
+# (library/search/README.md, "Issue 18, fourteenth round").
 _MERGE_PAGES = 16
 _MERGE_STEPS = 8
 _MERGE_PAUSE = 0.005
