@@ -159,8 +159,9 @@ def main() -> None:
     chosen_ids = Piece.objects.filter(citation_key__in=chosen).values_list("pk", flat=True)
     warm_up = rng.choice(keys)
     # The warm-up view formats too (its texts deleted), so the style's parse is not timed.
-    FormattedCitation.objects.filter(piece__citation_key=warm_up).delete()
-    FormattedCitation.objects.filter(piece_id__in=list(chosen_ids)).delete()
+    warm_up_id = Piece.objects.get(citation_key=warm_up).pk
+    # ``piece_id`` is a plain column (a deleted piece's texts may still be cited), not a key.
+    FormattedCitation.objects.filter(piece_id__in=[warm_up_id, *chosen_ids]).delete()
     if args.stored:
         from library.catalogue.citation_jobs import store_cite_texts
 

@@ -192,7 +192,11 @@ def run(count: int, args, postgres_url: str) -> None:
     rng = random.Random(SEED)
     lexicon = build_lexicon(rng)
     if fresh:
+        from library.catalogue.models import Piece
         from library.catalogue.vocabulary import load_vocabulary
+
+        if postgres_url and (held := Piece.objects.count()):
+            sys.exit(f"the database holds {held:,} pieces: give an empty one, or --reuse")
 
         started = time.perf_counter()
         load_vocabulary()
