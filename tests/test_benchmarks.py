@@ -138,3 +138,12 @@ def test_ingest_pdf() -> None:
 
 def test_keyword_precision() -> None:
     assert "marked suggestions good" in run_benchmark("keyword_precision.py", "--count", 5)
+
+
+def test_load() -> None:
+    """gunicorn, the worker and locust, for five seconds: nothing lost, the index clean."""
+    output = run_benchmark(
+        "load.py", "--only", "sqlite", "--pieces", PIECES, "--duration", 5, "--clients", 2,
+        "--workers", 1,
+    )  # fmt: skip
+    assert "verdict: no 5xx, no lost writes, index clean" in output

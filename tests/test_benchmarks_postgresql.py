@@ -108,3 +108,12 @@ def test_known_item(new_database: Callable[[], str]) -> None:
         database_url=new_database(),
     )  # fmt: skip
     assert "success@1" in output
+
+
+def test_load(new_database: Callable[[], str]) -> None:
+    """Two gunicorn instances on one database, the worker and locust, for five seconds."""
+    output = run_benchmark(
+        "load.py", "--only", "postgresql", "--pieces", PIECES, "--duration", 5,
+        "--clients", 2, "--workers", 1, database_url=new_database(),
+    )  # fmt: skip
+    assert "verdict: no 5xx, no lost writes, index clean" in output
