@@ -127,6 +127,12 @@ def urls(runs: int, repeats: int = 1) -> dict[str, list[list[str]]]:
         .order_by("pk")
         .values_list("slug", flat=True)
     )
+    views = runs * repeats  # first views of as many pieces, other pieces, and authors
+    if len(authors) < views or len(keys) < 2 * views:
+        sys.exit(
+            f"{len(keys):,} pieces and {len(authors):,} authors: too few for --runs × --repeats "
+            f"= {views} first views of each (pieces twice over); lower --runs or raise --pieces"
+        )
     topic = Topic.objects.annotate(n=Count("pieces")).order_by("-n", "pk").first()
     region = Region.objects.annotate(n=Count("pieces")).order_by("-n", "pk").first()
     filtered = f"/pieces/?topic={topic.slug}&region={region.slug}&year=2016"
