@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from django.contrib.auth.models import Group
 from library.catalogue.authors import parse_name
 from library.catalogue.models import Piece, PieceType, Region, Topic
 from library.catalogue.services import PieceContributors, PieceTags, save_piece
+from tests.servers import require_postgresql
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -63,24 +63,9 @@ def _empty_search_index_in_transactional_tests(request: pytest.FixtureRequest) -
 
 @pytest.fixture(autouse=True)
 def _postgresql_only(request) -> None:
-    """A test marked ``postgresql`` needs that server: skipped without it, failed under CI.
-
-    CI runs every marked test in its PostgreSQL pass, so a skip there would hide a test that
-    silently stopped running (a lost ``DATABASE_URL``, a cluster that did not start).
-    """
-    if request.node.get_closest_marker("postgresql") is None:
-        return
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return
-    message = (
-        "needs PostgreSQL: run `make test-postgresql`, or bash scripts/pg-cluster.sh run -- "
-        f".venv/bin/python -m pytest {request.node.nodeid}"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    """A test marked ``postgresql`` needs that server: skipped without it, failed under CI."""
+    if request.node.get_closest_marker("postgresql") is not None:
+        require_postgresql(request.node.nodeid)
 
 
 @pytest.fixture

@@ -16,20 +16,17 @@ import psycopg
 import pytest
 
 from tests.benchmarking import PIECES, run_benchmark
+from tests.servers import require_postgresql
 
 pytestmark = pytest.mark.postgresql
 
 
 @pytest.fixture(scope="module")
-def new_database() -> Iterator[Callable[[], str]]:
+def new_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
     """Makes empty databases in DATABASE_URL's cluster (each's URL); drops them at the end."""
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith("postgres"):
-        # As conftest's _postgresql_only, which runs after this module's fixtures.
-        message = "needs DATABASE_URL=postgres://…: run `make test-postgresql`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    # A module's fixtures run before conftest's _postgresql_only, which would check this.
+    require_postgresql(request.node.nodeid)
+    server = os.environ["DATABASE_URL"]
     made: list[str] = []
 
     def make() -> str:
