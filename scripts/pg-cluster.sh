@@ -15,7 +15,11 @@
 # package creates. The cluster trusts loopback connections and runs with fsync off (unless
 # PG_DURABLE=1): it holds nothing worth keeping and exists only as long as the command.
 # PG_SHARED_BUFFERS (default PostgreSQL's own 128MB) sizes its cache; the 100,000-piece
-# search benchmarks use 1GB (issue 18's bound; earlier rounds used 4GB).
+# search benchmarks use 1GB (issue 18's bound; earlier rounds used 4GB). The server loads
+# pg_prewarm (PostgreSQL's own contrib module, in Debian's package) when it is installed:
+# its autoprewarm worker records which blocks the cache holds and reads them back in right
+# after a start, as the README recommends for production. PG_AUTOPREWARM=0 starts without
+# it (benchmarks/restart.py compares the two).
 set -euo pipefail
 
 DB_USER=dossier
@@ -88,12 +92,21 @@ start_cluster() {
   die "could not start PostgreSQL; see $dir/server.log"
 }
 
+# `-c shared_preload_libraries=pg_prewarm` when the module is installed and not refused.
+preload_options() {
+  local libdir
+  [[ "${PG_AUTOPREWARM:-1}" != 0 ]] || return 0
+  libdir=$("$BINDIR/pg_config" --pkglibdir 2>/dev/null) || return 0
+  [[ -f "$libdir/pg_prewarm.so" ]] && echo "-c shared_preload_libraries=pg_prewarm"
+  return 0
+}
+
 server_start() {
   local dir=$1 port=$2
   as_owner "$BINDIR/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait \
     --timeout=60 --silent start \
     -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir'" \
-    -o "$(cat "$dir/options")"
+    -o "$(cat "$dir/options") $(preload_options)"
 }
 
 restart_cluster() {

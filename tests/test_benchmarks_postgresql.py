@@ -8,14 +8,19 @@ database they are given), dropped afterwards. They measure nothing.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
-from tests.benchmarking import PIECES, run_benchmark
+from tests.benchmarking import PIECES, ROOT, run_benchmark
 from tests.servers import require_postgresql
 
 pytestmark = pytest.mark.postgresql
@@ -118,3 +123,38 @@ def test_load(new_database: Callable[[], str]) -> None:
         "--clients", 2, "--workers", 1, database_url=new_database(),
     )  # fmt: skip
     assert "verdict: no 5xx, no lost writes, index clean" in output
+
+
+@pytest.fixture
+def own_cluster(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A cluster of its own (``pg-cluster.sh start``), which restart.py stops and starts."""
+    require_postgresql(request.node.nodeid)
+    # Under /tmp: as root the server runs as ``postgres``, which must reach the directory.
+    directory = Path(tempfile.mkdtemp(prefix="dossier-restart-", dir="/tmp"))
+    script = str(ROOT / "scripts" / "pg-cluster.sh")
+    try:
+        subprocess.run(["bash", script, "start", str(directory)], check=True, timeout=120)
+        yield directory
+    finally:
+        subprocess.run(["bash", script, "stop", str(directory)], check=False, timeout=120)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_restart(own_cluster: Path) -> None:
+    url = f"postgres://dossier@127.0.0.1:{(own_cluster / 'port').read_text().strip()}/dossier"
+    run_benchmark(
+        "search.py", "--postgres", "--pieces", PIECES, "--engines", "database",
+        "--queries", 14, "--saves", 2, database_url=url,
+    )  # fmt: skip
+    output = run_benchmark(
+        "restart.py", "--cluster", own_cluster, "--pieces", PIECES, "--runs", 1,
+        "--queries", 14, "--views", 5, "--saves", 2,
+    )  # fmt: skip
+    assert "ratio with / without" in output
+    # The server really read its cache back with pg_prewarm, and only then.
+    without = re.search(r"without pg_prewarm: .*autoprewarm: (.*?); piece", output)
+    with_it = re.search(r", with pg_prewarm: .*autoprewarm: ([\d,]+) of [\d,]+ blocks", output)
+    assert without is not None, output
+    assert without.group(1) == "none", output
+    assert with_it is not None, output
+    assert int(with_it.group(1).replace(",", "")) > 0, output
