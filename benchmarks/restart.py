@@ -39,6 +39,8 @@ SETTINGS = {"without pg_prewarm": "0", "with pg_prewarm": "1"}
 MIX_P95 = re.compile(r"^queries \(cold\): p50 [\d.]+ ms, p95 ([\d.]+) ms", re.MULTILINE)
 PHRASE_P95 = re.compile(r"^\s+phrase\s+p50\s+[\d.]+ ms\s+p95\s+([\d.]+) ms", re.MULTILINE)
 REQUEST_P95 = re.compile(r"^request\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s", re.MULTILINE)
+#: Seconds to wait for autoprewarm's report after a trial (it normally came seconds before).
+REPORT_WAIT = 30
 #: What autoprewarm writes to the server's log once it has read the blocks back.
 PREWARMED = re.compile(
     r"autoprewarm successfully prewarmed (\d+) of (\d+) previously-loaded blocks"
@@ -91,11 +93,20 @@ def restart(directory: Path, prewarm: str, drop: bool) -> tuple[str, float, int]
     return url, time.monotonic(), log_start
 
 
-def prewarmed(directory: Path, log_start: int) -> str:
-    """What autoprewarm reported since ``log_start``: "N of M blocks", or "none"."""
-    with (directory / "server.log").open("rb") as log:
-        log.seek(log_start)
-        found = PREWARMED.findall(log.read().decode(errors="replace"))
+def prewarmed(directory: Path, log_start: int, expected: bool) -> str:
+    """What autoprewarm reported since ``log_start``: "N of M blocks", or "none".
+
+    Read after the trial's timing. Where it ran, it has long finished by then; it is given up
+    to REPORT_WAIT seconds more all the same, so a slow machine cannot report "none".
+    """
+    give_up = time.monotonic() + (REPORT_WAIT if expected else 0)
+    while True:
+        with (directory / "server.log").open("rb") as log:
+            log.seek(log_start)
+            found = PREWARMED.findall(log.read().decode(errors="replace"))
+        if found or time.monotonic() >= give_up:
+            break
+        time.sleep(0.5)
     return ", ".join(f"{int(n):,} of {int(m):,} blocks" for n, m in found) or "none"
 
 
@@ -157,7 +168,7 @@ def main() -> None:
             url, started, log_start = restart(args.cluster, prewarm, args.drop_os_cache)
             output = query_mix(url, args)
             mix_after = time.monotonic() - started
-            trials[name].prewarmed.append(prewarmed(args.cluster, log_start))
+            trials[name].prewarmed.append(prewarmed(args.cluster, log_start, prewarm == "1"))
             trials[name].search_p95.append(figure(MIX_P95, output, "query mix p95"))
             trials[name].phrase_p95.append(figure(PHRASE_P95, output, "phrase p95"))
             url, started, _ = restart(args.cluster, prewarm, args.drop_os_cache)
