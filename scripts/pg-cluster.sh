@@ -92,7 +92,7 @@ start_cluster() {
   die "could not start PostgreSQL; see $dir/server.log"
 }
 
-# `-c shared_preload_libraries=pg_prewarm` when the module is installed and not refused.
+# `-c shared_preload_libraries=pg_prewarm` when the module is installed, unless PG_AUTOPREWARM=0.
 preload_options() {
   local libdir
   [[ "${PG_AUTOPREWARM:-1}" != 0 ]] || return 0

@@ -126,28 +126,32 @@ def test_load(new_database: Callable[[], str]) -> None:
 
 
 @pytest.fixture
-def own_cluster(request: pytest.FixtureRequest) -> Iterator[Path]:
-    """A cluster of its own (``pg-cluster.sh start``), which restart.py stops and starts."""
+def own_cluster(request: pytest.FixtureRequest) -> Iterator[tuple[Path, str]]:
+    """A cluster of its own (``pg-cluster.sh start``), which restart.py stops and starts:
+    its directory and URL."""
     require_postgresql(request.node.nodeid)
     # Under /tmp: as root the server runs as ``postgres``, which must reach the directory.
     directory = Path(tempfile.mkdtemp(prefix="dossier-restart-", dir="/tmp"))
     script = str(ROOT / "scripts" / "pg-cluster.sh")
     try:
-        subprocess.run(["bash", script, "start", str(directory)], check=True, timeout=120)
-        yield directory
+        started = subprocess.run(
+            ["bash", script, "start", str(directory)],
+            check=True, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        yield directory, started.stdout.strip().splitlines()[-1]
     finally:
         subprocess.run(["bash", script, "stop", str(directory)], check=False, timeout=120)
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def test_restart(own_cluster: Path) -> None:
-    url = f"postgres://dossier@127.0.0.1:{(own_cluster / 'port').read_text().strip()}/dossier"
+def test_restart(own_cluster: tuple[Path, str]) -> None:
+    directory, url = own_cluster
     run_benchmark(
         "search.py", "--postgres", "--pieces", PIECES, "--engines", "database",
         "--queries", 14, "--saves", 2, database_url=url,
     )  # fmt: skip
     output = run_benchmark(
-        "restart.py", "--cluster", own_cluster, "--pieces", PIECES, "--runs", 1,
+        "restart.py", "--cluster", directory, "--pieces", PIECES, "--runs", 1,
         "--queries", 14, "--views", 5, "--saves", 2,
     )  # fmt: skip
     assert "ratio with / without" in output
