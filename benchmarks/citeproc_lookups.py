@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
 import subprocess
 import sys
@@ -32,20 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from citeproc import CitationItem
 from citeproc import model as citeproc_model
+from figures import load_average, percentile
 
 from library.citations import citeproc_lookups, styles
 from library.citations.readers.bibtex import read_bibtex
 from library.citations.styles import STYLES, format_bibliography
-
-
-def load_average() -> str:
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
 
 #: The styles citeproc's own code keeps between rounds, parsed once like the library's.
 _own_styles: OrderedDict = OrderedDict()

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 from deployed import django_as_deployed
+from figures import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,11 +82,6 @@ _QUOTED = re.compile(r'"((?:[^"]|"")*)"')  # one FTS5 string, as the compiler wr
 
 def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def build(db: sqlite3.Connection, name: str, options: str) -> tuple[float, float, float, float]:

@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from figures import load_average
+
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_SCRIPT = ROOT / "scripts" / "pg-cluster.sh"
 SETTINGS = {"without pg_prewarm": "0", "with pg_prewarm": "1"}
@@ -55,10 +57,6 @@ class Trials:
     phrase_p95: list[float] = field(default_factory=list)
     view_p95: list[float] = field(default_factory=list)
     prewarmed: list[str] = field(default_factory=list)
-
-
-def load_average() -> str:
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def cluster(command: str, directory: Path, prewarm: str) -> str:

@@ -31,6 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from deployed import django_as_deployed
+from figures import percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -123,11 +124,6 @@ def wrap_phases(totals: dict[str, list[float]]) -> None:
                 if other is not None and getattr(other, name, None) is original:
                     setattr(other, name, timed)
         totals.setdefault(label, [0.0, 0.0, 0])
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:

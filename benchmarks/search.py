@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from deployed import django_as_deployed
+from figures import percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -166,11 +167,6 @@ def _phrase(rng: random.Random, bodies: list[str]) -> list[str]:
 def _misspell(rng: random.Random, word: str) -> str:
     i = rng.randrange(1, len(word))
     return word[:i] + rng.choice("aeiou") + word[i + 1 :]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def tokenise_rate(sample_ids: list[int]) -> float:

@@ -47,9 +47,10 @@ from deployed import django_as_deployed
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import percentile
 from pages import clocked
 from rebuild import django_on
-from search import SEED, build_lexicon, percentile
+from search import SEED, build_lexicon
 
 
 def figures(samples: list[tuple[float, float]]) -> str:

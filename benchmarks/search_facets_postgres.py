@@ -32,7 +32,8 @@ from deployed import django_as_deployed
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search import SEED, build_lexicon, percentile, query_mix
+from figures import percentile
+from search import SEED, build_lexicon, query_mix
 
 
 def main() -> None:

@@ -22,8 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import percentile
 from rebuild import django_on
-from search import SEED, build_lexicon, percentile, query_mix
+from search import SEED, build_lexicon, query_mix
 
 
 def mix(queries: list[tuple[str, str]]) -> str:
