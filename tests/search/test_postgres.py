@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from library.catalogue.models import Piece
 from library.search import service
-from library.search.backends.database.postgres.backend import PostgresBackend
+from library.search.backends.database.postgres.backend import _HEADLINE_OPTIONS, PostgresBackend
 from library.search.backends.database.postgres.schema import (
+    CONFIG,
     DOC_TABLE,
     PAIR_CODE_BASE,
     PAIR_WORD_TABLE,
     TEXT_TABLE,
 )
+from library.search.backends.database.postgres.snippets import query_terms, window
 from library.search.query import parse_query
+from library.search.text import clean_for_index
 from library.search.vocab import Vocabulary
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db]
@@ -577,3 +581,76 @@ def test_check_index_names_a_missing_write_sequence():
     with connection.cursor() as cursor:
         cursor.execute("DROP SEQUENCE search_pg_write_number")
     assert get_backend().problems() == ["the index sequence search_pg_write_number does not exist"]
+
+
+# --- body snippets from a window (snippets.py) ------------------------------------------
+
+FILLER = "The committee met again and the minister spoke at length about budgets. " * 60
+
+
+def _whole_body_headline(body: str, query: str) -> str:
+    """The headline the backend made before the window: over the whole body."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ts_headline('{CONFIG}', %s, to_tsquery('{CONFIG}', %s), %s)",
+            [body, query, _HEADLINE_OPTIONS],
+        )
+        return cursor.fetchone()[0]
+
+
+def _snippet(query: str) -> str:
+    (_piece, hit), *_ = service.search(query).entries
+    return hit.snippet
+
+
+def test_a_body_snippet_from_the_window_is_the_whole_bodys(make_piece):
+    body = FILLER + "Ospreys dive for fish near the estuary. " + FILLER
+    make_piece("Seabirds", synopsis="Birds of the coast.", body=body)
+    assert window(body, query_terms("'osprey'")) != body  # cut
+    assert _snippet("osprey") == _whole_body_headline(body, "'osprey'")
+    assert "\x02Ospreys\x03" in _snippet("osprey")
+
+
+def test_a_window_the_parser_reads_differently_is_headlined_again_whole(make_piece):
+    """The guess finds "osprey" inside an e-mail address, one token to PostgreSQL."""
+    body = "Write to admin@osprey.org today. " + FILLER + "An osprey dives. " + FILLER
+    make_piece("Seabirds", synopsis="Birds of the coast.", body=body)
+    assert "dives" not in window(body, query_terms("'osprey'"))
+    snippet = _snippet("osprey")
+    assert "\x02osprey\x03 dives" in snippet
+    assert snippet == _whole_body_headline(body, "'osprey'")
+
+
+def test_a_body_match_the_guess_misses_is_found_through_the_index(make_piece):
+    """unaccent folds "Sécurité"; the guess compares lower-cased letters only."""
+    body = FILLER + "The Sécurité council met. " + FILLER
+    make_piece("Councils", synopsis="Bodies that meet.", body=body)
+    assert window(body, query_terms("'securite'")) is None
+    assert "\x02Sécurité\x03" in _snippet("securite")
+
+
+def test_no_whole_body_is_headlined_for_a_piece_matched_by_its_author_only(make_piece):
+    make_piece("Seabirds", authors=("Kestrelson, Ada",), synopsis="Birds.", body=FILLER)
+    with CaptureQueriesContext(connection) as captured:
+        result = service.search("author:kestrelson")
+    assert result.total == 1
+    headlined = [q["sql"] for q in captured if "ts_headline" in q["sql"]]
+    assert headlined  # the synopsis and the title were tried
+    assert not any("budgets" in sql for sql in headlined)  # the body never was
+
+
+def test_snippets_lose_no_match_against_whole_body_headlines(make_piece):
+    """Every piece that had a snippet from the whole body still has one, marking a word."""
+    words = ["osprey", "kestrel", "heron", "policies", "state", "hoping"]
+    for n in range(12):
+        parts = [FILLER[: 600 * (n % 5)]]
+        for k, word in enumerate(words):
+            if (n + k) % 3 == 0:
+                parts.append(f"{word} " + FILLER[: 400 * k])
+        make_piece(f"Report {n}", synopsis="Nothing here.", body=" ".join(parts) + FILLER)
+    for query in [*words, '"state policies"', "osprey kestrel", "polic*", "hope"]:
+        result = service.search(query, page_size=50)
+        for piece, hit in result.entries:
+            highlight = _compiled(query).highlight
+            before = _whole_body_headline(clean_for_index(piece.body), highlight)
+            assert ("\x02" in hit.snippet) == ("\x02" in before), (query, piece.title)
