@@ -86,6 +86,10 @@ def test_search_profiles(catalogue: str) -> None:
     assert "facet step" in output
     output = run_benchmark("search_profile_postgres.py", "--pieces", PIECES, database_url=catalogue)
     assert "Buffers: shared" in output
+    output = run_benchmark(
+        "snippet_windows.py", "--pieces", PIECES, "--runs", 1, database_url=catalogue
+    )
+    assert ", lost 0, " in output  # no piece lost its snippet to the window
 
 
 def test_search_after_write(catalogue: str) -> None:
