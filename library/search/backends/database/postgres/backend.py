@@ -338,14 +338,10 @@ class PostgresBackend(SearchBackend):
         """``ts_headline`` of the synopsis when it matches, else of the body, else the title.
 
         Field by field, so only pieces whose short synopsis does not match pay for a
-        headline over their body, and that over a window around the first match
-        (snippets.py). A long body where that finds no match is headlined whole only if
-        the index says its body matches: such a piece usually matched in its title,
-        people or tags, and a headline of the whole body found nothing (at 100,000 pieces,
-        a third of the bodies the query mix headlined). The body is the catalogue's own,
-        folded here as
-        documents.py folds it for indexing: the index keeps no second copy of every body
-        (a third of a GB at 100,000 pieces) for the 20 a page shows.
+        headline over their body, and that over a window around the query's first matches
+        (``_body_windows``). The body is the catalogue's own, folded here as documents.py
+        folds it for indexing: the index keeps no second copy of every body (a third of a
+        GB at 100,000 pieces) for the 20 a page shows.
         """
         if not highlight or not ids:
             return {}
@@ -361,12 +357,8 @@ class PostgresBackend(SearchBackend):
             return [pk for pk in ids if pk not in snippets]
 
         remaining = keep(_field_headlines(cursor, "synopsis", highlight, ids))
-        terms = query_terms(highlight)
-        cut = [(body, window(body[2], terms)) for body in _bodies(cursor, remaining)]
-        unlikely = [body for body, part in cut if part is None]
-        in_body = _matching_bodies(cursor, highlight, [pk for pk, _, _ in unlikely])
-        cut += [(body, body[2]) for body in unlikely if body[0] in in_body]
-        remaining = keep(_window_headlines(cursor, highlight, [c for c in cut if c[1] is not None]))
+        windows = _body_windows(cursor, highlight, _bodies(cursor, remaining))
+        remaining = keep(_window_headlines(cursor, highlight, windows))
         keep(_field_headlines(cursor, "title", highlight, remaining))
         restored = restore_snippets({pk: snippets[pk] for pk in folded})
         return {**snippets, **restored}
@@ -459,6 +451,24 @@ def _field_headlines(cursor, column: str, highlight: str, ids: list[int]) -> lis
         [_LT, highlight, _HEADLINE_OPTIONS, ids],
     )
     return cursor.fetchall()
+
+
+def _body_windows(cursor, highlight: str, bodies: list[tuple]) -> list[tuple[tuple, str]]:
+    """Each body with the part of it to headline (snippets.window): a window around the
+    query's first matches, or all of a short body. A long body where no match is found
+    keeps all of it only if the index says its body matches (what the guess cannot see),
+    and is left out otherwise: such a piece matched in its title, people or tags, and a
+    headline of its whole body found nothing (a third of the bodies the 100,000-piece
+    query mix headlined)."""
+    terms = query_terms(highlight)
+    parts = [window(text, terms) for _, _, text in bodies]
+    unseen = [body[0] for body, part in zip(bodies, parts, strict=True) if part is None]
+    in_body = _matching_bodies(cursor, highlight, unseen)
+    return [
+        (body, body[2] if part is None else part)
+        for body, part in zip(bodies, parts, strict=True)
+        if part is not None or body[0] in in_body
+    ]
 
 
 def _matching_bodies(cursor, highlight: str, ids: list[int]) -> set[int]:

@@ -81,7 +81,7 @@ def window(text: str, terms: tuple[Term, ...]) -> str | None:
     earliest), since the headline shows fragments that hold more of the query's words."""
     if len(text) <= WINDOW_BEFORE + WINDOW_AFTER:
         return text
-    lowered = text.lower()
+    lowered = text.lower()  # the same offsets but for a few letters ("İ"): a worse guess
     firsts = sorted(at for term in terms if (at := first_match(lowered, term)) is not None)
     if not firsts:
         return None
