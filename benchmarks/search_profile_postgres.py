@@ -67,6 +67,22 @@ class Recorder:
             self.timings[kind] = self.timings.get(kind, 0.0) + elapsed
 
 
+def warmed_query_mix(parser: argparse.ArgumentParser, pieces: int) -> list[tuple[str, str]]:
+    """search.py's 210-query mix for ``pieces`` (kind, text), after ten of its searches have
+    loaded the vocabulary and the facet arrays, as a server would have; PostgreSQL only."""
+    from django.db import connection
+
+    from library.search import service
+
+    if connection.vendor != "postgresql":
+        parser.error("needs DATABASE_URL=postgres://… with a built index")
+    lexicon = build_lexicon(random.Random(SEED))
+    queries = query_mix(random.Random(SEED + pieces), lexicon, 210)
+    for _, text in queries[:10]:
+        service.search(text)
+    return queries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pieces", type=int, default=100_000, help="the size search.py used")
@@ -76,12 +92,7 @@ def main() -> None:
 
     from library.search import service
 
-    if connection.vendor != "postgresql":
-        parser.error("needs DATABASE_URL=postgres://… with a built index")
-    lexicon = build_lexicon(random.Random(SEED))
-    queries = query_mix(random.Random(SEED + args.pieces), lexicon, 210)
-    for _, text in queries[:10]:  # vocabulary and facet arrays, as a server would have
-        service.search(text)
+    queries = warmed_query_mix(parser, args.pieces)
     by_kind: dict[str, list[str]] = {}
     for kind, text in queries:
         by_kind.setdefault(kind, []).append(text)

@@ -15,18 +15,12 @@ text. Prints the 1-minute load average.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from deployed import django_as_deployed
 from figures import load_average, percentile
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.search import SEED, build_lexicon, query_mix
+from search_profile_postgres import warmed_query_mix
 
 MARK_START, MARK_END = "\x02", "\x03"
 
@@ -94,17 +88,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     django_as_deployed()
-    from django.db import connection
-
     from library.search import service
     from library.search.backends.database.postgres import backend
 
-    if connection.vendor != "postgresql":
-        parser.error("needs DATABASE_URL=postgres://… with a built index")
-    lexicon = build_lexicon(random.Random(SEED))
-    queries = query_mix(random.Random(SEED + args.pieces), lexicon, 210)
-    for _, text in queries[:10]:  # vocabulary and facet arrays, as a server would have
-        service.search(text)
+    queries = warmed_query_mix(parser, args.pieces)
     comparison = Comparison(backend)
     backend.PostgresBackend._snippets = staticmethod(comparison)
     try:
