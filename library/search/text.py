@@ -20,6 +20,11 @@ from library.text import SEARCH_STOPWORDS, fold_lower, fold_strokes
 fold = fold_lower
 STOPWORDS = SEARCH_STOPWORDS
 
+# A word as the index tokenizers split text: letters and digits ("cyber-attack" is two
+# words, and so is "snake_case"). The short-field word counts, "did you mean", alias
+# phrases and PostgreSQL's snippet windows all split with it.
+WORD = re.compile(r"[^\W_]+")
+
 MARK_START = "\x02"
 MARK_END = "\x03"
 

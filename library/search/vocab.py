@@ -6,7 +6,6 @@ topic's aliases takes effect at once without a rebuild.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db import connection
@@ -14,12 +13,11 @@ from django.utils.text import slugify
 
 from library.catalogue.models import PieceType, Region, Topic
 from library.search import state
-from library.search.text import fold
+from library.search.text import WORD, fold
 
 # Short acronyms ("IS", "CT") only expand when typed in capitals ("is" is a word), and
 # are never added to another word's expansion.
 _SHORT_ALIAS = 3
-_WORDS = re.compile(r"[^\W_]+")  # how the index tokenizer splits ("cyber-attack": 2 words)
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ class Vocabulary:
                 # Never expand *to* a short acronym: "IS" would match the word "is".
                 if fold(form) != key and len(form) > _SHORT_ALIAS:
                     found[form] = None
-        words = {form: tuple(_WORDS.findall(fold(form))) for form in (typed, *found)}
+        words = {form: tuple(WORD.findall(fold(form))) for form in (typed, *found)}
         return [
             form
             for form in found

@@ -405,8 +405,8 @@ def test_the_pair_codes_migration_keeps_phrases_exact_until_a_rebuild(make_piece
 
 def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
     """One upsert of the net change per save: counts equal a recount from the text rows."""
-    from library.search.backends.database.postgres.backend import _short_words
     from library.search.backends.database.postgres.schema import WORD_TABLE
+    from library.search.backends.shared import short_words
 
     def counted() -> dict[str, int]:
         with connection.cursor() as cursor:
@@ -418,7 +418,7 @@ def test_word_counts_follow_edits_and_deletes_exactly(make_piece):
             cursor.execute(f"SELECT title, authors, tags, synopsis FROM {TEXT_TABLE}")
             counts: dict[str, int] = {}
             for row in cursor.fetchall():
-                for word in _short_words(*row):
+                for word in short_words(*row):
                     counts[word] = counts.get(word, 0) + 1
             return counts
 

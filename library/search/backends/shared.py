@@ -17,6 +17,7 @@ from library.search.documents import PieceDocument, display_name
 from library.search.results import FacetValue, Sort
 from library.search.text import (
     STOPWORDS,
+    WORD,
     clean_for_index,
     fold,
     restore_original,
@@ -24,6 +25,11 @@ from library.search.text import (
 from library.search.vocab import Vocabulary
 
 FACET_LIMIT = 12
+
+
+def short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]:
+    """The distinct folded words of a piece's short fields: what "did you mean" counts."""
+    return set(WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
 
 
 # --- the browse page's orders -----------------------------------------------------------------

@@ -7,7 +7,6 @@ in tiers by ranking.py, and its facets counted by facets.py.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Iterable
 
@@ -52,6 +51,7 @@ from library.search.backends.shared import (
     rarest,
     related_words,
     restore_snippets,
+    short_words,
 )
 from library.search.documents import PieceDocument
 from library.search.query import ParsedQuery
@@ -67,13 +67,8 @@ _HEADLINE_OPTIONS = (
     f"StartSel={MARK_START}, StopSel=\x03, MaxWords=30, MinWords=12, ShortWord=2, "
     'MaxFragments=2, FragmentDelimiter="…"'
 )
-_WORD = re.compile(r"[^\W_]+")
 # The marked text of ``d.t`` (the parameters: _LT, the highlight query, _HEADLINE_OPTIONS).
 _HEADLINE = f"ts_headline('{CONFIG}', replace(d.t, '<', %s), {TSQUERY}, %s)"
-
-
-def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]:
-    return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
 
 
 def _tally(
@@ -238,7 +233,7 @@ class PostgresBackend(SearchBackend):
         changes) and write those, and number the write: one statement (INSERT_SQL)."""
         if not documents:
             return
-        short = [_short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents]
+        short = [short_words(d.title, d.authors, d.tags, d.synopsis) for d in documents]
         counts = _tally(short, 1, counts)
         cursor.execute(INSERT_SQL, insert_params(documents, counts))
         self._note_write_number(cursor.fetchone()[0])
@@ -251,7 +246,7 @@ class PostgresBackend(SearchBackend):
             return False, []
         cursor.execute(REMOVE_SQL, [piece_ids, piece_ids])
         rows = cursor.fetchall()
-        return bool(rows), [_short_words(*fields) for doc, *fields in rows if not doc]
+        return bool(rows), [short_words(*fields) for doc, *fields in rows if not doc]
 
     @staticmethod
     def _drop_unused_words(cursor, counts: dict[str, int]) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from whoosh.lang.porter2 import stem
 
+from library.search.text import WORD
+
 # Characters kept before the first likely match and after it. ts_headline shows at most
 # two fragments of 30 words, so a second fragment can still come from the window.
 WINDOW_BEFORE = 300
@@ -26,7 +28,6 @@ WINDOW_AFTER = 2_000
 # A tsquery string literal as compiler.quote writes it ('' and \\ escaped), with its weights
 # and prefix star if any.
 _LITERAL = re.compile(r"'((?:[^'\\]|''|\\.)*)'(:[A-D]*\*?)?")
-_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Term:
 
     def matches_at(self, lowered: str, at: int) -> bool:
         """Whether the words starting at ``at`` match this term's stems."""
-        words = _WORD.finditer(lowered, at)
+        words = WORD.finditer(lowered, at)
         for number, wanted in enumerate(self.stems):
             word = next(words, None)
             if word is None or (number == 0 and word.start() != at):
@@ -63,7 +64,7 @@ def query_terms(highlight: str) -> tuple[Term, ...]:
     terms = set()
     for literal, suffix in _LITERAL.findall(highlight):
         text = literal.replace("''", "'").replace("\\\\", "\\")
-        stems = tuple(stem(word) for word in _WORD.findall(text.lower()))
+        stems = tuple(stem(word) for word in WORD.findall(text.lower()))
         if stems:
             terms.add(Term(stems, "*" in suffix))
     return tuple(sorted(terms, key=lambda term: (term.stems, term.prefix)))

@@ -46,11 +46,12 @@ from library.search.backends.shared import (
     rarest,
     related_words,
     restore_snippets,
+    short_words,
 )
 from library.search.documents import FIELDS, WEIGHTS, PieceDocument
 from library.search.query import ParsedQuery
 from library.search.results import Hit, SearchResults, Sort
-from library.search.text import MARK_END, MARK_START, fold
+from library.search.text import MARK_END, MARK_START, WORD, fold
 from library.search.vocab import Vocabulary
 
 HEAD_FIELDS = ("title", "authors", "tags", "synopsis")
@@ -158,14 +159,6 @@ DROP_SQL = [
 ]
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _short_words(title: str, authors: str, tags: str, synopsis: str) -> set[str]:
-    """The distinct folded words of a piece's short fields."""
-    return set(_WORD.findall(fold("\n".join((title, authors, tags, synopsis)))))
-
-
 def _short_fields(document: PieceDocument) -> tuple[str, str, str, str]:
     return document.title, document.authors, document.tags, document.synopsis
 
@@ -222,11 +215,11 @@ class SQLiteFTS5Backend(SearchBackend):
             ).fetchone()
             if old is not None and old[0] == document.digest:
                 return  # unchanged: several signals fire for one save
-            counts = _tally([_short_words(*_short_fields(document))], 1)
+            counts = _tally([short_words(*_short_fields(document))], 1)
             if old is not None:
                 self._remove(cursor, document.piece_id, old[1:])
                 # The net change only: an edit rarely changes the short fields' words.
-                for word in _short_words(*old[1:]):
+                for word in short_words(*old[1:]):
                     counts[word] = counts.get(word, 0) - 1
             self._write_rows(cursor, [document])
             _count_words(cursor, counts)
@@ -248,7 +241,7 @@ class SQLiteFTS5Backend(SearchBackend):
             ).fetchone()
             if old is not None:
                 self._remove(cursor, piece_id, old)
-                _count_words(cursor, _tally([_short_words(*old)], -1))
+                _count_words(cursor, _tally([short_words(*old)], -1))
                 self._bump(cursor)
 
     def clear(self) -> None:
@@ -327,7 +320,7 @@ class SQLiteFTS5Backend(SearchBackend):
 
     def _insert(self, cursor, documents: list[PieceDocument]) -> None:
         self._write_rows(cursor, documents)
-        _count_words(cursor, _tally((_short_words(*_short_fields(d)) for d in documents), 1))
+        _count_words(cursor, _tally((short_words(*_short_fields(d)) for d in documents), 1))
         self._bump(cursor)
 
     @staticmethod
@@ -685,7 +678,7 @@ class SQLiteFTS5Backend(SearchBackend):
         quoted = _QUOTED.findall(highlight)
         if len(quoted) < _SCAN_TERMS:
             return lambda ids: False
-        words = sorted({w for text in quoted for w in _WORD.findall(fold(text))})
+        words = sorted({w for text in quoted for w in WORD.findall(fold(text))})
         marks = ", ".join(["%s"] * len(words))
         docs = cursor.execute(
             f"SELECT coalesce(sum(docs), 0) FROM {WORD_TABLE} WHERE word IN ({marks})", words
