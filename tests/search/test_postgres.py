@@ -21,7 +21,12 @@ from library.search.backends.database.postgres.schema import (
     PAIR_WORD_TABLE,
     TEXT_TABLE,
 )
-from library.search.backends.database.postgres.snippets import query_terms, window
+from library.search.backends.database.postgres.snippets import (
+    WINDOW_AFTER,
+    WINDOW_BEFORE,
+    query_terms,
+    window,
+)
 from library.search.query import parse_query
 from library.search.text import clean_for_index
 from library.search.vocab import Vocabulary
@@ -654,3 +659,36 @@ def test_snippets_lose_no_match_against_whole_body_headlines(make_piece):
             highlight = _compiled(query).highlight
             before = _whole_body_headline(clean_for_index(piece.body), highlight)
             assert ("\x02" in hit.snippet) == ("\x02" in before), (query, piece.title)
+
+
+def test_snippets_of_a_real_commentary_mark_what_whole_body_headlines_mark(make_piece):
+    """The RSIS commentary in tests/fixtures (not ours): curly apostrophes ("Egypt’s"), an
+    accent unaccent folds ("naïve"), hyphenated and line-broken words, inflections. Every
+    query below matches only the body, most of it past the first window."""
+    from pathlib import Path
+
+    from library.ingest.text import parse_commentary
+
+    seed = Path(__file__).resolve().parents[1] / "fixtures" / "mosul-operation.txt"
+    parsed = parse_commentary(seed.read_text())
+    assert len(parsed.body) > 2 * (WINDOW_BEFORE + WINDOW_AFTER)
+    make_piece(parsed.title, synopsis=parsed.synopsis, body=parsed.body)
+    queries = {
+        "phoenix": {"phoenix"},  # the body's last word
+        "naive": {"naïve"},  # found through the index, not by the guess
+        "egypt": {"egypt"},
+        "mindanao": {"mindanao"},
+        "nangarhar": {"nangarhar"},
+        "misgovern*": {"misgovernance"},
+        '"wounded and cornered"': {"wounded", "and", "cornered"},
+        "reinventing": {"reinventing"},
+    }
+    for query, marked in queries.items():
+        (_piece, hit), *_ = service.search(query).entries
+        whole = _whole_body_headline(clean_for_index(parsed.body), _compiled(query).highlight)
+        assert marked <= _marked(hit.snippet), query
+        assert _marked(hit.snippet) == _marked(whole), query
+
+
+def _marked(snippet: str) -> set[str]:
+    return {part.split("\x03", 1)[0].lower() for part in snippet.split("\x02")[1:]}
