@@ -29,7 +29,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,6 +50,7 @@ from library.search.backends.shared import (
     restore_snippets,
 )
 from library.search.documents import FIELDS, WEIGHTS, PieceDocument
+from library.search.prefixes import Completions
 from library.search.query import And, Filter, Node, Not, Or, ParsedQuery, Phrase, Term, YearRange
 from library.search.results import Hit, SearchResults, Sort
 from library.search.text import MARK_END, MARK_START, clean_for_index, fold
@@ -63,6 +64,16 @@ CURRENT = "CURRENT"
 REBUILD_LOCK = "REBUILD_LOCK"
 GENERATION_PREFIX = "gen-"
 LEGACY = ""  # the generation name of an index whose files sit in WHOOSH_INDEX_DIR itself
+
+
+# Whoosh matches a prefix as typed, on the stems: ``negotiat*`` reaches ``negotiat…``.
+_COMPLETIONS = Completions(prefix_is_stemmed=False)
+
+
+def _stems(words: Sequence[str]) -> list[str]:
+    """Each word's first token as the index's analyzer makes it ("" for none)."""
+    analyzer = _analyzer()
+    return [next((token.text for token in analyzer(word)), "") for word in words]
 
 
 def _analyzer():
@@ -510,7 +521,13 @@ def _snippet(hit) -> str:
 def _field_terms(backend: WhooshBackend, field: str, word: str, prefix: bool = False) -> list:
     """Whoosh query parts for one typed word in one field, analysed like the index."""
     if prefix:
-        return [wq.Prefix(field, fold(word))]
+        # And the words whose stems a match on the prefix as typed misses (prefixes.py).
+        typed = fold(word)
+        extra = _COMPLETIONS(typed, _stems)
+        return [
+            wq.Prefix(field, typed),
+            *(q for w in extra for q in _field_terms(backend, field, w)),
+        ]
     tokens = [t.text for t in _analyzer()(clean_for_index(word))]
     if not tokens:
         return []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -30,6 +30,7 @@ from library.search.backends.database.postgres.schema import (
     PHRASE_PAIRS_SQL,
     RELATIONS,
     REMOVE_SQL,
+    STEM_DICTIONARY,
     TABLES,
     TEXT_TABLE,
     TSQUERY,
@@ -301,7 +302,7 @@ class PostgresBackend(SearchBackend):
     ) -> SearchResults:
         """Ranked page, total and facets over the whole match, snippets for the page only."""
         vocabulary = Vocabulary.load()
-        compiled = compile_query(query.root, vocabulary, self._phrase_pairs)
+        compiled = compile_query(query.root, vocabulary, self._phrase_pairs, _stems)
         clauses, params = [], []
         if compiled.match is not None:
             clauses.append(f"d.vec @@ {TSQUERY}")
@@ -419,6 +420,17 @@ class PostgresBackend(SearchBackend):
             sizes = " + ".join(f"pg_total_relation_size('{table}')" for table in TABLES)
             cursor.execute(f"SELECT {sizes}")
             return int(cursor.fetchone()[0] or 0)
+
+
+def _stems(words: Sequence[str]) -> list[str]:
+    """Each word's stem in the text configuration's dictionary ("" where it has none)."""
+    with _cursor() as cursor:
+        cursor.execute(
+            f"SELECT (ts_lexize('{STEM_DICTIONARY}', w))[1] "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(w, n) ORDER BY n",
+            [list(words)],
+        )
+        return [stem or "" for (stem,) in cursor.fetchall()]
 
 
 def _bodies(cursor, ids: list[int]) -> list[tuple[int, bool, str]]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from library.catalogue.models import Piece
 from library.search.backends.database.postgres.schema import DOC_TABLE, TEXT_TABLE, TSQUERY
+from library.search.prefixes import Completions, Stems
 from library.search.query import And, Filter, Node, Not, Phrase, Term, YearRange
 from library.search.text import clean_for_index
 from library.search.vocab import Vocabulary, resolve_type
@@ -81,10 +82,24 @@ def _no_pairs(words: Sequence[str]) -> list[int | None]:
     return []
 
 
+# to_tsquery stems a prefix before matching it: ``negotiat:*`` reaches ``negotiat…``.
+_COMPLETIONS = Completions(prefix_is_stemmed=True)
+
+
+def _any_of(terms: list[tuple[str, str]], weight: str) -> str:
+    """``tsquery`` text matching any of ``terms`` (literal, star) in ``weight`` (or any)."""
+    literals = [f"{lit}:{weight}{star}" if weight or star else lit for lit, star in terms]
+    return f"({' | '.join(literals)})" if len(literals) > 1 else literals[0]
+
+
 class Compiler:
-    def __init__(self, vocabulary: Vocabulary, pairs_for: PairsFor = _no_pairs) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, pairs_for: PairsFor = _no_pairs, stems: Stems | None = None
+    ) -> None:
         self.vocabulary = vocabulary
         self.pairs_for = pairs_for
+        # The text configuration's stems of words (prefix completions); None: no completions.
+        self.stems = stems
         self.hints: list[str] = []
         self.rechecks = False
         self.positive: list[str] = []
@@ -109,35 +124,44 @@ class Compiler:
 
     def _term(self, node: Term, neg: bool) -> _Part:
         weight = _WEIGHT.get(node.field or "", "")
-        if node.field:
-            star = "*" if node.prefix else ""
-            self._text([quote(node.text)], weight + star, neg)  # ranked and highlighted
-            return self._in_field(node.field, quote(node.text), star)
         if node.prefix:
-            return self._text([quote(node.text)], "*", neg)
+            return self._prefix(node, weight, neg)
+        if node.field:
+            self._text([quote(node.text)], weight, neg)  # ranked and highlighted
+            return self._in_field(node.field, [(quote(node.text), "")])
         return self._alternatives([node.text, *self.vocabulary.synonyms(node.text)], neg)
+
+    def _prefix(self, node: Term, weight: str, neg: bool) -> _Part:
+        """The prefix, and the words whose stems its match on stems misses (prefixes.py)."""
+        extra = _COMPLETIONS(node.text, self.stems) if self.stems is not None else ()
+        terms = [(quote(node.text), "*"), *((quote(word), "") for word in extra)]
+        ranked = _any_of(terms, weight)
+        if not neg:
+            self.positive.append(ranked)  # ranked and highlighted
+        if node.field is None:
+            return _Part(ts=ranked)
+        return self._in_field(node.field, terms)
 
     def _phrase(self, node: Phrase, neg: bool) -> _Part:
         text = " ".join(node.words)
         if node.field is None:
             return self._alternatives([text, *self.vocabulary.synonyms(text)], neg)
         self._text([quote(text)], _WEIGHT[node.field], neg)  # ranked and highlighted
-        return self._in_field(node.field, quote(text))
+        return self._in_field(node.field, [(quote(text), "")])
 
     @staticmethod
-    def _in_field(field: str, literal: str, star: str = "") -> _Part:
-        """``title:`` and ``author:`` on the short vectors, not on ``vec``.
+    def _in_field(field: str, terms: list[tuple[str, str]]) -> _Part:
+        """``title:`` and ``author:`` on the short vectors, not on ``vec``; ``terms`` are
+        alternatives, each a literal and its prefix star (``"*"`` or ``""``).
 
         A weight in ``vec`` made PostgreSQL recheck every piece holding the word anywhere
         (``author:`` a common word: 32,000 whole vectors, ~260 ms at 100,000 pieces). The
         title has its own vector; people are weight B of ``head`` (the short fields).
         """
         if field == "title":
-            return _Part(
-                sql=[(f"d.title @@ {TSQUERY}", [f"{literal}:{star}" if star else literal])]
-            )
+            return _Part(sql=[(f"d.title @@ {TSQUERY}", [_any_of(terms, "")])])
         subquery = f"SELECT piece_id FROM {TEXT_TABLE} WHERE head @@ {TSQUERY}"
-        return _Part(sql=[(f"d.piece_id = ANY(ARRAY({subquery}))", [f"{literal}:B{star}"])])
+        return _Part(sql=[(f"d.piece_id = ANY(ARRAY({subquery}))", [_any_of(terms, "B")])])
 
     def _alternatives(self, texts: list[str], neg: bool) -> _Part:
         """Any of ``texts``: the reader's word or phrase and its aliases.
@@ -266,7 +290,10 @@ class Compiler:
 
 
 def compile_query(
-    root: Node | None, vocabulary: Vocabulary, pairs_for: PairsFor = _no_pairs
+    root: Node | None,
+    vocabulary: Vocabulary,
+    pairs_for: PairsFor = _no_pairs,
+    stems: Stems | None = None,
 ) -> Compiled:
     """Compile a parsed query's tree for the PostgreSQL backend."""
-    return Compiler(vocabulary, pairs_for).compile(root)
+    return Compiler(vocabulary, pairs_for, stems).compile(root)

@@ -42,6 +42,8 @@ from library.catalogue.models import Piece
 from library.search.documents import PieceDocument, documents_for
 
 CONFIG = "dossier_english"
+# Its stemming dictionary (Snowball English without stop words; migration 0002).
+STEM_DICTIONARY = "dossier_english_stem"
 TSQUERY = f"to_tsquery('{CONFIG}', %s)"
 # The narrow rows every match reads, and each piece's text (snippets, related pieces).
 DOC_TABLE = "search_pg_doc"

@@ -39,6 +39,7 @@ from library.search.backends.database.sqlite.compiler import (
 )
 from library.search.backends.database.sqlite.compiler import quote as fts_quote
 from library.search.backends.database.sqlite.facets import Ranked, ResultCache, facet_data
+from library.search.backends.database.sqlite.stems import TOKENIZER
 from library.search.backends.shared import (
     build_facets,
     catalogue_order,
@@ -79,7 +80,6 @@ _SCAN_TERMS = 3  # quoted strings in a highlight expression from which snippets 
 _SCAN_DOCS_PER_SEEK = 400
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
-_TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
 # What FTS5's query parser says when it rejects a MATCH expression.
 _REJECTED = ("fts5: syntax error", "unterminated string")
 # Bulk load (rebuild_index): FTS5 buffers up to 1 MB of new postings before writing a
@@ -131,11 +131,11 @@ FILTER_INDEX_SQL = [
 
 CREATE_SQL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    f"title, authors, tags, synopsis, body, digest UNINDEXED, folded UNINDEXED, {_TOKENIZER})",
+    f"title, authors, tags, synopsis, body, digest UNINDEXED, folded UNINDEXED, {TOKENIZER})",
     # The short fields again, contentless: ranking a common word here reads a few
     # positions per piece instead of every position in every body.
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {HEAD_TABLE} USING fts5("
-    f"title, authors, tags, synopsis, content='', {_TOKENIZER})",
+    f"title, authors, tags, synopsis, content='', {TOKENIZER})",
     # The catalogue's own words (short fields, folded, unstemmed) and how many pieces use
     # each: "did you mean" candidates and prefix highlighting, by cheap b-tree range scans.
     f"CREATE TABLE IF NOT EXISTS {WORD_TABLE} (word TEXT PRIMARY KEY, docs INTEGER NOT NULL) "

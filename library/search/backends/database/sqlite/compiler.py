@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from library.catalogue.models import Piece
+from library.search.backends.database.sqlite.stems import fts5_stems
+from library.search.prefixes import Completions
 from library.search.query import And, Filter, Node, Not, Phrase, Term, YearRange
 from library.search.text import clean_for_index
 from library.search.vocab import Vocabulary, resolve_type
@@ -19,6 +21,8 @@ from library.search.vocab import Vocabulary, resolve_type
 FTS_TABLE = "search_piece_fts"
 PrefixWords = Callable[[str], list[str]]
 _COLUMN = {"title": "title", "author": "authors"}
+# FTS5 stems a prefix before matching it: ``negotiat*`` reaches the stems ``negotiat…``.
+_COMPLETIONS = Completions(prefix_is_stemmed=True)
 TOPIC_TABLE = Piece.topics.through._meta.db_table
 _PIECE_TABLE = Piece._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
@@ -108,11 +112,15 @@ class Compiler:
     def _term(self, node: Term, neg: bool) -> _Part:
         literal = quote(node.text) + ("*" if node.prefix else "")
         highlight = ""
-        if node.prefix and self.prefix_words is not None:
+        if node.prefix:
+            # The words whose stems FTS5's match on the stemmed prefix misses (prefixes.py).
+            extra = [quote(w) for w in _COMPLETIONS(node.text, fts5_stems)]
+            literal = "(" + " OR ".join([literal, *extra]) + ")" if extra else literal
             # Highlighting a prefix makes FTS5 merge every matching term's postings for the
             # whole index; the catalogue's commonest words with that prefix are enough.
-            words = self.prefix_words(node.text)
-            highlight = "(" + " OR ".join(quote(w) for w in words) + ")" if words else ""
+            words = self.prefix_words(node.text) if self.prefix_words is not None else []
+            shown = [*(quote(w) for w in words), *extra]
+            highlight = "(" + " OR ".join(shown) + ")" if words else ""
         if node.field is None and not node.prefix:
             others = [quote(s) for s in self.vocabulary.synonyms(node.text)]
             if others:

@@ -1,0 +1,112 @@
+"""Prefix recall on real words: how often ``word[:k]*`` finds ``word``, per engine.
+
+``python benchmarks/prefix_recall.py [--bib-root DIR] [--min-count 2]``
+``DATABASE_URL=postgres://… python benchmarks/prefix_recall.py --postgres``
+
+The words are every word of five or more letters in the TeX Live ``.bib`` files (titles,
+abstracts and notes that nobody on this team wrote) and in the RSIS commentary of
+``tests/fixtures``, kept if they occur at least ``--min-count`` times. For each word and
+each prefix of it from 4 letters to all but its last, the prefix finds the word when its
+stem is one the engine's prefix match reaches (FTS5 and PostgreSQL stem the typed
+prefix first; Whoosh matches it as typed), before, or one of the prefix's completions
+(``library/search/prefixes.py``) has the word's stem, now. Every stem is the engine's own:
+FTS5's tokenizer, the index's Whoosh analyzer, PostgreSQL's ``dossier_english_stem``
+(``--postgres``, on a migrated database). It prints, per engine, the share of prefixes
+that find their word before and now, the completions a prefix gets on average, and the
+most common endings still missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from deployed import django_as_deployed
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SEED = ROOT / "tests" / "fixtures" / "mosul-operation.txt"
+
+
+def real_words(bib_root: Path, min_count: int) -> list[str]:
+    """Lower-case words of 5-20 letters in the .bib files and the seed commentary."""
+    counts: collections.Counter[str] = collections.Counter()
+    files = [*sorted(bib_root.rglob("*.bib")), SEED]
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        counts.update(word.lower() for word in re.findall(r"[A-Za-z]{5,20}", text))
+    print(f"{len(files)} files under {bib_root} and {SEED.name}")
+    return sorted(word for word, count in counts.items() if count >= min_count)
+
+
+def recall(name: str, words: list[str], stems, prefix_is_stemmed: bool) -> None:
+    from library.search.prefixes import Completions
+
+    completions = Completions(prefix_is_stemmed=prefix_is_stemmed)
+    started = time.perf_counter()
+    stem_of = dict(zip(words, stems(words), strict=True))
+    prefixes = sorted({word[:k] for word in words for k in range(4, len(word))})
+    reached = dict(zip(prefixes, stems(prefixes), strict=True)) if prefix_is_stemmed else {}
+    total = before = now = added = 0
+    missed: collections.Counter[str] = collections.Counter()
+    for word in words:
+        for k in range(4, len(word)):
+            prefix = word[:k]
+            reach = reached.get(prefix, prefix)
+            extra = completions(prefix, stems)
+            found_before = stem_of[word].startswith(reach)
+            found_now = found_before or stem_of[word] in set(stems(list(extra)))
+            total += 1
+            before += found_before
+            now += found_now
+            added += len(extra)
+            if not found_now:
+                missed[word[k:]] += 1
+    print(
+        f"{name:<22} {total:>8,} prefixes: found before {before / total:.2%}, now "
+        f"{now / total:.2%}; {added / total:.2f} completions a prefix; "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    print(f"{'':<22} endings still missed (count): {missed.most_common(10)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bib-root", type=Path, default=Path("/usr/share/texlive/texmf-dist"))
+    parser.add_argument("--min-count", type=int, default=2)
+    parser.add_argument("--postgres", action="store_true", help="also DATABASE_URL's stems")
+    args = parser.parse_args()
+    if args.postgres and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        parser.error("--postgres needs DATABASE_URL=postgres://…")
+    if not args.postgres:
+        os.environ["DATABASE_URL"] = "sqlite://:memory:"
+    django_as_deployed()
+    from library.search.backends.database.sqlite.stems import fts5_stems
+    from library.search.backends.whoosh import _stems as whoosh_stems
+
+    words = real_words(args.bib_root, args.min_count)
+    print(f"{len(words):,} distinct words; load {os.getloadavg()[0]:.1f}")
+    recall("SQLite (FTS5 porter)", words, fts5_stems, prefix_is_stemmed=True)
+    recall("Whoosh (its Porter)", words, whoosh_stems, prefix_is_stemmed=False)
+    if args.postgres:
+        from library.search.backends.database.postgres.backend import _stems as pg_stems
+
+        cached: dict[str, str] = {}
+
+        def postgres_stems(batch: list[str]) -> list[str]:
+            new = [word for word in dict.fromkeys(batch) if word not in cached]
+            for start in range(0, len(new), 10_000):
+                chunk = new[start : start + 10_000]
+                cached.update(zip(chunk, pg_stems(chunk), strict=True))
+            return [cached[word] for word in batch]
+
+        recall("PostgreSQL (Snowball)", words, postgres_stems, prefix_is_stemmed=True)
+
+
+if __name__ == "__main__":
+    main()
