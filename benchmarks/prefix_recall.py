@@ -1,7 +1,7 @@
 """Prefix recall on real words: how often ``word[:k]*`` finds ``word``, per engine.
 
-``python benchmarks/prefix_recall.py [--bib-root DIR] [--min-count 2]``
-``DATABASE_URL=postgres://… python benchmarks/prefix_recall.py --postgres``
+``python benchmarks/prefix_recall.py [--bib-root DIR] [--min-count 2] [--search-db FILE]``
+``DATABASE_URL=postgres://… python benchmarks/prefix_recall.py --postgres [--search]``
 
 The words are every word of five or more letters in the TeX Live ``.bib`` files (titles,
 abstracts and notes that nobody on this team wrote) and in the RSIS commentary of
@@ -14,6 +14,11 @@ FTS5's tokenizer, the index's Whoosh analyzer, PostgreSQL's ``dossier_english_st
 (``--postgres``, on a migrated database). It prints, per engine, the share of prefixes
 that find their word before and now, the completions a prefix gets on average, and the
 most common endings still missed.
+
+With ``--search-db FILE`` (a catalogue ``benchmarks/search.py`` generated) or ``--postgres
+--search`` (the catalogue in ``DATABASE_URL``), it then searches the catalogue for prefixes
+of security-studies words a reader types (``SEARCHED``) through ``service.search``, and
+prints each one's total and median time of 5 (result cache off).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import re
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from deployed import django_as_deployed
@@ -31,6 +37,12 @@ from deployed import django_as_deployed
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SEED = ROOT / "tests" / "fixtures" / "mosul-operation.txt"
+# Prefixes a reader of security studies types; the synthetic catalogue's titles and
+# bodies use these words ("insurgency", "security", "terrorism", "proliferation", ...).
+SEARCHED = (
+    "insurgen*", "terroris*", "securit*", "proliferat*", "negotiat*", "militar*",
+    "maritim*", "ines*",
+)  # fmt: skip
 
 
 def real_words(bib_root: Path, min_count: int) -> list[str]:
@@ -75,16 +87,54 @@ def recall(name: str, words: list[str], stems, prefix_is_stemmed: bool) -> None:
     print(f"{'':<22} endings still missed (count): {missed.most_common(10)}")
 
 
+def search_catalogue() -> None:
+    """Each SEARCHED prefix's total and median time (of 5) on the configured catalogue,
+    with the completions off (the prefix alone, as before them) and on."""
+    import statistics
+    from unittest import mock
+
+    from django.conf import settings
+
+    from library.search import service
+    from library.search.backends import get_backend
+    from library.search.prefixes import Completions
+
+    settings.SEARCH_BACKEND = "database"
+    backend = get_backend()
+    if hasattr(backend, "cache"):
+        backend.cache.size = 0  # SQLite's result cache: every search runs
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    print(f"searching {engine}'s catalogue: pieces found and median ms, before -> now")
+    figures: dict[str, list[tuple[int, float]]] = {text: [] for text in SEARCHED}
+    for off in (True, False):
+        with mock.patch.object(Completions, "__call__", return_value=()) if off else nullcontext():
+            for text in SEARCHED:
+                service.search(text)  # the completions' stems, once per process
+                times = []
+                for _ in range(5):
+                    started = time.perf_counter()
+                    total = service.search(text).total
+                    times.append((time.perf_counter() - started) * 1000)
+                figures[text].append((total, statistics.median(times)))
+    for text, ((total0, ms0), (total1, ms1)) in figures.items():
+        print(f"  {text:<14} {total0:>8,} -> {total1:>8,} pieces  {ms0:6.1f} -> {ms1:6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bib-root", type=Path, default=Path("/usr/share/texlive/texmf-dist"))
     parser.add_argument("--min-count", type=int, default=2)
     parser.add_argument("--postgres", action="store_true", help="also DATABASE_URL's stems")
+    parser.add_argument("--search", action="store_true", help="with --postgres: search it too")
+    parser.add_argument("--search-db", type=Path, help="then search this SQLite catalogue")
     args = parser.parse_args()
     if args.postgres and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         parser.error("--postgres needs DATABASE_URL=postgres://…")
     if not args.postgres:
-        os.environ["DATABASE_URL"] = "sqlite://:memory:"
+        memory = "sqlite://:memory:"
+        os.environ["DATABASE_URL"] = (
+            f"sqlite:///{args.search_db.resolve()}" if args.search_db else memory
+        )
     django_as_deployed()
     from library.search.backends.database.sqlite.stems import fts5_stems
     from library.search.backends.whoosh import _stems as whoosh_stems
@@ -106,6 +156,8 @@ def main() -> None:
             return [cached[word] for word in batch]
 
         recall("PostgreSQL (Snowball)", words, postgres_stems, prefix_is_stemmed=True)
+    if args.search_db or (args.postgres and args.search):
+        search_catalogue()
 
 
 if __name__ == "__main__":

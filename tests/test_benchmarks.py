@@ -10,6 +10,7 @@ carries its figures. They measure nothing: timings at this size mean nothing.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -69,6 +70,16 @@ def test_save_profile(catalogue_copy: Path) -> None:
 def test_rebuild(catalogue: Path, tmp_path: Path) -> None:
     output = run_benchmark("rebuild.py", "--db", catalogue, "--runs", 1, "--copy-to", tmp_path)
     assert "search_word:" in output
+
+
+def test_prefix_recall(catalogue: Path) -> None:
+    output = run_benchmark("prefix_recall.py", "--min-count", 300, "--search-db", catalogue)
+    assert "SQLite (FTS5 porter)" in output
+    assert "Whoosh (its Porter)" in output
+    # Every piece's body says "security" (stem "secur"): "securit*" found none of them.
+    found = re.search(r"securit\*\s+([\d,]+) -> +([\d,]+) pieces", output)
+    assert found is not None, output
+    assert found[1] == "0" != found[2]
 
 
 def test_search_profile_sqlite(catalogue: Path) -> None:

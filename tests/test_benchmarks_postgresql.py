@@ -90,6 +90,11 @@ def test_search_profiles(catalogue: str) -> None:
         "snippet_windows.py", "--pieces", PIECES, "--runs", 1, database_url=catalogue
     )
     assert ", lost 0, " in output  # no piece lost its snippet to the window
+    output = run_benchmark(
+        "prefix_recall.py", "--postgres", "--search", "--min-count", 300, database_url=catalogue
+    )
+    assert "PostgreSQL (Snowball)" in output
+    assert "securit*" in output
 
 
 def test_search_after_write(catalogue: str) -> None:
