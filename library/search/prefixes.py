@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from library.search.text import fold
+
 # Stems of the given words, in order, as the engine stems them ("" for no stem).
 Stems = Callable[[Sequence[str]], list[str]]
 
@@ -55,9 +57,10 @@ class Completions:
     def __call__(self, prefix: str, stems: Stems) -> tuple[str, ...]:
         """Words of ``prefix`` plus an ending whose stems the prefix match misses.
 
-        A prefix that is not plain ASCII letters gets none: the endings are English.
+        The prefix is folded as the indexes fold it ("Sécurit" is "securit"); one that is
+        then not plain ASCII letters gets none: the endings are English.
         """
-        prefix = prefix.lower()
+        prefix = fold(prefix)
         if not (prefix.isascii() and prefix.isalpha()):
             return ()
         found = self._known.get(prefix)
