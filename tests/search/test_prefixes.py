@@ -10,12 +10,14 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from library.search import service
 from library.search.backends.database.sqlite.stems import fts5_stems
 from library.search.backends.whoosh import _stems as whoosh_stems
-from library.search.prefixes import Completions
-from library.search.text import MARK_END, MARK_START
+from library.search.prefixes import TAILS, Completions
+from library.search.text import MARK_END, MARK_START, fold
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "mosul-operation.txt"
 
@@ -56,6 +58,23 @@ def test_a_prefix_is_folded_first_and_only_letters_get_completions():
     assert completions("Sécurit", stems) == completions("securit", stems) != ()
     assert completions("b52", stems) == ()
     assert completions("ağır", stems) == ()  # "ı" has no ASCII letter
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(st.text(min_size=2, max_size=12), st.from_regex(r"[A-Za-z]{2,12}", fullmatch=True))
+)
+def test_completions_begin_with_the_prefix_and_reach_only_new_stems(typed):
+    """Any text at all: no error, every completion is the folded prefix plus an ending, and
+    its stem (FTS5's) is one the engine's match on the stemmed prefix does not reach."""
+    completions, stems = FTS5
+    found = completions(typed, stems)
+    prefix = fold(typed)
+    reached = stems([prefix])[0]
+    assert all(word.startswith(prefix) and word[len(prefix) :] in TAILS for word in found)
+    for stem in stems(list(found)):
+        assert len(stem) >= 3
+        assert not stem.startswith(reached)
 
 
 def test_fts5_stems_are_the_index_tokenizers():
