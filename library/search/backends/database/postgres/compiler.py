@@ -116,8 +116,10 @@ class Compiler:
     # --- leaves --------------------------------------------------------------------------
 
     def _text(self, literals: list[str], weight: str, negated: bool) -> _Part:
-        expr = " | ".join(f"{lit}:{weight}" if weight else lit for lit in literals)
-        expr = f"({expr})" if len(literals) > 1 else expr
+        return self._ranked(_any_of([(literal, "") for literal in literals], weight), negated)
+
+    def _ranked(self, expr: str, negated: bool) -> _Part:
+        """``expr`` as a match on ``vec``, and unless negated, ranked and highlighted."""
         if not negated:
             self.positive.append(expr)
         return _Part(ts=expr)
@@ -135,12 +137,8 @@ class Compiler:
         """The prefix, and the words whose stems its match on stems misses (prefixes.py)."""
         extra = _COMPLETIONS(node.text, self.stems) if self.stems is not None else ()
         terms = [(quote(node.text), "*"), *((quote(word), "") for word in extra)]
-        ranked = _any_of(terms, weight)
-        if not neg:
-            self.positive.append(ranked)  # ranked and highlighted
-        if node.field is None:
-            return _Part(ts=ranked)
-        return self._in_field(node.field, terms)
+        ranked = self._ranked(_any_of(terms, weight), neg)
+        return ranked if node.field is None else self._in_field(node.field, terms)
 
     def _phrase(self, node: Phrase, neg: bool) -> _Part:
         text = " ".join(node.words)
