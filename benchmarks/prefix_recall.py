@@ -64,19 +64,23 @@ def recall(name: str, words: list[str], stems, prefix_is_stemmed: bool) -> None:
     stem_of = dict(zip(words, stems(words), strict=True))
     prefixes = sorted({word[:k] for word in words for k in range(4, len(word))})
     reached = dict(zip(prefixes, stems(prefixes), strict=True)) if prefix_is_stemmed else {}
+    # Each prefix's completions and their stems, once (many words share a prefix).
+    completed = {prefix: completions(prefix, stems) for prefix in prefixes}
+    completed_stems = {
+        p: set(stems(list(extra))) if extra else set() for p, extra in completed.items()
+    }
     total = before = now = added = 0
     missed: collections.Counter[str] = collections.Counter()
     for word in words:
         for k in range(4, len(word)):
             prefix = word[:k]
             reach = reached.get(prefix, prefix)
-            extra = completions(prefix, stems)
             found_before = stem_of[word].startswith(reach)
-            found_now = found_before or stem_of[word] in set(stems(list(extra)))
+            found_now = found_before or stem_of[word] in completed_stems[prefix]
             total += 1
             before += found_before
             now += found_now
-            added += len(extra)
+            added += len(completed[prefix])
             if not found_now:
                 missed[word[k:]] += 1
     print(
