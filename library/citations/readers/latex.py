@@ -59,6 +59,12 @@ _EXTRA_MACROS = [
     MacroTextSpec("SliTeX", "SliTeX"),
     MacroTextSpec("AmSTeX", "AMS-TeX"),
     MacroTextSpec("LAMSTeX", "LAMS-TeX"),
+    # Punctuation macros of Beebe's TUGboat bibliographies; pylatexenc drops them, which
+    # glued "TeX\Dash a child" into "TeXa child" and "VM\slash CMS" into "VMCMS".
+    MacroTextSpec("Dash", "\u2014"),
+    MacroTextSpec("emdash", "\u2014"),
+    MacroTextSpec("endash", "\u2013"),
+    MacroTextSpec("slash", "/"),
 ]
 # How many arguments the parser gives macros it does not know by default: without this
 # ``\href{url}{text}`` is a bare macro and two groups (and the text spec above has no args).
@@ -80,6 +86,16 @@ def _href(node, l2t: LatexNodes2Text) -> str:
 # Nothing in the value that LaTeX would treat specially: skip pylatexenc (slow per call).
 _PLAIN = re.compile(r"[\\{}~$%-]")
 _BARE_PERCENT = re.compile(r"(?<!\\)%")
+# TeX's spacing primitives take a dimension, glue or number, not text: pylatexenc drops the
+# command and kept its argument as words ("{\kern-.1em}TeX" read "-.1emTeX", and
+# "T\kern-.1667em\lower.5ex\hbox{E}\kern-.125emX" read "T-.1667em.5exE-.125emX").
+_DIMENSION = (
+    r"[-+]?\s*(?:\d+(?:[.,]\d*)?|[.,]\d+)\s*(?:true\s*)?"
+    r"(?:pt|pc|in|bp|cm|mm|dd|cc|sp|em|ex|mu|px|fil{1,3})"
+)
+_GLUE = rf"{_DIMENSION}(?:\s*plus\s*{_DIMENSION})?(?:\s*minus\s*{_DIMENSION})?"
+_KERN = re.compile(rf"\\(?:kern|mkern|raise|lower|moveleft|moveright)\s*(?:{_DIMENSION} ?)?")
+_SKIP = re.compile(rf"\\(?:hskip|vskip|mskip)\s*(?:{_GLUE})?|\\penalty\s*[-+]?\s*\d+")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -119,6 +135,8 @@ def latex_to_text(value: str) -> str:
     """``M{\\"u}ller {IS}`` -> ``Müller IS``; cached because publishers and places repeat."""
     if not _PLAIN.search(value):
         return _tidy(value)
+    if "\\" in value:
+        value = _SKIP.sub(" ", _KERN.sub("", value))
     simple = _simple(value)
     if simple is not None:
         return simple
