@@ -14,7 +14,6 @@ they are decompressed next to a copy for both bibtex and the import. Without TeX
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -26,28 +25,14 @@ import pytest
 from django.core.management import call_command
 
 from tests.citations.toolchain import INSTALL_HINT, need, run
+from tests.texlive import ROOTS, corpus, read_bytes
 
-ROOTS = (
-    Path("/usr/share/texlive"),
-    Path("/usr/share/texmf"),
-    *Path("/usr/share/doc").glob("texlive*"),
-)
 KEYS_STYLE = "ENTRY{}{}{} FUNCTION{w}{cite$ write$ newline$} READ ITERATE{w}\n"
 # Entries without a title (or biblatex's @xdata field stores, which are not works): the
 # only reasons an entry of a real file may be rejected.
 NO_TITLE = re.compile(
     r"(the entry has no title|no title was read before that point|an @xdata entry holds)"
 )
-
-
-def corpus() -> list[Path]:
-    """Every .bib (and Debian's .bib.gz) under the TeX Live and documentation trees."""
-    found: set[Path] = set()
-    for root in ROOTS:
-        if root.is_dir():
-            found.update(root.rglob("*.bib"))
-            found.update(root.rglob("*.bib.gz"))
-    return sorted(p for p in found if p.is_file())
 
 
 FILES = corpus()
@@ -92,9 +77,7 @@ def test_the_tex_live_tree_is_installed():
 @pytest.mark.parametrize("source", FILES, ids=_id)
 def test_a_tex_live_bib_file_imports_every_entry_bibtex_reads(source: Path, tmp_path):
     need("bibtex")
-    data = source.read_bytes()
-    if source.suffix == ".gz":
-        data = gzip.decompress(data)
+    data = read_bytes(source)
     (tmp_path / "refs.bib").write_bytes(data)
     keys, repeated = bibtex_keys(tmp_path)
     copy = tmp_path / source.name.removesuffix(".gz")

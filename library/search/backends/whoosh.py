@@ -53,7 +53,7 @@ from library.search.documents import FIELDS, WEIGHTS, PieceDocument
 from library.search.prefixes import Completions
 from library.search.query import And, Filter, Node, Not, Or, ParsedQuery, Phrase, Term, YearRange
 from library.search.results import Hit, SearchResults, Sort
-from library.search.text import MARK_END, MARK_START, clean_for_index, fold
+from library.search.text import MARK_END, MARK_START, WORD, clean_for_index, fold
 from library.search.vocab import Vocabulary, resolve_type
 from library.storage import write_atomically
 
@@ -76,9 +76,17 @@ def _stems(words: Sequence[str]) -> list[str]:
     return [next((token.text for token in analyzer(word)), "") for word in words]
 
 
+#: A word is letters and digits, as on the other engines (text.WORD). Whoosh's default
+#: pattern keeps dots inside words ("www.rsis.edu.sg" was one word, so ``rsis`` missed it),
+#: and whoosh-reloaded 2.7.5 added ``*`` to it ("verbatim*" was a word of its own, so the
+#: phrase "verbatim and verbatim" missed the title that holds it).
+WORD_PATTERN = WORD.pattern
+
+
 def _analyzer():
     # No stop list, like FTS5: "to be or not to be" must stay searchable.
-    return StemmingAnalyzer(stoplist=None, minsize=1) | CharsetFilter(accent_map)
+    words = StemmingAnalyzer(expression=WORD_PATTERN, stoplist=None, minsize=1)
+    return words | CharsetFilter(accent_map)
 
 
 def make_schema() -> Schema:
@@ -88,7 +96,10 @@ def make_schema() -> Schema:
     return Schema(
         piece_id=ID(stored=True, unique=True),
         digest=STORED,
-        words=TEXT(analyzer=StandardAnalyzer(stoplist=None, minsize=1) | CharsetFilter(accent_map)),
+        words=TEXT(
+            analyzer=StandardAnalyzer(expression=WORD_PATTERN, stoplist=None, minsize=1)
+            | CharsetFilter(accent_map)
+        ),
         year=NUMERIC(stored=True, sortable=True),
         date=NUMERIC(sortable=True),  # ordinal day; 0 when undated (last when newest first)
         date_asc=NUMERIC(sortable=True),  # the same, but undated is last when oldest first

@@ -28,6 +28,7 @@ from library.search.backends.database.postgres.schema import (
     INSERT_SQL,
     PAIR_WORD_TABLE,
     PHRASE_PAIRS_SQL,
+    PUNCTUATION,
     RELATIONS,
     REMOVE_SQL,
     STEM_DICTIONARY,
@@ -62,14 +63,18 @@ from library.search.vocab import Vocabulary
 
 # The memory each text index's build may use after a rebuild.
 BUILD_MEMORY = "512MB"
-# ts_headline drops anything that looks like an HTML tag; hide "<" from it, put it back after.
-_LT = "\ue000"
+# ts_headline reads text with the parser that drops tags and makes "Israel/Palestine" one
+# token: the punctuation the index turns into spaces (schema.PUNCTUATION) is hidden from it
+# as private-use characters, which it takes for spaces, and put back after.
+_HIDDEN = "".join(chr(0xE000 + i) for i in range(len(PUNCTUATION)))
+_SHOWN = str.maketrans(_HIDDEN, PUNCTUATION)
 _HEADLINE_OPTIONS = (
     f"StartSel={MARK_START}, StopSel=\x03, MaxWords=30, MinWords=12, ShortWord=2, "
     'MaxFragments=2, FragmentDelimiter="…"'
 )
-# The marked text of ``d.t`` (the parameters: _LT, the highlight query, _HEADLINE_OPTIONS).
-_HEADLINE = f"ts_headline('{CONFIG}', replace(d.t, '<', %s), {TSQUERY}, %s)"
+# The marked text of ``d.t`` (the parameters: PUNCTUATION, _HIDDEN, the highlight query,
+# _HEADLINE_OPTIONS).
+_HEADLINE = f"ts_headline('{CONFIG}', translate(d.t, %s, %s), {TSQUERY}, %s)"
 
 
 def _tally(
@@ -347,7 +352,7 @@ class PostgresBackend(SearchBackend):
         def keep(headlines: list[tuple]) -> list[int]:
             for pk, was_folded, marked in headlines:
                 if marked and MARK_START in marked:
-                    snippets[pk] = marked.replace(_LT, "<")
+                    snippets[pk] = marked.translate(_SHOWN)
                     if was_folded:
                         folded.add(pk)
             return [pk for pk in ids if pk not in snippets]
@@ -455,7 +460,7 @@ def _field_headlines(cursor, column: str, highlight: str, ids: list[int]) -> lis
     cursor.execute(
         f"SELECT d.piece_id, d.folded, {_HEADLINE} FROM (SELECT piece_id, folded, "
         f"{column} AS t FROM {TEXT_TABLE} WHERE piece_id = ANY(%s) AND {column} <> '') d",
-        [_LT, highlight, _HEADLINE_OPTIONS, ids],
+        [PUNCTUATION, _HIDDEN, highlight, _HEADLINE_OPTIONS, ids],
     )
     return cursor.fetchall()
 
@@ -507,7 +512,7 @@ def _headlines_of(cursor, highlight: str, texts: list[tuple[int, bool, str]]) ->
     cursor.execute(
         f"SELECT d.piece_id, d.folded, {_HEADLINE} FROM unnest(%s::bigint[], "
         "%s::boolean[], %s::text[]) AS d(piece_id, folded, t)",
-        [_LT, highlight, _HEADLINE_OPTIONS, *map(list, zip(*texts, strict=True))],
+        [PUNCTUATION, _HIDDEN, highlight, _HEADLINE_OPTIONS, *map(list, zip(*texts, strict=True))],
     )
     return cursor.fetchall()
 

@@ -19,7 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from library.catalogue.models import Piece
-from library.search.backends.database.postgres.schema import DOC_TABLE, TEXT_TABLE, TSQUERY
+from library.search.backends.database.postgres.schema import (
+    DOC_TABLE,
+    TEXT_TABLE,
+    TSQUERY,
+    WORDS_ONLY,
+)
 from library.search.prefixes import Completions, Stems
 from library.search.query import And, Filter, Node, Not, Phrase, Term, YearRange
 from library.search.text import clean_for_index
@@ -32,9 +37,11 @@ REGION_TABLE = Piece.regions.through._meta.db_table
 
 
 def quote(text: str) -> str:
-    """A ``tsquery`` string literal: the text-search parser splits it, nothing in it is syntax."""
-    cleaned = clean_for_index(text).replace("\x00", " ")
-    return "'" + cleaned.replace("\\", "\\\\").replace("'", "''") + "'"
+    """A ``tsquery`` string literal: the text-search parser splits it, nothing in it is syntax.
+    Its punctuation is spaces, as in the indexed text (schema.PUNCTUATION, which holds the
+    backslash, so only the apostrophe needs escaping)."""
+    cleaned = clean_for_index(text).replace("\x00", " ").translate(WORDS_ONLY)
+    return "'" + cleaned.replace("'", "''") + "'"
 
 
 @dataclass

@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime
 import math
 import random
+import string
 
 from library.catalogue.models import Piece
 from library.search.documents import PieceDocument, documents_for
@@ -45,6 +46,22 @@ CONFIG = "dossier_english"
 # Its stemming dictionary (Snowball English without stop words; migration 0002).
 STEM_DICTIONARY = "dossier_english_stem"
 TSQUERY = f"to_tsquery('{CONFIG}', %s)"
+#: ASCII punctuation from which PostgreSQL's parser builds tokens that are not words: paths
+#: and fractions ("Israel/Palestine", "9/11"), hosts, URLs, e-mail addresses, version
+#: numbers, hyphenated compounds, and tags ("<box>", which it drops). Each such token is one
+#: lexeme, so ``Palestine`` did not find "Israel/Palestine". The text it parses gets spaces
+#: for these, so a word is letters and digits, as on the other engines (text.WORD). ``%`` and
+#: ``'`` form no such token (and would need escaping in the SQL).
+PUNCTUATION = "".join(c for c in string.punctuation if c not in "%'")
+#: PUNCTUATION as spaces, for queries (compiler.quote) as words_only does for documents.
+WORDS_ONLY = str.maketrans(PUNCTUATION, " " * len(PUNCTUATION))
+
+
+def words_only(expression: str) -> str:
+    """SQL: the text of ``expression`` with PUNCTUATION as spaces, for PostgreSQL's parser."""
+    return f"translate({expression}, '{PUNCTUATION}', '{' ' * len(PUNCTUATION)}')"
+
+
 # The narrow rows every match reads, and each piece's text (snippets, related pieces).
 DOC_TABLE = "search_pg_doc"
 TEXT_TABLE = "search_pg_text"
@@ -161,16 +178,19 @@ _COLUMNS = (
     ("synopsis", "text"), ("body", "text"), ("folded", "boolean"), ("digest", "text"),
     ("date", "date"), ("type", "text"),
 )  # fmt: skip
+_PEOPLE_AND_TAGS = words_only("s.authors || E'\\n' || s.tags")
+_BODY = words_only(f"left(v.body, {MAX_INDEXED_CHARS})")
 _UNNEST = ", ".join(f"%s::{kind}[]" for _name, kind in _COLUMNS)
 INSERT_SQL = (
     f"WITH s AS (SELECT * FROM unnest({_UNNEST}) AS s({', '.join(n for n, _ in _COLUMNS)})), "
-    f"v AS MATERIALIZED (SELECT s.*, setweight(to_tsvector('{CONFIG}', s.title), 'A') AS a, "
-    f"setweight(to_tsvector('{CONFIG}', s.authors || E'\\n' || s.tags), 'B') || "
-    f"setweight(to_tsvector('{CONFIG}', s.synopsis), 'C') AS bc FROM s), "
+    f"v AS MATERIALIZED (SELECT s.*, "
+    f"setweight(to_tsvector('{CONFIG}', {words_only('s.title')}), 'A') AS a, "
+    f"setweight(to_tsvector('{CONFIG}', {_PEOPLE_AND_TAGS}), 'B') || "
+    f"setweight(to_tsvector('{CONFIG}', {words_only('s.synopsis')}), 'C') AS bc FROM s), "
     f"t AS (INSERT INTO {TEXT_TABLE} (piece_id, title, authors, tags, synopsis, folded, head) "
     "SELECT piece_id, title, authors, tags, synopsis, folded, a || bc FROM v RETURNING 1), "
     f"f AS MATERIALIZED (SELECT v.piece_id, v.digest, v.date, v.type, v.a, v.a || v.bc || "
-    f"setweight(to_tsvector('{CONFIG}', left(v.body, {MAX_INDEXED_CHARS})), 'D') AS vec FROM v), "
+    f"setweight(to_tsvector('{CONFIG}', {_BODY}), 'D') AS vec FROM v), "
     f"d AS (INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
     f"SELECT piece_id, digest, date, type, a, vec, {pairs_of('f.vec')} FROM f RETURNING 1), "
     f"{words_cte('t', 'd')}, {LOG_CTE} "
@@ -198,8 +218,8 @@ def count_params(counts: dict[str, int]) -> list[list]:
 
 # A phrase's adjacent pairs in order, from the same parser: each one's number if indexed.
 PHRASE_PAIRS_SQL = (
-    f"WITH q AS (SELECT u.lexeme AS w, p FROM unnest(to_tsvector('{CONFIG}', %s)) u, "
-    "unnest(u.positions) p) "
+    f"WITH q AS (SELECT u.lexeme AS w, p "
+    f"FROM unnest(to_tsvector('{CONFIG}', {words_only('%s')})) u, unnest(u.positions) p) "
     f"SELECT CASE WHEN {indexed_pair('sa', 'sb')} THEN {pair_code('sa', 'sb')} END "
     "FROM q a JOIN q b ON b.p = a.p + 1 "
     f"LEFT JOIN {PAIR_WORD_TABLE} sa ON sa.word = a.w "
@@ -217,7 +237,7 @@ def choose_pair_words(cursor) -> tuple[list[str], list[float]]:
     texts = ["\n".join(d.fields())[:MAX_INDEXED_CHARS] for d in sample]
     cursor.execute(
         "SELECT u.lexeme, count(*)::real / %s FROM unnest(%s::text[]) t, "
-        f"unnest(to_tsvector('{CONFIG}', t)) u "
+        f"unnest(to_tsvector('{CONFIG}', {words_only('t')})) u "
         "GROUP BY u.lexeme HAVING count(*) >= %s ORDER BY count(*) DESC, u.lexeme LIMIT %s",
         [len(texts), texts, math.ceil(PAIR_SHARE_PRODUCT * len(texts)), MAX_PAIR_WORDS],
     )
