@@ -103,6 +103,13 @@ def test_words_joined_by_punctuation_are_found_one_by_one(engine, add_piece, typ
     assert keys(typed) == [piece.citation_key]
 
 
+def test_a_word_inside_punctuation_is_marked_and_the_punctuation_kept(engine, add_piece):
+    add_piece("Borders", synopsis="The Israel/Palestine question and <box> files.")
+    [(_piece, hit)] = service.search("palestine box").entries
+    assert f"Israel/{MARK_START}Palestine{MARK_END}" in hit.snippet
+    assert f"<{MARK_START}box{MARK_END}>" in hit.snippet
+
+
 def test_author_field_and_sorting_by_date(corpus):
     assert set(keys("author:basit")) == {key(corpus, "mosul"), key(corpus, "daesh")}
     assert keys("author:basit", sort="newest") == [key(corpus, "daesh"), key(corpus, "mosul")]

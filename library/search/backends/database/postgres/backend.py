@@ -36,6 +36,7 @@ from library.search.backends.database.postgres.schema import (
     TEXT_TABLE,
     TSQUERY,
     WORD_TABLE,
+    WORDS_ONLY,
     WRITE_SEQUENCE,
     choose_pair_words,
     count_params,
@@ -65,16 +66,21 @@ from library.search.vocab import Vocabulary
 BUILD_MEMORY = "512MB"
 # ts_headline reads text with the parser that drops tags and makes "Israel/Palestine" one
 # token: the punctuation the index turns into spaces (schema.PUNCTUATION) is hidden from it
-# as private-use characters, which it takes for spaces, and put back after.
-_HIDDEN = "".join(chr(0xE000 + i) for i in range(len(PUNCTUATION)))
+# as private-use characters, which it takes for spaces, and put back after (a stored one
+# would come back as punctuation). They are from plane 15's private-use area, rarely used,
+# not the BMP's (U+E000 on), where some fonts put ligatures that reach a PDF's text.
+_HIDDEN = "".join(chr(0xF0000 + i) for i in range(len(PUNCTUATION)))
+_HIDE = str.maketrans(PUNCTUATION, _HIDDEN)
 _SHOWN = str.maketrans(_HIDDEN, PUNCTUATION)
 _HEADLINE_OPTIONS = (
     f"StartSel={MARK_START}, StopSel=\x03, MaxWords=30, MinWords=12, ShortWord=2, "
     'MaxFragments=2, FragmentDelimiter="…"'
 )
-# The marked text of ``d.t`` (the parameters: PUNCTUATION, _HIDDEN, the highlight query,
-# _HEADLINE_OPTIONS).
-_HEADLINE = f"ts_headline('{CONFIG}', translate(d.t, %s, %s), {TSQUERY}, %s)"
+# The marked text of ``d.t``, its punctuation hidden (the parameters: the highlight query,
+# _HEADLINE_OPTIONS). Body windows are hidden in Python (str.translate, µs); the short
+# fields the index keeps, by translate() in SQL, which is slow per character (~0.1 µs)
+# but they are short.
+_HEADLINE = f"ts_headline('{CONFIG}', d.t, {TSQUERY}, %s)"
 
 
 def _tally(
@@ -231,7 +237,9 @@ class PostgresBackend(SearchBackend):
     def _phrase_pairs(words) -> list[int | None]:
         """A phrase's adjacent pairs of stems, in order: each one's number if indexed."""
         with _cursor() as cursor:
-            cursor.execute(PHRASE_PAIRS_SQL, [clean_for_index(" ".join(words))])
+            cursor.execute(
+                PHRASE_PAIRS_SQL, [clean_for_index(" ".join(words)).translate(WORDS_ONLY)]
+            )
             return [code for (code,) in cursor.fetchall()]
 
     def _insert(self, cursor, documents: list[PieceDocument], counts: dict[str, int]) -> None:
@@ -459,8 +467,9 @@ def _field_headlines(cursor, column: str, highlight: str, ids: list[int]) -> lis
         return []
     cursor.execute(
         f"SELECT d.piece_id, d.folded, {_HEADLINE} FROM (SELECT piece_id, folded, "
-        f"{column} AS t FROM {TEXT_TABLE} WHERE piece_id = ANY(%s) AND {column} <> '') d",
-        [PUNCTUATION, _HIDDEN, highlight, _HEADLINE_OPTIONS, ids],
+        f"translate({column}, %s, %s) AS t FROM {TEXT_TABLE} "
+        f"WHERE piece_id = ANY(%s) AND {column} <> '') d",
+        [highlight, _HEADLINE_OPTIONS, PUNCTUATION, _HIDDEN, ids],
     )
     return cursor.fetchall()
 
@@ -509,10 +518,12 @@ def _headlines_of(cursor, highlight: str, texts: list[tuple[int, bool, str]]) ->
     """``ts_headline`` of each (piece id, folded, text), in one statement."""
     if not texts:
         return []
+    ids, folded, parts = zip(*texts, strict=True)
+    hidden = [text.translate(_HIDE) for text in parts]
     cursor.execute(
         f"SELECT d.piece_id, d.folded, {_HEADLINE} FROM unnest(%s::bigint[], "
         "%s::boolean[], %s::text[]) AS d(piece_id, folded, t)",
-        [PUNCTUATION, _HIDDEN, highlight, _HEADLINE_OPTIONS, *map(list, zip(*texts, strict=True))],
+        [highlight, _HEADLINE_OPTIONS, list(ids), list(folded), hidden],
     )
     return cursor.fetchall()
 
