@@ -4,8 +4,8 @@ Our own fixtures hold the words we thought of. These titles hold what real bibli
 do: hyphens, apostrophes, accents, digits, dots, ``C++``, ``verbatim*``. Each title, as the
 importer reads it, is a piece; the title quoted as a phrase, and each of its words that is
 not plain letters typed as a reader would, and each word inside one, must find that
-piece. Two engines failed it: Whoosh read ``verbatim*`` as a word of its own until its word
-pattern was pinned (``WORD`` in ``library/search/backends/whoosh.py``), and PostgreSQL
+piece. Two engines failed it: Whoosh read ``verbatim*`` and dotted hosts as words of their
+own until its word pattern was set (``WORD_PATTERN`` in ``backends/whoosh.py``), and PostgreSQL
 read "PDF/A-compliant" as one path-like token and dropped ``<box>`` as a tag, until the
 text it parses had spaces for punctuation (``PUNCTUATION`` in its ``schema.py``).
 """
