@@ -62,12 +62,14 @@ def real_titles() -> tuple[str, ...]:
 
 
 def _finds(text: str, piece_id: int, backend) -> bool:
+    """Whether the piece is among all the query's matches (the first page, else all)."""
     parsed = parse_query(text)
-    first = backend.search(parsed, limit=20)
-    if any(hit.piece_id == piece_id for hit in first.hits) or first.total <= 20:
-        return any(hit.piece_id == piece_id for hit in first.hits)
-    every = backend.search(parsed, limit=first.total)
-    return any(hit.piece_id == piece_id for hit in every.hits)
+    results = backend.search(parsed, limit=20)
+    found = any(hit.piece_id == piece_id for hit in results.hits)
+    if not found and results.total > 20:
+        results = backend.search(parsed, limit=results.total)
+        found = any(hit.piece_id == piece_id for hit in results.hits)
+    return found
 
 
 def test_every_title_and_marked_word_finds_its_piece(engine, make_piece):
