@@ -236,11 +236,24 @@ def _snippet_oracle(highlight: str, pk: int) -> str:
     return restore_snippets({pk: text})[pk] if folded and text else text
 
 
+@pytest.mark.parametrize("docs_per_seek", [0, 10**9], ids=["seek each row", "scan postings"])
 @pytest.mark.parametrize(
     "text",
-    ["security", "karan", "ka*", "lo* mi*", '"security state"', "insurgency OR zudus", "zutel"],
+    [
+        "security",
+        "karan",
+        "ka*",
+        "lo* mi*",
+        '"security state"',
+        '"state security insurgency"',  # three words: FTS5 seeks past the row (_seek_each)
+        "insurgency OR zudus",
+        "zutel",
+    ],
 )
-def test_snippets_are_the_documented_choice_row_by_row(seeded, text):
+def test_snippets_are_the_documented_choice_row_by_row(seeded, text, docs_per_seek, monkeypatch):
+    """Every piece of the catalogue, its rows sought one by one or found by scanning."""
+    monkeypatch.setattr(sqlite_backend, "_SCAN_DOCS_PER_SEEK", docs_per_seek)
+    monkeypatch.setattr(sqlite_backend, "_SCAN_TERMS", 1)
     engine = sqlite_backend.SQLiteFTS5Backend()
     vocabulary = Vocabulary.load()
     with engine._cursor() as cursor:

@@ -76,8 +76,12 @@ _SYNOPSIS_COLUMN = FIELDS.index("synopsis")
 _BODY_COLUMN = FIELDS.index("body")
 _SCAN_TERMS = 3  # quoted strings in a highlight expression from which snippets may scan
 # Scanning postings beats seeking each page id while the words' pieces (counted in the
-# short fields, which undercount the bodies) stay under this many per seek saved.
-_SCAN_DOCS_PER_SEEK = 400
+# short fields, which undercount the bodies) stay under this many per seek saved. Measured
+# at 100,000 pieces: a seek of one word for one id ~16 µs, a scan ~0.8 µs for each of the
+# words' short-field pieces (their bodies make it dearer than the count says). Until the
+# twentieth round this was 400, so a 4-letter prefix's six words scanned for the page's 20
+# ids (~11 ms) where seeking took ~4.5 ms (library/search/README.md, "Twentieth round").
+_SCAN_DOCS_PER_SEEK = 20
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
 # What FTS5's query parser says when it rejects a MATCH expression.
@@ -639,13 +643,16 @@ class SQLiteFTS5Backend(SearchBackend):
         for call, call_params in passes:
             if not remaining:
                 break
-            marks = ", ".join(["%s"] * len(remaining))
-            scan = "+" if scan_for(len(remaining)) else ""
-            rows = cursor.execute(
-                f"SELECT rowid, folded, {call} FROM {FTS_TABLE} "
-                f"WHERE {FTS_TABLE} MATCH %s AND {scan}rowid IN ({marks})",
-                [*call_params, highlight, *remaining],
-            ).fetchall()
+            if scan_for(len(remaining)):
+                marks = ", ".join(["%s"] * len(remaining))
+                rows = cursor.execute(
+                    f"SELECT rowid, folded, {call} FROM {FTS_TABLE} "
+                    f"WHERE {FTS_TABLE} MATCH %s AND +rowid IN ({marks})",
+                    [*call_params, highlight, *remaining],
+                ).fetchall()
+            else:
+                columns = f"rowid, folded, {call}"
+                rows = _seek_each(cursor, columns, call_params, highlight, remaining)
             # A piece the first pass did not return does not match the highlight at all,
             # so the best-field pass could find nothing in it either: only the rows
             # returned without a marked passage go on (fewer seeks per term).
@@ -847,6 +854,24 @@ def _id_array(rows) -> np.ndarray:
     thousand rows one by one into Python cost ten times more than the match itself)."""
     text = rows.fetchone()[0]
     return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+
+
+def _seek_each(cursor, columns: str, params: list, match: str, ids: list[int]) -> list[tuple]:
+    """``columns`` of the rows of ``ids`` that match ``match``, each row sought on its own.
+
+    Not ``rowid IN (…)``: after the row it was asked for, FTS5 (3.40) looks for the
+    expression's next match before it tests the rowid bound, and for a phrase whose
+    matches are far apart that means checking every piece holding its words on the way
+    (``"esor syria conflict"``'s 4 rows at 100,000 pieces: 9.2 ms as an IN list, 0.5 ms
+    with ``LIMIT 1`` each, which stops at the row asked for). One correlated subquery per
+    id, its columns as a JSON array: one statement, one plan.
+    """
+    rows = cursor.execute(
+        f"SELECT (SELECT json_array({columns}) FROM {FTS_TABLE} "
+        f"WHERE {FTS_TABLE} MATCH %s AND rowid = j.value LIMIT 1) FROM json_each(%s) j",
+        [*params, match, json.dumps(ids)],
+    ).fetchall()
+    return [tuple(json.loads(row)) for (row,) in rows if row is not None]
 
 
 def _snippet_sql(column: int) -> str:
