@@ -91,6 +91,8 @@ _EXTRA = {
     # The kernel's \\S and \\P (OT1 and T1 alike), which pandoc reads; it drops \\textsection.
     "\u00a7": r"\S",
     "\u00b6": r"\P",
+    # The kernel's \\pounds, which pandoc reads; it drops \\textsterling ("£1" read "1").
+    "\u00a3": r"\pounds",
     "\u2116": r"\textnumero",
 }
 

@@ -23,7 +23,7 @@ from bibtexparser.model import (
     String,
 )
 
-from library.citations.readers.latex import latex_to_text
+from library.citations.readers.latex import latex_to_text, unknown_commands
 
 MONTHS = (
     "january february march april may june july august september october november december"
@@ -240,11 +240,22 @@ class LatexDecodingMiddleware(BlockMiddleware):
             if not isinstance(field.value, str):
                 continue
             raw[field.key] = field.value
-            if field.key in NAME_FIELDS or field.key in VERBATIM_FIELDS:
+            if field.key in VERBATIM_FIELDS:
                 continue
-            field.value = latex_to_text(field.value)
+            # Commands the file's own document defines (TUGboat's {\CTAN}) have no text
+            # here: the reader is told which were dropped, field by field.
+            dropped = unknown_commands(field.value) if "\\" in field.value else ()
+            if dropped:
+                names = ", ".join(f"'\\{name}'" for name in dropped)
+                warn(entry, f"{field.key}: unknown LaTeX {_commands(dropped)} {names} dropped")
+            if field.key not in NAME_FIELDS:
+                field.value = latex_to_text(field.value)
         entry.parser_metadata["dossier_raw"] = raw
         return entry
+
+
+def _commands(names: tuple[str, ...]) -> str:
+    return "command" if len(names) == 1 else "commands"
 
 
 class XdataMiddleware(BlockMiddleware):

@@ -6,6 +6,10 @@ our own exporter writes ``{\\textbraceleft}``, ``{\\textless}`` and ``{\\textasc
 export -> import -> export round trip to be identical. A bare ``%`` is a literal per cent
 sign in BibTeX but a comment to LaTeX, so it is escaped before decoding rather than
 letting the rest of the field vanish.
+
+What pylatexenc does not know is dropped with nothing in its place (``{\\CTAN}``: a
+command a document defines for itself); :func:`decode` also names those commands, so the
+import can say so (``unknown_commands``), rather than lose them silently.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from pylatexenc.latex2text import (
 )
 from pylatexenc.macrospec import MacroSpec
 
+_TEXT_ARGUMENT = ("texttt", "textsf", "textup", "textmd", "textnormal", "mbox", "fbox")
+_BOXES = ("makebox", "framebox", "parbox")
+_CITATIONS = (
+    "cite", "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar",
+    "citenum", "Citep", "Citet", "Citealp", "Citealt", "Citeauthor", "parencite", "textcite",
+    "autocite", "footcite",
+)  # fmt: skip
 _EXTRA_MACROS = [
     MacroTextSpec("textbraceleft", "{"),
     MacroTextSpec("textbraceright", "}"),
@@ -65,19 +76,58 @@ _EXTRA_MACROS = [
     MacroTextSpec("emdash", "\u2014"),
     MacroTextSpec("endash", "\u2013"),
     MacroTextSpec("slash", "/"),
+    MacroTextSpec("thinspace", " "),
+    MacroTextSpec("pounds", "\u00a3"),
+    # Text styles and boxes whose argument is text: pylatexenc parses their argument and
+    # then drops it with the command ("A plain \texttt{book} entry" read "A plain entry").
+    *(MacroTextSpec(name, "%s") for name in _TEXT_ARGUMENT),
+    *(MacroTextSpec(name, lambda node, l2tobj: _last_argument(node, l2tobj)) for name in _BOXES),
+    # BibTeX's sorting trick, defined in a @preamble to print nothing: the argument only
+    # sorts ("{\noopsort{1983}}Title" was read "1983Title").
+    MacroTextSpec("noopsort", ""),
+    MacroTextSpec("nocite", ""),
+    # A citation inside a note: its key, not pylatexenc's "<cit.>".
+    *(MacroTextSpec(name, lambda node, l2tobj: _citation(node, l2tobj)) for name in _CITATIONS),
 ]
 # How many arguments the parser gives macros it does not know by default: without this
 # ``\href{url}{text}`` is a bare macro and two groups (and the text spec above has no args).
-_EXTRA_PARSER_MACROS = [MacroSpec("href", "{{"), MacroSpec("fontencoding", "{")]
+_EXTRA_PARSER_MACROS = [
+    MacroSpec("href", "{{"),
+    MacroSpec("fontencoding", "{"),
+    MacroSpec("noopsort", "{"),
+    MacroSpec("nocite", "{"),
+    MacroSpec("textnormal", "{"),
+    MacroSpec("fbox", "{"),
+    MacroSpec("makebox", "[[{"),
+    MacroSpec("framebox", "[[{"),
+    MacroSpec("parbox", "[[[{{"),
+]
 #: Deeper than this, pylatexenc's recursion is not worth the risk: braces and macro names
 #: are stripped instead (the words are kept).
 MAX_DEPTH = 48
 
 
+def _arguments(node, l2t: LatexNodes2Text) -> list[str]:
+    """The text of each argument the command was given (optional ones left out are not)."""
+    args = [a for a in (node.nodeargd.argnlist if node.nodeargd else []) if a is not None]
+    return [l2t.nodelist_to_text([a]).strip() for a in args]
+
+
+def _last_argument(node, l2t: LatexNodes2Text) -> str:
+    r"""``\makebox[2cm][l]{text}`` -> the text (the box's size and position are not)."""
+    texts = _arguments(node, l2t)
+    return texts[-1] if texts else ""
+
+
+def _citation(node, l2t: LatexNodes2Text) -> str:
+    r"""``\cite[p.~3]{lamport}`` -> ``[lamport]``: the keys, which name other entries."""
+    texts = _arguments(node, l2t)
+    return f"[{texts[-1]}]" if texts and texts[-1] else ""
+
+
 def _href(node, l2t: LatexNodes2Text) -> str:
     r"""``\href{url}{text}`` -> the text, or the URL when the text is empty."""
-    args = [a for a in (node.nodeargd.argnlist if node.nodeargd else []) if a is not None]
-    texts = [l2t.nodelist_to_text([a]).strip() for a in args]
+    texts = _arguments(node, l2t)
     if len(texts) >= 2 and texts[1]:
         return texts[1]
     return texts[0] if texts else ""
@@ -130,25 +180,100 @@ def _tidy(text: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
-@lru_cache(maxsize=8192)
 def latex_to_text(value: str) -> str:
-    """``M{\\"u}ller {IS}`` -> ``Müller IS``; cached because publishers and places repeat."""
+    """``M{\\"u}ller {IS}`` -> ``Müller IS``."""
+    return decode(value)[0]
+
+
+def unknown_commands(value: str) -> tuple[str, ...]:
+    r"""The commands :func:`latex_to_text` drops from ``value`` without knowing them
+    (``{\CTAN}``), in order of first use; those that only shape the page are left out."""
+    return decode(value)[1]
+
+
+@lru_cache(maxsize=8192)
+def decode(value: str) -> tuple[str, tuple[str, ...]]:
+    """The text, and the unknown commands dropped from it; cached because publishers and
+    places repeat."""
     if not _PLAIN.search(value):
-        return _tidy(value)
+        return _tidy(value), ()
+    verbatims: list[str] = []
     if "\\" in value:
         value = _SKIP.sub(" ", _KERN.sub("", value))
+        if not _ASIDE_RANGE.search(value):  # a value using that area keeps its \\verb as is
+            value = _VERBATIM.sub(lambda m: _set_aside(m.group(2), verbatims), value)
     simple = _simple(value)
     if simple is not None:
-        return simple
+        return _put_back(simple, verbatims), ()
     if nesting_depth(value) > MAX_DEPTH:
-        return _stripped(value)
+        return _put_back(_stripped(value), verbatims), _unknown_names(value)
     value = _BARE_PERCENT.sub(r"\\%", value)
     try:
-        return _tidy(_decoder().latex_to_text(value, latex_context=_parser_context()))
+        nodes = latexwalker.LatexWalker(value, latex_context=_parser_context()).get_latex_nodes()[0]
+        text = _decoder().nodelist_to_text(nodes)
     except _PYLATEXENC_FAILURES:
         # Some malformed macro uses (``\input`` with no argument) fail inside pylatexenc's
         # own substitution code: the words are kept, braces and macro names dropped.
-        return _stripped(value)
+        return _put_back(_stripped(value), verbatims), _unknown_names(value)
+    return _put_back(_tidy(text), verbatims), tuple(dict.fromkeys(_dropped(nodes)))
+
+
+# ``\verb|amsppt.sty|`` and Beebe's ``\path|jsbien@plearn.edu.pl|``: verbatim text between a
+# delimiter and its repeat, which pylatexenc dropped (verb) or read as LaTeX (path).
+_VERBATIM = re.compile(r"\\(?:verb|path)\*?([^A-Za-z\s{}*])(.*?)\1", re.DOTALL)
+# Verbatim text waits in plane 16's private use area while pylatexenc reads the rest.
+_ASIDE = 0x100000
+_ASIDE_RANGE = re.compile("[\U00100000-\U0010ffff]")
+
+
+def _set_aside(text: str, verbatims: list[str]) -> str:
+    verbatims.append(text)
+    return chr(_ASIDE + len(verbatims) - 1)
+
+
+def _put_back(text: str, verbatims: list[str]) -> str:
+    for number, verbatim_text in enumerate(verbatims):
+        text = text.replace(chr(_ASIDE + number), verbatim_text)
+    return text
+
+
+# Commands pylatexenc drops and should: spacing, breaks, boxes of no text of their own, and
+# font switches (the text after them is kept).
+_LAYOUT = frozenset(
+    """relax protect hbox vbox null strut unskip nobreak allowbreak hfil hfill hss break
+    linebreak newline noindent sloppy nolinebreak ignorespaces xspace leavevmode hspace
+    vspace smallskip medskip bigskip em it bf sl sc tt rm sf up md normalfont itshape
+    bfseries slshape scshape ttfamily rmfamily sffamily upshape mdseries tiny scriptsize
+    footnotesize small normalsize large Large LARGE huge Huge""".split()
+)
+
+
+def _dropped(nodes) -> list[str]:
+    """The names of the commands in ``nodes`` that the decoder does not know."""
+    found: list[str] = []
+    known = _decoder().latex_context
+    for node in nodes or ():
+        if node is None or node.isNodeType(latexwalker.LatexMathNode):
+            continue  # math is kept as written
+        if node.isNodeType(latexwalker.LatexMacroNode):
+            name = node.macroname
+            if name not in _LAYOUT and name.isalpha() and known.get_macro_spec(name) is None:
+                found.append(name)
+        if getattr(node, "nodeargd", None) is not None:
+            found += _dropped(node.nodeargd.argnlist)
+        if getattr(node, "nodelist", None):
+            found += _dropped(node.nodelist)
+    return found
+
+
+def _unknown_names(value: str) -> tuple[str, ...]:
+    known = _decoder().latex_context
+    names = (m.group()[1:] for m in _MACRO_NAME.finditer(value))
+    return tuple(
+        dict.fromkeys(
+            n for n in names if n.isalpha() and n not in _LAYOUT and known.get_macro_spec(n) is None
+        )
+    )
 
 
 # Escaped symbols and argument-less text macros that pylatexenc turns into one character;

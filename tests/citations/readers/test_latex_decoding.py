@@ -18,6 +18,7 @@ from library.citations.readers.latex import (
     _simple,
     _tidy,
     latex_to_text,
+    unknown_commands,
 )
 
 WORDS = st.sampled_from(
@@ -97,3 +98,68 @@ def test_the_shortcut_steps_aside_for_latex() -> None:
 )  # fmt: skip
 def test_tex_spacing_and_punctuation_macros(value: str, text: str) -> None:
     assert latex_to_text(value) == text
+
+
+# Commands pylatexenc parsed and then read as nothing, or as something else: a text
+# style's or a box's argument is text; ``\\noopsort`` only sorts; ``\\verb`` and Beebe's
+# ``\\path`` hold verbatim text; a citation is its keys. The first values are from TeX
+# Live's own bibliographies (biblatex-examples.bib, tugboat.bib, texbook3.bib).
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (r"A plain \texttt{book} entry", "A plain book entry"),
+        (r"{{\texttt{gradstudentresume}: {A document class}}}",
+         "gradstudentresume: A document class"),
+        (r"Articles using \verb|amsppt.sty| are accepted.",
+         "Articles using amsppt.sty are accepted."),
+        (r"e-mail: \path|jsbien@plearn.edu.pl|", "e-mail: jsbien@plearn.edu.pl"),
+        (r"\path|http://x.org/~a_b%20c|", "http://x.org/~a_b%20c"),
+        (r"German translation of \cite{Lamport:1994:LDP} by Rebecca Stiels.",
+         "German translation of [Lamport:1994:LDP] by Rebecca Stiels."),
+        (r"see \citep[p.~3]{a,b}", "see [a,b]"),
+        (r"\noopsort{Han}H{\`a}n Th{\^e} Th{\`a}nh", "Hàn Thê Thành"),
+        (r"{\noopsort{1983}}Title", "Title"),
+        (r"\mbox{{\"U}ber} alles", "Über alles"),
+        (r"\makebox[2cm][l]{boxed} and \fbox{framed}", "boxed and framed"),
+        (r"Britain's Borrowing Hits {\pounds}1 Trillion", "Britain's Borrowing Hits £1 Trillion"),
+        (r"Personal {\TeX}, Inc.{\Dash}PC\thinspace{\TeX}", "Personal TeX, Inc.\u2014PC TeX"),
+    ],
+)  # fmt: skip
+def test_text_commands_keep_their_text(value: str, text: str) -> None:
+    assert latex_to_text(value) == text
+    assert unknown_commands(value) == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "dropped"),
+    [
+        (r"The {\CTAN} archive", ("CTAN",)),
+        (r"An {{\XML}} model of {{\CSS3}} as an {{X\LaTeX-\TeX\acro{ML}-\HTML5}}",
+         ("XML", "CSS", "acro", "HTML")),
+        (r"{\TUB} and {\TUB} again", ("TUB",)),
+        (r"\foo{kept} text", ("foo",)),
+        # Layout only, math kept as written, and known commands: nothing to report.
+        (r"{\relax Ch}ristopher \hbox{x}\protect\nobreak", ()),
+        (r"Area of $\unknownmath{r}$", ()),
+        (r"{\em Interval} \textbf{b} M{\"u}ller", ()),
+    ],
+)  # fmt: skip
+def test_unknown_commands_are_named(value: str, dropped: tuple[str, ...]) -> None:
+    assert unknown_commands(value) == dropped
+
+
+VERBATIM_PIECES = st.sampled_from(
+    [r"\verb|", r"\path|", "|", r"\texttt{", r"\cite{", "}", "{", " ", "a~b", "x_y", "%",
+     r"\CTAN", "$", "\U00100000", "\U00100001", "word"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(VERBATIM_PIECES, max_size=12).map("".join))
+def test_verbatim_text_set_aside_always_comes_back(value: str) -> None:
+    """Whatever the text, decoding ends without the private-use characters that hold
+    verbatim text aside, unless the text itself had them."""
+    text = latex_to_text(value)
+    unknown_commands(value)
+    if not any(ord(c) >= 0x100000 for c in value):
+        assert not any(ord(c) >= 0x100000 for c in text)
