@@ -244,7 +244,7 @@ class LatexDecodingMiddleware(BlockMiddleware):
                 continue
             # Commands the file's own document defines (TUGboat's {\CTAN}) have no text
             # here: the reader is told which were dropped, field by field.
-            dropped = unknown_commands(field.value) if "\\" in field.value else ()
+            dropped = unknown_commands(field.value)
             if dropped:
                 names = ", ".join(f"'\\{name}'" for name in dropped)
                 warn(entry, f"{field.key}: unknown LaTeX {_commands(dropped)} {names} dropped")

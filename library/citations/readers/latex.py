@@ -187,8 +187,21 @@ def latex_to_text(value: str) -> str:
 
 def unknown_commands(value: str) -> tuple[str, ...]:
     r"""The commands :func:`latex_to_text` drops from ``value`` without knowing them
-    (``{\CTAN}``), in order of first use; those that only shape the page are left out."""
+    (``{\CTAN}``), in order of first use; those that only shape the page are left out.
+
+    Decodes only a value that names such a command: an author list's accents (``\~``,
+    ``\"``) and known commands need no pylatexenc parse of the whole field.
+    """
+    if not any(_unknown(name) for name in _LETTER_COMMAND.findall(value)):
+        return ()
     return decode(value)[1]
+
+
+def _unknown(name: str) -> bool:
+    return name not in _LAYOUT and _decoder().latex_context.get_macro_spec(name) is None
+
+
+_LETTER_COMMAND = re.compile(r"\\([A-Za-z]+)")
 
 
 @lru_cache(maxsize=8192)
@@ -251,13 +264,12 @@ _LAYOUT = frozenset(
 def _dropped(nodes) -> list[str]:
     """The names of the commands in ``nodes`` that the decoder does not know."""
     found: list[str] = []
-    known = _decoder().latex_context
     for node in nodes or ():
         if node is None or node.isNodeType(latexwalker.LatexMathNode):
             continue  # math is kept as written
         if node.isNodeType(latexwalker.LatexMacroNode):
             name = node.macroname
-            if name not in _LAYOUT and name.isalpha() and known.get_macro_spec(name) is None:
+            if name.isalpha() and _unknown(name):
                 found.append(name)
         if getattr(node, "nodeargd", None) is not None:
             found += _dropped(node.nodeargd.argnlist)
@@ -267,13 +279,8 @@ def _dropped(nodes) -> list[str]:
 
 
 def _unknown_names(value: str) -> tuple[str, ...]:
-    known = _decoder().latex_context
-    names = (m.group()[1:] for m in _MACRO_NAME.finditer(value))
-    return tuple(
-        dict.fromkeys(
-            n for n in names if n.isalpha() and n not in _LAYOUT and known.get_macro_spec(n) is None
-        )
-    )
+    """The unknown commands named in ``value`` (when pylatexenc cannot say: see decode)."""
+    return tuple(dict.fromkeys(n for n in _LETTER_COMMAND.findall(value) if _unknown(n)))
 
 
 # Escaped symbols and argument-less text macros that pylatexenc turns into one character;

@@ -80,7 +80,8 @@ _SCAN_TERMS = 3  # quoted strings in a highlight expression from which snippets 
 # at 100,000 pieces: a seek of one word for one id ~16 µs, a scan ~0.8 µs for each of the
 # words' short-field pieces (their bodies make it dearer than the count says). Until the
 # twentieth round this was 400, so a 4-letter prefix's six words scanned for the page's 20
-# ids (~11 ms) where seeking took ~4.5 ms (library/search/README.md, "Twentieth round").
+# ids (~11 ms) where seeking took ~4.5 ms (library/search/README.md, "Issue 18, twentieth
+# round").
 _SCAN_DOCS_PER_SEEK = 20
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
