@@ -114,7 +114,7 @@ def _edition(edition: str) -> str:
     digits = edition.strip().rstrip(".").lower()
     for suffix in ("st", "nd", "rd", "th"):
         digits = digits.removesuffix(suffix)
-    return digits if digits.isdigit() else escape(edition)
+    return digits if digits.isascii() and digits.isdecimal() else escape(edition)
 
 
 class BibLaTeXWriter:

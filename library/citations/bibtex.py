@@ -173,7 +173,7 @@ def bibtex_edition(edition: str) -> str:
     """``2`` -> ``Second``: plain prints "{edition} edition"."""
     digits = edition.strip().rstrip(".").removesuffix("nd").removesuffix("rd")
     digits = digits.removesuffix("th").removesuffix("st")
-    if digits.isdigit() and 1 <= int(digits) <= len(ORDINALS):
+    if digits.isdecimal() and 1 <= int(digits) <= len(ORDINALS):
         return ORDINALS[int(digits) - 1]
     return to_latex(edition)
 

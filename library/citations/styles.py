@@ -387,7 +387,7 @@ def _format_last_page(self: citeproc_model.FormatNumber, first: str, last: str) 
     are shared only between numbers of one length, and minimal-two keeps at least two.
     """
     range_format = self.get_root().get_option("page-range-format")
-    if len(first) != len(last) or not (first.isdigit() and last.isdigit()):
+    if len(first) != len(last) or not (first.isdecimal() and last.isdecimal()):
         return last
     pairs = enumerate(zip(first, last, strict=True))
     common = next((i for i, (f, g) in pairs if f != g), len(first))

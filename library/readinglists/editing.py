@@ -127,7 +127,7 @@ def section_delete(
 def _version(request: HttpRequest) -> int | None:
     """The list version a plain button posted; an error message when it is missing."""
     value = request.POST.get("version", "")
-    if value.isdigit():
+    if value.isdecimal():
         return int(value)
     messages.error(request, "The form was missing the list version; reload the page and retry.")
     return None

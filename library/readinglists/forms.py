@@ -63,7 +63,7 @@ def section_from_value(reading_list: ReadingList, value: str) -> Section | None:
         return None
     section = (
         Section.objects.filter(reading_list=reading_list, pk=value).first()
-        if value.isdigit()
+        if value.isdecimal()
         else None
     )
     if section is None:
@@ -78,7 +78,7 @@ class ReorderForm(MoveToSectionForm):
 
     def clean_order(self) -> list[int]:
         parts = [p.strip() for p in self.cleaned_data["order"].split(",")]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isdecimal() for p in parts):
             raise forms.ValidationError("The order must be entry numbers separated by commas.")
         return [int(p) for p in parts]
 
@@ -108,7 +108,7 @@ class AddToListForm(forms.Form):
 
     def clean_target(self) -> tuple[int, int | None]:
         list_part, _, section_part = self.cleaned_data["target"].partition(":")
-        if not list_part.isdigit() or (section_part and not section_part.isdigit()):
+        if not list_part.isdecimal() or (section_part and not section_part.isdecimal()):
             raise forms.ValidationError("Choose a list to add the piece to.")
         return int(list_part), int(section_part) if section_part else None
 

@@ -400,7 +400,12 @@ def test_the_piece_page_invites_a_reader_without_lists_to_start_one(pieces, logi
 
 @pytest.mark.parametrize(
     ("order", "message"),
-    [("1,x", "entry numbers separated by commas"), ("", "This field is required.")],
+    [
+        ("1,x", "entry numbers separated by commas"),
+        ("", "This field is required."),
+        # A digit int() cannot read ("²".isdigit() is true): refused, not a server error.
+        ("1,\u00b2", "entry numbers separated by commas"),
+    ],
 )
 def test_a_malformed_order_is_refused_with_a_message(order, message, syllabus, login, owner):
     response = login(owner).post(
@@ -409,6 +414,28 @@ def test_a_malformed_order_is_refused_with_a_message(order, message, syllabus, l
         follow=True,
     )
     assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ["version", "section"])
+def test_a_superscript_digit_in_a_list_form_is_refused_not_a_server_error(
+    field, syllabus, login, owner
+):
+    data = {"order": "1", "section": "", "version": _v(syllabus)} | {field: "\u00b2"}
+    response = login(owner).post(
+        reverse("readinglists:section_reorder", args=[syllabus.pk]), data, follow=True
+    )
+    assert response.status_code == 200
+
+
+def test_a_superscript_digit_as_the_list_version_is_refused_with_a_message(syllabus, login, owner):
+    entry = syllabus.sections.first().entries.first()
+    response = login(owner).post(
+        reverse("readinglists:entry_remove", args=[syllabus.pk, entry.pk]),
+        {"version": "\u00b2"},
+        follow=True,
+    )
+    assert "The form was missing the list version" in response.content.decode()
+    assert syllabus.sections.first().entries.filter(pk=entry.pk).exists()
 
 
 def test_the_drag_and_drop_script_is_only_for_editors(syllabus, client, login, owner):

@@ -210,7 +210,7 @@ def _int(value: str) -> int | None:
 
 def _month(value: str) -> int | None:
     text = value.strip().lower().rstrip(".")
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     for number, name in enumerate(MONTHS, start=1):
         if text and name.startswith(text[:3]) and len(text) >= 3:

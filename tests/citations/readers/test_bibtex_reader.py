@@ -405,3 +405,12 @@ def test_xdata_fields_are_inherited_and_the_xdata_entry_is_not_a_work():
         True,
         True,
     ]
+
+
+def test_a_superscript_digit_as_the_month_costs_the_field_not_the_entry():
+    """``"²".isdigit()`` is true but ``int("²")`` fails: the entry was rejected whole."""
+    result = read_bibtex("@misc{a, title={T}, year=2000, month={\u00b2}}")
+    assert result.rejections == []
+    (entry,) = result.entries
+    assert entry.record.month is None
+    assert "month '\u00b2' is not a month; kept in the note" in entry.warnings
