@@ -163,6 +163,7 @@ class Candidate:
     year: int | None
     author: str
     in_file: bool = False
+    source: str = ""  # for an entry planned earlier: the file it was read from
     short_title: str = ""  # the title without its subtitle, when there is one
     volume: str = ""
     issue: str = ""
@@ -171,7 +172,9 @@ class Candidate:
     author_name: str = ""
 
     @classmethod
-    def from_record(cls, ref: object, record: CitationRecord, *, in_file: bool) -> Candidate:
+    def from_record(
+        cls, ref: object, record: CitationRecord, *, in_file: bool, source: str = ""
+    ) -> Candidate:
         return cls(
             ref=ref,
             key=record.key,
@@ -181,6 +184,7 @@ class Candidate:
             year=record.year,
             author=author_token(record.authors or record.editors),
             in_file=in_file,
+            source=source,
             short_title=record.title,
             volume=record.volume,
             issue=record.issue,

@@ -173,20 +173,18 @@ def _plan_file(
         if problem:
             outcome.status, outcome.reason = "rejected", problem
         else:
-            _classify(outcome, index, on_duplicate)
+            _classify(outcome, index, on_duplicate, plan.filename)
         plan.outcomes.append(outcome)
     plan.outcomes.sort(key=lambda o: o.line or 0)
 
 
-def _classify(outcome: Outcome, index: DuplicateIndex, on_duplicate: str) -> None:
+def _classify(outcome: Outcome, index: DuplicateIndex, on_duplicate: str, filename: str) -> None:
     record = outcome.record
     match = index.match(record)
     if match is not None:
         target = match.candidate
         outcome.matched_key = target.key
-        outcome.reason = match.reason + (
-            " as an earlier entry in this file" if target.in_file else ""
-        )
+        outcome.reason = match.reason + _where(target, filename)
         if on_duplicate == "keep-both":
             outcome.warnings.append(f"duplicate of {target.key} ({outcome.reason}); kept both")
         else:
@@ -197,7 +195,16 @@ def _classify(outcome: Outcome, index: DuplicateIndex, on_duplicate: str) -> Non
                 outcome.action = "updated"
                 outcome.matched_pk = target.ref
             return
-    index.add(Candidate.from_record(outcome, record, in_file=True))
+    index.add(Candidate.from_record(outcome, record, in_file=True, source=filename))
+
+
+def _where(target: Candidate, filename: str) -> str:
+    """Where the earlier entry a duplicate matches was read: nothing for a catalogue piece."""
+    if not target.in_file:
+        return ""
+    if target.source == filename:
+        return " as an earlier entry in this file"
+    return f" as an entry of {target.source} read earlier in this import"
 
 
 def _assign_keys(creates: list[Outcome], taken: set[str]) -> None:
@@ -297,7 +304,7 @@ def recheck_plan(plan: ImportPlan) -> None:
             if outcome.status != "create" or outcome.record is None:
                 continue
             before, warnings = outcome.matched_key, list(outcome.warnings)
-            _classify(outcome, index, plan.on_duplicate)
+            _classify(outcome, index, plan.on_duplicate, file_plan.filename)
             if outcome.status != "create":
                 outcome.reason += " (created meanwhile, by another import or editor)"
                 continue

@@ -126,6 +126,24 @@ def test_duplicates_within_the_file_are_caught():
     assert duplicate.reason.endswith("as an earlier entry in this file")
 
 
+def test_a_duplicate_of_an_entry_in_another_file_names_that_file():
+    """TeX Live's biblatex-examples.bib repeats The TeXbook from Beebe's texbook3.bib: the
+    reason says which file the earlier entry came from, not "in this file"."""
+    first = (
+        "texbook3.bib",
+        b"@book{Knuth:1984:TB, author={Knuth, Donald E.}, "
+        b"title={The {\\TeX}book}, year=1984, volume={{\\noopsort{1984a}}A}}",
+    )
+    second = ("biblatex-examples.bib", b"@book{knuth:ct:a, author={Knuth, Donald E.}, "
+              b"title={The {\\TeX book}}, date=1984, volume={A}}")  # fmt: skip
+    plan = plan_import([first, second])
+    [created], [duplicate] = plan.files[0].outcomes, plan.files[1].outcomes
+    assert created.status == "create"
+    assert duplicate.status == "duplicate"
+    assert duplicate.matched_key == "Knuth:1984:TB"
+    assert duplicate.reason.endswith("as an entry of texbook3.bib read earlier in this import")
+
+
 def test_on_duplicate_update_changes_the_existing_piece_and_keeps_its_key(make_piece):
     piece = make_piece("Mosul Operation", citation_key="basit2016mosul", doi="10.1/x")
     plan = plan_import(
