@@ -26,7 +26,20 @@ from pylatexenc.latex2text import (
 )
 from pylatexenc.macrospec import MacroSpec
 
-_TEXT_ARGUMENT = ("texttt", "textsf", "textup", "textmd", "textnormal", "mbox", "fbox")
+# biblatex's formatting wrappers (biblatex-examples.bib, biblatex-chicago's files) and
+# hologo's logos: their argument is the text. The parser does not know they take one.
+_WRAPPERS = (
+    "mkbibemph", "mkbibitalic", "mkbibbold", "mkbibacro", "bibcorporate", "autocap", "hologo",
+)  # fmt: skip
+_TEXT_ARGUMENT = (
+    "texttt", "textsf", "textup", "textmd", "textnormal", "mbox", "fbox", "textsuperscript",
+    *_WRAPPERS,
+)  # fmt: skip
+# biblatex's punctuation commands: what they print.
+_PUNCTUATION = {
+    "adddot": ".", "addperiod": ".", "addcomma": ",", "addcolon": ":", "addsemicolon": ";",
+    "addspace": " ", "addnbspace": " ", "addthinspace": " ", "isdot": "",
+}  # fmt: skip
 _BOXES = ("makebox", "framebox", "parbox")
 _CITATIONS = (
     "cite", "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar",
@@ -77,6 +90,11 @@ _EXTRA_MACROS = [
     MacroTextSpec("endash", "\u2013"),
     MacroTextSpec("slash", "/"),
     MacroTextSpec("thinspace", " "),
+    *(MacroTextSpec(name, text) for name, text in _PUNCTUATION.items()),
+    *(
+        MacroTextSpec(name, lambda node, l2tobj: _quoted(node, l2tobj))
+        for name in ("enquote", "mkbibquote")
+    ),
     MacroTextSpec("pounds", "\u00a3"),
     # Text styles and boxes whose argument is text: pylatexenc parses their argument and
     # then drops it with the command ("A plain \texttt{book} entry" read "A plain entry").
@@ -101,6 +119,9 @@ _EXTRA_PARSER_MACROS = [
     MacroSpec("makebox", "[[{"),
     MacroSpec("framebox", "[[{"),
     MacroSpec("parbox", "[[[{{"),
+    MacroSpec("enquote", "*{"),
+    MacroSpec("mkbibquote", "{"),
+    *(MacroSpec(name, "{") for name in ("textsuperscript", *_WRAPPERS)),
 ]
 #: Deeper than this, pylatexenc's recursion is not worth the risk: braces and macro names
 #: are stripped instead (the words are kept).
@@ -117,6 +138,12 @@ def _last_argument(node, l2t: LatexNodes2Text) -> str:
     r"""``\makebox[2cm][l]{text}`` -> the text (the box's size and position are not)."""
     texts = _arguments(node, l2t)
     return texts[-1] if texts else ""
+
+
+def _quoted(node, l2t: LatexNodes2Text) -> str:
+    r"""``\enquote{text}`` (csquotes) and ``\mkbibquote{text}`` (biblatex) -> “text”."""
+    texts = _arguments(node, l2t)
+    return f"\u201c{texts[-1]}\u201d" if texts else ""
 
 
 def _citation(node, l2t: LatexNodes2Text) -> str:

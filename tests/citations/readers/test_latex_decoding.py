@@ -123,6 +123,16 @@ def test_tex_spacing_and_punctuation_macros(value: str, text: str) -> None:
         (r"\makebox[2cm][l]{boxed} and \fbox{framed}", "boxed and framed"),
         (r"Britain's Borrowing Hits {\pounds}1 Trillion", "Britain's Borrowing Hits £1 Trillion"),
         (r"Personal {\TeX}, Inc.{\Dash}PC\thinspace{\TeX}", "Personal TeX, Inc.\u2014PC TeX"),
+        # biblatex-examples.bib and biblatex-chicago's files.
+        (r"\mkbibquote{Intention} und \mkbibquote{Intentionalit{\"a}t}",
+         "\u201cIntention\u201d und \u201cIntentionalit\u00e4t\u201d"),
+        (r"An \enquote{article} entry, \enquote*{quoted}",
+         "An \u201carticle\u201d entry, \u201cquoted\u201d"),
+        (r"{Nov}\adddot", "Nov."),
+        (r"jan.\isdot", "jan."),
+        (r"\mkbibemph{The Last Marlin}\addcomma\addspace by", "The Last Marlin, by"),
+        (r"The |foreign| package for \hologo{LaTeX2e}", "The |foreign| package for LaTeX2e"),
+        (r"2\textsuperscript{nd} edition", "2nd edition"),
     ],
 )  # fmt: skip
 def test_text_commands_keep_their_text(value: str, text: str) -> None:
