@@ -139,6 +139,25 @@ def _text(item: dict, variable: str) -> str:
     return tidy(str(value)) if value is not None else ""
 
 
+# CSL's rich text: citeproc reads these tags in a string as formatting, and Zotero and pandoc
+# write them (pandoc's "\\emph{Acta}" is "<i>Acta</i>"). Only a tag with its closing tag is
+# formatting; "x < y" or a lone "<i>" stays text.
+_FORMATTING = re.compile(r"<(i|b|sup|sub|sc)>(.*?)</\1>", re.DOTALL)
+_SPAN = re.compile(r"<span(?:\s+(?:style|class)=\"[^\"<>]*\")+\s*>(.*?)</span>", re.DOTALL)
+
+
+def _rich_text(item: dict, variable: str) -> str:
+    """A title-like variable without CSL's formatting tags (``<i>``, ``<sup>``, ``<span
+    class="nocase">``…), which would otherwise be kept as text."""
+    text = _text(item, variable)
+    while "</" in text:
+        plain = _SPAN.sub(r"\1", _FORMATTING.sub(r"\2", text))
+        if plain == text:
+            break
+        text = plain
+    return tidy(text)
+
+
 def item_to_imported(item: dict, position: int) -> ImportedEntry:
     """Map one CSL item to a record; ``ValueError`` says why it cannot be imported."""
     warnings: list[str] = []
@@ -147,7 +166,7 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
     if kind is None:
         kind = "other"
         warnings.append(f"unknown CSL type {csl_type!r}; imported as 'other'")
-    full_title = _text(item, "title")
+    full_title = _rich_text(item, "title")
     if not full_title:
         raise ValueError("the item has no title")
     title, subtitle = split_title(full_title)
@@ -177,9 +196,9 @@ def item_to_imported(item: dict, position: int) -> ImportedEntry:
         day=day if year and month else None,
         publisher=_text(item, "publisher"),
         place=_text(item, "publisher-place"),
-        series=_text(item, "collection-title"),
+        series=_rich_text(item, "collection-title"),
         number=_text(item, "collection-number") or _text(item, "number"),
-        container_title=_text(item, "container-title"),
+        container_title=_rich_text(item, "container-title"),
         volume=_text(item, "volume"),
         issue=_text(item, "issue"),
         pages=_text(item, "page"),

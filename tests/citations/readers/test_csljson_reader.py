@@ -85,3 +85,24 @@ def test_a_csl_item_without_a_language_gets_none_and_an_html_note_becomes_text()
     a, b = (e.record for e in read_csljson(text).entries)
     assert (a.language, a.note) == ("", "Read this")
     assert (b.language, b.year, b.month) == ("fr-CA", 2020, None)
+
+
+def test_pandoc_s_rich_text_is_read_as_text(tmp_path):
+    """pandoc (like Zotero) writes formatting as CSL rich text: ``\\emph{Acta}`` becomes
+    ``<i>acta</i>``. The tags are formatting, not title text; a bare ``<`` stays."""
+    from tests.citations.toolchain import need, run
+
+    need("pandoc")
+    (tmp_path / "t.bib").write_text(
+        r"@article{a, title={Versions of the \emph{Acta} and \textsc{Nato}, "
+        r"H\textsubscript{2}O and x < y}, journal={Journal of \emph{Things}}, year=2000}",
+        encoding="utf-8",
+    )
+    written = run(["pandoc", "-f", "biblatex", "-t", "csljson", "t.bib"], tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert "<i>" in written.stdout
+    assert "<sub>" in written.stdout
+    (entry,) = read_citations(written.stdout.encode(), filename="t.json").entries
+    # pandoc's own sentence case ("acta", "h2o") is its choice; the markup is gone.
+    assert entry.record.title == "Versions of the acta and Nato, h2o and x < y"
+    assert entry.record.container_title == "Journal of Things"
