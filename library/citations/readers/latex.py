@@ -26,11 +26,22 @@ from pylatexenc.latex2text import (
 )
 from pylatexenc.macrospec import MacroSpec
 
-# biblatex's formatting wrappers (biblatex-examples.bib, biblatex-chicago's files) and
-# hologo's logos: their argument is the text. The parser does not know they take one.
+# Commands whose argument is the text and which the parser does not know take one:
+# biblatex's formatting wrappers (biblatex-examples.bib, biblatex-chicago's files), hologo's
+# logos, and the markup of TUGboat's and Beebe's bibliographies (tugboat.cls: \acro, \pkg,
+# \booktitle…). Without a rule pylatexenc keeps the text but reports the command unknown.
 _WRAPPERS = (
     "mkbibemph", "mkbibitalic", "mkbibbold", "mkbibacro", "bibcorporate", "autocap", "hologo",
+    "bibliteral", "booktitle", "acro", "pkg", "pgm", "Package", "file", "textzh",
 )  # fmt: skip
+# TUGboat's logos (tugboat.cls and its tugboat.def), each printed as this text; the tree's
+# bibliographies use them in ~400 fields ("{\TUB} news", "Fonts and {\PS}").
+_LOGOS = {
+    "TUB": "TUGboat", "TUG": "TUG", "tug": "TUG", "CTAN": "CTAN", "PS": "PostScript",
+    "POSTSCRIPT": "PostScript", "VAX": "VAX", "XML": "XML", "HTML": "HTML", "CSS": "CSS",
+    "PDF": "PDF", "SGML": "SGML", "TikZ": "TikZ", "PiCTeX": "PiCTeX",
+    "KOMAScript": "KOMA-Script", "AllTeX": "(La)TeX", "Thanh": "H\u00e0n Th\u1ebf Th\u00e0nh",
+}  # fmt: skip
 _TEXT_ARGUMENT = (
     "texttt", "textsf", "textup", "textmd", "textnormal", "mbox", "fbox", "textsuperscript",
     *_WRAPPERS,
@@ -90,6 +101,14 @@ _EXTRA_MACROS = [
     MacroTextSpec("endash", "\u2013"),
     MacroTextSpec("slash", "/"),
     MacroTextSpec("thinspace", " "),
+    MacroTextSpec("par", " "),
+    *(MacroTextSpec(name, text) for name, text in _LOGOS.items()),
+    # A command's name in a title about TeX (TUGboat's \macro{let}, biblatex's \cmd{cite}).
+    *(MacroTextSpec(name, "\\%s") for name in ("macro", "cs", "cmd")),
+    MacroTextSpec("mkbibparens", "(%s)"),
+    MacroTextSpec("mkbibbrackets", "[%s]"),
+    MacroTextSpec("nopunct", ""),
+    MacroTextSpec("adddotspace", ". "),
     *(MacroTextSpec(name, text) for name, text in _PUNCTUATION.items()),
     *(
         MacroTextSpec(name, lambda node, l2tobj: _quoted(node, l2tobj))
@@ -121,7 +140,18 @@ _EXTRA_PARSER_MACROS = [
     MacroSpec("parbox", "[[[{{"),
     MacroSpec("enquote", "*{"),
     MacroSpec("mkbibquote", "{"),
-    *(MacroSpec(name, "{") for name in ("textsuperscript", *_WRAPPERS)),
+    *(
+        MacroSpec(name, "{")
+        for name in (
+            "textsuperscript",
+            *_WRAPPERS,
+            "macro",
+            "cs",
+            "cmd",
+            "mkbibparens",
+            "mkbibbrackets",
+        )
+    ),
 ]
 #: Deeper than this, pylatexenc's recursion is not worth the risk: braces and macro names
 #: are stripped instead (the words are kept).

@@ -154,20 +154,23 @@ def test_an_undefined_macro_is_kept_as_text_with_a_warning():
 
 
 def test_latex_commands_the_reader_does_not_know_are_named_field_by_field():
-    """TUGboat's titles use commands its own ``tugboat.def`` defines ({\\CTAN}): they are
-    dropped, and the entry says which, in a warning that groups across entries."""
+    """TUGboat's titles use commands its own documents define ({\\INSCRIPT}): they are
+    dropped, and the entry says which, in a warning that groups across entries. Its logos
+    the reader knows ({\\TUB}, {\\PS}) are text."""
     from library.imports.plan import warning_kind
 
     result = read_bibtex(
-        "@article{tb1, title = {{\\CTAN} news and {\\TUB} \\texttt{x}},\n"
-        '  author = {{\\PS} Smith and M{\\"u}ller, Jo}, journal = {TUGboat}, year = 1999}\n'
-        "@article{tb2, title = {The {\\CTAN} {\\em mirrors}}, journal = {TUGboat}, year = 2000}\n"
+        "@article{tb1, title = {{\\INSCRIPT} news and {\\BIP} in {\\TUB} \\texttt{x}},\n"
+        '  author = {{\\ssf Smith} and M{\\"u}ller, Jo}, journal = {{\\PS} Notes}, year = 1999}\n'
+        "@article{tb2, title = {The {\\INSCRIPT} {\\em mirrors}}, journal = {TUGboat},\n"
+        "  year = 2000}\n"
     )
     first, second = result.entries
-    assert first.record.title == "news and x"
-    assert "title: unknown LaTeX commands '\\CTAN', '\\TUB' dropped" in first.warnings
-    assert "author: unknown LaTeX command '\\PS' dropped" in first.warnings
-    assert second.warnings == ("title: unknown LaTeX command '\\CTAN' dropped",)
+    assert first.record.title == "news and in TUGboat x"
+    assert first.record.container_title == "PostScript Notes"
+    assert "title: unknown LaTeX commands '\\INSCRIPT', '\\BIP' dropped" in first.warnings
+    assert "author: unknown LaTeX command '\\ssf' dropped" in first.warnings
+    assert second.warnings == ("title: unknown LaTeX command '\\INSCRIPT' dropped",)
     kinds = {warning_kind(w) for e in result.entries for w in e.warnings if w.startswith("title")}
     assert kinds == {"title: unknown LaTeX commands '…', '…' dropped",
                      "title: unknown LaTeX command '…' dropped"}  # fmt: skip
