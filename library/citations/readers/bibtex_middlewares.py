@@ -242,7 +242,7 @@ class LatexDecodingMiddleware(BlockMiddleware):
             raw[field.key] = field.value
             if field.key in VERBATIM_FIELDS:
                 continue
-            # Commands the file's own document defines (TUGboat's {\CTAN}) have no text
+            # Commands the file's own document defines (TUGboat's {\INSCRIPT}) have no text
             # here: the reader is told which were dropped, field by field.
             dropped = unknown_commands(field.value)
             if dropped:

@@ -7,7 +7,7 @@ export -> import -> export round trip to be identical. A bare ``%`` is a literal
 sign in BibTeX but a comment to LaTeX, so it is escaped before decoding rather than
 letting the rest of the field vanish.
 
-What pylatexenc does not know is dropped with nothing in its place (``{\\CTAN}``: a
+What pylatexenc does not know is dropped with nothing in its place (``{\\INSCRIPT}``: a
 command a document defines for itself); :func:`decode` also names those commands, so the
 import can say so (``unknown_commands``), rather than lose them silently.
 """
@@ -244,7 +244,7 @@ def latex_to_text(value: str) -> str:
 
 def unknown_commands(value: str) -> tuple[str, ...]:
     r"""The commands :func:`latex_to_text` drops from ``value`` without knowing them
-    (``{\CTAN}``), in order of first use; those that only shape the page are left out.
+    (``{\INSCRIPT}``), in order of first use; those that only shape the page are left out.
 
     Decodes only a value that names such a command: an author list's accents (``\~``,
     ``\"``) and known commands need no pylatexenc parse of the whole field.
