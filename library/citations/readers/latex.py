@@ -178,8 +178,8 @@ def _quoted(node, l2t: LatexNodes2Text) -> str:
 
 def _citation(node, l2t: LatexNodes2Text) -> str:
     r"""``\cite[p.~3]{lamport}`` -> ``[lamport]``: the keys, which name other entries."""
-    texts = _arguments(node, l2t)
-    return f"[{texts[-1]}]" if texts and texts[-1] else ""
+    keys = _last_argument(node, l2t)
+    return f"[{keys}]" if keys else ""
 
 
 def _href(node, l2t: LatexNodes2Text) -> str:
@@ -249,7 +249,7 @@ def unknown_commands(value: str) -> tuple[str, ...]:
     Decodes only a value that names such a command: an author list's accents (``\~``,
     ``\"``) and known commands need no pylatexenc parse of the whole field.
     """
-    if not any(_unknown(name) for name in _LETTER_COMMAND.findall(value)):
+    if not _unknown_names(value):
         return ()
     return decode(value)[1]
 
@@ -336,7 +336,8 @@ def _dropped(nodes) -> list[str]:
 
 
 def _unknown_names(value: str) -> tuple[str, ...]:
-    """The unknown commands named in ``value`` (when pylatexenc cannot say: see decode)."""
+    """The unknown commands named in ``value``: what decode reports when pylatexenc cannot
+    say, and unknown_commands' test of whether a parse is needed at all."""
     return tuple(dict.fromkeys(n for n in _LETTER_COMMAND.findall(value) if _unknown(n)))
 
 
