@@ -31,6 +31,7 @@ from django.db import DatabaseError, connection, transaction
 
 from library.catalogue.models import Piece
 from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
+from library.search.backends.database.sqlite import sidecar
 from library.search.backends.database.sqlite.compiler import (
     FTS_TABLE,
     REGION_TABLE,
@@ -388,13 +389,17 @@ class SQLiteFTS5Backend(SearchBackend):
             generation = self._generation(cursor)
             key = (compiled.match, compiled.where, tuple(compiled.params), sort)
             cached = self.cache.get(connection.alias, generation, key, need)
+            fresh = cached is None
             if cached is None:
                 cached = self._rank(cursor, compiled, sort, max(need, self.cache.depth))
+            rows = cached.rows[offset:need]
+            # Before the facets: the ids they count may still be listed beside this.
+            snippets = self._snippets(cursor, compiled.highlight, [r[0] for r in rows])
+            if fresh:
+                cached.settle()
                 cached.facets = self._facets(cursor, cached.ids, vocabulary)
                 cached.ids = np.zeros(0, np.int64)  # keep the page and counts, not every id
                 self.cache.put(connection.alias, generation, key, cached)
-            rows = cached.rows[offset:need]
-            snippets = self._snippets(cursor, compiled.highlight, [r[0] for r in rows])
         hits = [Hit(pk, -float(s or 0.0), snippets.get(pk, "")) for pk, s in rows]
         return SearchResults(
             hits=hits, total=cached.total, facets=cached.facets, hints=list(compiled.hints)
@@ -526,11 +531,23 @@ class SQLiteFTS5Backend(SearchBackend):
         if compiled.where and not where:
             where = " AND " + compiled.where.replace("p.id", "+rowid")
             where_params = list(compiled.params)
-        rows = self._head_tiers(cursor, compiled, need, where, where_params)
-        if len(rows) >= need:
-            if ids is None:
-                ids = self._match_ids(cursor, compiled)
-            return Ranked(total=len(ids), rows=rows[:need], ids=ids)
+        # Every matching id, listed beside the head tiers (and the page's snippets) while
+        # they run: wanted when the head tiers fill the page, stopped when they do not.
+        side = None if where or ids is not None else sidecar.start(*self._ids_pass(compiled))
+        filled = False
+        try:
+            rows = self._head_tiers(cursor, compiled, need, where, where_params)
+            filled = len(rows) >= need
+        finally:
+            if side is not None and not filled:
+                side.cancel()
+        if filled:
+            if side is None:
+                ids = self._match_ids(cursor, compiled) if ids is None else ids
+                return Ranked(total=len(ids), rows=rows[:need], ids=ids)
+            ranked = Ranked(total=0, rows=rows[:need])  # the total once settled
+            ranked.pending = lambda: self._listed_ids(cursor, compiled, side)
+            return ranked
         # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
         text = cursor.execute(
             f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
@@ -547,6 +564,18 @@ class SQLiteFTS5Backend(SearchBackend):
                 rows.append((int(pk), float(score)))
         return Ranked(total=len(ids), rows=rows, ids=ids)
 
+    def _ids_pass(self, compiled) -> tuple[str, list]:
+        """The statement listing every id ``compiled`` matches, as one string."""
+        ids_sql, ids_params = self._ids(compiled, *self._base(compiled))
+        return f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params
+
+    def _listed_ids(self, cursor, compiled, side: sidecar.SideRead | None) -> np.ndarray:
+        """The ids the side read listed, or listed here if it could not."""
+        rows = side.rows() if side is not None else None
+        if rows is None:
+            return self._match_ids(cursor, compiled)
+        return _parse_ids(rows[0][0])
+
     def _match_ids(self, cursor, compiled) -> np.ndarray:
         """Every matching id (for the total and the facets), in no particular order.
 
@@ -556,10 +585,7 @@ class SQLiteFTS5Backend(SearchBackend):
         5.0 ms for the MATCH alone and 1.1 ms to read the filter's ids).
         """
         if compiled.id_filter is None:
-            ids_sql, ids_params = self._ids(compiled, *self._base(compiled))
-            return _id_array(
-                cursor.execute(f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params)
-            )
+            return _id_array(cursor.execute(*self._ids_pass(compiled)))
         matched = _id_array(
             cursor.execute(
                 f"SELECT group_concat(m.id) FROM (SELECT rowid AS id FROM {FTS_TABLE} "
@@ -853,7 +879,10 @@ class _GuardedCursor:
 def _id_array(rows) -> np.ndarray:
     """The ids of a ``group_concat`` row: one string numpy parses in C (fetching a hundred
     thousand rows one by one into Python cost ten times more than the match itself)."""
-    text = rows.fetchone()[0]
+    return _parse_ids(rows.fetchone()[0])
+
+
+def _parse_ids(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db import DEFAULT_DB_ALIAS
 
 from library.catalogue import facet_arrays
@@ -45,8 +47,18 @@ class Ranked:
 
     total: int
     rows: list[tuple[int, float]]
-    ids: list[int] = field(default_factory=list)
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     facets: dict = field(default_factory=dict)
+    # Gives the ids (and so the total) when they are still being listed beside the
+    # request (sidecar.py) while its page is finished: ``settle`` waits for them.
+    pending: Callable[[], np.ndarray] | None = None
+
+    def settle(self) -> None:
+        """Every matching id in hand, and the total counted from them."""
+        if self.pending is not None:
+            self.ids = self.pending()
+            self.total = len(self.ids)
+            self.pending = None
 
 
 class ResultCache:

@@ -1,0 +1,187 @@
+"""The SQLite engine's side reads: a search's ids pass on a second connection.
+
+* **The same answers.** On a database file in WAL mode, as the project runs it (the test
+  suite's in-memory database is one the helper could not open), each query's hits, total
+  and facets are the same with side reads on and off, and the ids did come from the side
+  read where the head tiers filled the page. Inside a transaction, whose writes the helper
+  could not see, none is started.
+* **A side read never costs the request.** Cancelled, its statement stops (SQLite's
+  interrupt); with every helper busy none begins, and on an error it hands the statement
+  back (``rows()`` is None): the engine runs it on the request's own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+
+import pytest
+
+from library.search.backends.database.sqlite import sidecar
+from tests.reliability.test_index_faults import run
+
+pytestmark = pytest.mark.sqlite  # the SQLite engine's own code; the PostgreSQL pass skips it
+
+SEARCH_BOTH_WAYS = """
+import json
+
+import django
+
+django.setup()
+from django.core.management import call_command
+from django.db import transaction
+
+from library.catalogue.models import Piece, Topic
+from library.catalogue.services import PieceContributors, PieceTags, save_piece
+from library.search import service
+from library.search.backends import get_backend
+from library.search.backends.database.sqlite import sidecar
+
+call_command("migrate", verbosity=0)
+topics = [
+    Topic.objects.get_or_create(slug=slug, defaults={"name": slug.title()})[0]
+    for slug in ("terrorism", "maritime")
+]
+for n in range(90):
+    title = f"Insurgency notes {n}" if n % 3 == 0 else f"Harbour survey {n}"
+    body = "The insurgency and the insurgents. " * (1 + n % 4) + f"Port number {n}."
+    if n % 10 == 0:
+        body += " A rare phrase of seagrass meadows."
+    piece = Piece(title=title, body=body, synopsis="Coastal security.")
+    save_piece(piece, PieceContributors(authors=[]), PieceTags([topics[n % 2]], []))
+
+get_backend().cache.size = 0  # every search ranks afresh
+served = []
+started = []
+rows = sidecar.SideRead.rows
+init = sidecar.SideRead.__init__
+
+
+def counted_rows(self):
+    found = rows(self)
+    served.append(found is not None)
+    return found
+
+
+def counted_init(self, *args):
+    started.append(1)
+    init(self, *args)
+
+
+sidecar.SideRead.rows = counted_rows
+sidecar.SideRead.__init__ = counted_init
+
+
+def answer(text):
+    found = service.search(text)
+    return {
+        "hits": [[piece.pk, hit.snippet] for piece, hit in found.entries],
+        "total": found.total,
+        "error": found.index_error,
+        "facets": json.loads(json.dumps(found.facets, default=str)),
+    }
+
+
+QUERIES = ["insurgency", "insurg*", "port", '"seagrass meadows"', "coastal", "harbour -survey"]
+out = {"queries": {}}
+for text in QUERIES:
+    sidecar.enabled = False
+    alone = answer(text)
+    sidecar.enabled = True
+    served.clear()
+    beside = answer(text)
+    same = alone == beside
+    out["queries"][text] = {"same": same, "served": list(served), "total": alone["total"]}
+started.clear()
+with transaction.atomic():
+    answer("insurgency")
+out["started_in_a_transaction"] = len(started)
+print(json.dumps(out))
+"""
+
+
+def test_side_reads_give_the_same_answers_and_serve_the_ids(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "library.settings",  # its own database file, in WAL mode
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'catalogue.sqlite3'}",
+        "SEARCH_BACKEND": "database",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    done = run(SEARCH_BOTH_WAYS, env=env)
+    seen = json.loads(done.stdout.splitlines()[-1])
+    queries = seen["queries"]
+    assert all(q["same"] for q in queries.values()), queries
+    # 30 titles hold "insurgency": the head tiers fill a page of 20, and the side read
+    # listed all 90 pieces' ids while they ran; the prefix likewise.
+    assert queries["insurgency"] == {"same": True, "served": [True], "total": 90}
+    assert queries["insurg*"]["served"] == [True]
+    # A rare phrase does not fill the page from the head tiers: the side read is
+    # cancelled and the body tier's BM25 pass lists the ids.
+    assert queries['"seagrass meadows"']["served"] == []
+    assert queries['"seagrass meadows"']["total"] == 9
+    assert seen["started_in_a_transaction"] == 0
+
+
+@pytest.fixture
+def database(tmp_path) -> str:
+    path = str(tmp_path / "side.sqlite3")
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (n INTEGER)")
+        db.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(10)])
+    return path
+
+
+# Counts far past what any machine finishes in minutes: only an interrupt ends it.
+ENDLESS = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000) "
+    "SELECT count(*) FROM c"
+)
+
+
+def started_running(read: sidecar.SideRead) -> None:
+    for _ in range(6000):
+        with read._lock:
+            if read._running is not None:
+                return
+        threading.Event().wait(0.01)
+    raise AssertionError("the side read never started")
+
+
+def test_a_side_read_gives_its_rows_with_django_placeholders(database):
+    read = sidecar.SideRead.begin(database, "SELECT sum(n) FROM t WHERE n >= %s", [5])
+    assert read.rows() == [(35,)]
+
+
+def test_a_cancelled_side_read_stops_its_statement(database):
+    read = sidecar.SideRead.begin(database, ENDLESS, [])
+    started_running(read)
+    read.cancel()
+    # Interrupted: the helper is free again and its connection answers the next read.
+    assert read._future.result(timeout=120) is None
+    assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []).rows() == [(10,)]
+
+
+def test_with_every_helper_busy_no_side_read_begins(database):
+    busy = [sidecar.SideRead.begin(database, ENDLESS, []) for _ in range(sidecar.HELPERS)]
+    try:
+        for read in busy:
+            started_running(read)
+        # Not queued behind them: the caller runs the statement itself.
+        assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []) is None
+    finally:
+        for read in busy:
+            read.cancel()
+    for read in busy:
+        assert read._future.result(timeout=120) is None
+
+
+def test_a_failing_side_read_is_handed_back(database):
+    assert sidecar.SideRead.begin(database, "SELECT * FROM no_such_table", []).rows() is None
+
+
+def test_side_reads_are_refused_where_the_helper_could_not_see_the_data(db):
+    # The test suite's database is in memory (and each test runs in a transaction).
+    assert sidecar.start("SELECT 1", []) is None
