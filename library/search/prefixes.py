@@ -48,11 +48,14 @@ class Completions:
     ``prefix_is_stemmed``: whether the engine stems the typed prefix before matching it
     (FTS5 and PostgreSQL do: ``ines*`` is ``in*`` to FTS5), so that its match reaches the
     stems beginning with the prefix's stem; Whoosh matches the prefix as typed.
+    ``carried``: whether the engine matches a prefix whose stem is under three letters
+    through its *carrier* instead (``carrier``), as the SQLite engine does.
     """
 
-    def __init__(self, *, prefix_is_stemmed: bool) -> None:
+    def __init__(self, *, prefix_is_stemmed: bool, carried: bool = False) -> None:
         self.prefix_is_stemmed = prefix_is_stemmed
-        self._known: dict[str, tuple[str, ...]] = {}
+        self.carried = carried and prefix_is_stemmed
+        self._known: dict[str, tuple[str | None, tuple[str, ...]]] = {}
 
     def __call__(self, prefix: str, stems: Stems) -> tuple[str, ...]:
         """Words of ``prefix`` plus an ending whose stems the prefix match misses.
@@ -60,9 +63,25 @@ class Completions:
         The prefix is folded as the indexes fold it ("Sécurit" is "securit"); one that is
         then not plain ASCII letters gets none: the endings are English.
         """
+        return self._known_for(prefix, stems)[1]
+
+    def carrier(self, prefix: str, stems: Stems) -> str | None:
+        """A word the engine stems to the (folded) prefix itself, where the prefix's own
+        stem is shorter than three letters; None elsewhere, and unless ``carried``.
+
+        FTS5 stems the typed prefix before matching it, and Porter stems "ines" to "in",
+        so ``ines*`` matched every word beginning "in": all 100,000 pieces of the
+        benchmark's catalogue, in 0.4 s. The prefix match of a word stemmed to "ines"
+        ("inesing") reaches exactly the stems beginning "ines", and the completions add
+        the words whose stems are shorter, as for any prefix. Stems under three letters
+        ("in", the stem of "ines" itself) are not reached, as no completion reaches them.
+        """
+        return self._known_for(prefix, stems)[0]
+
+    def _known_for(self, prefix: str, stems: Stems) -> tuple[str | None, tuple[str, ...]]:
         prefix = fold(prefix)
         if not (prefix.isascii() and prefix.isalpha()):
-            return ()
+            return None, ()
         found = self._known.get(prefix)
         if found is None:
             found = self._complete(prefix, stems)
@@ -71,12 +90,18 @@ class Completions:
             self._known[prefix] = found
         return found
 
-    def _complete(self, prefix: str, stems: Stems) -> tuple[str, ...]:
+    def _complete(self, prefix: str, stems: Stems) -> tuple[str | None, tuple[str, ...]]:
         words = [prefix + tail for tail in TAILS]
         stemmed = stems([prefix, *words])
         reached = stemmed[0] if self.prefix_is_stemmed else prefix
+        carrier = None
+        if self.carried and len(reached) < _MIN_STEM:
+            carrier = next(
+                (w for w, s in zip(words, stemmed[1:], strict=True) if s == prefix), None
+            )
+            reached = prefix if carrier is not None else reached
         chosen: dict[str, str] = {}
         for word, stem in zip(words, stemmed[1:], strict=True):
             if len(stem) >= _MIN_STEM and not stem.startswith(reached):
                 chosen.setdefault(stem, word)
-        return tuple(chosen.values())
+        return carrier, tuple(chosen.values())

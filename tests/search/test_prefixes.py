@@ -23,6 +23,7 @@ SEED = Path(__file__).resolve().parents[1] / "fixtures" / "mosul-operation.txt"
 
 
 FTS5 = (Completions(prefix_is_stemmed=True), fts5_stems)
+CARRIED = (Completions(prefix_is_stemmed=True, carried=True), fts5_stems)  # the SQLite engine's
 WHOOSH = (Completions(prefix_is_stemmed=False), whoosh_stems)
 
 
@@ -53,6 +54,23 @@ def test_no_completion_where_the_prefix_match_reaches_every_stem(engine_stems):
     assert "ines" not in completions("ines", stems)
 
 
+def test_a_prefix_whose_stem_is_under_three_letters_is_carried_by_a_word_stemmed_to_it():
+    completions, stems = CARRIED
+    # FTS5 stems "ines" to "in": its prefix match would reach every stem beginning "in".
+    assert stems(["ines"]) == ["in"]
+    carrier = completions.carrier("Ines", stems)
+    assert carrier is not None
+    assert carrier.startswith("ines")
+    assert stems([carrier]) == ["ines"]  # so its prefix match reaches stems "ines…" only
+    # Its completions are counted from that reach: their stems do not begin "ines".
+    assert all(not stem.startswith("ines") for stem in stems(list(completions("ines", stems))))
+    # A prefix whose stem has three letters or more is matched as before.
+    assert completions.carrier("secur", stems) is None
+    assert completions.carrier("negotiat", stems) is None
+    # Only where the engine asks for it.
+    assert FTS5[0].carrier("ines", stems) is None
+
+
 def test_a_prefix_is_folded_first_and_only_letters_get_completions():
     completions, stems = FTS5
     assert completions("Sécurit", stems) == completions("securit", stems) != ()
@@ -67,14 +85,21 @@ def test_a_prefix_is_folded_first_and_only_letters_get_completions():
 def test_completions_begin_with_the_prefix_and_reach_only_new_stems(typed):
     """Any text at all: no error, every completion is the folded prefix plus an ending, and
     its stem (FTS5's) is one the engine's match on the stemmed prefix does not reach."""
-    completions, stems = FTS5
-    found = completions(typed, stems)
-    prefix = fold(typed)
-    reached = stems([prefix])[0]
-    assert all(word.startswith(prefix) and word[len(prefix) :] in TAILS for word in found)
-    for stem in stems(list(found)):
-        assert len(stem) >= 3
-        assert not stem.startswith(reached)
+    for completions, stems in (FTS5, CARRIED):
+        found = completions(typed, stems)
+        prefix = fold(typed)
+        reached = stems([prefix])[0]
+        carrier = completions.carrier(typed, stems)
+        if carrier is not None:  # the engine matches the carrier's prefix: the typed one
+            assert len(reached) < 3
+            assert stems([carrier]) == [prefix]
+            assert carrier.startswith(prefix)
+            assert carrier[len(prefix) :] in TAILS
+            reached = prefix
+        assert all(word.startswith(prefix) and word[len(prefix) :] in TAILS for word in found)
+        for stem in stems(list(found)):
+            assert len(stem) >= 3
+            assert not stem.startswith(reached)
 
 
 def test_fts5_stems_are_the_index_tokenizers():
@@ -121,6 +146,16 @@ def worded(engine, add_piece) -> dict:
 )
 def test_a_prefix_finds_words_whose_stem_is_shorter(worded, typed, expected):
     assert keys(typed) == {worded[name] for name in expected}
+
+
+def test_a_prefix_stemmed_to_two_letters_finds_its_own_words_only(engine, add_piece):
+    """``ines*`` is ``in*`` to FTS5 (Porter stems "ines" to "in"): it found every piece
+    with a word beginning "in". Now the words beginning "ines" (on PostgreSQL, whose
+    Snowball stem of "ines" is "ine", the stems beginning "ine")."""
+    found = add_piece("An Inescapable Dilemma", body="Nothing inestimable here.").citation_key
+    add_piece("Interior Ministry Reshuffle", body="Insurgents in the north.")
+    add_piece("Coastal Patrols", body="Ships sailed into the strait.")
+    assert keys("ines*") == {found}
 
 
 def test_a_completed_word_is_highlighted(worded):

@@ -21,8 +21,9 @@ from library.search.vocab import Vocabulary, resolve_type
 FTS_TABLE = "search_piece_fts"
 PrefixWords = Callable[[str], list[str]]
 _COLUMN = {"title": "title", "author": "authors"}
-# FTS5 stems a prefix before matching it: ``negotiat*`` reaches the stems ``negotiat…``.
-_COMPLETIONS = Completions(prefix_is_stemmed=True)
+# FTS5 stems a prefix before matching it: ``negotiat*`` reaches the stems ``negotiat…``;
+# ``ines*``, whose stem is "in", is matched through a carrier (prefixes.py).
+_COMPLETIONS = Completions(prefix_is_stemmed=True, carried=True)
 TOPIC_TABLE = Piece.topics.through._meta.db_table
 _PIECE_TABLE = Piece._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
@@ -113,6 +114,8 @@ class Compiler:
         literal = quote(node.text) + ("*" if node.prefix else "")
         highlight = ""
         if node.prefix:
+            carrier = _COMPLETIONS.carrier(node.text, fts5_stems)
+            literal = quote(carrier) + "*" if carrier is not None else literal
             # The words whose stems FTS5's match on the stemmed prefix misses (prefixes.py).
             extra = [quote(w) for w in _COMPLETIONS(node.text, fts5_stems)]
             literal = "(" + " OR ".join([literal, *extra]) + ")" if extra else literal
