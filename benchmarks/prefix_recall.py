@@ -9,7 +9,10 @@ abstracts and notes that nobody on this team wrote) and in the RSIS commentary o
 each prefix of it from 4 letters to all but its last, the prefix finds the word when its
 stem is one the engine's prefix match reaches (FTS5 and PostgreSQL stem the typed
 prefix first; Whoosh matches it as typed), before, or one of the prefix's completions
-(``library/search/prefixes.py``) has the word's stem, now. Every stem is the engine's own:
+(``library/search/prefixes.py``) has the word's stem, now; now, a prefix the SQLite engine
+carries (its FTS5 stem is under three letters: ``ines`` is ``in``) reaches the stems that
+begin with the prefix as typed, and no longer those beginning with its stem. Every stem
+is the engine's own:
 FTS5's tokenizer, the index's Whoosh analyzer, PostgreSQL's ``dossier_english_stem``
 (``--postgres``, on a migrated database). It prints, per engine, the share of prefixes
 that find their word before and now, the completions a prefix gets on average, and the
@@ -56,19 +59,29 @@ def real_words(bib_root: Path, min_count: int) -> list[str]:
     return sorted(word for word, count in counts.items() if count >= min_count)
 
 
-def recall(name: str, words: list[str], stems, prefix_is_stemmed: bool) -> None:
+def recall(
+    name: str, words: list[str], stems, prefix_is_stemmed: bool, carried: bool = False
+) -> None:
     from library.search.prefixes import Completions
 
-    completions = Completions(prefix_is_stemmed=prefix_is_stemmed)
+    completions = Completions(prefix_is_stemmed=prefix_is_stemmed, carried=carried)
     started = time.perf_counter()
     stem_of = dict(zip(words, stems(words), strict=True))
     prefixes = sorted({word[:k] for word in words for k in range(4, len(word))})
     reached = dict(zip(prefixes, stems(prefixes), strict=True)) if prefix_is_stemmed else {}
-    # Each prefix's completions and their stems, once (many words share a prefix).
-    completed = {prefix: completions(prefix, stems) for prefix in prefixes}
+    # Each prefix's completions and their stems, once (many words share a prefix), and
+    # the prefixes whose stem is under three letters, matched through their carrier
+    # (prefixes.py): the engine's match then reaches the stems beginning with the prefix
+    # as typed. (One after the other: the second comes from the entry the first remembered.)
+    carriers: dict[str, str | None] = {}
+    completed: dict[str, tuple[str, ...]] = {}
+    for prefix in prefixes:
+        carriers[prefix] = completions.carrier(prefix, stems)
+        completed[prefix] = completions(prefix, stems)
     completed_stems = {
         p: set(stems(list(extra))) if extra else set() for p, extra in completed.items()
     }
+    carried_to = {prefix for prefix, carrier in carriers.items() if carrier is not None}
     total = before = now = added = 0
     missed: collections.Counter[str] = collections.Counter()
     for word in words:
@@ -76,7 +89,10 @@ def recall(name: str, words: list[str], stems, prefix_is_stemmed: bool) -> None:
             prefix = word[:k]
             reach = reached.get(prefix, prefix)
             found_before = stem_of[word].startswith(reach)
-            found_now = found_before or stem_of[word] in completed_stems[prefix]
+            reach_now = prefix if prefix in carried_to else reach
+            found_now = stem_of[word].startswith(reach_now) or (
+                stem_of[word] in completed_stems[prefix]
+            )
             total += 1
             before += found_before
             now += found_now
@@ -86,9 +102,13 @@ def recall(name: str, words: list[str], stems, prefix_is_stemmed: bool) -> None:
     print(
         f"{name:<22} {total:>8,} prefixes: found before {before / total:.2%}, now "
         f"{now / total:.2%}; {added / total:.2f} completions a prefix; "
+        f"{len(carried_to)} of {len(prefixes):,} distinct prefixes carried; "
         f"{time.perf_counter() - started:.0f} s"
     )
     print(f"{'':<22} endings still missed (count): {missed.most_common(10)}")
+    if carried_to:
+        shown = ", ".join(f"{p}* as {carriers[p]}*" for p in sorted(carried_to)[:8])
+        print(f"{'':<22} carried: {shown}")
 
 
 def search_catalogue() -> None:
@@ -145,7 +165,7 @@ def main() -> None:
 
     words = real_words(args.bib_root, args.min_count)
     print(f"{len(words):,} distinct words; load {os.getloadavg()[0]:.1f}")
-    recall("SQLite (FTS5 porter)", words, fts5_stems, prefix_is_stemmed=True)
+    recall("SQLite (FTS5 porter)", words, fts5_stems, prefix_is_stemmed=True, carried=True)
     recall("Whoosh (its Porter)", words, whoosh_stems, prefix_is_stemmed=False)
     if args.postgres:
         from library.search.backends.database.postgres.backend import _stems as pg_stems

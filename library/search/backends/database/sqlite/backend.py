@@ -12,7 +12,8 @@ Tables (created by this app's migration 0001; ``clear`` recreates them from ``CR
 * ``search_state``: the index generation, which every write changes (the result cache's key).
 
 (``search_word_fts`` and ``search_word_vocab`` are older tables that ``DROP_SQL`` still
-removes.) The compiler is compiler.py; facet arrays and the result cache are facets.py.
+removes.) The compiler is compiler.py; facet arrays and the result cache are facets.py;
+the ids pass that runs on a second connection beside a search's ranking is sidecar.py.
 """
 
 from __future__ import annotations
@@ -504,10 +505,13 @@ class SQLiteFTS5Backend(SearchBackend):
         """Relevance, unfiltered or filtered on ids (topic, region, year), tier by tier.
 
         The head tiers first; when they fill the page, the body tier is never ranked and
-        one pass without BM25 collects the ids. Otherwise one BM25 pass over the full
-        table, in rank order, gives both the ids and the body tier: ranking it separately
-        evaluated the match once more (for a phrase of common words, position checks over
-        most of the catalogue each time; BM25 itself also counts the phrase's documents).
+        one pass without BM25 collects the ids: unfiltered, that pass starts on a second
+        connection before the head tiers (sidecar.py), and the page's snippets are cut
+        while it runs (``Ranked.pending``); it is stopped if they do not fill the page.
+        Otherwise one BM25 pass over the full table, in rank order, gives both the ids and
+        the body tier: ranking it separately evaluated the match once more (for a phrase
+        of common words, position checks over most of the catalogue each time; BM25
+        itself also counts the phrase's documents).
         An id filter restricts every tier (``+rowid``: the MATCH drives, the filter's ids
         are tested as rows come); a common word within a topic used to be ranked by BM25
         over every match in the topic, which the head tiers now skip when they fill the

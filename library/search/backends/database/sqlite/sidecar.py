@@ -82,7 +82,8 @@ class SideRead:
                 if self._cancelled:
                     return None
                 self._running = db
-            return db.execute(_DJANGO_PLACEHOLDER.sub("?", self._sql), self._params).fetchall()
+            sql = _DJANGO_PLACEHOLDER.sub("?", self._sql).replace("%%", "%")
+            return db.execute(sql, self._params).fetchall()
         except sqlite3.Error:
             # Interrupted, or the index is missing or locked: the caller runs the statement
             # on its own connection, which raises what the engine raises for it.
