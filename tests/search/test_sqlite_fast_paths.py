@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import random
 from collections import Counter
 from dataclasses import replace
@@ -265,6 +266,40 @@ def test_snippets_are_the_documented_choice_row_by_row(seeded, text, docs_per_se
     expected = {pk: _snippet_oracle(compiled.highlight, pk) for pk in ids}
     assert snippets == {pk: s for pk, s in expected.items() if s}
     assert snippets, "the seeded catalogue should give this query some snippets"
+
+
+def test_the_head_table_says_short_only_when_the_head_tiers_fall_short(seeded):
+    """``_head_falls_short`` starts the body tier's pass before the head tiers run, so it
+    must never be wrong one way: it says the head tiers cannot fill the page only when
+    they do not. Checked for words, phrases, ORs, column filters and page sizes; an
+    exclusion or a prefix is never probed."""
+    engine = sqlite_backend.SQLiteFTS5Backend()
+    vocabulary = Vocabulary.load()
+    texts = [
+        *WORDS[:12],
+        *(f'"{a} {b}"' for a, b in itertools.pairwise(WORDS[:9])),
+        "security OR karan",
+        "title:insurgency",
+        "author:family1",
+        "maritime policy",
+        "state -security",
+        "ka*",
+    ]
+    said = {True: 0, False: 0}
+    with engine._cursor() as cursor:
+        for need in (1, 5, 20, 100):
+            for text in texts:
+                compiled = compile_query(parse_query(text).root, vocabulary)
+                short = engine._head_falls_short(cursor, compiled, need)
+                rows = engine._head_tiers(cursor, compiled, need)
+                said[short] += 1
+                if short:
+                    assert len(rows) < need, (text, need)
+                if text in ("state -security", "ka*"):
+                    assert not short, text
+    # Both answers were put to the test.
+    assert said[True], said
+    assert said[False], said
 
 
 def test_service_search_with_filters_matches_the_sql_filtered_count(seeded):

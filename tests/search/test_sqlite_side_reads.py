@@ -2,8 +2,9 @@
 
 * **The same answers.** On a database file in WAL mode, as the project runs it (the test
   suite's in-memory database is one the helper could not open), each query's hits, total
-  and facets are the same with side reads on and off, and the ids did come from the side
-  read where the head tiers filled the page. Inside a transaction, whose writes the helper
+  and facets are the same with side reads on and off, and the side read did run the pass
+  the page needed: the ids pass where the head tiers filled the page, the body tier's
+  BM25 pass where the head table could not. Inside a transaction, whose writes the helper
   could not see, none is started.
 * **A side read never costs the request.** Cancelled, its statement stops (SQLite's
   interrupt); with every helper busy none begins, and on an error it hands the statement
@@ -61,12 +62,13 @@ init = sidecar.SideRead.__init__
 
 def counted_rows(self):
     found = rows(self)
-    served.append(found is not None)
+    # Which pass the side read ran: the body tier's (with BM25) or the ids pass.
+    served.append(("body" if "bm25(" in self._sql else "ids", found is not None))
     return found
 
 
 def counted_init(self, *args):
-    started.append(1)
+    started.append("body" if "bm25(" in args[1] else "ids")
     init(self, *args)
 
 
@@ -91,9 +93,12 @@ for text in QUERIES:
     alone = answer(text)
     sidecar.enabled = True
     served.clear()
+    started.clear()
     beside = answer(text)
     same = alone == beside
-    out["queries"][text] = {"same": same, "served": list(served), "total": alone["total"]}
+    out["queries"][text] = {
+        "same": same, "started": list(started), "served": served[:], "total": alone["total"]
+    }
 started.clear()
 with transaction.atomic():
     answer("insurgency")
@@ -116,12 +121,17 @@ def test_side_reads_give_the_same_answers_and_serve_the_ids(tmp_path):
     assert all(q["same"] for q in queries.values()), queries
     # 30 titles hold "insurgency": the head tiers fill a page of 20, and the side read
     # listed all 90 pieces' ids while they ran; the prefix likewise.
-    assert queries["insurgency"] == {"same": True, "served": [True], "total": 90}
-    assert queries["insurg*"]["served"] == [True]
-    # A rare phrase does not fill the page from the head tiers: the side read is
-    # cancelled and the body tier's BM25 pass lists the ids.
-    assert queries['"seagrass meadows"']["served"] == []
+    assert queries["insurgency"]["served"] == [["ids", True]]
+    assert queries["insurgency"]["total"] == 90
+    assert queries["insurg*"]["served"] == [["ids", True]]
+    # A rare phrase, in no title: the head table cannot fill the page, so the body tier's
+    # BM25 pass (which lists the ids too) ran beside the head tiers.
+    assert queries['"seagrass meadows"']["served"] == [["body", True]]
     assert queries['"seagrass meadows"']["total"] == 9
+    # With an exclusion the head table's count proves nothing: the ids pass is started,
+    # and stopped when the head tiers (no "Harbour" title without "survey") fall short.
+    assert queries["harbour -survey"]["started"] == ["ids"]
+    assert queries["harbour -survey"]["served"] == []
     assert seen["started_in_a_transaction"] == 0
 
 

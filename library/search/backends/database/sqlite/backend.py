@@ -87,6 +87,7 @@ _SCAN_TERMS = 3  # quoted strings in a highlight expression from which snippets 
 _SCAN_DOCS_PER_SEEK = 20
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _NEGATION = ") NOT ("  # only the compiler writes this; reader words are always quoted
+_PREFIX = '"*'  # a quoted word followed by FTS5's prefix mark (a quote in a word is doubled)
 # What FTS5's query parser says when it rejects a MATCH expression.
 _REJECTED = ("fts5: syntax error", "unterminated string")
 # Bulk load (rebuild_index): FTS5 buffers up to 1 MB of new postings before writing a
@@ -505,13 +506,15 @@ class SQLiteFTS5Backend(SearchBackend):
         """Relevance, unfiltered or filtered on ids (topic, region, year), tier by tier.
 
         The head tiers first; when they fill the page, the body tier is never ranked and
-        one pass without BM25 collects the ids: unfiltered, that pass starts on a second
-        connection before the head tiers (sidecar.py), and the page's snippets are cut
-        while it runs (``Ranked.pending``); it is stopped if they do not fill the page.
-        Otherwise one BM25 pass over the full table, in rank order, gives both the ids and
-        the body tier: ranking it separately evaluated the match once more (for a phrase
-        of common words, position checks over most of the catalogue each time; BM25
-        itself also counts the phrase's documents).
+        one pass without BM25 collects the ids. Otherwise one BM25 pass over the full
+        table, in rank order, gives both the ids and the body tier: ranking it separately
+        evaluated the match once more (for a phrase of common words, position checks over
+        most of the catalogue each time; BM25 itself also counts the phrase's documents).
+        Unfiltered, the pass the page will need starts on a second connection before the
+        head tiers run (sidecar.py): the BM25 pass when the head table holds too few
+        matches to fill the page (``_head_falls_short``), else the ids pass, whose ids the
+        facets wait for while the page's snippets are cut (``Ranked.pending``) and which
+        is stopped if the head tiers fall short after all.
         An id filter restricts every tier (``+rowid``: the MATCH drives, the filter's ids
         are tested as rows come); a common word within a topic used to be ranked by BM25
         over every match in the topic, which the head tiers now skip when they fill the
@@ -535,29 +538,34 @@ class SQLiteFTS5Backend(SearchBackend):
         if compiled.where and not where:
             where = " AND " + compiled.where.replace("p.id", "+rowid")
             where_params = list(compiled.params)
-        # Every matching id, listed beside the head tiers (and the page's snippets) while
-        # they run: wanted when the head tiers fill the page, stopped when they do not.
-        side = None if where or ids is not None else sidecar.start(*self._ids_pass(compiled))
+        # Unfiltered, the pass the page will need runs beside the head tiers (sidecar.py):
+        # the body tier's when the head table cannot fill the page, else the ids pass
+        # (wanted when the head tiers fill the page, stopped when they do not).
+        beside = not where and ids is None and sidecar.available()
+        body_beside = beside and self._head_falls_short(cursor, compiled, need)
+        side = None
+        if body_beside:
+            side = sidecar.start(*self._body_pass(compiled, where, where_params))
+        elif beside:
+            side = sidecar.start(*self._ids_pass(compiled))
         filled = False
         try:
             rows = self._head_tiers(cursor, compiled, need, where, where_params)
             filled = len(rows) >= need
         finally:
-            if side is not None and not filled:
+            if side is not None and filled == body_beside:  # its rows are not wanted
                 side.cancel()
         if filled:
-            if side is None:
+            if side is None or body_beside:  # (body_beside: a write came in between)
                 ids = self._match_ids(cursor, compiled) if ids is None else ids
                 return Ranked(total=len(ids), rows=rows[:need], ids=ids)
             ranked = Ranked(total=0, rows=rows[:need])  # the total once settled
             ranked.pending = lambda: self._listed_ids(cursor, compiled, side)
             return ranked
-        # bm25() in SQL, not FTS5's configured "rank": measured a third less CPU here.
-        text = cursor.execute(
-            f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
-            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{where} ORDER BY s, rowid)",
-            [compiled.match, *where_params],
-        ).fetchone()[0]
+        listed = side.rows() if side is not None and body_beside else None
+        if listed is None:
+            listed = cursor.execute(*self._body_pass(compiled, where, where_params)).fetchall()
+        text = listed[0][0]
         pairs = np.fromstring(text, sep=",") if text else np.zeros(0)
         ids = pairs[0::2].astype(np.int64)
         seen = {pk for pk, _ in rows}
@@ -567,6 +575,37 @@ class SQLiteFTS5Backend(SearchBackend):
             if int(pk) not in seen:
                 rows.append((int(pk), float(score)))
         return Ranked(total=len(ids), rows=rows, ids=ids)
+
+    @staticmethod
+    def _body_pass(compiled, where: str, where_params: list) -> tuple[str, list]:
+        """Every match in rank order with its score, as one string: the body tier and the
+        ids at once. bm25() in SQL, not FTS5's configured "rank": measured a third less
+        CPU here."""
+        return (
+            f"SELECT group_concat(rowid || ',' || s) FROM (SELECT rowid, {_BM25} AS s "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{where} ORDER BY s, rowid)",
+            [compiled.match, *where_params],
+        )
+
+    @staticmethod
+    def _head_falls_short(cursor, compiled, need: int) -> bool:
+        """Whether the head tiers certainly cannot fill the page: the head table holds
+        fewer than ``need`` matches of the whole expression. Each tier's rows match it
+        there too (a column filter only narrows a positive expression), so the tiers
+        hold no more; with an exclusion that no longer holds, and this says False.
+
+        Not asked for a prefix (False): FTS5 merges the postings of every word a prefix
+        begins before its first row, which cost the probe ~1 ms, a tenth of a broad
+        prefix's search, and a prefix's head tiers seldom fall short.
+        """
+        if _NEGATION in compiled.match or _PREFIX in compiled.match:
+            return False
+        found = cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {HEAD_TABLE} "
+            f"WHERE {HEAD_TABLE} MATCH %s LIMIT %s)",
+            [compiled.match, need],
+        ).fetchone()[0]
+        return found < need
 
     def _ids_pass(self, compiled) -> tuple[str, list]:
         """The statement listing every id ``compiled`` matches, as one string."""

@@ -94,12 +94,18 @@ class SideRead:
             _free_helpers.release()
 
 
-def start(sql: str, params: list) -> SideRead | None:
-    """``sql`` (Django's ``%s`` placeholders) started beside the request, or None where a
-    helper would not see what the request's connection sees."""
+def available() -> bool:
+    """Whether a helper would see what the request's connection sees (a database file, no
+    transaction open), so that a side read may be started."""
     if not enabled or connection.vendor != "sqlite" or connection.is_in_memory_db():
-        return None
-    if connection.in_atomic_block or not connection.get_autocommit():
+        return False
+    return not connection.in_atomic_block and connection.get_autocommit()
+
+
+def start(sql: str, params: list) -> SideRead | None:
+    """``sql`` (Django's ``%s`` placeholders) started beside the request; None where a
+    helper would not see what the request's connection sees, or none is free."""
+    if not available():
         return None
     return SideRead.begin(str(connection.settings_dict["NAME"]), sql, params)
 
