@@ -188,6 +188,25 @@ def test_with_every_helper_busy_no_side_read_begins(database):
         assert read._future.result(timeout=120) is None
 
 
+def test_a_database_file_copied_into_place_is_read_afresh(database, tmp_path):
+    assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []).rows() == [(10,)]
+    assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []).rows() == [(10,)]
+    restored = str(tmp_path / "restored.sqlite3")
+    with sqlite3.connect(restored) as db:
+        db.execute("CREATE TABLE t (n INTEGER)")
+        db.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(3)])
+    os.replace(restored, database)
+    # Both helpers' kept connections read the file now at the path, not the one replaced.
+    assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []).rows() == [(3,)]
+    assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []).rows() == [(3,)]
+
+
+def test_no_file_is_made_where_there_is_none(tmp_path):
+    missing = tmp_path / "missing.sqlite3"
+    assert sidecar.SideRead.begin(str(missing), "SELECT 1", []).rows() is None
+    assert not missing.exists()
+
+
 def test_a_failing_side_read_is_handed_back(database):
     assert sidecar.SideRead.begin(database, "SELECT * FROM no_such_table", []).rows() is None
 

@@ -16,6 +16,7 @@ the helper's snapshot is no less consistent than the next statement's would be.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -84,9 +85,9 @@ class SideRead:
                 self._running = db
             sql = _DJANGO_PLACEHOLDER.sub("?", self._sql).replace("%%", "%")
             return db.execute(sql, self._params).fetchall()
-        except sqlite3.Error:
-            # Interrupted, or the index is missing or locked: the caller runs the statement
-            # on its own connection, which raises what the engine raises for it.
+        except (sqlite3.Error, OSError):
+            # Interrupted, the index or the file missing, a lock: the caller runs the
+            # statement on its own connection, which raises what the engine raises for it.
             return None
         finally:
             with self._lock:
@@ -119,11 +120,22 @@ def _helpers() -> ThreadPoolExecutor:
 
 
 def _connection(path: str) -> sqlite3.Connection:
-    """This helper thread's read-only connection to ``path`` (opened once per thread)."""
-    connections: dict[str, sqlite3.Connection] = getattr(_local, "connections", {})
+    """This helper thread's read-only connection to the file now at ``path``.
+
+    Opened once per thread and kept, unlike the request's (one a request), so it is
+    opened again when the file at ``path`` is another one (a database copied into place
+    while the app runs): a kept connection would go on reading the replaced file. A path
+    with no file raises FileNotFoundError, where ``sqlite3.connect`` would create one.
+    """
+    connections: dict[str, tuple[sqlite3.Connection, int]] = getattr(_local, "connections", {})
     _local.connections = connections
-    if path not in connections:
-        db = sqlite3.connect(path, timeout=20)
-        db.execute("PRAGMA query_only = ON")
-        connections[path] = db
-    return connections[path]
+    inode = os.stat(path).st_ino
+    known = connections.get(path)
+    if known is not None and known[1] == inode:
+        return known[0]
+    if known is not None:
+        known[0].close()
+    db = sqlite3.connect(path, timeout=20)
+    db.execute("PRAGMA query_only = ON")
+    connections[path] = (db, inode)
+    return db
