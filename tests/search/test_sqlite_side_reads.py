@@ -207,6 +207,22 @@ def test_no_file_is_made_where_there_is_none(tmp_path):
     assert not missing.exists()
 
 
+def test_a_forked_child_has_helpers_of_its_own(database):
+    # The parent's helpers exist and have run something before the fork.
+    assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []).rows() == [(10,)]
+    child = os.fork()
+    if child == 0:  # the child: exit 0 only if its side read runs and answers
+        code = 1
+        try:
+            read = sidecar.SideRead.begin(database, "SELECT count(*) FROM t", [])
+            # A bounded wait: with the parent's helpers believed alive it would never end.
+            code = 0 if read is not None and read._future.result(timeout=60) == [(10,)] else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def test_a_failing_side_read_is_handed_back(database):
     assert sidecar.SideRead.begin(database, "SELECT * FROM no_such_table", []).rows() is None
 

@@ -4,7 +4,8 @@ SQLite runs a statement on one core. A search's ids pass (every matching id, for
 and the facets: 10-22 ms for a common word or a broad prefix at 100,000 pieces) needs
 nothing the ranking tiers and snippets compute, and they need nothing from it, so it can
 run on its own connection in a helper thread while the request's thread ranks and cuts
-snippets: Python's ``sqlite3`` lets go of the GIL while a statement steps, so the two use
+snippets; so can the body tier's BM25 pass while the head tiers run, when they cannot fill
+the page. Python's ``sqlite3`` lets go of the GIL while a statement steps, so the two use
 two cores (library/search/README.md, "Issue 18, twenty-first round").
 
 Used only where the helper sees what the request's connection sees: a database file (not
@@ -109,6 +110,18 @@ def start(sql: str, params: list) -> SideRead | None:
     if not available():
         return None
     return SideRead.begin(str(connection.settings_dict["NAME"]), sql, params)
+
+
+def _forget_helpers() -> None:
+    """In a forked child: the parent's helper threads do not exist there, and an executor
+    that believes they do would never run what it is given."""
+    global _executor, _free_helpers, _local
+    _executor = None
+    _free_helpers = threading.BoundedSemaphore(HELPERS)
+    _local = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_helpers)
 
 
 def _helpers() -> ThreadPoolExecutor:
