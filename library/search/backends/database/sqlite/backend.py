@@ -416,12 +416,7 @@ class SQLiteFTS5Backend(SearchBackend):
         ):
             return self._rank_tiered(cursor, compiled, need)
         base, params = self._base(compiled)
-        ids_sql, ids_params = self._ids(compiled, base, params)
-        # One comma-separated string parsed by numpy: a hundred thousand rows fetched one by
-        # one into Python cost ten times more than the match itself.
-        joined = cursor.execute(f"SELECT group_concat(m.id) FROM ({ids_sql}) m", ids_params)
-        text = joined.fetchone()[0]
-        ids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+        ids = _id_array(cursor.execute(*self._ids_pass(compiled)))
         if not len(ids):
             rows = []
         elif sort is Sort.RELEVANCE and compiled.match is not None:
