@@ -1,6 +1,7 @@
 """The SQLite engine's side reads: a search's ids pass on a second connection.
 
-* **The same answers.** On a database file in WAL mode, as the project runs it (the test
+* **The same answers.** On a database file in WAL mode, with the RSIS commentary among
+  generated pieces, as the project runs it (the test
   suite's in-memory database is one the helper could not open), each query's hits, total
   and facets are the same with side reads on and off, and the side read did run the pass
   the page needed: the ids pass where the head tiers filled the page, the body tier's
@@ -53,6 +54,15 @@ for n in range(90):
     piece = Piece(title=title, body=body, synopsis="Coastal security.")
     save_piece(piece, PieceContributors(authors=[]), PieceTags([topics[n % 2]], []))
 
+# Text nobody here wrote: the RSIS commentary, read as the ingest reads it.
+from pathlib import Path
+
+from library.ingest.text import parse_commentary
+
+parsed = parse_commentary(Path("tests/fixtures/mosul-operation.txt").read_text(encoding="utf-8"))
+commentary = Piece(title=parsed.title, synopsis=parsed.synopsis, body=parsed.body)
+save_piece(commentary, PieceContributors(authors=[]), PieceTags([topics[0]], []))
+
 get_backend().cache.size = 0  # every search ranks afresh
 served = []
 started = []
@@ -86,7 +96,16 @@ def answer(text):
     }
 
 
-QUERIES = ["insurgency", "insurg*", "port", '"seagrass meadows"', "coastal", "harbour -survey"]
+QUERIES = [
+    "insurgency",
+    "insurg*",
+    "port",
+    '"seagrass meadows"',
+    "coastal",
+    "harbour -survey",
+    '"flagship monthly"',
+    "territor*",
+]
 out = {"queries": {}}
 for text in QUERIES:
     sidecar.enabled = False
@@ -120,9 +139,10 @@ def test_side_reads_give_the_same_answers_and_serve_the_ids(tmp_path):
     queries = seen["queries"]
     assert all(q["same"] for q in queries.values()), queries
     # 30 titles hold "insurgency": the head tiers fill a page of 20, and the side read
-    # listed all 90 pieces' ids while they ran; the prefix likewise.
+    # listed the ids of all 90 generated pieces and the commentary ("counter-insurgency")
+    # while they ran; the prefix likewise.
     assert queries["insurgency"]["served"] == [["ids", True]]
-    assert queries["insurgency"]["total"] == 90
+    assert queries["insurgency"]["total"] == 91
     assert queries["insurg*"]["served"] == [["ids", True]]
     # A rare phrase, in no title: the head table cannot fill the page, so the body tier's
     # BM25 pass (which lists the ids too) ran beside the head tiers.
@@ -132,6 +152,10 @@ def test_side_reads_give_the_same_answers_and_serve_the_ids(tmp_path):
     # and stopped when the head tiers (no "Harbour" title without "survey") fall short.
     assert queries["harbour -survey"]["started"] == ["ids"]
     assert queries["harbour -survey"]["served"] == []
+    # In the RSIS commentary's body only: a phrase, and a prefix of several of its words.
+    assert queries['"flagship monthly"']["served"] == [["body", True]]
+    assert queries['"flagship monthly"']["total"] == 1
+    assert queries["territor*"]["total"] == 1
     assert seen["started_in_a_transaction"] == 0
 
 
