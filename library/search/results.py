@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -66,14 +67,44 @@ class FacetValue:
     count: int
 
 
-@dataclass
 class SearchResults:
-    """A page of hits, the total, facet counts over the whole match and notes for the reader."""
+    """A page of hits, the total, facet counts over the whole match and notes for the reader.
 
-    hits: list[Hit]
-    total: int
-    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
-    hints: list[str] = field(default_factory=list)
+    An engine still listing the whole match when its page is ready (SQLite lists the ids
+    on a second connection: backends/database/sqlite/sidecar.py) passes ``pending``, which
+    gives the total and the facets once the listing is done. They are worked out on first
+    use, so the caller fetches the page's pieces while the listing finishes.
+    """
+
+    def __init__(
+        self,
+        hits: list[Hit],
+        total: int = 0,
+        facets: dict[str, list[FacetValue]] | None = None,
+        hints: list[str] | None = None,
+        *,
+        pending: Callable[[], tuple[int, dict[str, list[FacetValue]]]] | None = None,
+    ) -> None:
+        self.hits = hits
+        self.hints = hints if hints is not None else []
+        self._total = total
+        self._facets = facets if facets is not None else {}
+        self._pending = pending
+
+    @property
+    def total(self) -> int:
+        self._settle()
+        return self._total
+
+    @property
+    def facets(self) -> dict[str, list[FacetValue]]:
+        self._settle()
+        return self._facets
+
+    def _settle(self) -> None:
+        if self._pending is not None:
+            self._total, self._facets = self._pending()
+            self._pending = None
 
 
 FACET_NAMES = ("topic", "region", "author", "year", "type")

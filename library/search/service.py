@@ -83,23 +83,27 @@ def search(
         return result
     try:
         results = _run(backend, parsed, sort, number, size, result.hints)
+        # The page's pieces and "did you mean" first: the engine may still be listing the
+        # whole match beside this request (SQLite), and reading the total waits for it.
+        pieces = _result_pieces([h.piece_id for h in results.hits])
+        result.suggestion = did_you_mean(parsed, backend)
+        if results.total and number > math.ceil(results.total / size):
+            number = result.page = min(MAX_PAGE, math.ceil(results.total / size))
+            results = _run(backend, parsed, sort, number, size, [])
+            pieces = _result_pieces([h.piece_id for h in results.hits])
+        result.total = results.total
+        result.facets = results.facets
     except IndexUnavailable as exc:
         log.error("Search index unavailable (%s): %s", backend.name, exc)
         result.index_error = str(exc) if isinstance(exc, EngineUnavailable) else REBUILD_HINT
+        result.suggestion = ""
         return result
-    if results.total and number > math.ceil(results.total / size):
-        number = result.page = min(MAX_PAGE, math.ceil(results.total / size))
-        results = _run(backend, parsed, sort, number, size, [])
-    result.total = results.total
-    result.facets = results.facets
     result.hints.extend(h for h in results.hints if h not in result.hints)
-    pieces = _result_pieces([h.piece_id for h in results.hits])
     result.entries = [
         (pieces[h.piece_id], replace(h, snippet=tidy_snippet(h.snippet)))
         for h in results.hits
         if h.piece_id in pieces
     ]
-    result.suggestion = did_you_mean(parsed, backend)
     return result
 
 

@@ -116,3 +116,70 @@ def test_the_postgresql_dialect_reports_a_rejected_tsquery_as_query_rejected(dat
 
     with pytest.raises(QueryRejected), transaction.atomic(), _cursor() as cursor:
         cursor.execute("SELECT to_tsquery('dossier_english', %s)", ["kestrel &"])
+
+
+class _StillCounting(SearchBackend):
+    """An engine that hands back its page while it is still listing the whole match, as
+    SQLite does when the ids are listed on a second connection (sidecar.py)."""
+
+    name = "still-counting"
+
+    def __init__(self, piece_ids: list[int], error: Exception | None = None) -> None:
+        self.piece_ids, self.error = piece_ids, error
+        self.counted_after: list[int] = []  # the queries run when the count was asked for
+
+    def search(self, query, **kwargs) -> SearchResults:
+        from django.db import connection
+
+        from library.search.results import FacetValue, Hit
+
+        def count():
+            self.counted_after.append(len(connection.queries))
+            if self.error is not None:
+                raise self.error
+            return 41, {"type": [FacetValue("type:report", "Report", 41)]}
+
+        hits = [Hit(pk, 1.0) for pk in self.piece_ids]
+        return SearchResults(hits, hints=["a hint"], pending=count)
+
+    def suggest(self, word: str) -> str:
+        return ""
+
+
+def test_the_page_pieces_are_fetched_before_the_total_is_waited_for(
+    make_piece, django_assert_num_queries
+):
+    pieces = [make_piece(f"Piece {n}") for n in range(3)]
+    backend = _StillCounting([p.pk for p in pieces])
+    with django_assert_num_queries(2):  # the page's pieces and their bylines
+        page = service.search("piece", backend=backend)
+    assert backend.counted_after == [2]  # once, and after both
+    assert page.total == 41
+    assert page.facets["type"][0].count == 41
+    assert [piece.pk for piece, _hit in page.entries] == [p.pk for p in pieces]
+    assert "a hint" in page.hints
+
+
+def test_an_index_error_met_while_counting_reads_as_one_met_while_ranking():
+    from library.search.backends.base import IndexUnavailable
+
+    backend = _StillCounting([], error=IndexUnavailable("no such table: search_piece_fts"))
+    page = service.search("piece", backend=backend)
+    assert page.index_error == service.REBUILD_HINT
+    assert page.total == 0
+    assert page.entries == []
+
+
+def test_search_results_count_once_on_first_use_of_the_total_or_the_facets():
+    calls = []
+
+    def count():
+        calls.append(1)
+        return 7, {"year": []}
+
+    results = SearchResults([], pending=count)
+    assert calls == []
+    assert results.facets == {"year": []}
+    assert results.total == 7
+    assert calls == [1]
+    assert SearchResults([], 3).total == 3

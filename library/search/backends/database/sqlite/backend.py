@@ -397,15 +397,29 @@ class SQLiteFTS5Backend(SearchBackend):
             rows = cached.rows[offset:need]
             # Before the facets: the ids they count may still be listed beside this.
             snippets = self._snippets(cursor, compiled.highlight, [r[0] for r in rows])
-            if fresh:
-                cached.settle()
-                cached.facets = self._facets(cursor, cached.ids, vocabulary)
-                cached.ids = np.zeros(0, np.int64)  # keep the page and counts, not every id
-                self.cache.put(connection.alias, generation, key, cached)
+            if fresh and cached.pending is None:
+                self._count(cursor, cached, vocabulary, (generation, key))
         hits = [Hit(pk, -float(s or 0.0), snippets.get(pk, "")) for pk, s in rows]
-        return SearchResults(
-            hits=hits, total=cached.total, facets=cached.facets, hints=list(compiled.hints)
-        )
+        if fresh and cached.pending is not None:
+            # The ids are still being listed beside this request: the total and facets
+            # are counted when the caller first asks for them, so it can fetch the page's
+            # pieces meanwhile (on a cursor of their own: this one is closed by then).
+            def count() -> tuple[int, dict]:
+                with self._cursor() as cursor:
+                    return self._count(cursor, cached, vocabulary, (generation, key))
+
+            return SearchResults(hits, hints=list(compiled.hints), pending=count)
+        return SearchResults(hits, cached.total, cached.facets, list(compiled.hints))
+
+    def _count(
+        self, cursor, ranked: Ranked, vocabulary: Vocabulary, cache_key: tuple[int, tuple]
+    ) -> tuple[int, dict]:
+        """The total and facets of a freshly ranked query, which is then kept in the cache."""
+        ranked.settle(cursor)
+        ranked.facets = self._facets(cursor, ranked.ids, vocabulary)
+        ranked.ids = np.zeros(0, np.int64)  # keep the page and counts, not every id
+        self.cache.put(connection.alias, *cache_key, ranked)
+        return ranked.total, ranked.facets
 
     def _rank(self, cursor, compiled, sort: Sort, need: int) -> Ranked:
         """Every matching id (for the count and facets) and the first ``need`` in order."""
@@ -555,7 +569,7 @@ class SQLiteFTS5Backend(SearchBackend):
                 ids = self._match_ids(cursor, compiled) if ids is None else ids
                 return Ranked(total=len(ids), rows=rows[:need], ids=ids)
             ranked = Ranked(total=0, rows=rows[:need])  # the total once settled
-            ranked.pending = lambda: self._listed_ids(cursor, compiled, side)
+            ranked.pending = lambda cursor: self._listed_ids(cursor, compiled, side)
             return ranked
         listed = side.rows() if side is not None and body_beside else None
         if listed is None:

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS
@@ -50,13 +51,14 @@ class Ranked:
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     facets: dict = field(default_factory=dict)
     # Gives the ids (and so the total) when they are still being listed beside the
-    # request (sidecar.py) while its page is finished: ``settle`` waits for them.
-    pending: Callable[[], np.ndarray] | None = None
+    # request (sidecar.py) while its page is finished: ``settle`` waits for them, and
+    # lists them on ``cursor`` if the side read could not.
+    pending: Callable[[Any], np.ndarray] | None = None
 
-    def settle(self) -> None:
+    def settle(self, cursor) -> None:
         """Every matching id in hand, and the total counted from them."""
         if self.pending is not None:
-            self.ids = self.pending()
+            self.ids = self.pending(cursor)
             self.total = len(self.ids)
             self.pending = None
 
