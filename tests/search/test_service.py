@@ -183,3 +183,31 @@ def test_search_results_count_once_on_first_use_of_the_total_or_the_facets():
     assert results.total == 7
     assert calls == [1]
     assert SearchResults([], 3).total == 3
+
+
+class _PastTheEnd(SearchBackend):
+    """An engine with 30 hits in all that fails when asked again for the last page."""
+
+    name = "past-the-end"
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+
+    def search(self, query, *, offset: int = 0, **kwargs) -> SearchResults:
+        from library.search.backends.base import IndexUnavailable
+
+        self.offsets.append(offset)
+        if len(self.offsets) > 1:
+            raise IndexUnavailable("no such table: search_piece_fts")
+        return SearchResults([], total=30)
+
+    def suggest(self, word: str) -> str:
+        return ""
+
+
+def test_an_index_error_on_the_last_page_run_again_reads_as_an_index_error():
+    backend = _PastTheEnd()
+    page = service.search("piece", page=9, page_size=20, backend=backend)
+    assert backend.offsets == [160, 20]  # page 9, then the last page, 2
+    assert page.index_error == service.REBUILD_HINT
+    assert page.entries == []
