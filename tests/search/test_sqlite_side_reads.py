@@ -198,6 +198,27 @@ def test_a_cancelled_side_read_stops_its_statement(database):
     assert sidecar.SideRead.begin(database, "SELECT count(*) FROM t", []).rows() == [(10,)]
 
 
+def test_a_read_cancelled_before_its_statement_starts_is_stopped(database, monkeypatch):
+    # The window CI once hit: the helper has taken the read (``_running`` set) and SQLite
+    # has not started the statement, so the interrupt finds nothing running and is
+    # dropped. Held open here: the helper waits in the placeholder rewrite until then.
+    taken, cancelled = threading.Event(), threading.Event()
+    rewrite = sidecar._DJANGO_PLACEHOLDER
+
+    class Held:
+        def sub(self, *args):
+            taken.set()
+            cancelled.wait(60)
+            return rewrite.sub(*args)
+
+    monkeypatch.setattr(sidecar, "_DJANGO_PLACEHOLDER", Held())
+    read = sidecar.SideRead.begin(database, ENDLESS, [])
+    assert taken.wait(60)
+    read.cancel()
+    cancelled.set()
+    assert read._future.result(timeout=120) is None
+
+
 def test_with_every_helper_busy_no_side_read_begins(database):
     busy = [sidecar.SideRead.begin(database, ENDLESS, []) for _ in range(sidecar.HELPERS)]
     try:

@@ -32,6 +32,13 @@ HELPERS = 2
 # False turns side reads off (the benchmarks' and tests' comparison with one connection).
 enabled = True
 
+# A cancelled read's backstop: SQLite drops an interrupt that arrives while no statement
+# runs on the connection, as one does between the helper taking the read and SQLite
+# starting it. Every this many virtual-machine steps the helper's progress handler stops
+# a cancelled statement. Rarely called for the engine's own statements, whose work is
+# inside FTS5 (an ids pass over 100,000 pieces is a few hundred thousand steps): each call
+# takes the GIL.
+CANCEL_CHECK_STEPS = 1_000_000
 _DJANGO_PLACEHOLDER = re.compile(r"(?<!%)%s")
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -72,10 +79,15 @@ class SideRead:
         with self._lock:
             self._cancelled = True
             if self._running is not None:
-                # Only while this statement runs: the lock keeps the helper from moving on
-                # to another statement in between (and SQLite ignores an interrupt that
-                # arrives when nothing runs).
+                # Only while this read is the helper's: the lock keeps the helper from
+                # moving on to another statement in between. SQLite drops an interrupt
+                # that arrives before the statement starts; the progress handler
+                # (CANCEL_CHECK_STEPS) stops it then.
                 self._running.interrupt()
+
+    def _was_cancelled(self) -> bool:
+        """The progress handler: true stops the statement (an interrupt SQLite dropped)."""
+        return self._cancelled
 
     def _run(self) -> list[tuple] | None:
         try:
@@ -84,6 +96,7 @@ class SideRead:
                 if self._cancelled:
                     return None
                 self._running = db
+            db.set_progress_handler(self._was_cancelled, CANCEL_CHECK_STEPS)
             sql = _DJANGO_PLACEHOLDER.sub("?", self._sql).replace("%%", "%")
             return db.execute(sql, self._params).fetchall()
         except (sqlite3.Error, OSError):
