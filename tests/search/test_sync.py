@@ -161,6 +161,57 @@ def test_two_processes_writing_whoosh_at_once_lose_nothing(whoosh_engine):
     assert set(whoosh_engine.indexed_digests()) == set(range(1, 16)) | set(range(101, 116))
 
 
+@pytest.fixture
+def commit_after_listing(whoosh_engine, monkeypatch):
+    """Arms a commit by another writer to land just after Whoosh's ``at``-th TOC listing.
+
+    That is the window two processes writing at once hit now and then: the commit deletes
+    the TOC just listed, before the open reads it. Holding it open makes the race certain.
+    Returns the listings that saw the commit land.
+    """
+    from whoosh.index import TOC
+
+    from library.search.backends.whoosh import WhooshBackend
+
+    latest_generation = TOC._latest_generation
+    other_writer = WhooshBackend(str(whoosh_engine.location))
+    listings: list[int] = []
+    interleaved: list[int] = []
+
+    def arm(at: int) -> list[int]:
+        def list_then_let_another_writer_commit(storage, indexname):
+            generation = latest_generation(storage, indexname)
+            listings.append(generation)
+            if len(listings) == at:
+                interleaved.append(generation)
+                other_writer.add(_doc(2))
+            return generation
+
+        monkeypatch.setattr(TOC, "_latest_generation", list_then_let_another_writer_commit)
+        return interleaved
+
+    return arm
+
+
+def test_a_whoosh_writer_opens_past_a_commit_that_removed_the_toc_it_listed(
+    whoosh_engine, commit_after_listing
+):
+    interleaved = commit_after_listing(at=1)  # opening the index, before the writer's lock
+    whoosh_engine.add(_doc(1))
+    assert interleaved  # the other writer's commit did land in the window
+    assert set(whoosh_engine.indexed_digests()) == {1, 2}
+
+
+# The second listing is the searcher's: Whoosh's FileIndex.reader retries that one itself.
+@pytest.mark.parametrize("at", [1, 2], ids=["opening the index", "opening its searcher"])
+def test_a_whoosh_search_opens_past_a_commit_that_removed_the_toc_it_listed(
+    whoosh_engine, commit_after_listing, at
+):
+    interleaved = commit_after_listing(at=at)
+    assert set(whoosh_engine.indexed_digests()) == {2}
+    assert interleaved
+
+
 def test_the_whoosh_lock_times_out_instead_of_waiting_forever(whoosh_engine, settings):
     from whoosh import index
 

@@ -64,6 +64,8 @@ CURRENT = "CURRENT"
 REBUILD_LOCK = "REBUILD_LOCK"
 GENERATION_PREFIX = "gen-"
 LEGACY = ""  # the generation name of an index whose files sit in WHOOSH_INDEX_DIR itself
+# How many times an open is tried when a commit elsewhere removes a file it had just listed.
+OPEN_ATTEMPTS = 5
 
 
 # Whoosh matches a prefix as typed, on the stems: ``negotiat*`` reaches ``negotiat…``.
@@ -109,6 +111,26 @@ def make_schema() -> Schema:
         author_id=KEYWORD(commas=True),
         **text,
     )
+
+
+def _open_dir(folder: Path):
+    """``index.open_dir(folder)``, tried again when another process's commit got in its way.
+
+    ``open_dir`` reads the index without its lock: it lists ``folder`` for the newest
+    table of contents (``_MAIN_<n>.toc``), then opens it. A writer that commits in between
+    writes ``_MAIN_<n+1>.toc`` and deletes the older one, so the open fails with
+    FileNotFoundError although the index is whole. That commit is complete by then, so
+    opening again reads it. (Whoosh's own ``FileIndex.reader`` retries the same way; its
+    ``open_dir`` does not.) A folder that is gone (a rebuild replaced the generation) is
+    not tried again.
+    """
+    for _ in range(OPEN_ATTEMPTS - 1):
+        try:
+            return index.open_dir(str(folder))
+        except FileNotFoundError:
+            if not folder.is_dir():
+                raise
+    return index.open_dir(str(folder))
 
 
 class _Markers(highlight.Formatter):
@@ -170,7 +192,7 @@ class WhooshBackend(SearchBackend):
 
     def _open_generation(self, generation: str):
         try:
-            return index.open_dir(str(self._folder(generation)))
+            return _open_dir(self._folder(generation))
         except Exception as exc:  # EmptyIndexError, missing dir, corrupt TOC
             raise IndexUnavailable(f"Whoosh index at {self.location}: {exc}") from exc
 
