@@ -167,7 +167,8 @@ def commit_after_listing(whoosh_engine, monkeypatch):
 
     That is the window two processes writing at once hit now and then: the commit deletes
     the TOC just listed, before the open reads it. Holding it open makes the race certain.
-    Returns the listings that saw the commit land.
+    ``arm(at)`` returns the generations listed just before that commit (empty if it never
+    came).
     """
     from whoosh.index import TOC
 
