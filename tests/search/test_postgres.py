@@ -17,9 +17,11 @@ from library.search.backends.database.postgres.backend import _HEADLINE_OPTIONS,
 from library.search.backends.database.postgres.schema import (
     CONFIG,
     DOC_TABLE,
+    MAX_INDEXED_CHARS,
     PAIR_CODE_BASE,
     PAIR_WORD_TABLE,
     TEXT_TABLE,
+    insert_params,
 )
 from library.search.backends.database.postgres.snippets import (
     WINDOW_AFTER,
@@ -96,10 +98,21 @@ def test_stroke_and_accented_letters_fold_both_ways(make_piece):
     assert "Ørsted" in hit.snippet.replace("\x02", "").replace("\x03", "")
 
 
-def test_a_huge_body_is_indexed_without_error(make_piece):
-    piece = make_piece("Huge", body=" ".join(f"word{n}" for n in range(120_000)))
+def test_a_huge_body_is_indexed_up_to_its_limit_and_sent_cut_to_it(make_piece):
+    from library.search.documents import documents_for
+
+    body = " ".join(f"word{n}" for n in range(120_000))  # ~830,000 characters
+    piece = make_piece("Huge", body=body)
     assert service.search("word5").total == 1
     assert weights(piece.pk)
+    last_indexed = body[:MAX_INDEXED_CHARS].split()[-2]  # [-1] may be cut in two
+    first_beyond = body[MAX_INDEXED_CHARS:].split()[1]
+    assert service.search(last_indexed).total == 1
+    assert service.search(first_beyond).total == 0
+    # The statement's parameters hold the body only as far as it is indexed.
+    params = insert_params(documents_for([piece.pk]), {})
+    texts = [value for column in params for value in column if isinstance(value, str)]
+    assert max(map(len, texts)) == MAX_INDEXED_CHARS
 
 
 def _topic_counts(result) -> dict[str, int]:

@@ -189,7 +189,7 @@ INSERT_SQL = (
     f"t AS (INSERT INTO {TEXT_TABLE} (piece_id, title, authors, tags, synopsis, folded, head) "
     "SELECT piece_id, title, authors, tags, synopsis, folded, a || bc FROM v RETURNING 1), "
     f"f AS MATERIALIZED (SELECT v.piece_id, v.digest, v.date, v.type, v.a, v.a || v.bc || "
-    f"setweight(to_tsvector('{CONFIG}', left(v.body_words, {MAX_INDEXED_CHARS})), 'D') AS vec "
+    f"setweight(to_tsvector('{CONFIG}', v.body_words), 'D') AS vec "
     "FROM v), "
     f"d AS (INSERT INTO {DOC_TABLE} (piece_id, digest, date, type, title, vec, pairs) "
     f"SELECT piece_id, digest, date, type, a, vec, {pairs_of('f.vec')} FROM f RETURNING 1), "
@@ -205,13 +205,17 @@ def row_date(d: PieceDocument) -> datetime.date | None:
 
 def insert_params(documents: list[PieceDocument], counts: dict[str, int]) -> list[list]:
     """INSERT_SQL's parameters: one array per column of ``_COLUMNS``, a row per document,
-    then the word count changes (count_params)."""
+    then the word count changes (count_params).
+
+    A body is cut to MAX_INDEXED_CHARS here, before it is sent: a rebuild's chunk of long
+    pieces (reports, books) was sent whole, to be cut in SQL.
+    """
     rows = [
         (
             d.piece_id, d.title, d.authors, d.tags, d.synopsis, d.folded, d.digest,
             row_date(d), d.type, d.title.translate(WORDS_ONLY),
             f"{d.authors}\n{d.tags}".translate(WORDS_ONLY), d.synopsis.translate(WORDS_ONLY),
-            d.body.translate(WORDS_ONLY),
+            d.body[:MAX_INDEXED_CHARS].translate(WORDS_ONLY),
         )
         for d in documents
     ]  # fmt: skip
