@@ -125,7 +125,8 @@ def _accented(char: str) -> str | None:
     Marks with no pdflatex command (the Vietnamese hook above) are dropped: the letter
     survives, which beats an undefined-character error that stops the whole bibliography.
     """
-    base, *marks = unicodedata.normalize("NFD", char)
+    decomposed = unicodedata.normalize("NFD", char)
+    base, marks = decomposed[0], decomposed[1:]
     if not marks or not base.isascii() or not base.isalpha():
         return None
     above = any(mark in _ACCENTS and mark not in _BELOW for mark in marks)

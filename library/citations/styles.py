@@ -96,8 +96,8 @@ _NS = {"cs": CSL}
 
 # Private-use stand-ins for the characters HTML gives meaning to.
 _SHIELD = {"&": "\ue000", "<": "\ue001", ">": "\ue002"}
-_UNSHIELD_HTML = {v: html.escape(k) for k, v in _SHIELD.items()}
-_UNSHIELD_TEXT = {v: k for k, v in _SHIELD.items()}
+_UNSHIELD_HTML = str.maketrans({v: html.escape(k) for k, v in _SHIELD.items()})
+_UNSHIELD_TEXT = str.maketrans({v: k for k, v in _SHIELD.items()})
 _SHIELD_TABLE = str.maketrans(_SHIELD)
 
 _DOUBLE_STOP = re.compile(r"([?!.])((?:</i>|</b>|”|’|\")*)\.")
@@ -535,8 +535,7 @@ def _unformatted(record: CitationRecord, style_id: str) -> str:
 def _finish(entry: str, output: Output) -> str:
     entry = _PUNCTUATION_AFTER_QUOTE.sub(r"\3\1\2", entry).translate(_QUOTE_MARKS)
     entry = _DOUBLE_STOP.sub(r"\1\2", _APOSTROPHE.sub("’", _SINGLE_QUOTES.sub(r"‘\1’", entry)))
-    table = _UNSHIELD_HTML if output == "html" else _UNSHIELD_TEXT
-    return entry.translate(str.maketrans(table))
+    return entry.translate(_UNSHIELD_HTML if output == "html" else _UNSHIELD_TEXT)
 
 
 def format_bibliography(

@@ -34,6 +34,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from library.ingest.layout import LayoutText, read_layout
 from library.ingest.pdf_structure import structure_problem
@@ -141,12 +142,22 @@ def describe_content(data: bytes) -> str:
 # --- extraction in a child process ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Worker:
+    """The child process and its two pipes. Popen types ``stdin`` and ``stdout`` Optional
+    (they exist only when piped); the worker always pipes both, so they are bound once here."""
+
+    process: subprocess.Popen[bytes]
+    stdin: IO[bytes]
+    stdout: IO[bytes]
+
+
 class PdfExtractor:
     """A reusable, killable pypdf worker. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, limits: PdfLimits | None = None) -> None:
         self.limits = limits or PdfLimits()
-        self._process: subprocess.Popen | None = None
+        self._worker: _Worker | None = None
 
     def __enter__(self) -> PdfExtractor:
         return self
@@ -155,16 +166,16 @@ class PdfExtractor:
         self.close()
 
     def close(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
+        worker, self._worker = self._worker, None
+        if worker is None:
             return
         try:
-            process.stdin.close()
-            process.wait(timeout=2)
+            worker.stdin.close()
+            worker.process.wait(timeout=2)
         except (OSError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait()
-        process.stdout.close()
+            worker.process.kill()
+            worker.process.wait()
+        worker.stdout.close()
 
     def pages(self, data: bytes, *, source: str) -> list[str]:
         """The text of each page; raises :class:`PdfProblem` for anything unreadable."""
@@ -177,12 +188,12 @@ class PdfExtractor:
         """The PDF's producer and, per page, its size and positioned text runs (see
         :mod:`library.ingest.pdf_worker`); raises :class:`PdfProblem` for anything unreadable."""
         check_pdf_bytes(data, source=source, limits=self.limits)
-        process = self._ensure_worker()
+        worker = self._ensure_worker()
         try:
-            process.stdin.write(REQUEST_HEADER.pack(self.limits.max_pages, len(data)))
-            process.stdin.write(data)
-            process.stdin.flush()
-            reply = self._read_reply(process, source)
+            worker.stdin.write(REQUEST_HEADER.pack(self.limits.max_pages, len(data)))
+            worker.stdin.write(data)
+            worker.stdin.flush()
+            reply = self._read_reply(worker, source)
         except BrokenPipeError:
             reply = None
         if reply is None:
@@ -192,13 +203,13 @@ class PdfExtractor:
             raise PdfProblem(source, answer["reason"], attention=answer["kind"] == "encrypted")
         return answer["producer"], answer["pages"]
 
-    def _ensure_worker(self) -> subprocess.Popen:
-        if self._process is None or self._process.poll() is not None:
+    def _ensure_worker(self) -> _Worker:
+        if self._worker is None or self._worker.process.poll() is not None:
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
             )
-            self._process = subprocess.Popen(
+            process = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
@@ -211,20 +222,22 @@ class PdfExtractor:
                 cwd=_PROJECT_ROOT,
                 env=env,
             )
-        return self._process
+            # Both pipes were asked for above, so Popen has opened both.
+            assert process.stdin is not None
+            assert process.stdout is not None
+            self._worker = _Worker(process, process.stdin, process.stdout)
+        return self._worker
 
-    def _read_reply(self, process: subprocess.Popen, source: str) -> bytes | None:
+    def _read_reply(self, worker: _Worker, source: str) -> bytes | None:
         deadline = time.monotonic() + self.limits.timeout
-        header = self._read(process, REPLY_HEADER.size, deadline, source)
+        header = self._read(worker, REPLY_HEADER.size, deadline, source)
         if header is None:
             return None
         (length,) = REPLY_HEADER.unpack(header)
-        return self._read(process, length, deadline, source)
+        return self._read(worker, length, deadline, source)
 
-    def _read(
-        self, process: subprocess.Popen, size: int, deadline: float, source: str
-    ) -> bytes | None:
-        fd = process.stdout.fileno()
+    def _read(self, worker: _Worker, size: int, deadline: float, source: str) -> bytes | None:
+        fd = worker.stdout.fileno()
         chunks: list[bytes] = []
         remaining = size
         while remaining:
@@ -245,12 +258,12 @@ class PdfExtractor:
         return b"".join(chunks)
 
     def _death_reason(self) -> str:
-        process, self._process = self._process, None
-        code = process.wait() if process is not None else None
-        if process is not None:
-            process.stdout.close()
+        worker, self._worker = self._worker, None
+        code = worker.process.wait() if worker is not None else None
+        if worker is not None:
+            worker.stdout.close()
             with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
+                worker.stdin.close()
         if code is not None and code < 0 and -code in (signal.SIGKILL, signal.SIGSEGV):
             return (
                 "the PDF reader was stopped while reading this file "
@@ -259,13 +272,13 @@ class PdfExtractor:
         return f"the PDF reader stopped unexpectedly while reading this file (exit code {code})"
 
     def _kill(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            process.kill()
-            process.wait()
-            process.stdout.close()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.process.kill()
+            worker.process.wait()
+            worker.stdout.close()
             with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
+                worker.stdin.close()
 
 
 # --- cleaning -----------------------------------------------------------------------------------

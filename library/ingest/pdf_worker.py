@@ -163,8 +163,8 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         try:
             reply = json.dumps(extract(data, max_pages), ensure_ascii=False).encode("utf-8")
         except MemoryError:
-            reply = json.dumps(_fail("memory", "reading the PDF needed more memory than allowed"))
-            reply = reply.encode("utf-8")
+            message = json.dumps(_fail("memory", "reading the PDF needed more memory than allowed"))
+            reply = message.encode("utf-8")
         del data
         stdout.write(REPLY_HEADER.pack(len(reply)) + reply)
         stdout.flush()

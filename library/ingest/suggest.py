@@ -148,6 +148,7 @@ class VocabularyMatcher:
                 )
                 exact.append(_Pattern(parts, number, False, acronym_only))
                 last_low, last_exact = parts[-1]
+                forms: list[tuple[str, str | None]]
                 if last_exact is not None:
                     forms = [(last_low + "s", last_exact + "s")]
                 else:

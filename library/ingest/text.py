@@ -153,7 +153,7 @@ def parse_commentary(text: str, *, source: str = "<text>") -> ParsedPiece:
         warnings.append("No 'Synopsis' or 'Commentary' heading; the body starts after the byline.")
     elif synopsis_at is None:
         synopsis = ""
-        body_lines = lines[commentary_at + 1 :]
+        body_lines = lines[header_end + 1 :]  # header_end is the Commentary heading here
         warnings.append("No 'Synopsis' heading; write a synopsis before saving.")
     elif commentary_at is None:
         blocks = _blocks(lines[synopsis_at + 1 :])
@@ -487,7 +487,7 @@ def _bio_sentences(sentence: re.Pattern, paragraph: str) -> list[re.Match]:
     return matches
 
 
-def _human_size(size: int) -> str:
+def _human_size(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}".replace(".0 ", " ")
