@@ -11,12 +11,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from library.catalogue.models import Author, AuthorKind, Authorship, Piece, Region, Role, Topic
 from library.search.text import clean_for_index
+from library.text import display_name as byline_name
+from library.text import join_title
 
 # Field order is the index's column order. Weights: title above authors and tags, above
 # the synopsis, above the body (the issue's ranking rule).
@@ -92,7 +94,9 @@ def document_of(piece: Piece) -> PieceDocument:
     return _document(row, people, tags)
 
 
-def iter_documents(pieces: Iterable[Piece] | None = None, chunk: int = 500) -> Iterator[list]:
+def iter_documents(
+    pieces: QuerySet[Piece] | None = None, chunk: int = 500
+) -> Iterator[list[PieceDocument]]:
     """Documents for every piece (or the given queryset) in chunks, in a bounded memory."""
     queryset = Piece.objects.all() if pieces is None else pieces
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
@@ -129,8 +133,11 @@ def documents_for(ids: Iterable[int]) -> list[PieceDocument]:
         for piece_id, role, author_id, *name in cursor.fetchall():
             people.setdefault(piece_id, []).append((role, author_id, display_name(*name)))
         tags: dict[str, dict[int, list[tuple[int, str]]]] = {}
-        for kind, model in (("topic", Topic), ("region", Region)):
-            through = Piece._meta.get_field(f"{kind}s").remote_field.through._meta.db_table
+        for kind, model, through_model in (
+            ("topic", Topic, Piece.topics.through),
+            ("region", Region, Piece.regions.through),
+        ):
+            through = through_model._meta.db_table
             cursor.execute(
                 f"SELECT t.piece_id, v.id, v.name FROM {through} t "
                 f"JOIN {model._meta.db_table} v ON v.id = t.{kind}_id "
@@ -150,7 +157,7 @@ def _document(row: tuple, people: dict, tags: dict) -> PieceDocument:
         date = datetime.date.fromisoformat(date)
     if isinstance(keywords, str):
         keywords = json.loads(keywords or "[]")
-    full_title = Piece.full_title.fget(SimpleNamespace(title=title, subtitle=subtitle))
+    full_title = join_title(title, subtitle)  # Piece.full_title's own function
     contributors = people.get(pk, [])
     topics, regions = tags["topic"].get(pk, []), tags["region"].get(pk, [])
     words = [name for _, name in topics] + [name for _, name in regions]
@@ -176,10 +183,12 @@ def _document(row: tuple, people: dict, tags: dict) -> PieceDocument:
 
 
 def display_name(kind: str, given: str, particle: str, family: str, suffix: str) -> str:
-    # The model's own property on a plain namespace: building Author objects cost more
-    # than the rest of the document.
-    author = SimpleNamespace(
-        is_organisation=kind == AuthorKind.ORGANISATION,
-        given=given, particle=particle, family=family, suffix=suffix,
-    )  # fmt: skip
-    return Author.display_name.fget(author)
+    # The function the model's property calls, on the row's columns: building Author
+    # objects cost more than the rest of the document.
+    return byline_name(
+        family=family,
+        given=given,
+        particle=particle,
+        suffix=suffix,
+        organisation=kind == AuthorKind.ORGANISATION,
+    )

@@ -67,6 +67,12 @@ class FacetValue:
     count: int
 
 
+# What an engine counts over a match, for backends/shared.py's ``build_facets`` to label:
+# (value, count) pairs by facet, the values topic, region and author ids and years (int)
+# or piece types (str).
+FacetCounts = dict[str, list[tuple[int | str, int]]]
+
+
 class SearchResults:
     """A page of hits, the total, facet counts over the whole match and notes for the reader.
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import NotRequired, TypedDict
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from library.catalogue.exports import available_formats
-from library.protocols.identifiers import find_exact
+from library.catalogue.models import Piece
+from library.protocols.identifiers import ExactMatch, find_exact
 from library.search import service
 from library.search.results import FACET_NAMES, Sort
 from library.search.text import markup
@@ -22,18 +24,27 @@ FACET_TITLES = {
 }
 
 
+class Entry(TypedDict):
+    """One result line as the template reads it."""
+
+    piece: Piece
+    score: float | None
+    snippet: str
+    exact: NotRequired[ExactMatch]
+
+
 def search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     result = service.search(text, sort=request.GET.get("sort", ""), page=request.GET.get("page", 1))
     sort = result.sort.value
-    entries = [
+    entries: list[Entry] = [
         {"piece": piece, "score": hit.score, "snippet": markup(hit.snippet) if hit.snippet else ""}
         for piece, hit in result.entries
     ]
     exact = find_exact(text) if result.page == 1 else None
     if exact is not None:
         # A DOI, URL or citation key names one piece: it comes first, whatever the ranking.
-        exact.piece.byline = [a.display_name for a in exact.piece.authors]
+        service.set_byline(exact.piece, [a.display_name for a in exact.piece.authors])
         entries = [e for e in entries if e["piece"].pk != exact.piece.pk]
         entries.insert(0, {"piece": exact.piece, "score": None, "snippet": "", "exact": exact})
         result.hints = []  # "unknown field 'https:'" says nothing useful about an identifier

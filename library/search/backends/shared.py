@@ -14,7 +14,7 @@ from django.db.models.expressions import RawSQL
 from library.catalogue.models import Author, Piece, PieceType
 from library.catalogue.ordering import sorted_pieces
 from library.search.documents import PieceDocument, display_name
-from library.search.results import FacetValue, Sort
+from library.search.results import FacetCounts, FacetValue, Sort
 from library.search.text import (
     STOPWORDS,
     WORD,
@@ -61,6 +61,7 @@ def catalogue_order(sort: Sort, ids: Iterable[int], limit: int) -> list[int]:
     wanted = [int(pk) for pk in ids]
     if not wanted or limit <= 0:
         return []
+    ids_params: list[object]
     if connection.vendor == "sqlite":
         ids_sql, ids_params = "SELECT value FROM json_each(%s)", [json.dumps(wanted)]
     elif connection.vendor == "postgresql":
@@ -75,25 +76,22 @@ def catalogue_order(sort: Sort, ids: Iterable[int], limit: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def build_facets(counts: dict[str, list[tuple[object, int]]], vocabulary: Vocabulary) -> dict:
+def build_facets(counts: FacetCounts, vocabulary: Vocabulary) -> dict:
     """Labelled facet values, biggest first (years newest first), at most FACET_LIMIT each."""
     facets: dict[str, list[FacetValue]] = {}
     for kind in ("topic", "region"):
         values = _top(counts.get(kind, []), FACET_LIMIT)
-        facets[kind] = [
-            FacetValue(*vocabulary.label(kind, int(pk)), count=n)  # type: ignore[arg-type]
-            for pk, n in values
-        ]
+        facets[kind] = [FacetValue(*vocabulary.label(kind, int(pk)), count=n) for pk, n in values]
         facets[kind] = [FacetValue(f.key, f.label, f.count) for f in facets[kind]]
-    top_authors = _top(counts.get("author", []), FACET_LIMIT * 2)
+    top_authors = [(int(pk), n) for pk, n in _top(counts.get("author", []), FACET_LIMIT * 2)]
     names = author_names([pk for pk, _ in top_authors])
     authors = [FacetValue(f'"{names[pk]}"', names[pk], n) for pk, n in top_authors if pk in names]
     facets["author"] = sorted(authors, key=lambda f: (-f.count, f.label))[:FACET_LIMIT]
     years = sorted(counts.get("year", []), key=lambda vn: -int(vn[0] or 0))
     facets["year"] = [FacetValue(str(y), str(y), n) for y, n in years if y]
     labels = dict(PieceType.choices)
-    types = sorted(counts.get("type", []), key=lambda vn: -vn[1])
-    facets["type"] = [FacetValue(str(t), str(labels.get(t, t)), n) for t, n in types]
+    types = sorted(((str(t), n) for t, n in counts.get("type", [])), key=lambda vn: -vn[1])
+    facets["type"] = [FacetValue(t, str(labels.get(t, t)), n) for t, n in types]
     return facets
 
 
@@ -167,7 +165,7 @@ def restore_snippets(snippets: dict[int, str]) -> dict[int, str]:
     return snippets
 
 
-def _top(values: list[tuple[object, int]], n: int) -> list[tuple[object, int]]:
+def _top(values: list[tuple[int | str, int]], n: int) -> list[tuple[int | str, int]]:
     """The ``n`` biggest counts (a query can touch thousands of authors), ties by value."""
     return sorted(heapq.nlargest(n, values, key=itemgetter(1)), key=lambda vn: (-vn[1], str(vn[0])))
 

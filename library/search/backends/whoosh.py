@@ -52,7 +52,7 @@ from library.search.backends.shared import (
 from library.search.documents import FIELDS, WEIGHTS, PieceDocument
 from library.search.prefixes import Completions
 from library.search.query import And, Filter, Node, Not, Or, ParsedQuery, Phrase, Term, YearRange
-from library.search.results import Hit, SearchResults, Sort
+from library.search.results import FacetCounts, Hit, SearchResults, Sort
 from library.search.text import MARK_END, MARK_START, WORD, clean_for_index, fold
 from library.search.vocab import Vocabulary, resolve_type
 from library.storage import write_atomically
@@ -626,7 +626,7 @@ class _Compiler:
 
 
 def _facets(results, vocabulary: Vocabulary) -> dict:
-    counts: dict[str, list[tuple[object, int]]] = {}
+    counts: FacetCounts = {}
     for name in ("topic", "region", "author", "year", "type"):
         try:
             groups = results.groups(name)

@@ -23,6 +23,7 @@ from library.catalogue import facet_arrays
 from library.catalogue.facet_arrays import FacetArrays
 from library.catalogue.facet_groups import Groups, Selection
 from library.catalogue.facet_read import Read
+from library.search.results import FacetCounts
 
 FACETS = ("topic", "region", "author", "year", "type")
 VIEW = "search"  # this layout's key among the arrays' views
@@ -78,7 +79,7 @@ class FacetData:
                 groups[name] = self.groups[name].replaced(gone, pairs[:, 0], pairs[:, 1])
         return FacetData(arrays.mark, arrays.token, arrays.alive, arrays.types, groups)
 
-    def count(self, ids: Iterable[int]) -> dict[str, list[tuple[object, int]]]:
+    def count(self, ids: Iterable[int]) -> FacetCounts:
         """(value, count) pairs per facet over the given piece ids (ids not catalogued: none),
         each facet read the cheapest way (``Selection``: a common word matches most of the
         catalogue)."""
@@ -86,7 +87,7 @@ class FacetData:
         mask = np.zeros(len(self.alive), dtype=bool)
         mask[wanted[(wanted >= 0) & (wanted < len(mask))]] = True
         selection = Selection.of(mask, self.alive)
-        counts: dict[str, list[tuple[object, int]]] = {}
+        counts: FacetCounts = {}
         for name in FACETS:
             group = self.groups[name]
             if not len(group.values):

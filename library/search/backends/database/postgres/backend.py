@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
@@ -335,8 +336,8 @@ class PostgresBackend(SearchBackend):
             with index_scans(cursor):
                 ranked = rank(cursor, match)
             rows, total, counts = ranked.rows, ranked.total, ranked.counts
-            if shared and total:
-                counts = facet_counts(cursor, connection.alias, counts)
+            if isinstance(counts, np.ndarray):  # ``shared``: the statement listed the ids
+                counts = facet_counts(cursor, connection.alias, counts) if total else {}
             snippets = self._snippets(cursor, compiled.highlight, [pk for pk, _ in rows])
         hits = [Hit(pk, float(score or 0.0), snippets.get(pk, "")) for pk, score in rows]
         facets = build_facets(counts, vocabulary) if total else {}

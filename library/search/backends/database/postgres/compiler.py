@@ -113,7 +113,8 @@ class Compiler:
 
     def compile(self, root: Node | None) -> Compiled:
         part = self._node(root) if root is not None else _Part()
-        where, params = "", []
+        where = ""
+        params: list[object] = []
         if part.sql:
             where, params = _Part(sql=part.sql).as_sql()
         highlight = " | ".join(f"({p})" for p in dict.fromkeys(self.positive)) or None

@@ -24,9 +24,10 @@ import numpy as np
 
 from library.catalogue import facet_arrays
 from library.search.backends.database.facet_data import FacetData
+from library.search.results import FacetCounts
 
 
-def facet_counts(cursor, alias: str, ids: np.ndarray) -> dict[str, list[tuple[object, int]]]:
+def facet_counts(cursor, alias: str, ids: np.ndarray) -> FacetCounts:
     """Facet counts over ``ids``, from this process's arrays brought up to date first.
 
     The caller has checked that its transaction has written nothing (backend.search).

@@ -22,7 +22,7 @@ from library.catalogue.models import Authorship, Piece, Role
 from library.search.backends.database.postgres.compiler import Compiled
 from library.search.backends.database.postgres.schema import DOC_TABLE, TEXT_TABLE, TSQUERY
 from library.search.backends.shared import catalogue_order_sql
-from library.search.results import Sort
+from library.search.results import FacetCounts, Sort
 
 TOPIC_TABLE = Piece.topics.through._meta.db_table
 REGION_TABLE = Piece.regions.through._meta.db_table
@@ -37,7 +37,7 @@ WORK_MEM = "32MB"
 
 # Facet counts: (value, count) pairs by facet from SQL, or every matching id for the
 # process's arrays (facets.py) to count.
-Counts = dict[str, list[tuple[object, int]]] | np.ndarray
+Counts = FacetCounts | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -265,13 +265,14 @@ def _read(fetched: list[tuple], match: Match) -> Ranked:
     """The statement's rows: hits by tier and position, then the total and facets or ids."""
     tiers: list[tuple[str, int, int, float]] = []
     total = 0
-    counts: Counts = {}
+    counts: FacetCounts = {}
+    ids: np.ndarray | None = None
     for kind, value, count, score, blob in fetched:
         if kind.startswith("hit:"):
             tiers.append((kind, count, value, score))
         elif kind == "ids":
             total = count
-            counts = _unpack_ids(bytes(blob or b""))
+            ids = _unpack_ids(bytes(blob or b""))
         elif kind == "total":
             total = count
         elif kind.startswith("type:"):
@@ -279,7 +280,7 @@ def _read(fetched: list[tuple], match: Match) -> Ranked:
         else:
             counts.setdefault(kind, []).append((value, count))
     ordered = [(pk, score) for _, _, pk, score in sorted(tiers)]
-    return Ranked(ordered[match.offset : match.need], total, counts)
+    return Ranked(ordered[match.offset : match.need], total, counts if ids is None else ids)
 
 
 @contextmanager

@@ -82,7 +82,8 @@ class Compiler:
 
     def compile(self, root: Node | None) -> Compiled:
         part = self._node(root) if root is not None else _Part()
-        match, where, params = None, "", []
+        match, where = None, ""
+        params: list[object] = []
         if part.negated:
             where, params = part.as_sql()
         elif part.fts is not None or part.sql:

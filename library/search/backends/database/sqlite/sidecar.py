@@ -23,7 +23,8 @@ import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 
 # Two: the machines this runs on have two cores, and a search asks for one at a time. A
 # read started while every helper is busy is not queued: the caller runs the statement
@@ -112,9 +113,11 @@ class SideRead:
 def available() -> bool:
     """Whether a helper would see what the request's connection sees (a database file, no
     transaction open), so that a side read may be started."""
-    if not enabled or connection.vendor != "sqlite" or connection.is_in_memory_db():
+    # The wrapper the ``connection`` proxy stands for: ``isinstance`` cannot see through it.
+    db = connections[DEFAULT_DB_ALIAS]
+    if not enabled or not isinstance(db, SQLiteDatabaseWrapper) or db.is_in_memory_db():
         return False
-    return not connection.in_atomic_block and connection.get_autocommit()
+    return not db.in_atomic_block and db.get_autocommit()
 
 
 def start(sql: str, params: list) -> SideRead | None:
