@@ -204,7 +204,9 @@ class PdfExtractor:
         return answer["producer"], answer["pages"]
 
     def _ensure_worker(self) -> _Worker:
-        if self._worker is None or self._worker.process.poll() is not None:
+        if self._worker is not None and self._worker.process.poll() is not None:
+            self._kill()  # it died while idle: its pipes are closed before a new one starts
+        if self._worker is None:
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p

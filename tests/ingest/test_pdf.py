@@ -223,6 +223,22 @@ def test_one_extractor_reads_many_files_in_one_worker(extractor):
         assert parsed.title.startswith(f"Maritime Security in the Sulu Sea, Part {index + 1}:")
 
 
+def test_a_worker_that_died_while_idle_is_replaced_and_its_pipes_closed():
+    import signal
+
+    with PdfExtractor(PdfLimits(timeout=20)) as reader:
+        parse_pdf(commentary_pdf(), source="first.pdf", extractor=reader)
+        dead = reader._worker
+        assert dead is not None
+        dead.process.send_signal(signal.SIGKILL)  # as the OOM killer would, between files
+        dead.process.wait(timeout=10)
+        parsed = parse_pdf(commentary_pdf(), source="second.pdf", extractor=reader)
+        assert reader._worker is not dead
+    assert parsed.title.startswith("Maritime Security")
+    assert dead.stdin.closed
+    assert dead.stdout.closed
+
+
 def test_a_commentary_with_markup_characters_survives_as_text(extractor):
     c = Commentary(
         title=("<script>alert(1)</script> & % $ # _ {", "Braces and Symbols"),
