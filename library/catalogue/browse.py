@@ -8,6 +8,7 @@ behaviour of library catalogues).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import numpy as np
@@ -22,6 +23,8 @@ from library.catalogue.models import Author, Authorship, Piece, PieceType, Regio
 
 FILTER_NAMES = ("topic", "region", "author", "year", "type")
 FACET_SIZE = 12
+
+_Pieces = TypeVar("_Pieces", bound=QuerySet[Piece])  # a piece queryset, of whatever class
 
 
 def _slug_text(value: str) -> str:
@@ -70,8 +73,8 @@ class Filters:
         values = {**self.active(), **{k: str(v) for k, v in changes.items() if v is not None}}
         return urlencode({k: v for k, v in values.items() if v})
 
-    def apply(self, queryset: QuerySet[Piece]) -> QuerySet[Piece]:
-        """``queryset`` narrowed to the pieces matching every active filter."""
+    def apply(self, queryset: _Pieces) -> _Pieces:
+        """``queryset`` narrowed to the pieces matching every active filter (same class)."""
         terms = _resolve(self)
         if terms.unknown:
             return queryset.none()

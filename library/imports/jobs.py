@@ -39,8 +39,10 @@ def runs_in_background(writes: int) -> bool:
 
 def start(request: HttpRequest, token: str, info: dict) -> Job:
     """Hand the confirmed import (its staged file stays) to a worker."""
+    owner = request.user
+    assert owner.is_authenticated  # the confirm view is editor_required
     job = Job.objects.create(
-        kind=KIND, label=info["name"], owner=request.user, payload={**info, "token": token}
+        kind=KIND, label=info["name"], owner=owner, payload={**info, "token": token}
     )
     enqueue(job)
     return job

@@ -104,6 +104,7 @@ def fit_record(
         reason = " ".join(messages).rstrip(".")
         if field == "title":
             limit = Piece._meta.get_field("title").max_length
+            assert limit is not None  # a CharField's max_length is required
             changes["title"] = value[: limit - 1].rsplit(" ", 1)[0] + "…"
             notes.append(f"Full title: {value}")
             warnings.append(f"title: {reason}; shortened, and kept whole in the note")
@@ -114,7 +115,9 @@ def fit_record(
     if not changes and not notes:
         return record, warnings, not errors
     note = "; ".join(part for part in (record.note.strip(), *notes) if part)
-    return dataclasses.replace(record, **changes, note=note), warnings, False
+    # Each key names a str field (title or one of _TO_NOTE); mypy cannot tell from a dict.
+    fitted = dataclasses.replace(record, **changes, note=note)  # type: ignore[arg-type]
+    return fitted, warnings, False
 
 
 def _fit_names(record: CitationRecord) -> tuple[CitationRecord, list[str], list[str]]:
@@ -137,7 +140,11 @@ def _fit_names(record: CitationRecord) -> tuple[CitationRecord, list[str], list[
         kept[role] = tuple(names)
     if not notes:
         return record, [], []
-    return dataclasses.replace(record, **kept), notes, warnings
+    return (
+        dataclasses.replace(record, authors=kept["authors"], editors=kept["editors"]),
+        notes,
+        warnings,
+    )
 
 
 def _shown(value: str) -> str:

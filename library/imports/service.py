@@ -180,6 +180,7 @@ def _plan_file(
 
 def _classify(outcome: Outcome, index: DuplicateIndex, on_duplicate: str, filename: str) -> None:
     record = outcome.record
+    assert record is not None  # only "create" outcomes are classified, and they have one
     match = index.match(record)
     if match is not None:
         target = match.candidate
@@ -193,6 +194,7 @@ def _classify(outcome: Outcome, index: DuplicateIndex, on_duplicate: str, filena
                 outcome.action = "skipped"
             else:
                 outcome.action = "updated"
+                assert isinstance(target.ref, int)  # not in_file: a catalogue piece's pk
                 outcome.matched_pk = target.ref
             return
     index.add(Candidate.from_record(outcome, record, in_file=True, source=filename))
@@ -218,6 +220,7 @@ def _assign_keys(creates: list[Outcome], taken: set[str]) -> None:
         else:
             needs_key.append(outcome)
     for outcome in needs_key:
+        assert outcome.record is not None  # a "create" outcome has its record
         outcome.key = generate_key(outcome.record, taken)
         taken.add(outcome.key.lower())
         old = outcome.source_key
@@ -322,6 +325,9 @@ def recheck_plan(plan: ImportPlan) -> None:
 def _update(file_plan: FilePlan, outcome: Outcome) -> Piece:
     """The entry's fields written over the piece it duplicates (``--on-duplicate update``)."""
     record = outcome.record
+    # An "updated" duplicate has its record and the matched piece's pk (see _classify).
+    assert record is not None
+    assert outcome.matched_pk is not None
     contributors = PieceContributors(
         authors=[author_spec(n) for n in record.authors],
         editors=[author_spec(n) for n in record.editors],

@@ -107,6 +107,7 @@ def create_pieces(
     bylines: list[list[tuple[str, int, _NameKey]]] = []
     for file_plan, outcome in work:
         record = outcome.record
+        assert record is not None  # a "create" outcome has its record
         piece = build_piece(
             record,
             filename=file_plan.filename,

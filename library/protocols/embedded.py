@@ -278,10 +278,10 @@ def coins_title(piece: Piece, page_url: str = "") -> str:
 # --- schema.org JSON-LD ---------------------------------------------------------------------
 
 
-def _agent(person: Person, affiliation: str = "") -> dict:
+def _agent(person: Person, affiliation: str = "") -> dict[str, str | dict[str, str]]:
     if person.is_organisation:
         return {"@type": "Organization", "name": person.name}
-    agent = {"@type": "Person", "name": person.name}
+    agent: dict[str, str | dict[str, str]] = {"@type": "Person", "name": person.name}
     if person.given:
         agent["givenName"] = person.given
     if person.family:

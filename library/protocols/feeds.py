@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +21,7 @@ from django.utils.html import escape
 
 from library.catalogue.attachments import may_download
 from library.catalogue.browse import Filters
-from library.catalogue.models import Author, Piece, Region, Topic
+from library.catalogue.models import Author, Piece, PieceQuerySet, Region, Topic
 from library.protocols.xmltext import xml_safe
 from library.readinglists.models import ReadingList, Visibility
 
@@ -40,7 +39,7 @@ class Scope:
     pieces: list[Piece]
 
 
-def newest(pieces: QuerySet[Piece]) -> list[Piece]:
+def newest(pieces: PieceQuerySet) -> list[Piece]:
     return list(pieces.with_related().order_by("-created_at", "-pk")[:FEED_SIZE])
 
 
@@ -191,12 +190,12 @@ def author_scope(request: HttpRequest, slug: str) -> Scope:
 
 def _list_scope(reading_list: ReadingList, link: str) -> Scope:
     """A reading list's pieces in the list's own order; removed pieces are left out."""
-    entries = (
+    ordered = (
         reading_list.entries.filter(piece__isnull=False)
         .select_related("section")
         .order_by("section__position", "position", "pk")
     )
-    entries = list(entries[: FEED_SIZE * 4])
+    entries = list(ordered[: FEED_SIZE * 4])
     found = Piece.objects.with_related().in_bulk([e.piece_id for e in entries])
     pieces = []
     for entry in entries:

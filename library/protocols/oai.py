@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from lxml import etree
 
-from library.catalogue.models import Piece, Region, Topic
+from library.catalogue.models import Piece, PieceQuerySet, Region, Topic
 from library.protocols.dates import iso_date
 from library.protocols.embedded import keywords_of
 from library.protocols.xmltext import xml_safe
@@ -38,7 +38,10 @@ TOKEN_SALT = "library.protocols.oai.resumption"
 FORMATS = {
     "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC_NS),
 }
-SET_KINDS = {"topic": (Topic, "topics__slug"), "region": (Region, "regions__slug")}
+SET_KINDS: dict[str, tuple[type[Topic] | type[Region], str]] = {
+    "topic": (Topic, "topics__slug"),
+    "region": (Region, "regions__slug"),
+}
 
 # Arguments each verb takes: (required, optional, exclusive).
 VERBS: dict[str, tuple[frozenset, frozenset, str]] = {
@@ -176,8 +179,9 @@ def _identify(request: HttpRequest, root, values) -> None:
     _sub(node, "repositoryName", "Dossier")
     _sub(node, "baseURL", request.build_absolute_uri(reverse("protocols:oai")))
     _sub(node, "protocolVersion", "2.0")
-    admins = [email for _, email in settings.ADMINS] or [settings.DEFAULT_FROM_EMAIL]
-    for email in admins:
+    # Django 5.2 takes (name, address) pairs; its stubs also allow 6.0's bare addresses.
+    admins = [entry if isinstance(entry, str) else entry[1] for entry in settings.ADMINS]
+    for email in admins or [settings.DEFAULT_FROM_EMAIL]:
         _sub(node, "adminEmail", email)
     earliest = Piece.objects.aggregate(m=Min("updated_at"))["m"] or timezone.now()
     _sub(node, "earliestDatestamp", _stamp(earliest))
@@ -242,7 +246,7 @@ def _list_request(values: dict[str, str], verb: str) -> ListRequest:
     )
 
 
-def _selected(wanted: ListRequest) -> QuerySet[Piece]:
+def _selected(wanted: ListRequest) -> PieceQuerySet:
     """The pieces a list request covers, in primary-key order (the token's position)."""
     pieces = Piece.objects.all()
     start = until = None

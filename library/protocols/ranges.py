@@ -9,15 +9,16 @@ satisfy, as the whole file or 416. ``If-Range`` with a stale validator gets the 
 from __future__ import annotations
 
 import re
-from typing import IO
+from typing import IO, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import quote_etag
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
+def parse_range(header: str, size: int) -> tuple[int, int] | Literal[False] | None:
     """``(first, last)`` inclusive for one satisfiable range; ``None`` to send the whole file
     (no header, several ranges, or a syntax we ignore as the RFC allows); ``False`` when
     the range cannot be satisfied (416)."""
@@ -50,7 +51,7 @@ def ranged_file_response(
     content_type: str,
     etag: str = "",
     inline: bool = True,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The file, whole (200) or one range of it (206), opened inline unless asked not to."""
     disposition = "inline" if inline else "attachment"
     validator = quote_etag(etag) if etag else ""
@@ -59,6 +60,7 @@ def ranged_file_response(
     wanted = parse_range(header, size) if header else None
     if if_range and if_range != validator:
         wanted = None
+    response: HttpResponseBase
     if wanted is False:
         handle.close()
         response = HttpResponse(status=416)

@@ -45,7 +45,8 @@ def _back(request: HttpRequest, reading_list: ReadingList, anchor: str = "") -> 
 def _form_errors(request: HttpRequest, form: forms.Form) -> None:
     for field, errors in form.errors.items():
         label = "" if field == "__all__" else f"{field}: "
-        messages.error(request, f"{label}{' '.join(errors)}")
+        # An ErrorList yields its messages as text (ValidationErrors are unwrapped).
+        messages.error(request, f"{label}{' '.join(str(message) for message in errors)}")
 
 
 def _apply(request: HttpRequest, change, *args, done: str = "") -> bool:
@@ -144,27 +145,27 @@ def entry_move(request: HttpRequest, reading_list: ReadingList, entry_id: int) -
     """Up/down within the section (``direction``) or to another section (``section``)."""
     entry = _entry(reading_list, entry_id)
     if "direction" in request.POST:
-        form = MoveForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
+        move_form = MoveForm(request.POST)
+        if move_form.is_valid():
+            data = move_form.cleaned_data
             _apply(request, services.move_entry, entry, data["direction"], data["version"])
         else:
-            _form_errors(request, form)
+            _form_errors(request, move_form)
     else:
-        form = MoveToSectionForm(request.POST, reading_list=reading_list)
-        if form.is_valid():
-            target = form.cleaned_data["section"]
+        section_form = MoveToSectionForm(request.POST, reading_list=reading_list)
+        if section_form.is_valid():
+            target = section_form.cleaned_data["section"]
             where = f"“{target.title}”" if target else "the top of the list"
             _apply(
                 request,
                 services.move_entry_to_section,
                 entry,
                 target,
-                form.cleaned_data["version"],
+                section_form.cleaned_data["version"],
                 done=f"Moved “{entry}” to {where}.",
             )
         else:
-            _form_errors(request, form)
+            _form_errors(request, section_form)
     return _back(request, reading_list, f"#entry-{entry.pk}")
 
 
@@ -207,8 +208,9 @@ def entry_edit(request: HttpRequest, reading_list: ReadingList, entry_id: int) -
             except services.ListEditError as exc:
                 form.add_error(None, str(exc))
                 # Let the next save go through on purpose, with the text kept in the form.
-                form.data = form.data.copy()
-                form.data["version"] = str(ReadingList.objects.get(pk=reading_list.pk).version)
+                posted = request.POST.copy()  # form.data is request.POST, which is immutable
+                posted["version"] = str(ReadingList.objects.get(pk=reading_list.pk).version)
+                form.data = posted
             else:
                 messages.success(request, f"Saved the note on “{entry}”.")
                 return redirect(reading_list.get_absolute_url() + f"#entry-{entry.pk}")

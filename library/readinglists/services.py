@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
@@ -70,7 +70,7 @@ def _check_section(reading_list: ReadingList, section: Section | None) -> None:
         raise ListEditError(f"The section “{section.title}” belongs to another list.")
 
 
-def create_list(owner: AbstractBaseUser, title: str, description: str = "") -> ReadingList:
+def create_list(owner: User, title: str, description: str = "") -> ReadingList:
     return ReadingList.objects.create(owner=owner, title=title, description=description)
 
 
@@ -89,7 +89,7 @@ def add_entry(
     piece: Piece,
     section: Section | None = None,
     *,
-    added_by: AbstractBaseUser | None = None,
+    added_by: User | None = None,
     annotation: str = "",
     pages: str = "",
     required: bool = True,
@@ -247,19 +247,19 @@ def reissue_link(reading_list: ReadingList) -> None:
     reading_list.share_token = locked.share_token
 
 
-def add_collaborator(reading_list: ReadingList, user: AbstractBaseUser) -> None:
+def add_collaborator(reading_list: ReadingList, user: User) -> None:
     if user.pk == reading_list.owner_id:
         raise ListEditError(f"{user.get_username()} owns this list already.")
     with editing(reading_list) as locked:
         locked.collaborators.add(user)
 
 
-def remove_collaborator(reading_list: ReadingList, user: AbstractBaseUser) -> None:
+def remove_collaborator(reading_list: ReadingList, user: User) -> None:
     with editing(reading_list) as locked:
         locked.collaborators.remove(user)
 
 
-def duplicate_list(reading_list: ReadingList, owner: AbstractBaseUser) -> ReadingList:
+def duplicate_list(reading_list: ReadingList, owner: User) -> ReadingList:
     """A private copy with the same sections, entries and notes, owned by ``owner``."""
     with transaction.atomic():
         copy = ReadingList.objects.create(
@@ -267,7 +267,7 @@ def duplicate_list(reading_list: ReadingList, owner: AbstractBaseUser) -> Readin
             title=f"Copy of {reading_list.title}"[:200],
             description=reading_list.description,
         )
-        sections = {}
+        sections: dict[int | None, Section] = {}  # by pk; an entry without one gets None
         for section in reading_list.sections.order_by("position", "pk"):
             sections[section.pk] = Section.objects.create(
                 reading_list=copy, title=section.title, position=section.position

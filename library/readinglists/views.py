@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -61,6 +62,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def create(request: HttpRequest) -> HttpResponse:
     form = ListForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        assert request.user.is_authenticated  # login_required
         reading_list = services.create_list(
             request.user, form.cleaned_data["title"], form.cleaned_data["description"]
         )
@@ -117,19 +119,19 @@ def shared_print(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, shared_list(token), "readinglists/print.html")
 
 
-def _export(request: HttpRequest, reading_list: ReadingList, fmt: str) -> HttpResponse:
+def _export(request: HttpRequest, reading_list: ReadingList, fmt: str) -> HttpResponseBase:
     if fmt not in EXPORT_LABELS:
         raise Http404(f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_LABELS)}.")
     return export_response(reading_list, fmt, requested_style(request))
 
 
 @require_GET
-def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     return _export(request, readable_list(request, pk), fmt)
 
 
 @require_GET
-def shared_export(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+def shared_export(request: HttpRequest, token: str, fmt: str) -> HttpResponseBase:
     return _export(request, shared_list(token), fmt)
 
 
@@ -195,6 +197,7 @@ def delete(request: HttpRequest, reading_list: ReadingList) -> HttpResponse:
 @require_POST
 def duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     """Anyone signed in who can read a list may copy it into a private list of their own."""
+    assert request.user.is_authenticated  # login_required
     copy = services.duplicate_list(readable_list(request, pk), request.user)
     messages.success(request, f"Made “{copy.title}”, a private copy you own.")
     return redirect(copy)
@@ -226,7 +229,8 @@ def reissue_link(request: HttpRequest, reading_list: ReadingList) -> HttpRespons
 def add_collaborator(request: HttpRequest, reading_list: ReadingList) -> HttpResponse:
     form = CollaboratorForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["username"]))
+        # An ErrorList yields its messages as text (ValidationErrors are unwrapped).
+        messages.error(request, " ".join(str(message) for message in form.errors["username"]))
         return redirect("readinglists:manage", reading_list.pk)
     user = form.cleaned_data["username"]
     try:

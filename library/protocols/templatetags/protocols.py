@@ -28,6 +28,8 @@ FEED_FORMATS = (("atom", "application/atom+xml", "Atom"), ("rss", "application/r
 def feed_target(context: RequestContext) -> tuple[str, dict, str, str] | None:
     """``(url name, kwargs, query string, title)`` of the feed for the current page, if any."""
     request = context.get("request")
+    if request is None:
+        return None
     match = getattr(request, "resolver_match", None)
     if match is None:
         return None
