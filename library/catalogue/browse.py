@@ -7,7 +7,9 @@ behaviour of library catalogues).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import numpy as np
@@ -22,6 +24,8 @@ from library.catalogue.models import Author, Authorship, Piece, PieceType, Regio
 
 FILTER_NAMES = ("topic", "region", "author", "year", "type")
 FACET_SIZE = 12
+
+_Pieces = TypeVar("_Pieces", bound=QuerySet[Piece])
 
 
 def _slug_text(value: str) -> str:
@@ -70,7 +74,7 @@ class Filters:
         values = {**self.active(), **{k: str(v) for k, v in changes.items() if v is not None}}
         return urlencode({k: v for k, v in values.items() if v})
 
-    def apply(self, queryset: QuerySet[Piece]) -> QuerySet[Piece]:
+    def apply(self, queryset: _Pieces) -> _Pieces:
         """``queryset`` narrowed to the pieces matching every active filter."""
         terms = _resolve(self)
         if terms.unknown:
@@ -204,6 +208,8 @@ def _facet_rows(
     """
     if name in _TAGGED:
         return _tag_rows(name, terms, limit=limit, only=only)
+    rows: QuerySet[Piece, Mapping[str, Any]]
+    order: tuple[str, ...]
     if name == "year":
         rows = Piece.objects.filter(date__isnull=False).annotate(y=year_of_date()).values("y")
         key, order = "y", ("-y",)
@@ -218,10 +224,11 @@ def _facet_rows(
     rows = rows.order_by(*order)
     if limit is not None:
         rows = rows[:limit]
+    counted: Iterable[Mapping[str, Any]] = rows  # each row: the facet's value (``key``) and n
     if name == "year":
-        return [(str(r["y"]), str(r["y"]), r["n"]) for r in rows]
+        return [(str(r["y"]), str(r["y"]), r["n"]) for r in counted]
     labels = dict(PieceType.choices)
-    return [(r["type"], labels.get(r["type"], r["type"]), r["n"]) for r in rows]
+    return [(r["type"], labels.get(r["type"], r["type"]), r["n"]) for r in counted]
 
 
 def _tag_rows(
@@ -339,7 +346,7 @@ def count(filters: Filters) -> int:
     with facet_arrays.counting() as data:
         if data is not None:
             return int(_matching(data, terms).sum())
-    return filters.apply(Piece.objects).count()
+    return filters.apply(Piece.objects.all()).count()
 
 
 def _facet_source(every: _Terms):
