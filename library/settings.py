@@ -100,7 +100,7 @@ TEMPLATES = [
 ]
 
 
-def _database_config() -> dict:
+def _database_config() -> dj_database_url.DBConfig:
     url = envstr("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'dossier.sqlite3'}"
     try:
         config = dj_database_url.parse(url, conn_max_age=envint("DB_CONN_MAX_AGE", 0))

@@ -1,6 +1,7 @@
 """Django admin for the catalogue: searchable, filterable, with an ordered author inline."""
 
 from functools import partial
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -28,8 +29,9 @@ class PieceAdminForm(forms.ModelForm):
         if self.instance.pk:
             concurrency.add_version_fields(self, self.instance)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # a ModelForm's clean() returns its cleaned_data
+        data = self.cleaned_data
         expected = data.get(concurrency.VERSION_FIELD)
         if not self.instance.pk or not expected:
             return data

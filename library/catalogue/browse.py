@@ -7,8 +7,9 @@ behaviour of library catalogues).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import numpy as np
@@ -207,6 +208,8 @@ def _facet_rows(
     """
     if name in _TAGGED:
         return _tag_rows(name, terms, limit=limit, only=only)
+    rows: QuerySet[Piece, Mapping[str, Any]]
+    order: tuple[str, ...]
     if name == "year":
         rows = Piece.objects.filter(date__isnull=False).annotate(y=year_of_date()).values("y")
         key, order = "y", ("-y",)
@@ -221,10 +224,11 @@ def _facet_rows(
     rows = rows.order_by(*order)
     if limit is not None:
         rows = rows[:limit]
+    counted: Iterable[Mapping[str, Any]] = rows  # each row: the facet's value (``key``) and n
     if name == "year":
-        return [(str(r["y"]), str(r["y"]), r["n"]) for r in rows]
+        return [(str(r["y"]), str(r["y"]), r["n"]) for r in counted]
     labels = dict(PieceType.choices)
-    return [(r["type"], labels.get(r["type"], r["type"]), r["n"]) for r in rows]
+    return [(r["type"], labels.get(r["type"], r["type"]), r["n"]) for r in counted]
 
 
 def _tag_rows(
@@ -342,7 +346,7 @@ def count(filters: Filters) -> int:
     with facet_arrays.counting() as data:
         if data is not None:
             return int(_matching(data, terms).sum())
-    return filters.apply(Piece.objects).count()
+    return filters.apply(Piece.objects.all()).count()
 
 
 def _facet_source(every: _Terms):

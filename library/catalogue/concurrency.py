@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.core import signing
 from django.db import models
+from django.utils.datastructures import MultiValueDict
 
 if TYPE_CHECKING:
     from library.catalogue.models import Piece
@@ -31,6 +32,8 @@ VERSION_FIELD = "edit_version"
 BASE_FIELD = "edit_base"
 _SALT = "dossier.catalogue.piece-edit-base"
 _SHOWN_CHARS = 300
+
+_ModelForm = TypeVar("_ModelForm", bound=forms.ModelForm)
 
 
 class StalePiece(Exception):
@@ -166,7 +169,7 @@ def merge(
     return merged, changes
 
 
-def set_value(data, form: forms.BaseForm, name: str, value: str) -> None:
+def set_value(data: MultiValueDict[str, Any], form: forms.BaseForm, name: str, value: str) -> None:
     """Put a merged value back into posted data (several values for a multiple choice)."""
     key = form.add_prefix(name)
     if getattr(form.fields[name].widget, "allow_multiple_selected", False):
@@ -185,16 +188,20 @@ def stale_message(error: StalePiece) -> str:
     )
 
 
-def merged_data(form: forms.BaseForm, current_form: forms.BaseForm, error: StalePiece):
+def merged_data(
+    form: forms.BaseForm, current_form: forms.BaseForm, error: StalePiece
+) -> tuple[MultiValueDict[str, Any], list[FieldChange]]:
     """Posted data of a refused ``form`` merged onto ``current_form`` (unbound, saved piece).
 
     Returns the new data, carrying the current version and fingerprint so the next save is
     accepted, and the fields the other editor changed.
     """
+    posted = form.data
+    assert isinstance(posted, MultiValueDict)  # a refused save is bound to request.POST
     theirs = field_values(current_form)
-    base = read_fingerprint(form.data.get(form.add_prefix(BASE_FIELD), ""))
+    base = read_fingerprint(posted.get(form.add_prefix(BASE_FIELD), ""))
     merged, changes = merge(base, field_values(form), theirs)
-    data = form.data.copy()
+    data = posted.copy()
     for name, value in merged.items():
         set_value(data, form, name, value)
     data[form.add_prefix(VERSION_FIELD)] = str(error.current)
@@ -202,7 +209,7 @@ def merged_data(form: forms.BaseForm, current_form: forms.BaseForm, error: Stale
     return data, changes
 
 
-def rebase(form: forms.BaseForm, current_form: forms.BaseForm, error: StalePiece):
+def rebase(form: _ModelForm, current_form: _ModelForm, error: StalePiece) -> _ModelForm:
     """``form`` (a refused save) rebuilt as a bound form on the piece as saved now,
     with errors that name every field the other editor changed."""
     data, changes = merged_data(form, current_form, error)
@@ -212,7 +219,9 @@ def rebase(form: forms.BaseForm, current_form: forms.BaseForm, error: StalePiece
     return rebuilt
 
 
-def apply_change_errors(form: forms.BaseForm, changes: list[FieldChange], error: StalePiece):
+def apply_change_errors(
+    form: forms.BaseForm, changes: list[FieldChange], error: StalePiece
+) -> None:
     """The refusal as form errors: one summary, and a note on each changed field."""
     form.add_error(None, stale_message(error))
     for change in changes:

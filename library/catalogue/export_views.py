@@ -48,7 +48,7 @@ def _refuse(request: HttpRequest, message: str) -> HttpResponse:
 
 
 @require_GET
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """``/export/?format=bibtex&topic=terrorism``: a download; without ``format``, the choices."""
     filters = Filters.from_query(request.GET)
     query = request.GET.get("q", "")[:1000]
@@ -82,7 +82,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def piece_export(request: HttpRequest, key: str) -> HttpResponse:
+def piece_export(request: HttpRequest, key: str) -> HttpResponse | StreamingHttpResponse:
     """One piece in any format, named after its citation key."""
     piece = get_object_or_404(Piece, citation_key=key)
     pieces = Piece.objects.filter(pk=piece.pk)

@@ -10,18 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-from django.db.models import QuerySet
+from typing import TypeGuard
 
 from library.catalogue.browse import Filters
-from library.catalogue.models import Author, Piece, Region, Topic
+from library.catalogue.models import Author, Piece, PieceQuerySet, Region, Topic
 from library.catalogue.proper_nouns import catalogue_proper_nouns
 from library.citations.formats import get_writer
 from library.citations.from_piece import record_from_piece
 from library.citations.records import CitationRecord
 from library.citations.style_index import DEFAULT_STYLE, can_format
 from library.citations.style_index import label as style_label
-from library.citations.styles import STYLES, format_bibliography
+from library.citations.styles import STYLES, Output, format_bibliography
 
 CHUNK_SIZE = 500
 SEARCH_PAGE_SIZE = 200
@@ -83,7 +82,9 @@ def search_piece_ids(query: str) -> list[int] | None:
         page += 1
 
 
-def export_queryset(filters: Filters, *, piece_ids: Iterable[int] | None = None) -> QuerySet:
+def export_queryset(
+    filters: Filters, *, piece_ids: Iterable[int] | None = None
+) -> PieceQuerySet[Piece]:
     """The pieces an export covers, in a stable order (citation key)."""
     pieces = filters.apply(Piece.objects.all())
     if piece_ids is not None:
@@ -91,7 +92,9 @@ def export_queryset(filters: Filters, *, piece_ids: Iterable[int] | None = None)
     return pieces.order_by("citation_key")
 
 
-def iter_records(pieces: QuerySet, *, chunk_size: int = CHUNK_SIZE) -> Iterator[CitationRecord]:
+def iter_records(
+    pieces: PieceQuerySet[Piece], *, chunk_size: int = CHUNK_SIZE
+) -> Iterator[CitationRecord]:
     """Citation records for ``pieces`` in citation-key order, ``chunk_size`` pieces at a time.
 
     Keyset pagination on the unique citation key keeps memory flat on every database: each
@@ -110,12 +113,12 @@ def iter_records(pieces: QuerySet, *, chunk_size: int = CHUNK_SIZE) -> Iterator[
 
 
 def build_export(
-    pieces: QuerySet, fmt: str, *, basename: str, style: str = DEFAULT_STYLE
+    pieces: PieceQuerySet[Piece], fmt: str, *, basename: str, style: str = DEFAULT_STYLE
 ) -> Export:
     """Stream ``pieces`` in ``fmt`` (a writer name or ``bibliography-html``/``-text``)."""
     if fmt.startswith("bibliography-"):
         output = fmt.removeprefix("bibliography-")
-        if output not in ("html", "text"):
+        if not _is_output(output):
             raise ExportError(f"unknown bibliography output {output!r}; choose html or text")
         return _bibliography_export(pieces, style, output, basename)
     try:
@@ -131,7 +134,13 @@ def build_export(
     )
 
 
-def _bibliography_export(pieces: QuerySet, style: str, output: str, basename: str) -> Export:
+def _is_output(name: str) -> TypeGuard[Output]:
+    return name in ("html", "text")
+
+
+def _bibliography_export(
+    pieces: PieceQuerySet[Piece], style: str, output: Output, basename: str
+) -> Export:
     if not can_format(style):
         raise ExportError(
             f"unknown style {style[:80]!r}: use the id of a bundled CSL style with a "

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar, cast, overload
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -134,9 +134,29 @@ class FacetArrays:
     def type_code(self, value: str) -> int:
         return self.types.index(value) if value in self.types else -2  # -2: no piece
 
+    @overload
+    def tally(
+        self,
+        name: Literal["topic", "region", "author", "year"],
+        mask: np.ndarray,
+        keep: int | None = None,
+        also: int | None = None,
+    ) -> dict[int, int]: ...
+    @overload
+    def tally(
+        self,
+        name: Literal["type"],
+        mask: np.ndarray,
+        keep: int | None = None,
+        also: int | None = None,
+    ) -> dict[str, int]: ...
+    @overload
     def tally(
         self, name: str, mask: np.ndarray, keep: int | None = None, also: int | None = None
-    ) -> dict[object, int]:
+    ) -> dict[Any, int]: ...
+    def tally(
+        self, name: str, mask: np.ndarray, keep: int | None = None, also: int | None = None
+    ) -> dict[Any, int]:
         """{value: pieces} for facet ``name`` over the pieces in ``mask`` (none zero).
 
         ``keep``: only the values with at least the ``keep``-th largest count (ties at the

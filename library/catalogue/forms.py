@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -202,9 +203,10 @@ class PieceForm(forms.ModelForm):
             raise ValidationError(f"The citation key {key!r} is already used by another piece.")
         return key
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         """A new or changed URL with no access date was checked today, by the editor."""
-        data = super().clean()
+        super().clean()  # a ModelForm's clean() returns its cleaned_data
+        data = self.cleaned_data
         url_changed = "url" in self.changed_data or not self.instance.pk
         if data.get("url") and not data.get("accessed") and url_changed:
             data["accessed"] = timezone.localdate()
@@ -215,7 +217,7 @@ class PieceForm(forms.ModelForm):
         date_value = self.cleaned_data.get("date_text")
         if date_value is not None:
             self.instance.date, self.instance.date_precision = date_value
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # the stubs leave out this private hook
 
     def save(self, commit: bool = True) -> Piece:
         """Save through ``services.save_piece`` so forms and commands write alike."""

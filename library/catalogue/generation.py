@@ -128,4 +128,4 @@ class PageCache:
         if value is _MISSING:
             value = compute()
             cache.set(key, value, CACHE_SECONDS)
-        return value  # type: ignore[return-value]
+        return value

@@ -27,6 +27,7 @@ from django.core.cache import caches
 from django.db import models
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
+from django.template.backends.django import Template as DjangoTemplate
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString, mark_safe
@@ -54,6 +55,7 @@ def rendered_items(request: HttpRequest | None, pieces: Iterable[Piece]) -> list
     if not pieces:
         return []
     template = get_template(ITEM_TEMPLATE)
+    assert isinstance(template, DjangoTemplate)  # the one template engine (settings.TEMPLATES)
     # What every item on the page shares: the template (a changed one, from a new release
     # or an edit under runserver, gives new keys), the site's address (the COinS link) and
     # what the item's links are reversed under (as library/catalogue/links.py keys them).
@@ -114,7 +116,7 @@ def related_rows(piece_ids: list[int]) -> dict[int, Related]:
     rows = Authorship.objects.filter(piece_id__in=piece_ids).order_by().values_list(*lookups)
     for values in rows:
         authorship = _named(own, values[: len(own)])
-        byline[dict(authorship)["piece_id"]].append(
+        byline[_int(authorship, "piece_id")].append(
             (authorship, _named(author, values[len(own) :]))
         )
     topics = _tag_rows(piece_ids, "topics", Topic)
@@ -158,11 +160,18 @@ def _named(columns: list[tuple[str, str]], values: Sequence[object]) -> Row:
 
 def _id_order(rows: list[Row]) -> tuple[Row, ...]:
     """Rows by primary key, so that a key does not depend on the order a query gave."""
-    return tuple(sorted(rows, key=lambda row: dict(row)["id"]))
+    return tuple(sorted(rows, key=lambda row: _int(row, "id")))
 
 
 def _byline_order(pairs: list[tuple[Row, Row]]) -> tuple[tuple[Row, Row], ...]:
-    return tuple(sorted(pairs, key=lambda pair: dict(pair[0])["id"]))
+    return tuple(sorted(pairs, key=lambda pair: _int(pair[0], "id")))
+
+
+def _int(row: Row, name: str) -> int:
+    """The integer column ``name`` (an id) of ``row``."""
+    value = dict(row)[name]
+    assert isinstance(value, int)  # every model here has integer keys
+    return value
 
 
 def _row(instance: models.Model) -> Row:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from anyascii import anyascii
 from django.conf import settings
@@ -88,6 +89,10 @@ class VocabularyTerm(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+
+    if TYPE_CHECKING:  # Django gives every concrete subclass these; the stubs see an abstract model
+        objects: ClassVar[models.Manager[Self]]
+        parent_id: int | None
 
     class Meta:
         abstract = True
@@ -232,7 +237,8 @@ def split_body(body: str) -> list[Section]:
     export, which a structured JSON body would not.
     """
     sections: list[Section] = []
-    heading, paragraphs = "", []
+    heading = ""
+    paragraphs: list[str] = []
     for block in (b.strip() for b in body.replace("\r\n", "\n").split("\n\n")):
         if not block:
             continue

@@ -78,17 +78,14 @@ def byline_rows(piece_id: int) -> list[BylineRow]:
 
 def tag_ids(piece_id: int) -> tuple[set[int], set[int]]:
     """The ids of the piece's topics and of its regions, in one statement."""
-    parts = []
-    for kind in ("topics", "regions"):
-        through = Piece._meta.get_field(kind).remote_field.through
-        source = through._meta.get_field("piece").column
+    parts: list[str] = []
+    for through in (Piece.topics.through, Piece.regions.through):
         target = next(
-            f.column for f in through._meta.get_fields() if f.is_relation and f.name != "piece"
+            f.name for f in through._meta.get_fields() if f.is_relation and f.name != "piece"
         )
-        q = connection.ops.quote_name
         parts.append(
-            f"SELECT {len(parts)}, {q(target)} FROM {q(through._meta.db_table)} "
-            f"WHERE {q(source)} = %s"
+            f"SELECT {len(parts)}, {_column(through, target)} FROM {_table(through)} "
+            f"WHERE {_column(through, 'piece')} = %s"
         )
     found: tuple[set[int], set[int]] = (set(), set())
     with connection.cursor() as cursor:

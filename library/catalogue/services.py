@@ -10,6 +10,7 @@ import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -25,10 +26,16 @@ from library.catalogue.models import (
     Region,
     Role,
     Topic,
+    VocabularyTerm,
 )
 from library.catalogue.save_reads import BylineRow, byline_rows, tag_ids
 from library.citations.keys import ascii_token, base_key, disambiguate, organisation_token
 from library.search.sync import deferred as deferred_indexing
+
+if TYPE_CHECKING:  # a class of the stubs only: Django makes each relation's manager class
+    from django.db.models.fields.related_descriptors import ManyRelatedManager
+
+_Term = TypeVar("_Term", bound=VocabularyTerm)
 
 _DATE_PATTERNS = (
     (re.compile(r"^(\d{4})$"), DatePrecision.YEAR),
@@ -176,16 +183,21 @@ def set_tags(piece: Piece, tags: PieceTags, *, saved_before: bool) -> None:
     differ, or that is given something other than saved terms of its own kind, so
     ``set()``'s own checks and errors apply to those unchanged.
     """
-    given = (list(tags.topics), list(tags.regions))
-    current = tag_ids(piece.pk) if saved_before else (set(), set())
-    for manager, model, objects, ids in zip(
-        (piece.topics, piece.regions), (Topic, Region), given, current, strict=True
+    topics, regions = list(tags.topics), list(tags.regions)
+    topic_ids, region_ids = tag_ids(piece.pk) if saved_before else (set(), set())
+    _set_terms(piece.topics, Topic, topics, topic_ids)
+    _set_terms(piece.regions, Region, regions, region_ids)
+
+
+def _set_terms(
+    manager: ManyRelatedManager[_Term, Any], model: type[_Term], objects: list[_Term], ids: set[int]
+) -> None:
+    """One relation of :func:`set_tags`: ``set()`` unless it holds exactly these saved terms."""
+    if all(isinstance(o, model) and o.pk is not None for o in objects) and (
+        {o.pk for o in objects} == ids
     ):
-        if all(isinstance(o, model) and o.pk is not None for o in objects) and (
-            {o.pk for o in objects} == ids
-        ):
-            continue
-        manager.set(objects)
+        return
+    manager.set(objects)
 
 
 @transaction.atomic

@@ -34,7 +34,8 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    # A declared field (the form's metaclass moves it to base_fields), not BaseForm.files.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Commentary files",
         help_text=f"PDFs or text files; up to {MAX_FILES} at a time.",
     )
@@ -67,9 +68,14 @@ class ReviewForm(PieceForm):
 
     def __init__(self, *args, suggestions: dict, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["accepted_topics"].choices = [tuple(c) for c in suggestions["topics"]]
-        self.fields["accepted_regions"].choices = [tuple(c) for c in suggestions["regions"]]
-        self.fields["accepted_keywords"].choices = [(k, k) for k in suggestions["keywords"]]
+        for name, choices in (
+            ("accepted_topics", [tuple(c) for c in suggestions["topics"]]),
+            ("accepted_regions", [tuple(c) for c in suggestions["regions"]]),
+            ("accepted_keywords", [(k, k) for k in suggestions["keywords"]]),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.MultipleChoiceField)  # declared above
+            field.choices = choices
         self.fields["topics_text"].label = "Other topics"
         self.fields["regions_text"].label = "Other regions"
         self.fields["keywords_text"].label = "Other keywords"

@@ -61,7 +61,9 @@ def start(request: HttpRequest, files: list) -> Job:
     A file refused on its name or size, or that cannot be staged (the disk is full), is
     recorded as failed at once, so the page accounts for every file chosen.
     """
-    job = Job.objects.create(kind=KIND, label=_label(files), owner=request.user, planned=len(files))
+    owner = request.user
+    assert owner.is_authenticated  # the upload views are editor_required
+    job = Job.objects.create(kind=KIND, label=_label(files), owner=owner, planned=len(files))
     limit = max(settings.DOSSIER_MAX_PDF_BYTES, settings.DOSSIER_MAX_INGEST_BYTES)
     for position, uploaded in enumerate(files, start=1):
         problem = file_name_problem(uploaded.name or "")

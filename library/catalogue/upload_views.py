@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -208,7 +209,7 @@ def _save_reviewed(form: ReviewForm, entry: dict, data: bytes | None, user) -> P
 
 
 @require_GET
-def piece_attachment(request: HttpRequest, key: str) -> HttpResponse:
+def piece_attachment(request: HttpRequest, key: str) -> HttpResponseBase:
     """The piece's PDF, named after its citation key, never after the uploader's file.
 
     Only those :func:`~library.catalogue.attachments.may_download` allows get it

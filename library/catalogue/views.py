@@ -69,7 +69,7 @@ class _CountedPaginator(Paginator):
         self._total = total
 
     @property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return self._total
 
 
@@ -231,7 +231,9 @@ def piece_create(request: HttpRequest) -> HttpResponse:
 
 def _record_origin(piece: Piece, request: HttpRequest) -> None:
     """Who added the piece and, for pasted text, the hash that recognises a re-paste."""
-    piece.created_by = request.user
+    user = request.user
+    assert user.is_authenticated  # editor_required let only a signed-in user in
+    piece.created_by = user
     update = ["created_by"]
     source_hash = request.POST.get("source_hash", "")
     if len(source_hash) == 64 and all(c in "0123456789abcdef" for c in source_hash):

@@ -375,13 +375,13 @@ def resolve_terms(model: type[T], labels: Iterable[str]) -> tuple[list[T], list[
         key = normalise_label(label)
         if not key:
             continue
-        row = index.get(key)
-        if row is None and key.startswith("the "):
-            row = index.get(key[4:])
-        if row is None:
+        match = index.get(key)
+        if match is None and key.startswith("the "):
+            match = index.get(key[4:])
+        if match is None:
             unknown.setdefault(label.strip(), None)
         else:
-            found.setdefault(row.pk, row)
+            found.setdefault(match.pk, match)
     return list(found.values()), list(unknown)
 
 
