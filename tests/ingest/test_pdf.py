@@ -223,18 +223,25 @@ def test_one_extractor_reads_many_files_in_one_worker(extractor):
         assert parsed.title.startswith(f"Maritime Security in the Sulu Sea, Part {index + 1}:")
 
 
-def test_a_worker_that_died_while_idle_is_replaced_and_its_pipes_closed():
+def test_a_worker_that_died_while_idle_is_replaced_and_its_pipes_closed(produced):
+    """The reader killed between two files (by the OOM killer, say): the next file, from
+    fpdf2, LibreOffice or pdflatex, is read by a new one, and the dead one's pipes are shut."""
     import signal
 
-    with PdfExtractor(PdfLimits(timeout=20)) as reader:
+    from tests.ingest import producers
+    from tests.ingest.conftest import SPECIMENS
+
+    producer, pdfs = produced
+    spec = SPECIMENS[0]
+    with PdfExtractor(PdfLimits(timeout=30)) as reader:
         parse_pdf(commentary_pdf(), source="first.pdf", extractor=reader)
         dead = reader._worker
         assert dead is not None
-        dead.process.send_signal(signal.SIGKILL)  # as the OOM killer would, between files
+        dead.process.send_signal(signal.SIGKILL)
         dead.process.wait(timeout=10)
-        parsed = parse_pdf(commentary_pdf(), source="second.pdf", extractor=reader)
+        parsed = parse_pdf(pdfs[spec.key], source=f"{producer}.pdf", extractor=reader)
         assert reader._worker is not dead
-    assert parsed.title.startswith("Maritime Security")
+    assert producers.score(spec, parsed) == dict.fromkeys(producers.FIELDS, True)
     assert dead.stdin.closed
     assert dead.stdout.closed
 
