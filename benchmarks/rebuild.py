@@ -3,6 +3,7 @@
 ``python benchmarks/rebuild.py --db FILE [--runs 3] [--chunk 1000] [--copy-to DIR]
 [--pragma "cache_size=-65536"] [--cprofile]``
 ``DATABASE_URL=postgres://… python benchmarks/rebuild.py --postgres [--runs 3] [--chunk 1000]``
+Either with ``[--editors N]``: N editors save pieces throughout each run.
 
 FILE is a catalogue benchmarks/search.py generated (``bench-10000.sqlite3`` in its
 ``--db-dir``; migrated first). With ``--copy-to`` the file is copied there once and the
@@ -21,6 +22,12 @@ written on ``rebuild_workers`` connections at once) and each statement of the fi
 ``CREATE INDEX CONCURRENTLY`` per text index, then ``VACUUM ANALYZE``), then
 ``check_index``; PostgreSQL's index is not hashed (its pair words come from a random
 sample, so two rebuilds differ).
+
+With ``--editors N``, N threads (each its own connection, as N requests) save random
+pieces through ``save_piece`` for as long as each run lasts, each save a title changed
+back and forth; the run prints how many saves were made and failed (by error), their
+p50/p95, and ``check_index`` after it, which counts a save the rebuild lost as stale. The
+titles are put back at the end. The SQLite index digest is then not comparable.
 """
 
 from __future__ import annotations
@@ -30,11 +37,15 @@ import cProfile
 import hashlib
 import os
 import pstats
+import random
 import shutil
 import sqlite3
 import statistics
 import sys
+import threading
 import time
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 from deployed import django_as_deployed
@@ -88,9 +99,10 @@ def main() -> None:
     parser.add_argument("--copy-to", type=Path, help="rebuild a copy in this directory")
     parser.add_argument("--pragma", action="append", default=[], help="run before rebuilding")
     parser.add_argument("--cprofile", action="store_true", help="top functions of one run")
+    parser.add_argument("--editors", type=int, default=0, help="threads saving during runs")
     args = parser.parse_args()
     if args.postgres:
-        postgres(args.runs, args.chunk)
+        postgres(args.runs, args.chunk, args.editors)
         return
     if args.db is None:
         parser.error("give --db FILE, or --postgres with DATABASE_URL set")
@@ -116,10 +128,11 @@ def main() -> None:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         if profile:
             profile.enable()
-        count = rebuild(chunk=args.chunk)
+        with editing(args.editors):
+            count = rebuild(chunk=args.chunk)
+            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         if profile:
             profile.disable()
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         rates.append(count / wall)
         cpu_rates.append(count / cpu)
         print(f"run {run + 1}: {count:,} pieces in {wall:.2f} s wall ({count / wall:,.0f}/s), "
@@ -137,7 +150,7 @@ def main() -> None:
     print(f"index digest ({path}):\n{index_digest(path)}")
 
 
-def postgres(runs: int, chunk: int) -> None:
+def postgres(runs: int, chunk: int, editors: int = 0) -> None:
     """Rebuild DATABASE_URL's index ``runs`` times, printing each phase's wall time."""
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("--postgres: set DATABASE_URL=postgres://… (a benchmark cluster's database)")
@@ -172,9 +185,9 @@ def postgres(runs: int, chunk: int) -> None:
     for run in range(runs):
         phases.clear()
         started = time.perf_counter()
-        with connection.execute_wrapper(timed_statement):
+        with connection.execute_wrapper(timed_statement), editing(editors):
             count = rebuild(chunk=chunk)
-        wall = time.perf_counter() - started
+            wall = time.perf_counter() - started  # the rebuild's, before the editors' report
         rates.append(count / wall)
         print(f"run {run + 1}: {count:,} pieces in {wall:.1f} s ({count / wall:,.0f}/s) on "
               f"{backend.rebuild_workers} connections; load {os.getloadavg()[0]:.1f}")  # fmt: skip
@@ -185,6 +198,89 @@ def postgres(runs: int, chunk: int) -> None:
     status = check()
     print(f"check_index: {len(status.missing)} missing, {len(status.extra)} extra, "
           f"{len(status.stale)} stale; problems: {backend.problems() or 'none'}")  # fmt: skip
+
+
+SUFFIX = " (rev.)"
+
+
+@contextmanager
+def editing(editors: int):
+    """``editors`` threads saving random pieces until the block ends; then their report,
+    ``check_index``, and the titles put back."""
+    if not editors:
+        yield
+        return
+    from django.db import DatabaseError, connections
+
+    from library.catalogue.models import Piece
+
+    ids = list(Piece.objects.values_list("pk", flat=True))
+    stop = threading.Event()
+    timings: list[float] = []
+    errors: Counter[str] = Counter()
+    edited: set[int] = set()
+
+    def edit(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            while not stop.is_set():
+                piece_id = rng.choice(ids)
+                began = time.perf_counter()
+                try:
+                    _toggle_title(piece_id)
+                except DatabaseError as exc:  # counted and reported: what the run is for
+                    errors[f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"] += 1
+                else:
+                    timings.append((time.perf_counter() - began) * 1000)
+                    edited.add(piece_id)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in range(editors)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:  # also when the rebuild failed: what the editors met is the point
+        stop.set()
+        for thread in threads:
+            thread.join()
+        _report(editors, timings, errors, edited)
+
+
+def _report(editors: int, timings: list[float], errors: Counter[str], edited: set[int]) -> None:
+    from library.catalogue.models import Piece
+    from library.search.maintenance import check
+
+    timings.sort()
+    p50 = timings[len(timings) // 2] if timings else 0.0
+    p95 = timings[int(len(timings) * 0.95)] if timings else 0.0
+    print(f"  {editors} editors: {len(timings)} saves during the run (p50 {p50:.1f} ms, "
+          f"p95 {p95:.1f} ms), {sum(errors.values())} failed")  # fmt: skip
+    for error, count in errors.most_common():
+        print(f"    {count} x {error}")
+    status = check()
+    print(f"  check_index after the run: {len(status.missing)} missing, "
+          f"{len(status.extra)} extra, {len(status.stale)} stale")  # fmt: skip
+    for piece_id in edited:
+        if Piece.objects.get(pk=piece_id).title.endswith(SUFFIX):
+            _toggle_title(piece_id)
+
+
+def _toggle_title(piece_id: int) -> None:
+    """Save the piece through ``save_piece`` with SUFFIX added to its title, or taken off."""
+    from library.catalogue.authors import AuthorSpec
+    from library.catalogue.models import Piece
+    from library.catalogue.services import PieceContributors, PieceTags, save_piece
+
+    piece = Piece.objects.get(pk=piece_id)
+    title = piece.title
+    piece.title = title.removesuffix(SUFFIX) if title.endswith(SUFFIX) else title + SUFFIX
+    contributors = PieceContributors(
+        authors=[AuthorSpec(given=a.given, family=a.family) for a in piece.authors]
+    )
+    tags = PieceTags(topics=list(piece.topics.all()), regions=list(piece.regions.all()))
+    save_piece(piece, contributors, tags)
 
 
 def _time_writes(backend, connection, timed: dict[str, float]) -> None:

@@ -65,20 +65,29 @@ def current(using: str = DEFAULT_DB_ALIAS) -> str | None:
     connection = connections[using]
     if connection.in_atomic_block or not connection.get_autocommit():
         return None
+    row = record(using)
+    if row is None:
+        new_epoch(using)
+        return None
+    token, number = row
+    if connection.vendor == "postgresql" and number >= PRUNE_AT:
+        prune(using)
+        return None
+    return f"{token}.{number}"
+
+
+def record(using: str = DEFAULT_DB_ALIAS) -> tuple[str, int] | None:
+    """The catalogue's write record as this connection sees it now, in a transaction or
+    not: it differs after any write to the catalogue committed since (the search
+    rebuild's test that what it read is still current). ``None`` without an epoch row."""
+    connection = connections[using]
     changes, epoch = _tables()
     postgres = connection.vendor == "postgresql"
     count = f"(SELECT count(*) FROM {changes})" if postgres else "writes"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT token, {count} FROM {epoch} WHERE id = 1")
         row = cursor.fetchone()
-    if row is None:
-        new_epoch(using)
-        return None
-    token, number = row
-    if postgres and number >= PRUNE_AT:
-        prune(using)
-        return None
-    return f"{token}.{number}"
+    return None if row is None else (row[0], row[1])
 
 
 def new_epoch(using: str = DEFAULT_DB_ALIAS) -> None:

@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
+from library.catalogue import generation
 from library.catalogue.models import Piece
 from library.search.backends import get_backend
 from library.search.backends.base import IndexStatus, SearchBackend
@@ -61,28 +62,74 @@ def _write_chunks(backend: SearchBackend, chunk: int) -> Iterator[int]:
     On several connections at once when the engine allows it (PostgreSQL computes each
     piece's vectors in the server process of the connection that sends it, so one
     connection used one core). Inside a caller's transaction (a test) other connections
-    could not see its pieces: one connection then.
+    could not see its pieces: one connection then. Saves made while the rebuild runs are
+    never written over (``_write_in_transaction``, tests/search/test_rebuild_races.py).
     """
     workers = 1 if connection.in_atomic_block else backend.rebuild_workers
-    if workers <= 1:
-        for batch in iter_documents(chunk=chunk):
-            with transaction.atomic():
-                yield backend.add_bulk(batch)
-        return
     ids = list(Piece.objects.order_by("pk").values_list("pk", flat=True))
-    chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    chunks = chunked(ids, chunk, backend.rebuild_span)
+    if workers <= 1:
+        for piece_ids in chunks:
+            yield _write_in_transaction(backend, piece_ids)  # after the commit: no lock held
+        return
     with ThreadPoolExecutor(workers) as pool:
         yield from pool.map(lambda piece_ids: _write_chunk(backend, piece_ids), chunks)
+
+
+def chunked(ids: list[int], size: int, span: int = 1, spans: int = 32) -> Iterator[list[int]]:
+    """``ids`` (ascending) in runs of ``size`` or more, cut only where ``id // span``
+    changes, so that no span of ids is in two runs; with ``span`` above 1, also once a run
+    reaches ``spans`` spans (an engine takes a lock for each)."""
+    run: list[int] = []
+    count = 0  # spans in the run
+    for piece_id in ids:
+        new_span = not run or piece_id // span != run[-1] // span
+        if run and new_span and (len(run) >= size or (span > 1 and count >= spans)):
+            yield run
+            run, count = [], 0
+        run.append(piece_id)
+        count += new_span
+    if run:
+        yield run
 
 
 def _write_chunk(backend: SearchBackend, piece_ids: list[int]) -> int:
     """One chunk on this thread's own connection, closed after (threads end with the pool)."""
     try:
-        batch = documents_for(piece_ids)
-        with transaction.atomic():
-            return backend.add_bulk(batch)
+        return _write_in_transaction(backend, piece_ids)
     finally:
         connections.close_all()
+
+
+CHUNK_ATTEMPTS = 3
+
+
+def _write_in_transaction(backend: SearchBackend, piece_ids: list[int]) -> int:
+    """One chunk in its own transaction; the pieces written as they are when it commits.
+
+    The documents are read before the transaction, so that SQLite's write lock is not held
+    while they are (reading them inside cost ~5 % of a rebuild). Inside it, once the engine
+    has locked the chunk against saves (``lock_chunk``), the catalogue's write record says
+    whether anything was written since that read; if so they are read again. So no save
+    comes between the documents written and their write: before, a save there was written
+    over by the older copy, failed the rebuild (SQLite) or was itself lost (PostgreSQL).
+    A chunk the database cancelled to break a deadlock with a save runs again
+    (``SearchBackend.retryable``): it writes its pieces whole.
+    """
+    for attempt in range(1, CHUNK_ATTEMPTS + 1):
+        read_at = generation.record()
+        documents = documents_for(piece_ids)
+        try:
+            with transaction.atomic():
+                backend.lock_chunk(piece_ids)
+                if read_at is None or generation.record() != read_at:
+                    documents = documents_for(piece_ids)
+                return backend.add_bulk(documents)
+        except DatabaseError as error:
+            if attempt == CHUNK_ATTEMPTS or not backend.retryable(error):
+                raise
+            log.warning("Rebuild chunk from piece %d cancelled (%s); again", piece_ids[0], error)
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def check(backend: SearchBackend | None = None) -> IndexStatus:

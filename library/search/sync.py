@@ -96,6 +96,10 @@ def _write(backend, ids: list[int]) -> None:
     if not backend.transactional:
         backend.write(documents, gone)  # one writer (one lock, one commit) for all of them
         return
+    if len(ids) > 1:
+        # All at once, before any piece's rows (see SearchBackend.reserve); a single piece
+        # is reserved by add or delete itself.
+        backend.reserve(ids)
     for document in documents:
         backend.add(document)
     for piece_id in gone:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import DatabaseError
+
 from library.search.documents import PieceDocument
 from library.search.query import ParsedQuery
 from library.search.results import Hit, SearchResults, Sort
@@ -100,6 +102,28 @@ class SearchBackend:
     # How many connections rebuild_index may write on at once (each its own transactions).
     # One for engines whose writes serialize anyway (SQLite, Whoosh).
     rebuild_workers = 1
+    # rebuild_index cuts its chunks only between pieces whose ids differ in ``id //
+    # rebuild_span``: an engine that locks pieces against a chunk in spans of ids
+    # (PostgreSQL) never has two chunks waiting for one span.
+    rebuild_span = 1
+
+    def lock_chunk(self, piece_ids: list[int]) -> None:
+        """Keep saves of a rebuild's chunk of pieces waiting until its transaction ends
+        (engines whose rebuild writes beside saves on other connections: PostgreSQL).
+        SQLite's IMMEDIATE transaction already holds the one write lock."""
+
+    def retryable(self, error: DatabaseError) -> bool:
+        """Whether a rebuild's chunk that failed with ``error`` may simply run again: the
+        database cancelled it to break a deadlock with a save (PostgreSQL)."""
+        return False
+
+    def reserve(self, piece_ids: list[int]) -> None:
+        """Keep rebuild chunks off these pieces until the transaction ends.
+
+        For an engine whose rebuild writes beside saves (PostgreSQL's ``add`` and
+        ``delete`` reserve their own piece); called before a write of several pieces, so
+        that it waits for a chunk, if it must, before it holds any row the chunk needs.
+        """
 
     def start_rebuild(self) -> None:
         """Empty the index before rebuild_index writes every piece again."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from psycopg.errors import DeadlockDetected
 
 from library.catalogue.models import Piece
 from library.search.backends.base import IndexUnavailable, QueryRejected, SearchBackend
@@ -65,6 +66,11 @@ from library.search.vocab import Vocabulary
 
 # The memory each text index's build may use after a rebuild.
 BUILD_MEMORY = "512MB"
+# The first key of the advisory locks that keep a rebuild's chunk and a save of the same
+# pieces apart (``PostgresBackend._lock``; the second is the span): ASCII "dsix".
+INDEX_LOCK = int.from_bytes(b"dsix", "big")
+_LOCKING = "SELECT count({function}(%s, span)) FROM unnest(%s::int[]) AS span"
+_SHARED = "pg_advisory_xact_lock_shared"
 # ts_headline reads text with the parser that drops tags and makes "Israel/Palestine" one
 # token: the punctuation the index turns into spaces (schema.PUNCTUATION) is hidden from it
 # as private-use characters, which it takes for spaces, and put back after (a stored one
@@ -101,6 +107,9 @@ class PostgresBackend(SearchBackend):
     index_table = DOC_TABLE  # a row here means the index has been written
     # Each connection's server process computes its pieces' vectors on one core.
     rebuild_workers = max(1, min(4, os.cpu_count() or 1))
+    # Saves and a rebuild's chunks lock pieces in spans of 64 ids (``_lock``): a chunk of
+    # 1,000 consecutive pieces takes 16 locks, not 1,000.
+    rebuild_span = 64
 
     def __init__(self) -> None:
         # Per thread: whether this thread's last index write was a SEARCH_UPKEEP_EVERY-th.
@@ -111,13 +120,17 @@ class PostgresBackend(SearchBackend):
     def add(self, document: PieceDocument) -> None:
         """Index one piece on the current connection (so inside the caller's transaction)."""
         with _cursor() as cursor:
+            # The piece's span locked first (the lateral join reads the lock's one row
+            # before it looks for the doc row, which may not exist), then its row.
             cursor.execute(
-                f"SELECT digest, date FROM {DOC_TABLE} WHERE piece_id = %s FOR UPDATE",
-                [document.piece_id],
+                f"SELECT d.digest, d.date FROM ({_LOCKING.format(function=_SHARED)}) l "
+                f"LEFT JOIN LATERAL (SELECT digest, date FROM {DOC_TABLE} "
+                "WHERE piece_id = %s FOR UPDATE) d ON true",
+                [INDEX_LOCK, self._spans([document.piece_id]), document.piece_id],
             )
             old = cursor.fetchone()
             # The digest has the year only; the row also keeps the exact date for sorting.
-            if old is not None and old == (document.digest, row_date(document)):
+            if old == (document.digest, row_date(document)):
                 return  # unchanged: several signals fire for one save
             _, gone = self._remove(cursor, [document.piece_id])
             # One upsert of the net change: an edit rarely changes the short fields' words.
@@ -133,12 +146,44 @@ class PostgresBackend(SearchBackend):
 
     def delete(self, piece_id: int) -> None:
         with _cursor() as cursor:
+            self._lock(cursor, [piece_id], shared=True)
             removed, gone = self._remove(cursor, [piece_id])
             if removed:
                 counts = _tally(gone, -1)
                 cursor.execute(COUNT_SQL, count_params(counts))
                 self._note_write_number(cursor.fetchone()[0])
                 self._drop_unused_words(cursor, counts)
+
+    def lock_chunk(self, piece_ids: list[int]) -> None:
+        """A save of one of the pieces under way (it holds its span shared from its
+        ``add``) finishes first; one that comes later waits for the chunk's commit, then
+        finds its rows and replaces them. Without it, a save in between was lost on the
+        duplicate key of the chunk's uncommitted row, or the chunk wrote the copy it had
+        read over the saved one."""
+        with _cursor() as cursor:
+            self._lock(cursor, piece_ids, shared=False)
+
+    def retryable(self, error: DatabaseError) -> bool:
+        # A transaction that writes the index twice (a queryset's delete: a signal a
+        # piece) can hold word counts from its first write while its second waits for a
+        # chunk's span, and the chunk for those counts; PostgreSQL cancels one of the two.
+        return isinstance(error.__cause__, DeadlockDetected)
+
+    def reserve(self, piece_ids: list[int]) -> None:
+        with _cursor() as cursor:
+            self._lock(cursor, piece_ids, shared=True)
+
+    @classmethod
+    def _lock(cls, cursor, piece_ids: list[int], *, shared: bool) -> None:
+        """Lock the pieces' spans of ``rebuild_span`` ids until the transaction ends:
+        shared by saves (which never wait for each other here), exclusive by a rebuild's
+        chunk. In ascending order, so that two lockers never wait for each other in turn."""
+        function = _SHARED if shared else "pg_advisory_xact_lock"
+        cursor.execute(_LOCKING.format(function=function), [INDEX_LOCK, cls._spans(piece_ids)])
+
+    @classmethod
+    def _spans(cls, piece_ids: list[int]) -> list[int]:
+        return sorted({piece_id // cls.rebuild_span for piece_id in piece_ids})
 
     def optimize(self) -> None:
         """Fresh planner statistics and visibility map after a rebuild.

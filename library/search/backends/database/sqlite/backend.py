@@ -234,10 +234,19 @@ class SQLiteFTS5Backend(SearchBackend):
             self._bump(cursor)
 
     def add_bulk(self, documents: Iterable[PieceDocument]) -> int:
-        """Insert documents that are not in the index yet (rebuild's fast path)."""
+        """Insert the documents in one go (a rebuild's chunk, an import's new pieces).
+
+        A piece already in the index was saved while a rebuild ran, after the rebuild
+        emptied the index: it goes the way of a single save (replaced if it differs),
+        where inserting it again failed the whole rebuild on the duplicate row.
+        """
         batch = list(documents)
         with self._cursor() as cursor:
-            self._insert(cursor, batch)
+            present = self._present(cursor, [d.piece_id for d in batch])
+            self._insert(cursor, [d for d in batch if d.piece_id not in present])
+        for document in batch:
+            if document.piece_id in present:
+                self.add(document)
         return len(batch)
 
     def delete(self, piece_id: int) -> None:
@@ -326,7 +335,21 @@ class SQLiteFTS5Backend(SearchBackend):
                     # rebuild is only slower; SQLite undoes just the failed statement.
                     continue
 
+    @staticmethod
+    def _present(cursor, piece_ids: list[int]) -> set[int]:
+        """Which of the pieces the index holds: one range of rowids (a chunk's ids are
+        close together), not a parameter a piece."""
+        if not piece_ids:
+            return set()
+        rows = cursor.execute(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE rowid BETWEEN %s AND %s",
+            [min(piece_ids), max(piece_ids)],
+        ).fetchall()
+        return {rowid for (rowid,) in rows} & set(piece_ids)
+
     def _insert(self, cursor, documents: list[PieceDocument]) -> None:
+        if not documents:
+            return
         self._write_rows(cursor, documents)
         _count_words(cursor, _tally((short_words(*_short_fields(d)) for d in documents), 1))
         self._bump(cursor)
