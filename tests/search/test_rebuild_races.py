@@ -88,9 +88,18 @@ class OtherRequest:
 
 def _waits_for_a_lock(pid: int) -> bool:
     with connections["default"].cursor() as cursor:
+        # Asked inside a transaction, PostgreSQL would answer from its first snapshot.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
         row = cursor.fetchone()
     return row is not None and row[0] == "Lock"
+
+
+def _until_it_waits_for_a_lock(pid: int) -> None:
+    deadline = time.monotonic() + 30
+    while not _waits_for_a_lock(pid):
+        assert time.monotonic() < deadline, f"connection {pid} never waited for a lock"
+        time.sleep(0.02)
 
 
 def edit(piece_id: int, title: str) -> Callable[[], None]:
@@ -240,13 +249,14 @@ def test_a_chunk_cancelled_to_break_a_deadlock_with_a_save_runs_again(catalogue,
     once the save has committed, and writes the piece as saved."""
     first, second, _third = catalogue
     wrote_first, cancelled = threading.Event(), []
+    chunk: list[int] = []  # the connection writing the second piece's chunk
 
     def two_writes() -> None:
         with transaction.atomic():
             # A word of the second piece's too: its count is now held to the end.
             edit(first.pk, "Piece two kestrel")()
             wrote_first.set()
-            time.sleep(0.5)  # the chunk is waiting for those counts by now
+            _until_it_waits_for_a_lock(chunk[0])  # the chunk, for that count
             edit(second.pk, "Piece falcon")()  # waits for the chunk's span: a deadlock
 
     request = OtherRequest(two_writes)
@@ -255,6 +265,9 @@ def test_a_chunk_cancelled_to_break_a_deadlock_with_a_save_runs_again(catalogue,
     def reading(ids):
         found = real(ids)
         if second.pk in ids and request.thread.ident is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                chunk.append(cursor.fetchone()[0])
             request.thread.start()
             assert wrote_first.wait(30)  # the chunk goes on to write while it holds them
         return found
