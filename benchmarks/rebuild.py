@@ -49,6 +49,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from deployed import django_as_deployed
+from figures import percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -252,9 +253,7 @@ def _report(editors: int, timings: list[float], errors: Counter[str], edited: se
     from library.catalogue.models import Piece
     from library.search.maintenance import check
 
-    timings.sort()
-    p50 = timings[len(timings) // 2] if timings else 0.0
-    p95 = timings[int(len(timings) * 0.95)] if timings else 0.0
+    p50, p95 = (percentile(timings, 50), percentile(timings, 95)) if timings else (0.0, 0.0)
     print(f"  {editors} editors: {len(timings)} saves during the run (p50 {p50:.1f} ms, "
           f"p95 {p95:.1f} ms), {sum(errors.values())} failed")  # fmt: skip
     for error, count in errors.most_common():
